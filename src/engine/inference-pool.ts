@@ -1,0 +1,68 @@
+/** A fixed pool of inference worker threads (piscina), one task per worker at a time. */
+import { Piscina } from "piscina";
+import type { InferenceTask } from "./inference-worker.js";
+import type { Scales } from "./inference.js";
+
+export interface InferencePoolOptions {
+  threads: number;
+  intraOpThreads: number;
+  maxLoadedVoices: number;
+}
+
+export interface VoiceModel {
+  modelFile: string;
+  /** SHA-256 of the model file: workers key sessions by it, so a replaced file reloads. */
+  modelHash: string;
+  configFile: string;
+  configJson: unknown;
+}
+
+export class InferencePool {
+  private readonly piscina: Piscina;
+
+  constructor(private readonly options: InferencePoolOptions) {
+    const workerUrl = new URL(`./inference-worker${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url);
+    this.piscina = new Piscina({
+      filename: workerUrl.href,
+      minThreads: options.threads,
+      maxThreads: options.threads,
+      concurrentTasksPerWorker: 1,
+      idleTimeout: Number.POSITIVE_INFINITY,
+      // TypeScript sources (npm start, vitest) need the tsx loader inside the workers too.
+      execArgv: workerUrl.pathname.endsWith(".ts") ? ["--import", "tsx"] : [],
+    });
+  }
+
+  get threads(): number {
+    return this.options.threads;
+  }
+
+  /** Tasks waiting for a free worker. */
+  get queued(): number {
+    return this.piscina.queueSize;
+  }
+
+  run(model: VoiceModel, ids: number[], scales: Scales, speakerId: number): Promise<Float32Array> {
+    const task: InferenceTask = {
+      ...model,
+      ids,
+      scales,
+      speakerId,
+      intraOpThreads: this.options.intraOpThreads,
+      maxLoadedVoices: this.options.maxLoadedVoices,
+    };
+    return this.piscina.run(task);
+  }
+
+  /**
+   * Loads the model in every worker and runs one short inference in each, so the first
+   * real request meets a warm session. Concurrent tasks land on distinct idle workers.
+   */
+  async warm(model: VoiceModel, ids: number[], scales: Scales): Promise<void> {
+    await Promise.all(Array.from({ length: this.options.threads }, () => this.run(model, ids, scales, 0)));
+  }
+
+  async close(): Promise<void> {
+    await this.piscina.destroy();
+  }
+}
