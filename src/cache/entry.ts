@@ -1,0 +1,31 @@
+/** The audio and the metadata needed to answer a synthesis request again. */
+export interface CachedAudio {
+  /** The encoded audio file, as returned to the client. Treat as read-only: hits share it. */
+  bytes: Uint8Array;
+  /** The caller's name for the encoding, for example "wav". */
+  encoding: string;
+  sampleRate: number;
+  durationSeconds: number;
+  /** Engine and voice that spoke, for example "piper:en_US-joe-medium". */
+  modelUsed: string;
+  /**
+   * Exclusive end offset in `bytes` of each sentence's audio, in order, so a
+   * streamed answer can be replayed with its sentence indexes.
+   */
+  sentenceByteEnds?: number[];
+}
+
+/** What the tiers hold: the audio plus when it was first stored. */
+export interface CacheEntry {
+  audio: CachedAudio;
+  /**
+   * Epoch milliseconds of the original store. Every tier derives its TTL from
+   * this, so promoting an entry between tiers never extends its life.
+   */
+  storedAt: number;
+}
+
+/** Milliseconds an entry stored at `storedAt` has left to live; <= 0 when expired. */
+export function remainingTtlMs(storedAt: number, ttlMs: number, now = Date.now()): number {
+  return storedAt + ttlMs - now;
+}
