@@ -1,0 +1,52 @@
+// Graceful shutdown bookkeeping: counts the HTTP requests in flight so that
+// shutdown can wait for them, and refuses calls that start once draining.
+
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import type { RequestHandler } from "./listener.js";
+
+export class Drain {
+  private inFlight = 0;
+  private draining = false;
+  private readonly onIdle = new Set<() => void>();
+
+  get requestsInFlight(): number {
+    return this.inFlight;
+  }
+
+  /** Wraps a request handler so that its requests are counted until their response closes. */
+  track(handler: RequestHandler): RequestHandler {
+    return (req, res) => {
+      this.inFlight++;
+      res.once("close", () => {
+        this.inFlight--;
+        if (this.inFlight === 0) for (const notify of this.onIdle) notify();
+      });
+      handler(req, res);
+    };
+  }
+
+  /** Refuses, with UNAVAILABLE, every call that starts after start(). */
+  readonly refuseWhenDraining: Interceptor = (next) => (req) => {
+    if (this.draining) throw new ConnectError("server is shutting down", Code.Unavailable);
+    return next(req);
+  };
+
+  start(): void {
+    this.draining = true;
+  }
+
+  /** Resolves true once no request is in flight, or false when timeoutMs passes first. */
+  idle(timeoutMs: number): Promise<boolean> {
+    if (this.inFlight === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const finish = (drained: boolean): void => {
+        clearTimeout(timer);
+        this.onIdle.delete(notify);
+        resolve(drained);
+      };
+      const notify = (): void => finish(true);
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      this.onIdle.add(notify);
+    });
+  }
+}

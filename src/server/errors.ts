@@ -1,0 +1,31 @@
+// The one place where errors thrown by handlers become the status a client
+// sees. Engine and validation errors carry a `code` naming their gRPC status;
+// anything else is a bug and reaches the client as INTERNAL without details.
+
+import { Code, ConnectError } from "@connectrpc/connect";
+
+const CODES = {
+  INVALID_ARGUMENT: Code.InvalidArgument,
+  NOT_FOUND: Code.NotFound,
+  UNAVAILABLE: Code.Unavailable,
+  RESOURCE_EXHAUSTED: Code.ResourceExhausted,
+  DEADLINE_EXCEEDED: Code.DeadlineExceeded,
+} as const;
+
+/** The status names a typed error may carry in its `code` property. */
+export type StatusName = keyof typeof CODES;
+
+export function toConnectError(err: unknown): ConnectError {
+  if (err instanceof ConnectError) return err;
+  if (err instanceof Error) {
+    // A cancelled call: ConnectError.from turns an AbortError into CANCELED.
+    if (err.name === "AbortError") return ConnectError.from(err);
+    const code = "code" in err && typeof err.code === "string" ? statusCode(err.code) : undefined;
+    if (code !== undefined) return new ConnectError(err.message, code, undefined, undefined, err);
+  }
+  return new ConnectError("internal error", Code.Internal, undefined, undefined, err);
+}
+
+function statusCode(name: string): Code | undefined {
+  return Object.hasOwn(CODES, name) ? CODES[name as StatusName] : undefined;
+}

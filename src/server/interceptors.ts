@@ -1,0 +1,98 @@
+// Interceptors every call passes through: a JSON log line per call, and the
+// mapping of thrown errors to the status the client receives.
+
+import { randomUUID } from "node:crypto";
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import type { Logger } from "pino";
+import { toConnectError } from "./errors.js";
+
+export const REQUEST_ID_HEADER = "x-request-id";
+
+// A caller's id is reused only when it cannot disturb log lines or headers.
+const ACCEPTABLE_REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+// Codes that mean the server is at fault rather than the request.
+const SERVER_FAULTS = new Set([Code.Internal, Code.Unknown, Code.DataLoss, Code.Unimplemented]);
+
+/**
+ * Logs one line per call with method, code, duration_ms and request_id. The
+ * request id comes from the x-request-id request header, or is made up, and
+ * is sent back in the x-request-id response header (for a failed call: in the
+ * error metadata, which gRPC sends as a trailer).
+ */
+export function logCalls(logger: Logger): Interceptor {
+  return (next) => async (req) => {
+    const started = performance.now();
+    const offered = req.header.get(REQUEST_ID_HEADER);
+    const requestId = offered !== null && ACCEPTABLE_REQUEST_ID.test(offered) ? offered : randomUUID();
+    const method = `${req.service.typeName}/${req.method.name}`;
+
+    const tagged = (err: unknown): ConnectError => {
+      const error = ConnectError.from(err);
+      error.metadata.set(REQUEST_ID_HEADER, requestId);
+      return error;
+    };
+    const log = (error: ConnectError | undefined): void => {
+      const line = {
+        method,
+        code: error === undefined ? "ok" : codeName(error.code),
+        duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
+        request_id: requestId,
+      };
+      if (error === undefined) logger.info(line, "rpc");
+      else if (SERVER_FAULTS.has(error.code)) logger.error({ ...line, err: error.cause ?? error }, "rpc");
+      else logger.info({ ...line, error: error.rawMessage }, "rpc");
+    };
+
+    try {
+      const res = await next(req);
+      res.header.set(REQUEST_ID_HEADER, requestId);
+      if (!res.stream) {
+        log(undefined);
+        return res;
+      }
+      return { ...res, message: observeEnd(res.message, tagged, log) };
+    } catch (err) {
+      const error = tagged(err);
+      log(error);
+      throw error;
+    }
+  };
+}
+
+/** Turns whatever a handler throws, in a unary call or mid-stream, into the client's status. */
+export const mapErrors: Interceptor = (next) => async (req) => {
+  try {
+    const res = await next(req);
+    return res.stream ? { ...res, message: observeEnd(res.message, toConnectError, () => {}) } : res;
+  } catch (err) {
+    throw toConnectError(err);
+  }
+};
+
+/**
+ * Passes a response stream through, rethrowing its error as convert(error)
+ * and calling end once the stream is over, however it ends.
+ */
+async function* observeEnd<T>(
+  messages: AsyncIterable<T>,
+  convert: (err: unknown) => ConnectError,
+  end: (error: ConnectError | undefined) => void,
+): AsyncGenerator<T> {
+  // Stays set when the stream stops early because the client went away.
+  let outcome: ConnectError | undefined = new ConnectError("call ended by the client", Code.Canceled);
+  try {
+    yield* messages;
+    outcome = undefined;
+  } catch (err) {
+    outcome = convert(err);
+    throw outcome;
+  } finally {
+    end(outcome);
+  }
+}
+
+/** Code.ResourceExhausted → "resource_exhausted", the names the Connect protocol uses. */
+function codeName(code: Code): string {
+  return Code[code].replace(/(?<=[a-z])(?=[A-Z])/g, "_").toLowerCase();
+}

@@ -1,0 +1,76 @@
+// The RPC server: TtsService, grpc.health.v1 and reflection over gRPC,
+// gRPC-Web and Connect on one port, with graceful shutdown.
+
+import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import type { Logger } from "pino";
+import type { Config } from "../config/config.js";
+import type { TtsService } from "../../gen/aetheros/tts/v1/tts_pb.js";
+import { Drain } from "./drain.js";
+import type { HealthReporter } from "./health.js";
+import { logCalls, mapErrors } from "./interceptors.js";
+import { DualProtocolListener } from "./listener.js";
+import { routes } from "./routes.js";
+
+export interface ServerDeps {
+  readonly logger: Logger;
+  /** The TtsService implementation: what the engine plugs in. */
+  readonly tts: ServiceImpl<typeof TtsService>;
+  /** Health of the server and of TtsService; the caller marks it serving when ready. */
+  readonly health: HealthReporter;
+}
+
+export interface Server {
+  /** Binds SERVICE_HOST:SERVICE_PORT; resolves with the bound port. */
+  listen(): Promise<number>;
+  /**
+   * Health turns NOT_SERVING, new calls are refused with UNAVAILABLE, calls
+   * in flight get SHUTDOWN_GRACE_SECONDS to finish and are then cut off.
+   * Resolves once every connection is closed.
+   */
+  close(): Promise<void>;
+  /** The bound port; only once listen() has resolved. */
+  readonly port: number;
+}
+
+export function createServer(config: Config, deps: ServerDeps): Server {
+  const drain = new Drain();
+  // Aborted when the grace period is over, to stop handlers still running.
+  const graceOver = new AbortController();
+  const handler = connectNodeAdapter({
+    routes: routes(deps),
+    // Outermost first: the log line shows the status the client received.
+    interceptors: [logCalls(deps.logger), drain.refuseWhenDraining, mapErrors],
+    shutdownSignal: graceOver.signal,
+  });
+  const listener = new DualProtocolListener(drain.track(handler));
+  let boundPort: number | undefined;
+  let closed: Promise<void> | undefined;
+
+  const closeGracefully = async (): Promise<void> => {
+    deps.health.markShuttingDown();
+    drain.start();
+    const connectionsGone = listener.stopAccepting();
+    if (!(await drain.idle(config.shutdownGraceSeconds * 1000))) {
+      deps.logger.warn({ requests_in_flight: drain.requestsInFlight }, "grace period over, cutting off calls");
+      graceOver.abort(new ConnectError("server shut down", Code.Unavailable));
+    }
+    listener.destroyConnections();
+    await connectionsGone;
+  };
+
+  return {
+    async listen() {
+      boundPort = await listener.listen(config.serviceHost, config.servicePort);
+      return boundPort;
+    },
+    close() {
+      closed ??= closeGracefully();
+      return closed;
+    },
+    get port() {
+      if (boundPort === undefined) throw new Error("the server is not listening");
+      return boundPort;
+    },
+  };
+}
