@@ -73,7 +73,7 @@ export async function openAudioCache(options: AudioCacheOptions): Promise<AudioC
   if (options.dir) lowerTiers.push(await DiskTier.open({ ...limits, dir: options.dir, logger: options.logger }));
   if (options.redisUrl) {
     lowerTiers.push(
-      new RedisTier({
+      await RedisTier.open({
         url: options.redisUrl,
         keyPrefix: options.keyPrefix ?? DEFAULT_KEY_PREFIX,
         ttlMs: limits.ttlMs,

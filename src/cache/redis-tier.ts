@@ -3,6 +3,7 @@
  * strategy we choose, and its offline queue can be turned off so commands
  * sent while disconnected fail at once instead of piling up in memory.
  */
+import { once } from 'node:events';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { decodeEntry, encodeEntry } from './codec.js';
@@ -36,7 +37,18 @@ export class RedisTier implements LowerTier {
   readonly #failures: FailureLog;
   readonly #pending = new Set<Promise<unknown>>();
 
-  constructor(options: RedisTierOptions) {
+  /**
+   * Connects, waiting for the first attempt to settle so that lookups right
+   * after start are not failures. An unreachable Redis is not an error here:
+   * the tier starts as an outage and keeps reconnecting.
+   */
+  static async open(options: RedisTierOptions): Promise<RedisTier> {
+    const tier = new RedisTier(options);
+    await once(tier.#client, 'ready', { signal: AbortSignal.timeout(CONNECT_TIMEOUT_MS) }).catch(() => undefined);
+    return tier;
+  }
+
+  private constructor(options: RedisTierOptions) {
     this.#keyPrefix = options.keyPrefix;
     this.#ttlMs = options.ttlMs;
     this.#logger = options.logger;
