@@ -54,7 +54,7 @@ export class VoiceNotFoundError extends TtsError {
 export class VoiceLoadError extends TtsError {
   constructor(
     readonly file: string,
-    problem: string,
+    readonly problem: string,
     options?: { cause?: unknown },
   ) {
     super("FAILED_PRECONDITION", `voice file ${file}: ${problem}`, options);

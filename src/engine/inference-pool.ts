@@ -1,6 +1,7 @@
 /** A fixed pool of inference worker threads (piscina), one task per worker at a time. */
 import { Piscina } from "piscina";
-import type { InferenceTask } from "./inference-worker.js";
+import { VoiceLoadError } from "./errors.js";
+import type { InferenceResult, InferenceTask } from "./inference-worker.js";
 import type { Scales } from "./inference.js";
 
 export interface InferencePoolOptions {
@@ -42,7 +43,7 @@ export class InferencePool {
     return this.piscina.queueSize;
   }
 
-  run(model: VoiceModel, ids: number[], scales: Scales, speakerId: number): Promise<Float32Array> {
+  async run(model: VoiceModel, ids: number[], scales: Scales, speakerId: number): Promise<Float32Array> {
     const task: InferenceTask = {
       ...model,
       ids,
@@ -51,7 +52,9 @@ export class InferencePool {
       intraOpThreads: this.options.intraOpThreads,
       maxLoadedVoices: this.options.maxLoadedVoices,
     };
-    return this.piscina.run(task);
+    const result = (await this.piscina.run(task)) as InferenceResult;
+    if (!(result instanceof Float32Array)) throw new VoiceLoadError(result.loadError.file, result.loadError.problem);
+    return result;
   }
 
   /**

@@ -5,6 +5,7 @@
  * Each worker keeps its own least-recently-used set of sessions.
  */
 import { move } from "piscina";
+import { VoiceLoadError } from "./errors.js";
 import { VoiceSession, type Scales } from "./inference.js";
 import { parseVoiceConfig } from "./voice-config.js";
 
@@ -42,9 +43,19 @@ async function sessionFor(task: InferenceTask): Promise<VoiceSession> {
   return session;
 }
 
-export default async function infer(task: InferenceTask): Promise<Float32Array> {
-  const session = await sessionFor(task);
+/** Error classes do not survive the thread boundary, so load failures travel as data. */
+export type InferenceResult = Float32Array | { loadError: { file: string; problem: string } };
+
+export default async function infer(task: InferenceTask): Promise<InferenceResult> {
+  let session: VoiceSession;
+  try {
+    session = await sessionFor(task);
+  } catch (error) {
+    if (error instanceof VoiceLoadError) return { loadError: { file: error.file, problem: error.problem } };
+    throw error;
+  }
   const audio = await session.run(task.ids, task.scales, task.speakerId);
-  // Copy out of onnxruntime's buffer so the transfer does not detach memory it owns.
-  return move(new Float32Array(audio)) as unknown as Float32Array;
+  // Copy out of onnxruntime's buffer, then hand the copy's memory over instead of cloning it.
+  const samples = new Float32Array(audio);
+  return move(samples) as unknown as Float32Array;
 }

@@ -129,7 +129,12 @@ export class VoiceRegistry {
       modelHash: await sha256File(installed.modelFile),
       sizeBytes: before.size,
     };
-    const warmup = planSpeech("Ready.", config).pieces[0]!.ids;
+    let warmup: number[];
+    try {
+      warmup = planSpeech("Ready.", config).pieces[0]!.ids;
+    } catch (error) {
+      throw new VoiceLoadError(installed.configFile, `espeak.voice ${JSON.stringify(config.espeakVoice)} cannot phonemize: ${(error as Error).message}`, { cause: error });
+    }
     await this.pool.warm(voice, warmup, { noiseScale: config.noiseScale, lengthScale: config.lengthScale, noiseW: config.noiseW });
     this.logger.info({ voice: installed.id, ms: Math.round(performance.now() - started) }, "voice loaded and warmed");
     return { voice, identity: before };
