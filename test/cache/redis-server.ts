@@ -46,6 +46,11 @@ export class RedisServer {
     });
   }
 
+  /** SIGSTOP: the server keeps its connections open but answers nothing, as when it hangs. */
+  pause(): void {
+    this.#process?.kill('SIGSTOP');
+  }
+
   /** SIGKILL: the connection drops with no goodbye, as in a crash. */
   async kill(): Promise<void> {
     const child = this.#process;

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openAudioCache, type AudioCache, type AudioCacheOptions, type CacheTierStats } from '../../src/cache/index.js';
@@ -159,6 +160,29 @@ describe('redis outage', () => {
     expect((await b.get('after'))?.tier).toBe('redis');
     expect(lines.filter((line) => line.level >= WARN && line.tier === 'redis')).toHaveLength(1);
     expect(lines.some((line) => line.tier === 'redis' && /recovered/.test(line.msg))).toBe(true);
+  });
+
+  it('bounds a lookup on a hung Redis by the command timeout, and one in flight when it dies', async () => {
+    const hung = await RedisServer.start();
+    try {
+      const cache = await open({ redisUrl: hung.url, keyPrefix: testPrefix() });
+      hung.pause();
+      let started = performance.now();
+      expect(await cache.get('k1')).toBeUndefined();
+      const waited = performance.now() - started;
+      expect(waited).toBeGreaterThan(400);
+      expect(waited).toBeLessThan(1500);
+
+      const inFlight = cache.get('k2');
+      await sleep(50);
+      started = performance.now();
+      await hung.kill();
+      expect(await inFlight).toBeUndefined();
+      expect(performance.now() - started).toBeLessThan(300); // dropped with the link, not left to time out
+      expect((await tierStats(cache, 'redis')).errors).toBeGreaterThanOrEqual(2);
+    } finally {
+      await hung.kill();
+    }
   });
 
   it('starts without a reachable Redis and answers with misses', async () => {
