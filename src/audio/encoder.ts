@@ -1,0 +1,58 @@
+// The one entry point for encoding: every encoding behind the same streaming interface,
+// used for whole files (streaming: false) and for streams alike.
+import { createFlacEncoder } from "./flac.js";
+import { createMp3Encoder } from "./mp3.js";
+import { createOggOpusEncoder } from "./opus.js";
+import { createRawPcmEncoder } from "./raw-pcm.js";
+import type { AudioEncoder, EncoderOptions, Encoding } from "./types.js";
+import { createWavEncoder } from "./wav.js";
+
+export type { AudioEncoder, EncoderOptions, Encoding } from "./types.js";
+
+/**
+ * An encoder for mono 16-bit PCM at `sampleRate`. Asynchronous only because a codec's
+ * WebAssembly is compiled on first use; write() and end() are synchronous.
+ */
+export async function createEncoder(encoding: Encoding, sampleRate: number, opts: EncoderOptions): Promise<AudioEncoder> {
+  if (!Number.isInteger(sampleRate) || sampleRate <= 0) throw new RangeError(`invalid sample rate ${sampleRate}`);
+  const encoder = await codecEncoder(encoding, sampleRate, opts.streaming);
+  return endsOnce(encoder, encoding);
+}
+
+function codecEncoder(encoding: Encoding, sampleRate: number, streaming: boolean): AudioEncoder | Promise<AudioEncoder> {
+  switch (encoding) {
+    case "wav":
+      return createWavEncoder(sampleRate, streaming);
+    case "pcm":
+      return createRawPcmEncoder(sampleRate);
+    case "mp3":
+      return createMp3Encoder(sampleRate, streaming);
+    case "ogg_opus":
+      return createOggOpusEncoder(sampleRate, streaming);
+    case "flac":
+      return createFlacEncoder(sampleRate, streaming);
+    default:
+      throw new RangeError(`unknown encoding ${String(encoding satisfies never)}`);
+  }
+}
+
+/** Rejects use after end(): a codec's state is freed there. */
+function endsOnce(encoder: AudioEncoder, encoding: Encoding): AudioEncoder {
+  let ended = false;
+  const check = () => {
+    if (ended) throw new Error(`${encoding} encoder used after end()`);
+  };
+  return {
+    mimeType: encoder.mimeType,
+    sampleRate: encoder.sampleRate,
+    write(samples) {
+      check();
+      return encoder.write(samples);
+    },
+    end() {
+      check();
+      ended = true;
+      return encoder.end();
+    },
+  };
+}
