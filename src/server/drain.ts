@@ -13,7 +13,7 @@ export class Drain {
     return this.inFlight;
   }
 
-  /** Wraps a request handler so that its requests are counted until their response closes. */
+  /** Wraps a request handler so that each request counts until its response closes. */
   track(handler: RequestHandler): RequestHandler {
     return (req, res) => {
       this.inFlight++;

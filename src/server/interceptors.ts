@@ -1,5 +1,6 @@
-// Interceptors every call passes through: a JSON log line per call, and the
-// mapping of thrown errors to the status the client receives.
+// Interceptors every call passes through: a JSON log line per call, the end
+// of a call once its signal aborts, and the mapping of thrown errors to the
+// status the client receives.
 
 import { randomUUID } from "node:crypto";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
@@ -69,6 +70,42 @@ export const mapErrors: Interceptor = (next) => async (req) => {
     throw toConnectError(err);
   }
 };
+
+/**
+ * Ends a call as soon as its signal aborts (deadline, client gone, or the
+ * shutdown grace period over), with the abort's reason as status, even when
+ * the implementation does not watch the signal itself.
+ */
+export const endWhenAborted: Interceptor = (next) => async (req) => {
+  const res = await untilAborted(next(req), req.signal);
+  return res.stream ? { ...res, message: streamUntilAborted(res.message, req.signal) } : res;
+};
+
+function untilAborted<T>(pending: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const abort = (): void => reject(ConnectError.from(signal.reason));
+    if (signal.aborted) abort();
+    signal.addEventListener("abort", abort, { once: true });
+    pending.then(resolve, reject).finally(() => signal.removeEventListener("abort", abort));
+  });
+}
+
+async function* streamUntilAborted<T>(messages: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T> {
+  const iterator = messages[Symbol.asyncIterator]();
+  let finished = false;
+  try {
+    for (;;) {
+      const result = await untilAborted(iterator.next(), signal);
+      if (result.done === true) break;
+      yield result.value;
+    }
+    finished = true;
+  } finally {
+    // Stop an implementation left behind. Its late failure has no caller
+    // left to go to.
+    if (!finished) iterator.return?.().catch(() => {});
+  }
+}
 
 /**
  * Passes a response stream through, rethrowing its error as convert(error)

@@ -8,9 +8,15 @@ import type { Config } from "../config/config.js";
 import type { TtsService } from "../../gen/aetheros/tts/v1/tts_pb.js";
 import { Drain } from "./drain.js";
 import type { HealthReporter } from "./health.js";
-import { logCalls, mapErrors } from "./interceptors.js";
+import { endWhenAborted, logCalls, mapErrors } from "./interceptors.js";
 import { DualProtocolListener } from "./listener.js";
 import { routes } from "./routes.js";
+
+// Time calls cut off at the end of the grace period get to send their
+// UNAVAILABLE status before the connections are dropped. A response counts as
+// sent when its HTTP/2 stream closes, which a client that keeps its request
+// side open delays until this runs out.
+const CUT_OFF_ANSWER_MS = 1000;
 
 export interface ServerDeps {
   readonly logger: Logger;
@@ -40,7 +46,7 @@ export function createServer(config: Config, deps: ServerDeps): Server {
   const handler = connectNodeAdapter({
     routes: routes(deps),
     // Outermost first: the log line shows the status the client received.
-    interceptors: [logCalls(deps.logger), drain.refuseWhenDraining, mapErrors],
+    interceptors: [logCalls(deps.logger), drain.refuseWhenDraining, endWhenAborted, mapErrors],
     shutdownSignal: graceOver.signal,
   });
   const listener = new DualProtocolListener(drain.track(handler));
@@ -54,6 +60,7 @@ export function createServer(config: Config, deps: ServerDeps): Server {
     if (!(await drain.idle(config.shutdownGraceSeconds * 1000))) {
       deps.logger.warn({ requests_in_flight: drain.requestsInFlight }, "grace period over, cutting off calls");
       graceOver.abort(new ConnectError("server shut down", Code.Unavailable));
+      await drain.idle(CUT_OFF_ANSWER_MS);
     }
     listener.destroyConnections();
     await connectionsGone;
