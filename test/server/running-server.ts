@@ -1,0 +1,83 @@
+// Starts the real server in-process on an ephemeral port, with the real
+// TtsService and health reporter, and captures its log lines.
+
+import { Writable } from "node:stream";
+import { ConnectError, type ServiceImpl } from "@connectrpc/connect";
+import { pino } from "pino";
+import { loadConfig, type Config } from "../../src/config/config.js";
+import { HealthReporter } from "../../src/server/health.js";
+import { createServer, type Server } from "../../src/server/server.js";
+import { createTtsService } from "../../src/server/tts-service.js";
+import { TtsService } from "../../gen/aetheros/tts/v1/tts_pb.js";
+
+export interface RunningServer {
+  readonly server: Server;
+  readonly health: HealthReporter;
+  readonly config: Config;
+  readonly baseUrl: string;
+  /** Every log line written so far, parsed. */
+  readonly logLines: Record<string, unknown>[];
+}
+
+export async function startServer(
+  env: Record<string, string> = {},
+  tts?: (config: Config, health: HealthReporter) => ServiceImpl<typeof TtsService>,
+): Promise<RunningServer> {
+  const config = loadConfig({ SERVICE_HOST: "127.0.0.1", SERVICE_PORT: "0", SHUTDOWN_GRACE_SECONDS: "5", ...env });
+  const logLines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logLines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+      done();
+    },
+  });
+  const health = new HealthReporter([TtsService.typeName]);
+  const server = createServer(config, {
+    logger: pino({ level: "info" }, sink),
+    health,
+    tts: (tts ?? createTtsService)(config, health),
+  });
+  const port = await server.listen();
+  return { server, health, config, baseUrl: `http://127.0.0.1:${port}`, logLines };
+}
+
+/** An async iterable fed by push(), for the request side of a client or bidi stream. */
+export class RequestStream<T> implements AsyncIterable<T> {
+  private readonly queued: T[] = [];
+  private ended = false;
+  private wake: (() => void) | undefined;
+
+  push(message: T): void {
+    this.queued.push(message);
+    this.wake?.();
+  }
+
+  end(): void {
+    this.ended = true;
+    this.wake?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<T> {
+    for (;;) {
+      const next = this.queued.shift();
+      if (next !== undefined) {
+        yield next;
+      } else if (this.ended) {
+        return;
+      } else {
+        await new Promise<void>((resolve) => (this.wake = resolve));
+      }
+    }
+  }
+}
+
+/** The ConnectError a call fails with; throws when the call succeeds. */
+export async function callError(call: Promise<unknown>): Promise<ConnectError> {
+  try {
+    await call;
+  } catch (err) {
+    if (err instanceof ConnectError) return err;
+    throw err;
+  }
+  throw new Error("the call succeeded");
+}
