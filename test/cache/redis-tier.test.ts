@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { openAudioCache, type AudioCache, type AudioCacheOptions, type CacheTierStats } from '../../src/cache/index.js';
 import { WARN, cacheOptions, capturingLogger, sampleAudio, waitFor, withTempDir } from './fixtures.js';
 import { RedisServer } from './redis-server.js';
@@ -164,25 +164,22 @@ describe('redis outage', () => {
 
   it('bounds a lookup on a hung Redis by the command timeout, and one in flight when it dies', async () => {
     const hung = await RedisServer.start();
-    try {
-      const cache = await open({ redisUrl: hung.url, keyPrefix: testPrefix() });
-      hung.pause();
-      let started = performance.now();
-      expect(await cache.get('k1')).toBeUndefined();
-      const waited = performance.now() - started;
-      expect(waited).toBeGreaterThan(400);
-      expect(waited).toBeLessThan(1500);
+    onTestFinished(() => hung.kill()); // runs even when the test times out
+    const cache = await open({ redisUrl: hung.url, keyPrefix: testPrefix() });
+    hung.pause();
+    let started = performance.now();
+    expect(await cache.get('k1')).toBeUndefined();
+    const waited = performance.now() - started;
+    expect(waited).toBeGreaterThan(400);
+    expect(waited).toBeLessThan(1500);
 
-      const inFlight = cache.get('k2');
-      await sleep(50);
-      started = performance.now();
-      await hung.kill();
-      expect(await inFlight).toBeUndefined();
-      expect(performance.now() - started).toBeLessThan(300); // dropped with the link, not left to time out
-      expect((await tierStats(cache, 'redis')).errors).toBeGreaterThanOrEqual(2);
-    } finally {
-      await hung.kill();
-    }
+    const inFlight = cache.get('k2');
+    await sleep(50);
+    started = performance.now();
+    await hung.kill();
+    expect(await inFlight).toBeUndefined();
+    expect(performance.now() - started).toBeLessThan(300); // dropped with the link, not left to time out
+    expect((await tierStats(cache, 'redis')).errors).toBeGreaterThanOrEqual(2);
   });
 
   it('starts without a reachable Redis and answers with misses', async () => {
