@@ -1,8 +1,12 @@
 // OGG_OPUS: libopus through @evan/opus, whose prebuilt native addon ships inside the npm
-// package (platforms without one get its WebAssembly build): in-process, 37 ms to encode
-// 5 s. Opus only codes 8/12/16/24/48 kHz, and decoders output 48 kHz, so input is
-// resampled to 48 kHz (resample.ts) and OpusHead records the requested rate as the
-// input rate. Ogg framing (ogg.ts) and the Opus headers (RFC 7845) are written here:
+// package (platforms without one get its WebAssembly build): in-process. libopus takes
+// 8, 12, 16, 24 or 48 kHz input; other rates are resampled (resample.ts) to the next of
+// 16, 24 and 48 kHz up, which keeps the whole band and costs less than going to 48 kHz
+// (22.05 kHz speech: 65 ms per 5 s through 24 kHz against 95 ms through 48 kHz).
+// Narrowband (8 and 12 kHz) input is avoided: ffmpeg's own Opus decoder garbles some
+// narrowband SILK streams that libopus decodes cleanly. Decoders always
+// output 48 kHz, the rate this encoder reports; OpusHead records the requested rate as
+// the input rate, and granule positions and pre-skip count 48 kHz samples. Ogg framing (ogg.ts) and the Opus headers (RFC 7845) are written here:
 // the in-process Ogg Opus muxers on npm either hard-code an 80 ms pre-skip and never
 // trim the end (opus-recorder and its forks), or are asynchronous and hold pages until
 // 8 KiB (Mediabunny), which delays every streamed sentence.
@@ -13,27 +17,36 @@ import { MAX_SEGMENTS_PER_PAGE, OggPageWriter, segmentsFor } from "./ogg.js";
 import { createResampler } from "./resample.js";
 import type { AudioEncoder } from "./types.js";
 
-const OPUS_RATE = 48000;
-const FRAME_SAMPLES = 960; // 20 ms
-const BITRATE = 32000; // fullband mono speech
+/** Opus input rates used, with the speech bitrate for each: roughly what RFC 7587 advises for mono voice. */
+const BITRATE_BY_INPUT_RATE = new Map([
+  [16000, 24000],
+  [24000, 32000],
+  [48000, 32000],
+] as const);
+type OpusInputRate = typeof BITRATE_BY_INPUT_RATE extends Map<infer K, unknown> ? K : never;
+const DECODED_RATE = 48000;
+const FRAME_48K = 960; // 20 ms
 const OPUS_GET_LOOKAHEAD = 4027;
 /** A whole file's pages hold one second each; a stream's page holds what one write() produced. */
 const PACKETS_PER_FILE_PAGE = 50;
 
 export async function createOggOpusEncoder(sampleRate: number, streaming: boolean): Promise<AudioEncoder> {
-  const resampler = sampleRate === OPUS_RATE ? undefined : await createResampler(sampleRate, OPUS_RATE);
-  const opus = new Encoder({ channels: 1, sample_rate: OPUS_RATE, application: "audio" });
+  const inputRate = opusInputRate(sampleRate);
+  const resampler = sampleRate === inputRate ? undefined : await createResampler(sampleRate, inputRate);
+  const opus = new Encoder({ channels: 1, sample_rate: inputRate, application: "audio" });
   opus.signal = "voice";
-  opus.bitrate = BITRATE;
+  opus.bitrate = BITRATE_BY_INPUT_RATE.get(inputRate)!;
+  const to48k = DECODED_RATE / inputRate; // an integer for every Opus rate
+  const frameSamples = FRAME_48K / to48k;
   // Decoders drop this many leading samples: the encoder's lookahead.
-  const preSkip = opus.ctl(OPUS_GET_LOOKAHEAD);
+  const preSkip = opus.ctl(OPUS_GET_LOOKAHEAD) * to48k;
   const ogg = new OggPageWriter(randomInt(2 ** 32));
 
   const ready: Uint8Array[] = [ogg.page([opusHead(preSkip, sampleRate)], 0, { bos: true }), ogg.page([opusTags()], 0)];
-  const frame = new Int16Array(FRAME_SAMPLES);
+  const frame = new Int16Array(frameSamples);
   let frameFill = 0;
-  let samplesIn = 0; // at 48 kHz
-  let granulePosition = 0; // samples in the packets encoded so far
+  let samplesIn = 0; // at the encoder's input rate
+  let granulePosition = 0; // 48 kHz samples in the packets encoded so far
   let pagePackets: Uint8Array[] = [];
   let pageSegments = 0;
 
@@ -50,7 +63,7 @@ export async function createOggOpusEncoder(sampleRate: number, streaming: boolea
     if (pageSegments + segmentsFor(packet.length) > MAX_SEGMENTS_PER_PAGE) flushPage(granulePosition, false);
     pagePackets.push(packet);
     pageSegments += segmentsFor(packet.length);
-    granulePosition += FRAME_SAMPLES;
+    granulePosition += FRAME_48K;
     if (!streaming && pagePackets.length >= PACKETS_PER_FILE_PAGE) flushPage(granulePosition, false);
   };
   const take = () => {
@@ -61,16 +74,16 @@ export async function createOggOpusEncoder(sampleRate: number, streaming: boolea
 
   return {
     mimeType: "audio/ogg; codecs=opus",
-    sampleRate: OPUS_RATE,
+    sampleRate: DECODED_RATE,
     write(samples) {
       const input = resampler ? resampler.process(samples) : samples;
       samplesIn += input.length;
       for (let offset = 0; offset < input.length; ) {
-        const n = Math.min(FRAME_SAMPLES - frameFill, input.length - offset);
+        const n = Math.min(frameSamples - frameFill, input.length - offset);
         frame.set(input.subarray(offset, offset + n), frameFill);
         frameFill += n;
         offset += n;
-        if (frameFill === FRAME_SAMPLES) encodeFrame();
+        if (frameFill === frameSamples) encodeFrame();
       }
       if (streaming) flushPage(granulePosition, false);
       return take();
@@ -78,7 +91,7 @@ export async function createOggOpusEncoder(sampleRate: number, streaming: boolea
     end() {
       // Encode silence until the decoded output, after the pre-skip, covers every input
       // sample; the last page's granule position then trims the excess (RFC 7845 4.4).
-      const decodedEnd = preSkip + samplesIn;
+      const decodedEnd = preSkip + samplesIn * to48k;
       while (frameFill > 0 || granulePosition < decodedEnd) {
         frame.fill(0, frameFill);
         encodeFrame();
@@ -87,6 +100,12 @@ export async function createOggOpusEncoder(sampleRate: number, streaming: boolea
       return take();
     },
   };
+}
+
+/** The lowest Opus input rate at or above `sampleRate`. */
+function opusInputRate(sampleRate: number): OpusInputRate {
+  for (const rate of BITRATE_BY_INPUT_RATE.keys()) if (rate >= sampleRate) return rate;
+  return DECODED_RATE;
 }
 
 /** Identification header (RFC 7845 5.1): mono, channel mapping family 0. */

@@ -45,21 +45,25 @@ describe.each(ENCODINGS)("%s encoder", (encoding) => {
       const seconds = decoded.length / encoder.sampleRate;
       const sourceSeconds = source.length / sampleRate;
       const atSourceRate = await decode(file, { rawRate, outputRate: sampleRate });
+      let lag: number;
       if (encoding === "mp3" && streaming) {
         const lead = MP3_STREAM_LEAD / sampleRate;
         const twoFrames = (2 * (sampleRate >= 32000 ? 1152 : 576)) / sampleRate;
         expect(seconds - sourceSeconds).toBeGreaterThanOrEqual(lead);
         expect(seconds - sourceSeconds).toBeLessThanOrEqual(lead + twoFrames);
-        expect(bestLag(source, atSourceRate, MP3_STREAM_LEAD + 20)).toBe(MP3_STREAM_LEAD);
+        lag = bestLag(source, atSourceRate, MP3_STREAM_LEAD + 20);
+        expect(lag).toBe(MP3_STREAM_LEAD);
       } else {
         expect(Math.abs(seconds - sourceSeconds)).toBeLessThanOrEqual(0.02);
-        expect(Math.abs(bestLag(source, atSourceRate, 400))).toBeLessThanOrEqual(1);
+        // Lossy decoders may land a fraction of a sample off (ffmpeg's Opus decoder at 8 kHz).
+        lag = bestLag(source, atSourceRate, 400);
+        expect(Math.abs(lag)).toBeLessThanOrEqual(LOSSLESS.has(encoding) ? 0 : 1);
       }
 
-      const lag = encoding === "mp3" && streaming ? MP3_STREAM_LEAD : 0;
-      const aligned = atSourceRate.subarray(lag, lag + source.length);
+      const aligned = atSourceRate.subarray(Math.max(lag, 0), Math.max(lag, 0) + source.length - Math.abs(lag));
+      const sourcePart = source.subarray(Math.max(-lag, 0), Math.max(-lag, 0) + aligned.length);
       if (LOSSLESS.has(encoding)) expect(Array.from(aligned)).toEqual(Array.from(source));
-      else expect(correlation(source, aligned)).toBeGreaterThan(0.95);
+      else expect(correlation(sourcePart, aligned)).toBeGreaterThan(0.95);
     });
   });
 
