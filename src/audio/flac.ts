@@ -14,6 +14,12 @@ const STREAMINFO_OFFSET = 8; // after "fLaC" and the metadata block header
 type Flac = ReturnType<typeof FlacFactory>;
 let flacLibrary: Promise<Flac> | undefined;
 
+// An encoder dropped without end(), say by a stream whose client went away, would leave
+// its libFLAC state in the shared asm.js heap: free it when the encoder is collected.
+const abandoned = new FinalizationRegistry<{ flac: Flac; encoder: number }>(({ flac, encoder }) => {
+  flac.FLAC__stream_encoder_delete(encoder);
+});
+
 function loadFlac(): Promise<Flac> {
   flacLibrary ??= new Promise((resolve) => {
     const flac = FlacFactory("release.asmjs");
@@ -27,28 +33,19 @@ export async function createFlacEncoder(sampleRate: number, streaming: boolean):
   const flac = await loadFlac();
   const encoder = flac.create_libflac_encoder(sampleRate, 1, 16, COMPRESSION_LEVEL, 0, false, 0);
   if (!encoder) throw new Error(`libFLAC cannot encode ${sampleRate} Hz`);
-  let output: Uint8Array[] = [];
-  let finalInfo: FlacStreamInfo | undefined;
-  const status = flac.init_encoder_stream(
-    encoder,
-    (data, bytes) => {
-      output.push(data.slice(0, bytes)); // the data lives in libFLAC's heap
-    },
-    (metadata) => {
-      if (metadata) finalInfo = metadata;
-    },
-  );
+  const sink = outputSink();
+  const status = flac.init_encoder_stream(encoder, sink.onWrite, sink.onMetadata);
   if (status !== 0) {
     flac.FLAC__stream_encoder_delete(encoder);
     throw new Error(`libFLAC encoder init failed (status ${status})`);
   }
   const take = () => {
-    const bytes = output.length === 0 ? EMPTY_BYTES : concatBytes(output);
-    output = [];
+    const bytes = sink.chunks.length === 0 ? EMPTY_BYTES : concatBytes(sink.chunks);
+    sink.chunks = [];
     return bytes;
   };
 
-  return {
+  const flacEncoder: AudioEncoder = {
     mimeType: "audio/flac",
     sampleRate,
     write(samples) {
@@ -58,15 +55,43 @@ export async function createFlacEncoder(sampleRate: number, streaming: boolean):
       return streaming ? take() : EMPTY_BYTES;
     },
     end() {
+      abandoned.unregister(flacEncoder);
       const finished = flac.FLAC__stream_encoder_finish(encoder);
       flac.FLAC__stream_encoder_delete(encoder);
-      if (!finished || !finalInfo) throw new Error("libFLAC failed to finish the stream");
+      if (!finished || !sink.finalInfo) throw new Error("libFLAC failed to finish the stream");
       if (streaming) return take();
       const file = take();
-      patchStreamInfo(file, finalInfo);
+      patchStreamInfo(file, sink.finalInfo);
       return file;
     },
   };
+  abandoned.register(flacEncoder, { flac, encoder }, flacEncoder);
+  return flacEncoder;
+}
+
+interface OutputSink {
+  chunks: Uint8Array[];
+  finalInfo: FlacStreamInfo | undefined;
+  onWrite: FlacFactory.encoder_write_callback_fn;
+  onMetadata: FlacFactory.metadata_callback_fn;
+}
+
+/**
+ * libflacjs keeps the callbacks for the encoder's lifetime, so they are made here, apart
+ * from the AudioEncoder: closures sharing its scope would keep it from being collected.
+ */
+function outputSink(): OutputSink {
+  const sink: OutputSink = {
+    chunks: [],
+    finalInfo: undefined,
+    onWrite: (data, bytes) => {
+      sink.chunks.push(data.slice(0, bytes)); // the data lives in libFLAC's heap
+    },
+    onMetadata: (metadata) => {
+      if (metadata) sink.finalInfo = metadata;
+    },
+  };
+  return sink;
 }
 
 interface FlacStreamInfo {
