@@ -1,4 +1,10 @@
-// The audio layer's public API: model samples in, client bytes out.
+// The audio layer: the engine's samples in, the client's bytes out. For each sentence:
+//   floatToPcm16(modelOutput, volume)  Piper's normalization, volume and int16 cast
+//   shiftPitch(pcm, voiceRate, pitch)  when pitch != 1
+//   resampler.process(pcm)             one resampler per request, when the rate changes
+//   encoder.write(pcm)                 one encoder per request; end() after the last sentence
+// Between sentences, pass createSilence(sentenceSilence, voiceRate) through the same
+// resampler so that its stream sees what the client hears.
 export { createEncoder } from "./encoder.js";
 export type { AudioEncoder, EncoderOptions, Encoding } from "./types.js";
 export { createResampler } from "./resample.js";

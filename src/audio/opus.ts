@@ -1,15 +1,19 @@
-// OGG_OPUS: libopus through @evan/opus, whose prebuilt native addon ships inside the npm
-// package (platforms without one get its WebAssembly build): in-process. libopus takes
-// 8, 12, 16, 24 or 48 kHz input; other rates are resampled (resample.ts) to the next of
-// 16, 24 and 48 kHz up, which keeps the whole band and costs less than going to 48 kHz
-// (22.05 kHz speech: 65 ms per 5 s through 24 kHz against 95 ms through 48 kHz).
-// Narrowband (8 and 12 kHz) input is avoided: ffmpeg's own Opus decoder garbles some
-// narrowband SILK streams that libopus decodes cleanly. Decoders always
-// output 48 kHz, the rate this encoder reports; OpusHead records the requested rate as
-// the input rate, and granule positions and pre-skip count 48 kHz samples. Ogg framing (ogg.ts) and the Opus headers (RFC 7845) are written here:
-// the in-process Ogg Opus muxers on npm either hard-code an 80 ms pre-skip and never
-// trim the end (opus-recorder and its forks), or are asynchronous and hold pages until
-// 8 KiB (Mediabunny), which delays every streamed sentence.
+// OGG_OPUS: libopus through @evan/opus, in-process: its prebuilt native addon ships
+// inside the npm package (platforms without one get its WebAssembly build).
+//
+// libopus takes 8, 12, 16, 24 or 48 kHz input. Other rates are resampled (resample.ts)
+// to the next of 16, 24 and 48 kHz up, which keeps the whole band for less work than
+// always going to 48 kHz (5 s of 22.05 kHz speech: 65 ms through 24 kHz, 95 ms through
+// 48 kHz). Narrowband input is avoided because ffmpeg's own Opus decoder garbles some
+// narrowband SILK streams that libopus decodes cleanly. Decoders output 48 kHz whatever
+// the input rate, so that is the rate this encoder reports; OpusHead carries the
+// requested rate as the input rate, and granule positions and pre-skip count 48 kHz
+// samples.
+//
+// Ogg framing (ogg.ts) and the Opus headers (RFC 7845) are written here because the
+// in-process Ogg Opus muxers on npm either hard-code an 80 ms pre-skip and never trim the
+// end (opus-recorder and its forks), or are asynchronous and hold pages back until 8 KiB
+// (Mediabunny), which would delay every streamed sentence.
 import { randomInt } from "node:crypto";
 import { Encoder } from "@evan/opus";
 import { concatBytes, EMPTY_BYTES } from "./bytes.js";
@@ -17,7 +21,7 @@ import { MAX_SEGMENTS_PER_PAGE, OggPageWriter, segmentsFor } from "./ogg.js";
 import { createResampler } from "./resample.js";
 import type { AudioEncoder } from "./types.js";
 
-/** Opus input rates used, with the speech bitrate for each: roughly what RFC 7587 advises for mono voice. */
+/** Opus input rates used, each with a mono speech bitrate at or above RFC 7587's advice (3.1.1). */
 const BITRATE_BY_INPUT_RATE = new Map([
   [16000, 24000],
   [24000, 32000],
