@@ -7,7 +7,7 @@ import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { toConnectError } from "./errors.js";
 
-export const REQUEST_ID_HEADER = "x-request-id";
+const REQUEST_ID_HEADER = "x-request-id";
 
 // A caller's id is reused only when it cannot disturb log lines or headers.
 const ACCEPTABLE_REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -65,7 +65,7 @@ export function logCalls(logger: Logger): Interceptor {
 export const mapErrors: Interceptor = (next) => async (req) => {
   try {
     const res = await next(req);
-    return res.stream ? { ...res, message: observeEnd(res.message, toConnectError, () => {}) } : res;
+    return res.stream ? { ...res, message: observeEnd(res.message, toConnectError) } : res;
   } catch (err) {
     throw toConnectError(err);
   }
@@ -109,12 +109,12 @@ async function* streamUntilAborted<T>(messages: AsyncIterable<T>, signal: AbortS
 
 /**
  * Passes a response stream through, rethrowing its error as convert(error)
- * and calling end once the stream is over, however it ends.
+ * and calling end, if given, once the stream is over, however it ends.
  */
 async function* observeEnd<T>(
   messages: AsyncIterable<T>,
   convert: (err: unknown) => ConnectError,
-  end: (error: ConnectError | undefined) => void,
+  end?: (error: ConnectError | undefined) => void,
 ): AsyncGenerator<T> {
   // Stays set when the stream stops early because the client went away.
   let outcome: ConnectError | undefined = new ConnectError("call ended by the client", Code.Canceled);
@@ -125,7 +125,7 @@ async function* observeEnd<T>(
     outcome = convert(err);
     throw outcome;
   } finally {
-    end(outcome);
+    end?.(outcome);
   }
 }
 
