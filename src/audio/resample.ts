@@ -1,9 +1,9 @@
-// Band-limited resampling with SpeexDSP's resampler (the Opus tools' resampler), in its
+// Band-limited resampling with SpeexDSP's resampler (the one opus-tools uses), in its
 // WebAssembly SIMD build from @echogarden/speex-resampler-wasm. Chosen over
-// libsamplerate's WebAssembly build (@alexanderolsen/libsamplerate-js) for speed at
-// speech quality: 5 s from 22.05 to 48 kHz takes 27 ms at speex quality 7 against
-// 66 ms for SRC_SINC_MEDIUM, and creating a libsamplerate converter instantiates a
-// whole WebAssembly module (5 to 30 ms) where a speex state is reused.
+// libsamplerate's WebAssembly build (@alexanderolsen/libsamplerate-js) for speed: 5 s
+// from 22.05 to 48 kHz takes 31 ms at speex quality 8 against 90 ms with
+// SRC_SINC_MEDIUM_QUALITY, and each libsamplerate converter instantiates a whole
+// WebAssembly module (5 to 30 ms) where a speex state is created once and reset.
 import createSpeexModule, { type SpeexResamplerModule } from "@echogarden/speex-resampler-wasm/simd";
 
 /** Speex quality 0 to 10; 8 is a 160-tap Kaiser-windowed sinc passing 96% of the band. */

@@ -4,7 +4,8 @@ import type { AudioEncoder } from "./types.js";
 
 const HEADER_BYTES = 44;
 // A streamed file's length is unknown when its header goes out. 0xFFFFFFFF is the
-// customary "until end of stream" value that ffmpeg, sox and browsers read that way.
+// customary "until end of stream" size: ffmpeg reads it so, sox reads every sample and
+// warns of a premature end.
 const UNKNOWN_SIZE = 0xffffffff;
 
 /** A canonical 44-byte WAV header for mono 16-bit PCM; dataBytes undefined means unknown. */
