@@ -2,7 +2,7 @@
 // TtsService and health reporter, and captures its log lines.
 
 import { Writable } from "node:stream";
-import { ConnectError, type ServiceImpl } from "@connectrpc/connect";
+import { ConnectError } from "@connectrpc/connect";
 import { pino } from "pino";
 import { loadConfig, type Config } from "../../src/config/config.js";
 import { HealthReporter } from "../../src/server/health.js";
@@ -19,10 +19,7 @@ export interface RunningServer {
   readonly logLines: Record<string, unknown>[];
 }
 
-export async function startServer(
-  env: Record<string, string> = {},
-  tts?: (config: Config, health: HealthReporter) => ServiceImpl<typeof TtsService>,
-): Promise<RunningServer> {
+export async function startServer(env: Record<string, string> = {}): Promise<RunningServer> {
   const config = loadConfig({ SERVICE_HOST: "127.0.0.1", SERVICE_PORT: "0", SHUTDOWN_GRACE_SECONDS: "5", ...env });
   const logLines: Record<string, unknown>[] = [];
   const sink = new Writable({
@@ -35,7 +32,7 @@ export async function startServer(
   const server = createServer(config, {
     logger: pino({ level: "info" }, sink),
     health,
-    tts: (tts ?? createTtsService)(config, health),
+    tts: createTtsService(config, health),
   });
   const port = await server.listen();
   return { server, health, config, baseUrl: `http://127.0.0.1:${port}`, logLines };
