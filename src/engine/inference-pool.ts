@@ -20,6 +20,7 @@ export interface VoiceModel {
 
 export class InferencePool {
   private readonly piscina: Piscina;
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(private readonly options: InferencePoolOptions) {
     const workerUrl = new URL(`./inference-worker${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url);
@@ -52,7 +53,9 @@ export class InferencePool {
       intraOpThreads: this.options.intraOpThreads,
       maxLoadedVoices: this.options.maxLoadedVoices,
     };
-    const result = (await this.piscina.run(task)) as InferenceResult;
+    const running = this.piscina.run(task) as Promise<InferenceResult>;
+    this.inFlight.add(running);
+    const result = await running.finally(() => this.inFlight.delete(running));
     if (!(result instanceof Float32Array)) throw new VoiceLoadError(result.loadError.file, result.loadError.problem);
     return result;
   }
@@ -65,7 +68,12 @@ export class InferencePool {
     await Promise.all(Array.from({ length: this.options.threads }, () => this.run(model, ids, scales, 0)));
   }
 
+  /**
+   * Lets every submitted inference finish, then stops the workers: terminating a worker
+   * while onnxruntime is loading or running in it aborts the whole process.
+   */
   async close(): Promise<void> {
-    await this.piscina.destroy();
+    await Promise.allSettled([...this.inFlight]);
+    await this.piscina.close();
   }
 }

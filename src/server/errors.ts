@@ -7,6 +7,8 @@ import { Code, ConnectError } from "@connectrpc/connect";
 const CODES = {
   INVALID_ARGUMENT: Code.InvalidArgument,
   NOT_FOUND: Code.NotFound,
+  FAILED_PRECONDITION: Code.FailedPrecondition,
+  CANCELLED: Code.Canceled,
   UNAVAILABLE: Code.Unavailable,
   RESOURCE_EXHAUSTED: Code.ResourceExhausted,
   DEADLINE_EXCEEDED: Code.DeadlineExceeded,

@@ -2,10 +2,7 @@
 
 import { pino } from "pino";
 import { ConfigError, loadConfig, type Config } from "../config/config.js";
-import { TtsService } from "../../gen/aetheros/tts/v1/tts_pb.js";
-import { HealthReporter } from "./health.js";
-import { createServer } from "./server.js";
-import { createTtsService } from "./tts-service.js";
+import { createApp } from "./app.js";
 
 function loadConfigOrExit(): Config {
   try {
@@ -19,14 +16,13 @@ function loadConfigOrExit(): Config {
 
 const config = loadConfigOrExit();
 const logger = pino({ level: config.logLevel });
-const health = new HealthReporter([TtsService.typeName]);
-const server = createServer(config, { logger, health, tts: createTtsService(config, health) });
+const app = await createApp(config, logger);
 
 let stopping: Promise<void> | undefined;
 function stop(signal: NodeJS.Signals): void {
   stopping ??= (async () => {
     logger.info({ signal, grace_seconds: config.shutdownGraceSeconds }, "shutting down");
-    await server.close();
+    await app.close();
     logger.info("stopped");
     process.exit(0);
   })();
@@ -35,10 +31,12 @@ process.once("SIGTERM", stop);
 process.once("SIGINT", stop);
 
 try {
-  const port = await server.listen();
-  logger.info({ host: config.serviceHost, port }, "listening");
+  await app.listen();
+  await app.ready();
 } catch (err) {
-  logger.fatal({ err }, "cannot listen");
-  process.exit(1);
+  // A shutdown that began while the voice was loading ends the start-up; it is not a failure.
+  if (!stopping) {
+    logger.fatal({ err }, "cannot start");
+    process.exit(1);
+  }
 }
-health.markServing();

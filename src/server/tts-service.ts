@@ -1,11 +1,10 @@
-// The TtsService as far as this code base can answer it today: no engine, no
-// voices and no cache are wired in yet, so it reports exactly that. The
-// engine integration replaces it through createServer's `tts` dependency.
+// TtsService: proto messages in and out, everything else delegated. Requests are validated
+// into SpeechRequests and handed to the Synthesizer; typed errors thrown below become
+// statuses in mapErrors (src/server/errors.ts).
 
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
+import type { ServiceImpl } from "@connectrpc/connect";
 import packageJson from "../../package.json" with { type: "json" };
-import type { Config } from "../config/config.js";
 import {
   CacheTierStatsSchema,
   ClearCacheResponseSchema,
@@ -13,38 +12,151 @@ import {
   HealthResponseSchema,
   HealthStatus,
   ListVoicesResponseSchema,
+  SpeakerSchema,
+  SynthesizeResponseSchema,
+  SynthesizeStreamResponseSchema,
   TtsService,
+  VoiceSchema,
+  type SynthesizeStreamResponse,
 } from "../../gen/aetheros/tts/v1/tts_pb.js";
+import type { AudioCache, CacheTierStats } from "../cache/index.js";
+import type { Encoding } from "../audio/encoder.js";
+import { encodingOf, validateRequest, type RequestLimits } from "../synthesis/request.js";
+import type { StreamEvent, Synthesizer } from "../synthesis/synthesizer.js";
+import { bcp47, matchesLanguage } from "../voices/language.js";
+import type { VoiceRegistry } from "../voices/registry.js";
 import { ServingStatus, type HealthReporter } from "./health.js";
 
-export function createTtsService(config: Config, health: HealthReporter): ServiceImpl<typeof TtsService> {
-  const engineMissing = (): never => {
-    throw new ConnectError("engine not wired yet", Code.Unavailable);
-  };
+export interface TtsServiceDeps {
+  synthesizer: Synthesizer;
+  registry: VoiceRegistry;
+  cache: AudioCache;
+  health: HealthReporter;
+  limits: RequestLimits;
+  defaultVoice: string;
+}
+
+export function createTtsService(deps: TtsServiceDeps): ServiceImpl<typeof TtsService> {
+  const { synthesizer, registry, cache, health, limits, defaultVoice } = deps;
   return {
-    synthesize: engineMissing,
-    synthesizeStream: engineMissing,
-    listVoices() {
-      return create(ListVoicesResponseSchema, { defaultVoice: config.piperModelName });
+    async synthesize(request, context) {
+      const speech = validateRequest(request.text, request.config, limits);
+      const result = await synthesizer.synthesize(speech, context.signal);
+      return create(SynthesizeResponseSchema, {
+        audio: result.audio.bytes,
+        encoding: encodingOf(result.audio.encoding as Encoding),
+        sampleRate: result.audio.sampleRate,
+        durationSeconds: result.audio.durationSeconds,
+        cached: result.cached,
+        generationTimeMs: result.generationTimeMs,
+        textLength: [...request.text].length,
+        modelUsed: result.audio.modelUsed,
+      });
     },
-    health() {
+
+    async *synthesizeStream(request, context) {
+      const speech = validateRequest(request.text, request.config, limits);
+      for await (const event of synthesizer.stream(speech, context.signal)) {
+        yield toStreamResponse(event);
+      }
+    },
+
+    async listVoices(request) {
+      await registry.scan();
+      const voices = registry
+        .list()
+        .filter((voice) => matchesLanguage(voice.config.language, request.language))
+        .map((voice) => {
+          const { config } = voice;
+          const language = config.language;
+          return create(VoiceSchema, {
+            id: voice.id,
+            displayName: `${voice.id.split("-")[1] ?? voice.id} (${language.nameEnglish || language.code}${language.countryEnglish ? `, ${language.countryEnglish}` : ""})`,
+            languageCode: bcp47(language.code),
+            piperLanguageCode: language.code,
+            languageName: language.nameEnglish,
+            quality: config.quality,
+            sampleRate: config.sampleRate,
+            numSpeakers: config.numSpeakers,
+            speakers: [...config.speakerIdMap].map(([name, id]) => create(SpeakerSchema, { name, id })),
+            sizeBytes: BigInt(voice.sizeBytes),
+            loaded: registry.isLoaded(voice.id),
+            dataset: config.dataset,
+          });
+        });
+      return create(ListVoicesResponseSchema, { voices, defaultVoice });
+    },
+
+    async health() {
       const serving = health.status(TtsService.typeName) === ServingStatus.SERVING;
+      const stats = await cache.stats();
       return create(HealthResponseSchema, {
         status: serving ? HealthStatus.SERVING : HealthStatus.NOT_SERVING,
-        modelLoaded: false,
+        modelLoaded: registry.isLoaded(defaultVoice),
+        loadedVoices: registry.loadedIds(),
+        cacheEntries: BigInt(stats.total.entries),
         uptimeSeconds: process.uptime(),
         version: packageJson.version,
-        defaultVoice: config.piperModelName,
+        defaultVoice,
       });
     },
-    getCacheStats() {
+
+    async getCacheStats() {
+      const stats = await cache.stats();
       return create(GetCacheStatsResponseSchema, {
-        total: create(CacheTierStatsSchema, { tier: "total" }),
-        enabled: config.cacheEnabled,
+        total: tierStats(stats.total),
+        tiers: stats.tiers.map(tierStats),
+        enabled: stats.enabled,
       });
     },
-    clearCache() {
-      return create(ClearCacheResponseSchema);
+
+    async clearCache() {
+      const cleared = await cache.clear();
+      return create(ClearCacheResponseSchema, {
+        entriesRemoved: BigInt(cleared.entriesRemoved),
+        bytesRemoved: BigInt(cleared.bytesRemoved),
+      });
     },
   };
+}
+
+function tierStats(stats: CacheTierStats) {
+  return create(CacheTierStatsSchema, {
+    tier: stats.tier,
+    hits: BigInt(stats.hits),
+    misses: BigInt(stats.misses),
+    hitRate: stats.hitRate,
+    entries: BigInt(stats.entries),
+    sizeBytes: BigInt(stats.sizeBytes),
+    evictions: BigInt(stats.evictions),
+    errors: BigInt(stats.errors),
+    available: stats.available,
+  });
+}
+
+function toStreamResponse(event: StreamEvent): SynthesizeStreamResponse {
+  switch (event.type) {
+    case "start":
+      return create(SynthesizeStreamResponseSchema, {
+        event: { case: "start", value: { encoding: encodingOf(event.encoding as Encoding), sampleRate: event.sampleRate, channels: 1, voice: event.voice, modelUsed: event.modelUsed } },
+      });
+    case "chunk":
+      return create(SynthesizeStreamResponseSchema, {
+        event: { case: "chunk", value: { audio: event.bytes, sequence: event.sequence, sentenceIndex: event.sentenceIndex } },
+      });
+    case "summary":
+      return create(SynthesizeStreamResponseSchema, {
+        event: {
+          case: "summary",
+          value: {
+            durationSeconds: event.durationSeconds,
+            generationTimeMs: event.generationTimeMs,
+            cached: event.cached,
+            sentenceCount: event.sentenceCount,
+            chunkCount: event.chunkCount,
+            audioBytes: BigInt(event.audioBytes),
+          },
+        },
+      });
+  }
 }

@@ -9,7 +9,7 @@ import { Health, HealthCheckResponse_ServingStatus as Status } from "../../gen/g
 import { callError, startServer, type RunningServer } from "./running-server.js";
 
 let running: RunningServer;
-afterEach(() => running.server.close());
+afterEach(() => running.app.close());
 
 function healthClient() {
   return createClient(Health, createGrpcTransport({ baseUrl: running.baseUrl }));
@@ -17,7 +17,7 @@ function healthClient() {
 
 describe("Check", () => {
   it("reports NOT_SERVING for the server and TtsService until the service is ready, then SERVING", async () => {
-    running = await startServer();
+    running = await startServer({}, { ready: false });
     const client = healthClient();
     for (const service of ["", "aetheros.tts.v1.TtsService"]) {
       expect((await client.check({ service })).status).toBe(Status.NOT_SERVING);
@@ -29,13 +29,13 @@ describe("Check", () => {
   });
 
   it("answers NOT_FOUND for a service the server does not have", async () => {
-    running = await startServer();
+    running = await startServer({}, { ready: false });
     const error = await callError(healthClient().check({ service: "aetheros.tts.v1.NoSuchService" }));
     expect(error.code).toBe(Code.NotFound);
   });
 
   it("agrees with TtsService's own Health method", async () => {
-    running = await startServer();
+    running = await startServer({}, { ready: false });
     const tts = createClient(TtsService, createGrpcTransport({ baseUrl: running.baseUrl }));
     expect((await tts.health({})).status).toBe(HealthStatus.NOT_SERVING);
     running.health.markServing();
@@ -48,7 +48,7 @@ describe("Check", () => {
 
 describe("Watch", () => {
   it("streams NOT_SERVING, SERVING, then NOT_SERVING on shutdown, and ends", async () => {
-    running = await startServer();
+    running = await startServer({}, { ready: false });
     const updates = healthClient().watch({ service: "" })[Symbol.asyncIterator]();
     expect((await updates.next()).value?.status).toBe(Status.NOT_SERVING);
     running.health.markServing();
@@ -60,7 +60,7 @@ describe("Watch", () => {
   });
 
   it("reports SERVICE_UNKNOWN for a service the server does not have", async () => {
-    running = await startServer();
+    running = await startServer({}, { ready: false });
     const controller = new AbortController();
     const updates = healthClient().watch({ service: "nope.Nope" }, { signal: controller.signal })[Symbol.asyncIterator]();
     expect((await updates.next()).value?.status).toBe(Status.SERVICE_UNKNOWN);
@@ -68,7 +68,7 @@ describe("Watch", () => {
   });
 
   it("stays NOT_SERVING when readiness is reported after shutdown began", async () => {
-    running = await startServer();
+    running = await startServer({}, { ready: false });
     const closed = running.server.close();
     running.health.markServing();
     expect(running.health.status("")).toBe(Status.NOT_SERVING);

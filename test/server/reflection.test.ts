@@ -23,9 +23,9 @@ const SERVICES = [
 
 let running: RunningServer;
 beforeAll(async () => {
-  running = await startServer();
+  running = await startServer({}, { ready: false });
 });
-afterAll(() => running.server.close());
+afterAll(() => running.app.close());
 
 /** Sends each request on one reflection stream and returns the answers. */
 async function ask(queries: v1.ServerReflectionRequest["messageRequest"][]): Promise<v1.ServerReflectionResponse[]> {

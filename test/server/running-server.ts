@@ -1,16 +1,16 @@
-// Starts the real server in-process on an ephemeral port, with the real
-// TtsService and health reporter, and captures its log lines.
+// Starts the real service in-process on an ephemeral port (the same composition as
+// `npm start`: engine, voices, cache, server) and captures its log lines.
 
 import { Writable } from "node:stream";
 import { ConnectError } from "@connectrpc/connect";
 import { pino } from "pino";
 import { loadConfig, type Config } from "../../src/config/config.js";
-import { HealthReporter } from "../../src/server/health.js";
-import { createServer, type Server } from "../../src/server/server.js";
-import { createTtsService } from "../../src/server/tts-service.js";
-import { TtsService } from "../../gen/aetheros/tts/v1/tts_pb.js";
+import { createApp, type App } from "../../src/server/app.js";
+import type { HealthReporter } from "../../src/server/health.js";
+import type { Server } from "../../src/server/server.js";
 
 export interface RunningServer {
+  readonly app: App;
   readonly server: Server;
   readonly health: HealthReporter;
   readonly config: Config;
@@ -19,8 +19,13 @@ export interface RunningServer {
   readonly logLines: Record<string, unknown>[];
 }
 
-export async function startServer(env: Record<string, string> = {}): Promise<RunningServer> {
-  const config = loadConfig({ SERVICE_HOST: "127.0.0.1", SERVICE_PORT: "0", SHUTDOWN_GRACE_SECONDS: "5", ...env });
+/**
+ * `ready: false` leaves the service NOT_SERVING with no voice loaded, for tests of
+ * readiness itself. The cache is off unless `env` turns it on, so tests do not share
+ * state through .cache/.
+ */
+export async function startServer(env: Record<string, string> = {}, { ready = true } = {}): Promise<RunningServer> {
+  const config = loadConfig({ SERVICE_HOST: "127.0.0.1", SERVICE_PORT: "0", SHUTDOWN_GRACE_SECONDS: "5", CACHE_ENABLED: "false", ...env });
   const logLines: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -28,14 +33,10 @@ export async function startServer(env: Record<string, string> = {}): Promise<Run
       done();
     },
   });
-  const health = new HealthReporter([TtsService.typeName]);
-  const server = createServer(config, {
-    logger: pino({ level: "info" }, sink),
-    health,
-    tts: createTtsService(config, health),
-  });
-  const port = await server.listen();
-  return { server, health, config, baseUrl: `http://127.0.0.1:${port}`, logLines };
+  const app = await createApp(config, pino({ level: "info" }, sink));
+  const port = await app.listen();
+  if (ready) await app.ready();
+  return { app, server: app.server, health: app.health, config, baseUrl: `http://127.0.0.1:${port}`, logLines };
 }
 
 /** An async iterable fed by push(), for the request side of a client or bidi stream. */

@@ -11,10 +11,10 @@ import { callError, RequestStream, startServer, type RunningServer } from "./run
 
 let running: RunningServer;
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-afterEach(() => running.server.close());
+afterEach(() => running.app.close());
 
 it("refuses a call on a kept-alive HTTP/1.1 connection with UNAVAILABLE once draining", async () => {
-  running = await startServer();
+  running = await startServer({}, { ready: false });
   const tts = createClient(
     TtsService,
     createConnectTransport({ baseUrl: running.baseUrl, httpVersion: "1.1", nodeOptions: { agent } }),
@@ -41,7 +41,7 @@ it("refuses a call on a kept-alive HTTP/1.1 connection with UNAVAILABLE once dra
 });
 
 it("closes at once when only idle keep-alive connections are left", async () => {
-  running = await startServer({ SHUTDOWN_GRACE_SECONDS: "20" });
+  running = await startServer({ SHUTDOWN_GRACE_SECONDS: "20" }, { ready: false });
   const tts = createClient(
     TtsService,
     createConnectTransport({ baseUrl: running.baseUrl, httpVersion: "1.1", nodeOptions: { agent } }),

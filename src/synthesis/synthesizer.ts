@@ -1,0 +1,255 @@
+/**
+ * The synthesis pipeline, one way through: validated request → voice and settings → cache →
+ * engine → audio → bytes. Unary calls and streams share it; a stream sends each piece's
+ * bytes as soon as its inference is done.
+ */
+import type { Logger } from "pino";
+import { concatBytes } from "../audio/bytes.js";
+import { createEncoder, type AudioEncoder } from "../audio/encoder.js";
+import { floatToPcm16 } from "../audio/pcm.js";
+import { shiftPitch } from "../audio/pitch.js";
+import { createResampler, type Resampler } from "../audio/resample.js";
+import { createSilence } from "../audio/silence.js";
+import { cacheKey, type AudioCache, type CachedAudio } from "../cache/index.js";
+import { planSpeech, synthesizePieces, type Plan, type SpeechSettings } from "../engine/engine.js";
+import { InvalidArgumentError, TtsError } from "../engine/errors.js";
+import type { InferencePool } from "../engine/inference-pool.js";
+import type { PiperVoiceConfig } from "../engine/voice-config.js";
+import { bcp47, matchesLanguage } from "../voices/language.js";
+import type { LoadedVoice, VoiceRegistry } from "../voices/registry.js";
+import type { SpeechRequest } from "./request.js";
+
+export interface SynthesizerOptions {
+  registry: VoiceRegistry;
+  pool: InferencePool;
+  cache: AudioCache;
+  logger: Logger;
+  defaultVoice: string;
+  streamChunkSize: number;
+}
+
+/** A request with its voice loaded and every setting resolved. */
+interface ResolvedSpeech {
+  request: SpeechRequest;
+  voice: LoadedVoice;
+  settings: SpeechSettings;
+  plan: Plan;
+  /** Rate the samples are resampled to before encoding. */
+  encodeRate: number;
+  key: string;
+  modelUsed: string;
+}
+
+export interface SynthesisResult {
+  audio: CachedAudio;
+  cached: boolean;
+  generationTimeMs: number;
+}
+
+export type StreamEvent =
+  | { type: "start"; encoding: string; sampleRate: number; voice: string; modelUsed: string }
+  | { type: "chunk"; bytes: Uint8Array; sequence: number; sentenceIndex: number }
+  | { type: "summary"; durationSeconds: number; generationTimeMs: number; cached: boolean; sentenceCount: number; chunkCount: number; audioBytes: number };
+
+/** Encoded output of one piece of the plan. */
+interface RenderedPiece {
+  sentenceIndex: number;
+  bytes: Uint8Array;
+}
+
+export class Synthesizer {
+  constructor(private readonly options: SynthesizerOptions) {}
+
+  async synthesize(request: SpeechRequest, signal: AbortSignal): Promise<SynthesisResult> {
+    const started = performance.now();
+    const speech = await this.resolve(request);
+    const produce = () => this.renderWhole(speech, signal);
+    const result = request.useCache ? await this.options.cache.getOrCreate(speech.key, produce) : { cached: false, audio: await produce() };
+    return { audio: result.audio, cached: result.cached, generationTimeMs: performance.now() - started };
+  }
+
+  async *stream(request: SpeechRequest, signal: AbortSignal): AsyncGenerator<StreamEvent> {
+    const started = performance.now();
+    const speech = await this.resolve(request);
+    const start = { type: "start", voice: speech.voice.id, modelUsed: speech.modelUsed, encoding: request.encoding } as const;
+    const chunker = new Chunker(this.options.streamChunkSize);
+
+    const hit = request.useCache ? await this.options.cache.get(speech.key) : undefined;
+    if (hit) {
+      yield { ...start, sampleRate: hit.audio.sampleRate };
+      yield* chunker.replay(hit.audio);
+      yield chunker.summary(hit.audio.durationSeconds, performance.now() - started, true, speech.plan.sentenceCount);
+      return;
+    }
+
+    const encoder = await createEncoder(request.encoding, speech.encodeRate, { streaming: true });
+    yield { ...start, sampleRate: encoder.sampleRate };
+    const kept: RenderedPiece[] = [];
+    const render = this.render(speech, encoder, signal);
+    let step = await render.next();
+    while (!step.done) {
+      if (request.useCache) kept.push(step.value);
+      yield* chunker.split(step.value);
+      step = await render.next();
+    }
+    const durationSeconds = step.value;
+    // Only a stream that ran to its end fills the cache.
+    if (request.useCache) this.options.cache.put(speech.key, this.cachedAudio(speech, kept, encoder.sampleRate, durationSeconds));
+    yield chunker.summary(durationSeconds, performance.now() - started, false, speech.plan.sentenceCount);
+  }
+
+  private async renderWhole(speech: ResolvedSpeech, signal: AbortSignal): Promise<CachedAudio> {
+    const encoder = await createEncoder(speech.request.encoding, speech.encodeRate, { streaming: false });
+    const pieces: RenderedPiece[] = [];
+    const render = this.render(speech, encoder, signal);
+    let step = await render.next();
+    while (!step.done) {
+      pieces.push(step.value);
+      step = await render.next();
+    }
+    return this.cachedAudio(speech, pieces, encoder.sampleRate, step.value);
+  }
+
+  /**
+   * Synthesizes and encodes piece by piece; returns the duration in seconds. The last
+   * yielded piece carries the encoder's final bytes.
+   */
+  private async *render(speech: ResolvedSpeech, encoder: AudioEncoder, signal: AbortSignal): AsyncGenerator<RenderedPiece, number> {
+    const { request, voice, plan, settings, encodeRate } = speech;
+    const voiceRate = voice.config.sampleRate;
+    const resampler: Resampler | undefined = encodeRate === voiceRate ? undefined : await createResampler(voiceRate, encodeRate);
+    let samplesOut = 0;
+    let previousSentence = -1;
+    let lastSentence = 0;
+    const encode = (pcm: Int16Array): Uint8Array => {
+      const out = resampler ? resampler.process(pcm) : pcm;
+      samplesOut += out.length;
+      return encoder.write(out);
+    };
+    try {
+      for await (const { piece, samples } of synthesizePieces(this.options.pool, voice, plan, settings, signal)) {
+        const parts: Uint8Array[] = [];
+        if (previousSentence >= 0 && piece.sentenceIndex !== previousSentence && request.sentenceSilence > 0) {
+          parts.push(encode(createSilence(request.sentenceSilence, voiceRate)));
+        }
+        let pcm = floatToPcm16(samples, request.volume);
+        if (request.pitch !== 1) pcm = await shiftPitch(pcm, voiceRate, request.pitch);
+        parts.push(encode(pcm));
+        previousSentence = lastSentence = piece.sentenceIndex;
+        yield { sentenceIndex: piece.sentenceIndex, bytes: concatBytes(parts) };
+      }
+    } catch (error) {
+      // Whole-file encoders hold native state until end(); release it on the way out.
+      encoder.end();
+      throw error;
+    }
+    yield { sentenceIndex: lastSentence, bytes: encoder.end() };
+    return samplesOut / encodeRate;
+  }
+
+  private cachedAudio(speech: ResolvedSpeech, pieces: RenderedPiece[], sampleRate: number, durationSeconds: number): CachedAudio {
+    const sentenceByteEnds: number[] = [];
+    let end = 0;
+    for (const piece of pieces) {
+      end += piece.bytes.length;
+      sentenceByteEnds[piece.sentenceIndex] = end;
+    }
+    return {
+      bytes: concatBytes(pieces.map((p) => p.bytes)),
+      encoding: speech.request.encoding,
+      sampleRate,
+      durationSeconds,
+      modelUsed: speech.modelUsed,
+      sentenceByteEnds,
+    };
+  }
+
+  private async resolve(request: SpeechRequest): Promise<ResolvedSpeech> {
+    const { registry } = this.options;
+    const voiceId = request.voice || (request.language ? this.voiceForLanguage(request.language) : this.options.defaultVoice);
+    const voice = await registry.get(voiceId);
+    const config = voice.config;
+    if (request.voice && request.language && !matchesLanguage(config.language, request.language)) {
+      throw new InvalidArgumentError("config.language", `config.language: ${JSON.stringify(request.language)} does not match voice ${voice.id}, which speaks ${bcp47(config.language.code)}`);
+    }
+    const speakerId = resolveSpeaker(voice.id, config, request.speaker);
+    const plan = planSpeech(request.text, config);
+    if (plan.missingPhonemes.length > 0) this.options.logger.debug({ voice: voice.id, missing: plan.missingPhonemes }, "phonemes missing from the voice's id map were dropped");
+    const settings: SpeechSettings = {
+      speakerId,
+      scales: {
+        noiseScale: request.noiseScale ?? config.noiseScale,
+        lengthScale: config.lengthScale / request.speed,
+        noiseW: request.noiseW ?? config.noiseW,
+      },
+    };
+    const encodeRate = request.sampleRate || config.sampleRate;
+    const key = cacheKey({
+      text: request.text,
+      voice: voice.id,
+      speakerId,
+      speed: request.speed,
+      pitch: request.pitch,
+      volume: request.volume,
+      noiseScale: settings.scales.noiseScale,
+      noiseW: settings.scales.noiseW,
+      sentenceSilence: request.sentenceSilence,
+      encoding: request.encoding,
+      sampleRate: encodeRate,
+      modelHash: voice.modelHash,
+    });
+    return { request, voice, settings, plan, encodeRate, key, modelUsed: `piper:${voice.id}` };
+  }
+
+  private voiceForLanguage(language: string): string {
+    const voices = this.options.registry.list().filter((v) => matchesLanguage(v.config.language, language));
+    const preferred = voices.find((v) => v.id === this.options.defaultVoice) ?? voices[0];
+    if (!preferred) {
+      const spoken = [...new Set(this.options.registry.list().map((v) => bcp47(v.config.language.code)))].join(", ") || "none";
+      throw new TtsError("NOT_FOUND", `config.language: no installed voice speaks ${JSON.stringify(language)}; installed languages: ${spoken}`);
+    }
+    return preferred.id;
+  }
+}
+
+function resolveSpeaker(voiceId: string, config: PiperVoiceConfig, speaker: string): number {
+  if (speaker === "") return config.numSpeakers > 1 ? config.defaultSpeakerId : 0;
+  const byName = config.speakerIdMap.get(speaker);
+  if (byName !== undefined) return byName;
+  if (/^\d+$/.test(speaker) && Number(speaker) < config.numSpeakers) return Number(speaker);
+  const names = [...config.speakerIdMap.keys()];
+  const allowed = config.numSpeakers > 1 ? `${names.length ? `${names.join(", ")} or ` : ""}ids 0 to ${config.numSpeakers - 1}` : "none: it has a single speaker (leave config.speaker empty)";
+  throw new TtsError("NOT_FOUND", `config.speaker: voice ${voiceId} has no speaker ${JSON.stringify(speaker)}; speakers: ${allowed}`);
+}
+
+/** Cuts encoded bytes into AudioChunk-sized pieces, numbering them. */
+class Chunker {
+  private sequence = 0;
+  private bytes = 0;
+
+  constructor(private readonly chunkSize: number) {}
+
+  *split(piece: RenderedPiece): Generator<StreamEvent> {
+    for (let offset = 0; offset < piece.bytes.length; offset += this.chunkSize) {
+      const bytes = piece.bytes.subarray(offset, offset + this.chunkSize);
+      this.bytes += bytes.length;
+      yield { type: "chunk", bytes, sequence: this.sequence++, sentenceIndex: piece.sentenceIndex };
+    }
+  }
+
+  /** A cached file, cut at its recorded sentence boundaries and then by size. */
+  *replay(audio: CachedAudio): Generator<StreamEvent> {
+    const ends = audio.sentenceByteEnds?.length ? audio.sentenceByteEnds : [audio.bytes.length];
+    let start = 0;
+    for (const [sentenceIndex, end] of ends.entries()) {
+      if (end === undefined || end <= start) continue;
+      yield* this.split({ sentenceIndex, bytes: audio.bytes.subarray(start, end) });
+      start = end;
+    }
+    if (start < audio.bytes.length) yield* this.split({ sentenceIndex: ends.length - 1, bytes: audio.bytes.subarray(start) });
+  }
+
+  summary(durationSeconds: number, generationTimeMs: number, cached: boolean, sentenceCount: number): StreamEvent {
+    return { type: "summary", durationSeconds, generationTimeMs, cached, sentenceCount, chunkCount: this.sequence, audioBytes: this.bytes };
+  }
+}
