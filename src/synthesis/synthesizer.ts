@@ -55,6 +55,8 @@ export type StreamEvent =
 interface RenderedPiece {
   sentenceIndex: number;
   bytes: Uint8Array;
+  /** Set on the last piece (the encoder's final bytes): the whole audio's length. */
+  durationSeconds?: number;
 }
 
 export class Synthesizer {
@@ -85,14 +87,12 @@ export class Synthesizer {
     const encoder = await createEncoder(request.encoding, speech.encodeRate, { streaming: true });
     yield { ...start, sampleRate: encoder.sampleRate };
     const kept: RenderedPiece[] = [];
-    const render = this.render(speech, encoder, signal);
-    let step = await render.next();
-    while (!step.done) {
-      if (request.useCache) kept.push(step.value);
-      yield* chunker.split(step.value);
-      step = await render.next();
+    let durationSeconds = 0;
+    for await (const piece of this.render(speech, encoder, signal)) {
+      if (request.useCache) kept.push(piece);
+      durationSeconds = piece.durationSeconds ?? durationSeconds;
+      yield* chunker.split(piece);
     }
-    const durationSeconds = step.value;
     // Only a stream that ran to its end fills the cache.
     if (request.useCache) this.options.cache.put(speech.key, this.cachedAudio(speech, kept, encoder.sampleRate, durationSeconds));
     yield chunker.summary(durationSeconds, performance.now() - started, false, speech.plan.sentenceCount);
@@ -101,24 +101,17 @@ export class Synthesizer {
   private async renderWhole(speech: ResolvedSpeech, signal: AbortSignal): Promise<CachedAudio> {
     const encoder = await createEncoder(speech.request.encoding, speech.encodeRate, { streaming: false });
     const pieces: RenderedPiece[] = [];
-    const render = this.render(speech, encoder, signal);
-    let step = await render.next();
-    while (!step.done) {
-      pieces.push(step.value);
-      step = await render.next();
-    }
-    return this.cachedAudio(speech, pieces, encoder.sampleRate, step.value);
+    for await (const piece of this.render(speech, encoder, signal)) pieces.push(piece);
+    return this.cachedAudio(speech, pieces, encoder.sampleRate, pieces.at(-1)!.durationSeconds!);
   }
 
-  /**
-   * Synthesizes and encodes piece by piece; returns the duration in seconds. The last
-   * yielded piece carries the encoder's final bytes.
-   */
-  private async *render(speech: ResolvedSpeech, encoder: AudioEncoder, signal: AbortSignal): AsyncGenerator<RenderedPiece, number> {
+  /** Synthesizes and encodes piece by piece; the last piece is the encoder's final bytes. */
+  private async *render(speech: ResolvedSpeech, encoder: AudioEncoder, signal: AbortSignal): AsyncGenerator<RenderedPiece> {
     const { request, voice, plan, settings, encodeRate } = speech;
     const voiceRate = voice.config.sampleRate;
     const resampler: Resampler | undefined = encodeRate === voiceRate ? undefined : await createResampler(voiceRate, encodeRate);
     let samplesOut = 0;
+    let piecesDone = 0;
     let previousSentence = -1;
     let lastSentence = 0;
     const encode = (pcm: Int16Array): Uint8Array => {
@@ -126,6 +119,7 @@ export class Synthesizer {
       samplesOut += out.length;
       return encoder.write(out);
     };
+    let finished = false;
     try {
       for await (const { piece, samples } of synthesizePieces(this.options.pool, voice, plan, settings, signal)) {
         const parts: Uint8Array[] = [];
@@ -136,15 +130,21 @@ export class Synthesizer {
         if (request.pitch !== 1) pcm = await shiftPitch(pcm, voiceRate, request.pitch);
         parts.push(encode(pcm));
         previousSentence = lastSentence = piece.sentenceIndex;
+        piecesDone += 1;
         yield { sentenceIndex: piece.sentenceIndex, bytes: concatBytes(parts) };
       }
-    } catch (error) {
-      // Whole-file encoders hold native state until end(); release it on the way out.
-      encoder.end();
-      throw error;
+      finished = true;
+    } finally {
+      // Reached on errors, on cancellation, and when the consumer stops pulling.
+      if (!finished) {
+        encoder.end(); // codecs hold native state until end()
+        this.options.logger.info(
+          { voice: voice.id, pieces_done: piecesDone, pieces_total: plan.pieces.length, aborted: signal.aborted },
+          "synthesis stopped early",
+        );
+      }
     }
-    yield { sentenceIndex: lastSentence, bytes: encoder.end() };
-    return samplesOut / encodeRate;
+    yield { sentenceIndex: lastSentence, bytes: encoder.end(), durationSeconds: samplesOut / encodeRate };
   }
 
   private cachedAudio(speech: ResolvedSpeech, pieces: RenderedPiece[], sampleRate: number, durationSeconds: number): CachedAudio {
