@@ -1,9 +1,11 @@
 // Builds the espeak-ng binding (run by `npm install`/`npm ci` through the postinstall script).
-// Needs cargo and Debian's clang (bindgen) and libsonic-dev; scripts/setup-system.sh installs them.
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, readdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ensureBuildPrerequisites } from "../../tools/prerequisites.mjs";
+
+ensureBuildPrerequisites();
 
 const here = dirname(fileURLToPath(import.meta.url));
 const target = join(here, "target", "release");

@@ -2,8 +2,7 @@
 // and, when it is installed, with grpcurl.
 
 import { execFile } from "node:child_process";
-import { homedir } from "node:os";
-import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { fromBinary } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
@@ -107,21 +106,11 @@ describe("grpc.reflection.v1alpha", () => {
 
 const run = promisify(execFile);
 
-async function findGrpcurl(): Promise<string | undefined> {
-  for (const candidate of ["grpcurl", join(homedir(), "go", "bin", "grpcurl")]) {
-    try {
-      await run(candidate, ["-version"]);
-      return candidate;
-    } catch {
-      // not this one
-    }
-  }
-  return undefined;
-}
-const grpcurl = await findGrpcurl();
+// Installed into .tools/bin by the pretest script (tools/prerequisites.mjs).
+const grpcurl = fileURLToPath(new URL("../../.tools/bin/grpcurl", import.meta.url));
 
-describe.skipIf(grpcurl === undefined)("grpcurl", () => {
-  const grpcurlAt = (...args: string[]) => run(grpcurl!, ["-plaintext", `127.0.0.1:${running.server.port}`, ...args]);
+describe("grpcurl", () => {
+  const grpcurlAt = (...args: string[]) => run(grpcurl, ["-plaintext", `127.0.0.1:${running.server.port}`, ...args]);
 
   it("lists every service", async () => {
     const { stdout } = await grpcurlAt("list");

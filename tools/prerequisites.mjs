@@ -1,0 +1,72 @@
+// Installs what the build and the tests need from outside npm, when it is missing:
+// Debian packages through apt-get (as root, which these machines are) and Go tools
+// through `go install` into .tools/bin. Used by the postinstall and pretest scripts so
+// that `npm ci && npm start` and `npm ci && npm test` work on a fresh machine.
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+export const TOOLS_BIN = join(root, ".tools", "bin");
+
+const succeeds = (script) => {
+  try {
+    execFileSync("sh", ["-c", script], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+};
+const onPath = (command) => succeeds(`command -v ${command}`);
+
+/** `packages`: Debian package name → a command or file (glob) that shows it is installed. */
+export function ensureDebianPackages(packages) {
+  const missing = Object.entries(packages)
+    .filter(([, probe]) => !(probe.startsWith("/") ? succeeds(`ls ${probe}`) : onPath(probe)))
+    .map(([name]) => name);
+  if (missing.length === 0) return;
+  if (process.getuid?.() !== 0 || !onPath("apt-get")) {
+    throw new Error(`missing system packages: ${missing.join(" ")}. Install them (Debian: sudo apt-get install ${missing.join(" ")}) and run again.`);
+  }
+  console.error(`installing Debian packages: ${missing.join(" ")}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  execFileSync("apt-get", ["update", "-qq"], { stdio: "inherit", env });
+  execFileSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...missing], { stdio: "inherit", env });
+}
+
+/** `tools`: binary name → Go module path@version, installed into .tools/bin. */
+export function ensureGoTools(tools) {
+  for (const [name, module] of Object.entries(tools)) {
+    if (existsSync(join(TOOLS_BIN, name))) continue;
+    if (!onPath("go")) throw new Error(`${name} is missing and Go is not installed to build it (go install ${module})`);
+    console.error(`installing ${name} (${module})`);
+    execFileSync("go", ["install", module], { stdio: "inherit", env: { ...process.env, GOBIN: TOOLS_BIN } });
+  }
+}
+
+/** What the native espeak-ng binding needs to build (native/espeak/build.mjs). */
+export function ensureBuildPrerequisites() {
+  if (!onPath("cargo")) throw new Error("cargo is missing: the espeak-ng binding is Rust; install it with rustup (https://rustup.rs) and run npm ci again.");
+  ensureDebianPackages({
+    "libclang-dev": "/usr/lib/llvm-*/lib/libclang*.so*", // bindgen
+    "libsonic-dev": "/usr/include/sonic.h", // espeak-ng's speed control, linked statically
+    cmake: "cmake",
+  });
+}
+
+/** What the test suite runs besides Node: decoders, Redis, gRPC command-line clients. */
+export function ensureTestPrerequisites() {
+  ensureDebianPackages({ ffmpeg: "ffprobe", "redis-server": "redis-server" });
+  ensureGoTools({
+    grpcurl: "github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.4",
+    ghz: "github.com/bojand/ghz/cmd/ghz@v0.93.0",
+  });
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const what = process.argv[2];
+  if (what === "build") ensureBuildPrerequisites();
+  else if (what === "test") ensureTestPrerequisites();
+  else throw new Error("usage: node tools/prerequisites.mjs build|test");
+}
