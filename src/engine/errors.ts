@@ -46,7 +46,7 @@ export class NothingToSpeakError extends TtsError {
 export class VoiceNotFoundError extends TtsError {
   constructor(voice: string, installed: readonly string[]) {
     const list = installed.length ? installed.join(", ") : "none installed";
-    super("NOT_FOUND", `voice: no voice named ${JSON.stringify(voice)}; installed voices: ${list}`);
+    super("NOT_FOUND", `config.voice: no voice named ${JSON.stringify(voice)}; installed voices: ${list}`);
   }
 }
 

@@ -21,6 +21,7 @@ import {
 } from "../../gen/aetheros/tts/v1/tts_pb.js";
 import type { AudioCache, CacheTierStats } from "../cache/index.js";
 import type { Encoding } from "../audio/encoder.js";
+import type { VoiceLanguage } from "../engine/voice-config.js";
 import { encodingOf, validateRequest, type RequestLimits } from "../synthesis/request.js";
 import type { StreamEvent, Synthesizer } from "../synthesis/synthesizer.js";
 import { bcp47, matchesLanguage } from "../voices/language.js";
@@ -71,7 +72,7 @@ export function createTtsService(deps: TtsServiceDeps): ServiceImpl<typeof TtsSe
           const language = config.language;
           return create(VoiceSchema, {
             id: voice.id,
-            displayName: `${voice.id.split("-")[1] ?? voice.id} (${language.nameEnglish || language.code}${language.countryEnglish ? `, ${language.countryEnglish}` : ""})`,
+            displayName: displayName(voice.id, language),
             languageCode: bcp47(language.code),
             piperLanguageCode: language.code,
             languageName: language.nameEnglish,
@@ -118,6 +119,13 @@ export function createTtsService(deps: TtsServiceDeps): ServiceImpl<typeof TtsSe
       });
     },
   };
+}
+
+/** "en_US-joe-medium" → "Joe (English, United States)". */
+function displayName(id: string, language: VoiceLanguage): string {
+  const name = id.split("-")[1] ?? id;
+  const where = [language.nameEnglish || language.code, language.countryEnglish].filter(Boolean).join(", ");
+  return `${name.charAt(0).toUpperCase()}${name.slice(1)} (${where})`;
 }
 
 function tierStats(stats: CacheTierStats) {
