@@ -3,12 +3,8 @@
 
 import type { Logger } from "pino";
 import { TtsService } from "../../gen/aetheros/tts/v1/tts_pb.js";
-import { openAudioCache } from "../cache/index.js";
 import type { Config } from "../config/config.js";
-import { InferencePool } from "../engine/inference-pool.js";
-import { Synthesizer } from "../synthesis/synthesizer.js";
-import { ensureVoice } from "../voices/fetch.js";
-import { VoiceRegistry } from "../voices/registry.js";
+import { createSynthesisStack } from "../synthesis/stack.js";
 import { HealthReporter } from "./health.js";
 import { createServer, type Server } from "./server.js";
 import { createTtsService } from "./tts-service.js";
@@ -25,34 +21,12 @@ export interface App {
 }
 
 export async function createApp(config: Config, logger: Logger): Promise<App> {
-  const pool = new InferencePool({
-    threads: config.maxConcurrentRequests,
-    intraOpThreads: config.onnxIntraOpThreads,
-    maxLoadedVoices: config.maxLoadedVoices,
-  });
-  const registry = new VoiceRegistry(config.modelsDir, pool, config.maxLoadedVoices, logger);
-  const cache = await openAudioCache({
-    enabled: config.cacheEnabled,
-    sizeBytes: config.cacheSizeMb * 1024 * 1024,
-    maxEntries: config.cacheMaxEntries,
-    ttlSeconds: config.cacheTtlSeconds,
-    dir: config.cacheDir,
-    redisUrl: config.redisUrl,
-    logger,
-  });
-  const synthesizer = new Synthesizer({
-    registry,
-    pool,
-    cache,
-    logger,
-    defaultVoice: config.piperModelName,
-    streamChunkSize: config.streamChunkSize,
-  });
+  const stack = await createSynthesisStack(config, logger);
   const health = new HealthReporter([TtsService.typeName]);
   const tts = createTtsService({
-    synthesizer,
-    registry,
-    cache,
+    synthesizer: stack.synthesizer,
+    registry: stack.registry,
+    cache: stack.cache,
     health,
     limits: { maxTextLength: config.maxTextLength },
     defaultVoice: config.piperModelName,
@@ -68,16 +42,13 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       return port;
     },
     async ready() {
-      await ensureVoice(config.modelsDir, config.piperModelName, { log: (message) => logger.info(message) });
-      await registry.scan();
-      await registry.get(config.piperModelName);
+      await stack.loadDefaultVoice();
       health.markServing();
       logger.info({ voice: config.piperModelName }, "serving");
     },
     async close() {
       await server.close();
-      await pool.close();
-      await cache.close();
+      await stack.close();
     },
   };
 }
