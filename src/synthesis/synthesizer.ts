@@ -84,17 +84,21 @@ export class Synthesizer {
       return;
     }
 
-    const encoder = await createEncoder(request.encoding, speech.encodeRate, { streaming: true });
-    yield { ...start, sampleRate: encoder.sampleRate };
+    const streamed = await createEncoder(request.encoding, speech.encodeRate, { streaming: true });
+    // Unary hits are served from the same entry, so the cache gets the whole file a unary
+    // call returns (a stream's headers say "unknown length", an MP3 stream has no Info frame),
+    // encoded alongside the stream from the same samples.
+    const whole = request.useCache ? new WholeFile(streamed, await createEncoder(request.encoding, speech.encodeRate, { streaming: false })) : undefined;
+    yield { ...start, sampleRate: streamed.sampleRate };
     const kept: RenderedPiece[] = [];
     let durationSeconds = 0;
-    for await (const piece of this.render(speech, encoder, signal)) {
-      if (request.useCache) kept.push(piece);
+    for await (const piece of this.render(speech, whole ?? streamed, signal)) {
+      if (whole) kept.push(piece);
       durationSeconds = piece.durationSeconds ?? durationSeconds;
       yield* chunker.split(piece);
     }
     // Only a stream that ran to its end fills the cache.
-    if (request.useCache) this.options.cache.put(speech.key, this.cachedAudio(speech, kept, encoder.sampleRate, durationSeconds));
+    if (whole) this.options.cache.put(speech.key, whole.cachedAudio(this.cachedAudio(speech, kept, streamed.sampleRate, durationSeconds)));
     yield chunker.summary(durationSeconds, performance.now() - started, false, speech.plan.sentenceCount);
   }
 
@@ -220,6 +224,59 @@ function resolveSpeaker(voiceId: string, config: PiperVoiceConfig, speaker: stri
   const names = [...config.speakerIdMap.keys()];
   const allowed = config.numSpeakers > 1 ? `${names.length ? `${names.join(", ")} or ` : ""}ids 0 to ${config.numSpeakers - 1}` : "none: it has a single speaker (leave config.speaker empty)";
   throw new TtsError("NOT_FOUND", `config.speaker: voice ${voiceId} has no speaker ${JSON.stringify(speaker)}; speakers: ${allowed}`);
+}
+
+/**
+ * Encodes the same samples twice: the stream's encoder's output is returned, a whole-file
+ * encoder's is kept for the cache.
+ */
+class WholeFile implements AudioEncoder {
+  private readonly parts: Uint8Array[] = [];
+
+  constructor(
+    private readonly streamed: AudioEncoder,
+    private readonly whole: AudioEncoder,
+  ) {}
+
+  get mimeType(): string {
+    return this.streamed.mimeType;
+  }
+
+  get sampleRate(): number {
+    return this.streamed.sampleRate;
+  }
+
+  write(samples: Int16Array): Uint8Array {
+    this.parts.push(this.whole.write(samples));
+    return this.streamed.write(samples);
+  }
+
+  end(): Uint8Array {
+    let last: Uint8Array;
+    try {
+      this.parts.push(this.whole.end());
+    } finally {
+      last = this.streamed.end(); // both hold native state until end(), even when the other fails
+    }
+    return last;
+  }
+
+  /**
+   * The streamed audio as the whole file. Sentence ends carry over where the bytes after
+   * them are the same in both files (WAV, PCM and FLAC differ only in header fields, MP3
+   * gains an Info frame in front); otherwise the file replays as one piece, as a unary
+   * call's does.
+   */
+  cachedAudio(streamedAudio: CachedAudio): CachedAudio {
+    const streamedBytes = streamedAudio.bytes;
+    const bytes = concatBytes(this.parts);
+    let shared = 0;
+    while (shared < streamedBytes.length && shared < bytes.length && streamedBytes[streamedBytes.length - 1 - shared] === bytes[bytes.length - 1 - shared]) shared++;
+    const ends = streamedAudio.sentenceByteEnds ?? [];
+    const carried = ends.every((end) => end >= streamedBytes.length - shared);
+    const shift = bytes.length - streamedBytes.length;
+    return { ...streamedAudio, bytes, sentenceByteEnds: carried ? ends.map((end) => end + shift) : [bytes.length] };
+  }
 }
 
 /** Cuts encoded bytes into AudioChunk-sized pieces, numbering them. */
