@@ -27,6 +27,24 @@ export interface Config {
   readonly maxRequestsPerMinute: number;
   readonly shutdownGraceSeconds: number;
   readonly onnxIntraOpThreads: number;
+  /** Largest request message accepted, in bytes (Connect's readMaxBytes). */
+  readonly maxRequestBytes: number;
+  /** SETTINGS_MAX_CONCURRENT_STREAMS announced to every HTTP/2 client. */
+  readonly http2MaxConcurrentStreams: number;
+  /** Seconds between the server's keepalive PINGs on an HTTP/2 connection; 0 sends none. */
+  readonly http2KeepaliveIntervalSeconds: number;
+  /** Seconds a keepalive PING may go unanswered before the connection is dropped. */
+  readonly http2KeepaliveTimeoutSeconds: number;
+  /** Seconds an HTTP/2 connection may stay without a stream before it is closed; 0 never. */
+  readonly http2IdleTimeoutSeconds: number;
+  /** Keys accepted in `authorization: Bearer <key>`; empty (with adminApiKeys) turns auth off. */
+  readonly apiKeys: readonly string[];
+  /** Keys that may also call ClearCache. */
+  readonly adminApiKeys: readonly string[];
+  /** TLS certificate and key (PEM files); undefined: cleartext. */
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
+  /** Origins browsers may call from; ["*"] allows any; empty turns CORS off. */
+  readonly corsOrigins: readonly string[];
 }
 
 /** A configuration value is invalid; the message names variable, value and what is allowed. */
@@ -46,6 +64,7 @@ type Env = Readonly<Record<string, string | undefined>>;
  */
 export function loadConfig(env: Env = process.env): Config {
   const read = new EnvReader(env);
+  const maxTextLength = read.integer("MAX_TEXT_LENGTH", 5000, 1, 1_000_000);
   return Object.freeze({
     serviceHost: read.string("SERVICE_HOST", "0.0.0.0"),
     servicePort: read.integer("SERVICE_PORT", 8002, 0, 65_535),
@@ -53,7 +72,7 @@ export function loadConfig(env: Env = process.env): Config {
     modelsDir: read.string("MODELS_DIR", "models"),
     piperModelName: read.string("PIPER_MODEL_NAME", "en_US-joe-medium"),
     maxLoadedVoices: read.integer("MAX_LOADED_VOICES", 3, 1, 64),
-    maxTextLength: read.integer("MAX_TEXT_LENGTH", 5000, 1, 1_000_000),
+    maxTextLength,
     // gRPC clients refuse messages over 4 MiB by default.
     streamChunkSize: read.integer("STREAM_CHUNK_SIZE", 16_384, 1024, 4 * 1024 * 1024 - 1024),
     cacheEnabled: read.boolean("CACHE_ENABLED", true),
@@ -67,8 +86,21 @@ export function loadConfig(env: Env = process.env): Config {
     maxRequestsPerMinute: read.integer("MAX_REQUESTS_PER_MINUTE", 0, 0, 1_000_000),
     shutdownGraceSeconds: read.integer("SHUTDOWN_GRACE_SECONDS", 25, 0, 3600),
     onnxIntraOpThreads: read.integer("ONNX_INTRA_OP_THREADS", 1, 1, 256),
+    // By default room for MAX_TEXT_LENGTH characters of 4 UTF-8 bytes and the config.
+    maxRequestBytes: read.integer("MAX_REQUEST_BYTES", Math.max(65_536, 4 * maxTextLength + 4096), 1024, 64 * 1024 * 1024),
+    http2MaxConcurrentStreams: read.integer("HTTP2_MAX_CONCURRENT_STREAMS", 100, 1, 10_000),
+    http2KeepaliveIntervalSeconds: read.integer("HTTP2_KEEPALIVE_INTERVAL_SECONDS", 60, 0, 86_400),
+    http2KeepaliveTimeoutSeconds: read.integer("HTTP2_KEEPALIVE_TIMEOUT_SECONDS", 20, 1, 3600),
+    http2IdleTimeoutSeconds: read.integer("HTTP2_IDLE_TIMEOUT_SECONDS", 300, 0, 86_400),
+    apiKeys: read.secretList("API_KEYS"),
+    adminApiKeys: read.secretList("ADMIN_API_KEYS"),
+    tls: read.tls("TLS_CERT_FILE", "TLS_KEY_FILE"),
+    corsOrigins: read.origins("CORS_ORIGINS"),
   });
 }
+
+// RFC 6750's b64token, the characters a bearer token may have, at a length worth guessing.
+const API_KEY = /^[A-Za-z0-9._~+/=-]{16,256}$/;
 
 class EnvReader {
   constructor(private readonly env: Env) {}
@@ -106,6 +138,46 @@ class EnvReader {
     const match = allowed.find((candidate) => candidate === value);
     if (match === undefined) throw new ConfigError(variable, value, `one of ${allowed.join(", ")}`);
     return match;
+  }
+
+  /** Comma-separated keys. The error never shows a key, only which entry is wrong. */
+  secretList(variable: string): readonly string[] {
+    const value = this.raw(variable);
+    if (value === undefined) return Object.freeze([]);
+    const keys = value.split(",").map((key) => key.trim());
+    keys.forEach((key, index) => {
+      if (!API_KEY.test(key)) {
+        throw new ConfigError(variable, `<entry ${index + 1} hidden>`, "comma-separated keys of 16 to 256 characters from A-Z a-z 0-9 . _ ~ + / = -");
+      }
+    });
+    return Object.freeze([...new Set(keys)]);
+  }
+
+  /** Both files or neither. */
+  tls(certVariable: string, keyVariable: string): { certFile: string; keyFile: string } | undefined {
+    const certFile = this.raw(certVariable);
+    const keyFile = this.raw(keyVariable);
+    if (certFile === undefined && keyFile === undefined) return undefined;
+    if (certFile === undefined) throw new ConfigError(certVariable, "", `a PEM certificate file, since ${keyVariable} is set`);
+    if (keyFile === undefined) throw new ConfigError(keyVariable, "", `a PEM private key file, since ${certVariable} is set`);
+    return Object.freeze({ certFile, keyFile });
+  }
+
+  /** Comma-separated origins (scheme://host[:port]) or "*". */
+  origins(variable: string): readonly string[] {
+    const value = this.raw(variable);
+    if (value === undefined) return Object.freeze([]);
+    const origins = value.split(",").map((origin) => origin.trim());
+    if (origins.includes("*")) {
+      if (origins.length > 1) throw new ConfigError(variable, value, `"*" alone, or comma-separated origins such as https://app.example.com`);
+      return Object.freeze(["*"]);
+    }
+    for (const origin of origins) {
+      if (!URL.canParse(origin) || new URL(origin).origin !== origin) {
+        throw new ConfigError(variable, value, `comma-separated origins such as https://app.example.com (scheme, host and port only), or "*"`);
+      }
+    }
+    return Object.freeze(origins);
   }
 
   optionalRedisUrl(variable: string): string | undefined {

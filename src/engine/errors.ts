@@ -11,6 +11,8 @@ export type ErrorCode =
   | "UNAVAILABLE"
   | "DEADLINE_EXCEEDED"
   | "CANCELLED"
+  | "UNAUTHENTICATED"
+  | "PERMISSION_DENIED"
   | "INTERNAL";
 
 export class TtsError extends Error {
@@ -65,5 +67,34 @@ export class VoiceLoadError extends TtsError {
 export class AbortedError extends TtsError {
   constructor(reason: "cancelled" | "deadline") {
     super(reason === "deadline" ? "DEADLINE_EXCEEDED" : "CANCELLED", `synthesis stopped: ${reason === "deadline" ? "deadline exceeded" : "cancelled by the client"}`);
+  }
+}
+
+/**
+ * Too much at once: the synthesis queue is full, or the client is over its per-minute
+ * limit. `retryAfterMs` is when a retry has a fair chance; the client receives it as the
+ * `retry-after-ms` response metadata (a trailer in gRPC and gRPC-Web, a header in Connect
+ * unary).
+ */
+export class OverloadedError extends TtsError {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super("RESOURCE_EXHAUSTED", message);
+  }
+}
+
+/** The call carries no API key, or one the server does not know. */
+export class UnauthenticatedError extends TtsError {
+  constructor(message: string) {
+    super("UNAUTHENTICATED", message);
+  }
+}
+
+/** The API key is valid but not allowed to call this method. */
+export class PermissionDeniedError extends TtsError {
+  constructor(message: string) {
+    super("PERMISSION_DENIED", message);
   }
 }

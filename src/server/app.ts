@@ -4,6 +4,7 @@
 import type { Logger } from "pino";
 import { TtsService } from "../../gen/aetheros/tts/v1/tts_pb.js";
 import type { Config } from "../config/config.js";
+import type { Admission } from "../synthesis/admission.js";
 import { createSynthesisStack } from "../synthesis/stack.js";
 import { HealthReporter } from "./health.js";
 import { createServer, type Server } from "./server.js";
@@ -12,6 +13,8 @@ import { createTtsService } from "./tts-service.js";
 export interface App {
   readonly server: Server;
   readonly health: HealthReporter;
+  /** Synthesis slots and queue, for their figures. */
+  readonly admission: Admission;
   /** Binds the port; health answers NOT_SERVING until ready(). Resolves with the port. */
   listen(): Promise<number>;
   /** Fetches the default voice if it is missing, loads and warms it, then turns SERVING. */
@@ -36,6 +39,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   return {
     server,
     health,
+    admission: stack.admission,
     async listen() {
       const port = await server.listen();
       logger.info({ host: config.serviceHost, port }, "listening");

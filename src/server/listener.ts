@@ -1,8 +1,14 @@
-// One TCP port for HTTP/1.1 and cleartext HTTP/2. gRPC clients speak HTTP/2
-// with prior knowledge; Connect and gRPC-Web clients may use either. Node's
-// http2 server falls back to HTTP/1.1 only over TLS (ALPN), so each
-// connection is routed here by its first bytes: the HTTP/2 connection preface
-// or anything else.
+// One TCP port for HTTP/1.1 and HTTP/2. gRPC clients speak HTTP/2; Connect and
+// gRPC-Web clients may use either. Over TLS, ALPN picks the protocol (h2 or
+// http/1.1, Node's http2 secure server with allowHTTP1). In cleartext Node's
+// http2 server cannot fall back to HTTP/1.1, so each connection is routed here
+// by its first bytes: the HTTP/2 connection preface (prior knowledge) or
+// anything else.
+//
+// Every HTTP/2 connection is kept an eye on: the server PINGs it every
+// keepalive interval and drops it when a PING goes unanswered for the
+// keepalive timeout (a peer gone without a FIN), and closes it (GOAWAY) once it
+// has had no stream for the idle timeout.
 
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import http2, { type Http2ServerRequest, type Http2ServerResponse, type Http2Session } from "node:http2";
@@ -18,23 +24,52 @@ export type RequestHandler = (
   res: ServerResponse | Http2ServerResponse,
 ) => void;
 
+export interface ListenerOptions {
+  /** PEM certificate chain and private key; absent: cleartext. */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
+  /** SETTINGS_MAX_CONCURRENT_STREAMS for each HTTP/2 connection. */
+  readonly maxConcurrentStreams: number;
+  /** Between keepalive PINGs; 0 sends none. */
+  readonly keepaliveIntervalMs: number;
+  /** A PING unanswered this long drops the connection. */
+  readonly keepaliveTimeoutMs: number;
+  /** A connection without a stream this long is closed; 0 never. */
+  readonly idleTimeoutMs: number;
+}
+
 export class DualProtocolListener {
   private readonly tcp: net.Server;
   private readonly sockets = new Set<Socket>();
   private readonly sessions = new Set<Http2Session>();
 
-  constructor(handler: RequestHandler) {
-    const http1 = http.createServer(handler);
-    const h2c = http2.createServer(handler);
-    h2c.on("session", (session) => {
-      this.sessions.add(session);
-      session.once("close", () => this.sessions.delete(session));
-    });
-    this.tcp = net.createServer((socket) => {
+  constructor(handler: RequestHandler, options: ListenerOptions) {
+    const settings = { maxConcurrentStreams: options.maxConcurrentStreams };
+    const track = (socket: Socket): void => {
       this.sockets.add(socket);
       socket.once("close", () => this.sockets.delete(socket));
-      routeByPreface(socket, http1, h2c);
-    });
+    };
+    const onSession = (session: Http2Session): void => {
+      this.sessions.add(session);
+      session.once("close", () => this.sessions.delete(session));
+      superviseSession(session, options);
+    };
+    if (options.tls) {
+      const secure = http2.createSecureServer(
+        { ...options.tls, allowHTTP1: true, settings, handshakeTimeout: PROTOCOL_SNIFF_TIMEOUT_MS },
+        handler,
+      );
+      secure.on("connection", track);
+      secure.on("session", onSession);
+      this.tcp = secure;
+    } else {
+      const http1 = http.createServer(handler);
+      const h2c = http2.createServer({ settings }, handler);
+      h2c.on("session", onSession);
+      this.tcp = net.createServer((socket) => {
+        track(socket);
+        routeByPreface(socket, http1, h2c);
+      });
+    }
   }
 
   /** Starts listening; resolves with the bound port (useful when port is 0). */
@@ -62,6 +97,42 @@ export class DualProtocolListener {
   destroyConnections(): void {
     for (const socket of this.sockets) socket.destroy();
   }
+}
+
+function superviseSession(session: Http2Session, options: ListenerOptions): void {
+  const { keepaliveIntervalMs, keepaliveTimeoutMs, idleTimeoutMs } = options;
+  let keepalive: NodeJS.Timeout | undefined;
+  let unanswered: NodeJS.Timeout | undefined;
+  let idle: NodeJS.Timeout | undefined;
+  let streams = 0;
+
+  if (keepaliveIntervalMs > 0) {
+    keepalive = setInterval(() => {
+      if (unanswered !== undefined || session.destroyed) return;
+      const sent = session.ping(() => {
+        clearTimeout(unanswered);
+        unanswered = undefined;
+      });
+      if (sent) unanswered = setTimeout(() => session.destroy(), keepaliveTimeoutMs);
+    }, keepaliveIntervalMs);
+    keepalive.unref();
+  }
+  const armIdle = (): void => {
+    if (idleTimeoutMs > 0) idle = setTimeout(() => session.close(), idleTimeoutMs).unref();
+  };
+  session.on("stream", (stream) => {
+    streams++;
+    clearTimeout(idle);
+    stream.once("close", () => {
+      if (--streams === 0) armIdle();
+    });
+  });
+  session.once("close", () => {
+    clearInterval(keepalive);
+    clearTimeout(unanswered);
+    clearTimeout(idle);
+  });
+  armIdle();
 }
 
 function routeByPreface(socket: Socket, http1: http.Server, h2c: http2.Http2Server): void {

@@ -1,11 +1,14 @@
 // The RPC server: TtsService, grpc.health.v1 and reflection over gRPC,
 // gRPC-Web and Connect on one port, with graceful shutdown.
 
-import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
+import { readFile } from "node:fs/promises";
+import { Code, ConnectError, createContextValues, type ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
 import type { Config } from "../config/config.js";
 import type { TtsService } from "../../gen/aetheros/tts/v1/tts_pb.js";
+import { checkAccess, PEER_ADDRESS } from "./access.js";
+import { withCors } from "./cors.js";
 import { Drain } from "./drain.js";
 import type { HealthReporter } from "./health.js";
 import { endWhenAborted, logCalls, mapErrors } from "./interceptors.js";
@@ -45,17 +48,22 @@ export function createServer(config: Config, deps: ServerDeps): Server {
   const graceOver = new AbortController();
   const handler = connectNodeAdapter({
     routes: routes(deps),
-    // Outermost first: the log line shows the status the client received.
-    interceptors: [logCalls(deps.logger), drain.refuseWhenDraining, endWhenAborted, mapErrors],
+    // Outermost first: the log line shows the status the client received; access
+    // errors are typed, so they sit inside mapErrors.
+    interceptors: [logCalls(deps.logger), drain.refuseWhenDraining, endWhenAborted, mapErrors, checkAccess(config)],
     shutdownSignal: graceOver.signal,
+    readMaxBytes: config.maxRequestBytes,
+    contextValues: (req) => createContextValues().set(PEER_ADDRESS, req.socket?.remoteAddress ?? "unknown"),
   });
-  const listener = new DualProtocolListener(drain.track(handler));
+  const tracked = drain.track(withCors(config.corsOrigins, handler));
+  let listener: DualProtocolListener | undefined;
   let boundPort: number | undefined;
   let closed: Promise<void> | undefined;
 
   const closeGracefully = async (): Promise<void> => {
     deps.health.markShuttingDown();
     drain.start();
+    if (listener === undefined) return;
     const connectionsGone = listener.stopAccepting();
     if (!(await drain.idle(config.shutdownGraceSeconds * 1000))) {
       deps.logger.warn({ requests_in_flight: drain.requestsInFlight }, "grace period over, cutting off calls");
@@ -68,6 +76,17 @@ export function createServer(config: Config, deps: ServerDeps): Server {
 
   return {
     async listen() {
+      const tls = config.tls && {
+        cert: await readFile(config.tls.certFile),
+        key: await readFile(config.tls.keyFile),
+      };
+      listener = new DualProtocolListener(tracked, {
+        tls,
+        maxConcurrentStreams: config.http2MaxConcurrentStreams,
+        keepaliveIntervalMs: config.http2KeepaliveIntervalSeconds * 1000,
+        keepaliveTimeoutMs: config.http2KeepaliveTimeoutSeconds * 1000,
+        idleTimeoutMs: config.http2IdleTimeoutSeconds * 1000,
+      });
       boundPort = await listener.listen(config.serviceHost, config.servicePort);
       return boundPort;
     },

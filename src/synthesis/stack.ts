@@ -9,6 +9,7 @@ import type { Config } from "../config/config.js";
 import { InferencePool } from "../engine/inference-pool.js";
 import { ensureVoice } from "../voices/fetch.js";
 import { VoiceRegistry } from "../voices/registry.js";
+import { Admission } from "./admission.js";
 import { Synthesizer } from "./synthesizer.js";
 
 export interface SynthesisStack {
@@ -16,6 +17,8 @@ export interface SynthesisStack {
   registry: VoiceRegistry;
   cache: AudioCache;
   synthesizer: Synthesizer;
+  /** MAX_CONCURRENT_REQUESTS syntheses at once, MAX_QUEUE_SIZE waiting. */
+  admission: Admission;
   /** Fetches the default voice if it is missing, then loads and warms it. */
   loadDefaultVoice(): Promise<void>;
   /** Lets running inferences finish, then stops the workers and flushes the cache. */
@@ -38,6 +41,7 @@ export async function createSynthesisStack(config: Config, logger: Logger): Prom
     redisUrl: config.redisUrl,
     logger,
   });
+  const admission = new Admission({ maxConcurrent: config.maxConcurrentRequests, maxQueue: config.maxQueueSize });
   const synthesizer = new Synthesizer({
     registry,
     pool,
@@ -45,12 +49,14 @@ export async function createSynthesisStack(config: Config, logger: Logger): Prom
     logger,
     defaultVoice: config.piperModelName,
     streamChunkSize: config.streamChunkSize,
+    admission,
   });
   return {
     pool,
     registry,
     cache,
     synthesizer,
+    admission,
     async loadDefaultVoice() {
       await ensureVoice(config.modelsDir, config.piperModelName, { log: (message) => logger.info(message) });
       await registry.scan();

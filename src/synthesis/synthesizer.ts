@@ -17,6 +17,8 @@ import type { InferencePool } from "../engine/inference-pool.js";
 import type { PiperVoiceConfig } from "../engine/voice-config.js";
 import { bcp47, matchesLanguage } from "../voices/language.js";
 import type { LoadedVoice, VoiceRegistry } from "../voices/registry.js";
+import type { Admission, Permit } from "./admission.js";
+import { ReadAhead } from "./read-ahead.js";
 import type { SpeechRequest } from "./request.js";
 
 export interface SynthesizerOptions {
@@ -26,6 +28,8 @@ export interface SynthesizerOptions {
   logger: Logger;
   defaultVoice: string;
   streamChunkSize: number;
+  /** Slots for syntheses (cache hits need none); absent: no limit. */
+  admission?: Admission;
 }
 
 /** A request with its voice loaded and every setting resolved. */
@@ -65,7 +69,10 @@ export class Synthesizer {
   async synthesize(request: SpeechRequest, signal: AbortSignal): Promise<SynthesisResult> {
     const started = performance.now();
     const speech = await this.resolve(request);
-    const produce = () => this.renderWhole(speech, signal);
+    const produce = async () => {
+      const permit = await this.admit(signal);
+      return this.renderWhole(speech, signal).finally(() => permit.release());
+    };
     const result = request.useCache ? await this.options.cache.getOrCreate(speech.key, produce) : { cached: false, audio: await produce() };
     return { audio: result.audio, cached: result.cached, generationTimeMs: performance.now() - started };
   }
@@ -84,22 +91,35 @@ export class Synthesizer {
       return;
     }
 
-    const streamed = await createEncoder(request.encoding, speech.encodeRate, { streaming: true });
-    // Unary hits are served from the same entry, so the cache gets the whole file a unary
-    // call returns (a stream's headers say "unknown length", an MP3 stream has no Info frame),
-    // encoded alongside the stream from the same samples.
-    const whole = request.useCache ? new WholeFile(streamed, await createEncoder(request.encoding, speech.encodeRate, { streaming: false })) : undefined;
-    yield { ...start, sampleRate: streamed.sampleRate };
-    const kept: RenderedPiece[] = [];
-    let durationSeconds = 0;
-    for await (const piece of this.render(speech, whole ?? streamed, signal)) {
-      if (whole) kept.push(piece);
-      durationSeconds = piece.durationSeconds ?? durationSeconds;
-      yield* chunker.split(piece);
+    const permit = await this.admit(signal);
+    let rendering: ReadAhead<RenderedPiece> | undefined;
+    try {
+      const streamed = await createEncoder(request.encoding, speech.encodeRate, { streaming: true });
+      // Unary hits are served from the same entry, so the cache gets the whole file a unary
+      // call returns (a stream's headers say "unknown length", an MP3 stream has no Info frame),
+      // encoded alongside the stream from the same samples.
+      const whole = request.useCache ? new WholeFile(streamed, await createEncoder(request.encoding, speech.encodeRate, { streaming: false })) : undefined;
+      // Rendering runs ahead of the client and gives the slot back once the inference is done.
+      rendering = new ReadAhead(this.render(speech, whole ?? streamed, signal), () => permit.release());
+      yield { ...start, sampleRate: streamed.sampleRate };
+      const kept: RenderedPiece[] = [];
+      let durationSeconds = 0;
+      for await (const piece of rendering) {
+        if (whole) kept.push(piece);
+        durationSeconds = piece.durationSeconds ?? durationSeconds;
+        yield* chunker.split(piece);
+      }
+      // Only a stream that ran to its end fills the cache.
+      if (whole) this.options.cache.put(speech.key, whole.cachedAudio(this.cachedAudio(speech, kept, streamed.sampleRate, durationSeconds)));
+      yield chunker.summary(durationSeconds, performance.now() - started, false, speech.plan.sentenceCount);
+    } finally {
+      if (rendering) rendering.stop();
+      else permit.release();
     }
-    // Only a stream that ran to its end fills the cache.
-    if (whole) this.options.cache.put(speech.key, whole.cachedAudio(this.cachedAudio(speech, kept, streamed.sampleRate, durationSeconds)));
-    yield chunker.summary(durationSeconds, performance.now() - started, false, speech.plan.sentenceCount);
+  }
+
+  private admit(signal: AbortSignal): Promise<Permit> {
+    return this.options.admission?.acquire(signal) ?? Promise.resolve({ release() {} });
   }
 
   private async renderWhole(speech: ResolvedSpeech, signal: AbortSignal): Promise<CachedAudio> {

@@ -25,6 +25,15 @@ describe("loadConfig", () => {
       maxRequestsPerMinute: 0,
       shutdownGraceSeconds: 25,
       onnxIntraOpThreads: 1,
+      maxRequestBytes: 65536,
+      http2MaxConcurrentStreams: 100,
+      http2KeepaliveIntervalSeconds: 60,
+      http2KeepaliveTimeoutSeconds: 20,
+      http2IdleTimeoutSeconds: 300,
+      apiKeys: [],
+      adminApiKeys: [],
+      tls: undefined,
+      corsOrigins: [],
     });
   });
 
@@ -64,6 +73,56 @@ describe("loadConfig", () => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
   });
+
+  it("sizes MAX_REQUEST_BYTES for MAX_TEXT_LENGTH by default", () => {
+    expect(loadConfig({ MAX_TEXT_LENGTH: "100000" }).maxRequestBytes).toBe(404_096);
+    expect(loadConfig({ MAX_TEXT_LENGTH: "100000", MAX_REQUEST_BYTES: "2048" }).maxRequestBytes).toBe(2048);
+  });
+
+  it("reads API keys, TLS files and CORS origins", () => {
+    const config = loadConfig({
+      API_KEYS: " user-key-0123456789 , other-key-0123456789,user-key-0123456789",
+      ADMIN_API_KEYS: "admin-key-0123456789",
+      TLS_CERT_FILE: "/etc/tls/cert.pem",
+      TLS_KEY_FILE: "/etc/tls/key.pem",
+      CORS_ORIGINS: "https://app.example.com, http://localhost:5173",
+    });
+    expect(config).toMatchObject({
+      apiKeys: ["user-key-0123456789", "other-key-0123456789"],
+      adminApiKeys: ["admin-key-0123456789"],
+      tls: { certFile: "/etc/tls/cert.pem", keyFile: "/etc/tls/key.pem" },
+      corsOrigins: ["https://app.example.com", "http://localhost:5173"],
+    });
+    expect(loadConfig({ CORS_ORIGINS: "*" }).corsOrigins).toEqual(["*"]);
+  });
+
+  it.each([
+    [{ MAX_REQUEST_BYTES: "1000" }, 'MAX_REQUEST_BYTES="1000" is invalid: expected an integer from 1024 to 67108864'],
+    [{ HTTP2_MAX_CONCURRENT_STREAMS: "0" }, 'HTTP2_MAX_CONCURRENT_STREAMS="0" is invalid: expected an integer from 1 to 10000'],
+    [{ HTTP2_KEEPALIVE_TIMEOUT_SECONDS: "0" }, 'HTTP2_KEEPALIVE_TIMEOUT_SECONDS="0" is invalid: expected an integer from 1 to 3600'],
+    [{ TLS_CERT_FILE: "cert.pem" }, 'TLS_KEY_FILE="" is invalid: expected a PEM private key file, since TLS_CERT_FILE is set'],
+    [{ TLS_KEY_FILE: "key.pem" }, 'TLS_CERT_FILE="" is invalid: expected a PEM certificate file, since TLS_KEY_FILE is set'],
+    [{ CORS_ORIGINS: "https://app.example.com/path" }, 'CORS_ORIGINS="https://app.example.com/path" is invalid'],
+    [{ CORS_ORIGINS: "*,https://app.example.com" }, 'expected "*" alone'],
+  ])("rejects %o", (env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it.each(["short", "has a space-0123456789", "comma-ok-0123456789,", "quote\"0123456789abcdef"])(
+    "rejects the API key %j without showing it",
+    (key) => {
+      for (const variable of ["API_KEYS", "ADMIN_API_KEYS"]) {
+        let message = "";
+        try {
+          loadConfig({ [variable]: key });
+        } catch (error) {
+          message = (error as Error).message;
+        }
+        expect(message).toMatch(new RegExp(`^${variable}="<entry \\d hidden>" is invalid`));
+        for (const part of key.split(/[ ,"]/).filter((p) => p.length > 2)) expect(message).not.toContain(part);
+      }
+    },
+  );
 
   it("keeps a password out of the REDIS_URL error", () => {
     expect(() => loadConfig({ REDIS_URL: "http://user:hunter2@cache:6379" })).toThrow(

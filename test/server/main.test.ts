@@ -136,6 +136,9 @@ describe("entry point", () => {
       const entry = startEntryPoint({ ...SERVER_ENV, SHUTDOWN_GRACE_SECONDS: "1" });
       const inFlight = openReflectionStream(await listening(entry));
       await inFlight.listServices();
+      // Shutdown waits for the voice's warm-up inferences (a worker cannot be stopped
+      // inside onnxruntime), which takes seconds on a busy machine: let it finish first.
+      await entry.logged("serving");
 
       const signalled = performance.now();
       entry.child.kill("SIGTERM");

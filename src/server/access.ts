@@ -1,0 +1,119 @@
+// Who may call what, and how often: API keys (`authorization: Bearer <key>`), the
+// admin-only methods, and the per-client request rate. grpc.health.v1 and server
+// reflection are open to everyone and never limited, so probes and tooling keep working.
+
+import { createHash, timingSafeEqual } from "node:crypto";
+import { createContextKey, type Interceptor } from "@connectrpc/connect";
+import { LRUCache } from "lru-cache";
+import { TtsService } from "../../gen/aetheros/tts/v1/tts_pb.js";
+import { Health } from "../../gen/grpc/health/v1/health_pb.js";
+import { OverloadedError, PermissionDeniedError, UnauthenticatedError } from "../engine/errors.js";
+
+/** The peer's IP address, set for each call from its connection (see server.ts). */
+export const PEER_ADDRESS = createContextKey<string>("unknown", { description: "peer address" });
+
+// Services every caller may use without a key and without counting against a limit.
+const OPEN_SERVICES = new Set([
+  Health.typeName,
+  "grpc.reflection.v1.ServerReflection",
+  "grpc.reflection.v1alpha.ServerReflection",
+]);
+
+// Methods only admin keys may call.
+const ADMIN_METHODS = new Set([`${TtsService.typeName}/ClearCache`]);
+
+const BEARER = /^Bearer ([^\s]+)$/i;
+
+export interface AccessOptions {
+  apiKeys: readonly string[];
+  adminApiKeys: readonly string[];
+  /** 0 turns the limit off. */
+  maxRequestsPerMinute: number;
+}
+
+/**
+ * Checks the API key (when API_KEYS or ADMIN_API_KEYS is set) and then the caller's
+ * request rate (when MAX_REQUESTS_PER_MINUTE is above 0). Errors are typed and mapped
+ * like any other: UNAUTHENTICATED, PERMISSION_DENIED, RESOURCE_EXHAUSTED with a retry hint.
+ * Keys are compared by their SHA-256 in constant time and never logged or echoed.
+ */
+export function checkAccess(options: AccessOptions): Interceptor {
+  const keys = new KeyRing(options.apiKeys, options.adminApiKeys);
+  const limiter = options.maxRequestsPerMinute > 0 ? new RateLimiter(options.maxRequestsPerMinute) : undefined;
+  return (next) => (req) => {
+    if (OPEN_SERVICES.has(req.service.typeName)) return next(req);
+    let client = `peer ${req.contextValues.get(PEER_ADDRESS)}`;
+    if (keys.enabled) {
+      const presented = BEARER.exec(req.header.get("authorization") ?? "")?.[1];
+      if (presented === undefined) throw new UnauthenticatedError("missing API key: send the header authorization: Bearer <key>");
+      const role = keys.roleOf(presented);
+      if (role === undefined) throw new UnauthenticatedError("invalid API key");
+      if (role !== "admin" && ADMIN_METHODS.has(`${req.service.typeName}/${req.method.name}`)) {
+        throw new PermissionDeniedError(`${req.method.name} needs an admin API key (ADMIN_API_KEYS)`);
+      }
+      client = `key ${fingerprint(presented).toString("hex")}`;
+    }
+    limiter?.take(client);
+    return next(req);
+  };
+}
+
+function fingerprint(key: string): Buffer {
+  return createHash("sha256").update(key).digest();
+}
+
+class KeyRing {
+  private readonly entries: { digest: Buffer; role: "user" | "admin" }[];
+
+  constructor(apiKeys: readonly string[], adminApiKeys: readonly string[]) {
+    this.entries = [
+      ...adminApiKeys.map((key) => ({ digest: fingerprint(key), role: "admin" as const })),
+      ...apiKeys.map((key) => ({ digest: fingerprint(key), role: "user" as const })),
+    ];
+  }
+
+  get enabled(): boolean {
+    return this.entries.length > 0;
+  }
+
+  roleOf(key: string): "user" | "admin" | undefined {
+    const digest = fingerprint(key);
+    // Every entry is compared, so the time taken does not tell which one matched.
+    let role: "user" | "admin" | undefined;
+    for (const entry of this.entries) {
+      if (timingSafeEqual(entry.digest, digest) && role !== "admin") role = entry.role;
+    }
+    return role;
+  }
+}
+
+/**
+ * A token bucket per client: `perMinute` calls in a burst, refilled evenly over the
+ * minute. A client idle for a minute has a full bucket again, so buckets are forgotten
+ * after a minute (and the least recently seen first, past MAX_CLIENTS).
+ */
+class RateLimiter {
+  private static readonly MAX_CLIENTS = 100_000;
+  private readonly buckets: LRUCache<string, { tokens: number; at: number }>;
+  private readonly refillPerMs: number;
+
+  constructor(private readonly perMinute: number) {
+    this.refillPerMs = perMinute / 60_000;
+    this.buckets = new LRUCache({ max: RateLimiter.MAX_CLIENTS, ttl: 60_000, ttlAutopurge: false });
+  }
+
+  /** Takes one call from the client's bucket, or throws OverloadedError when it is empty. */
+  take(client: string): void {
+    const now = performance.now();
+    const bucket = this.buckets.get(client) ?? { tokens: this.perMinute, at: now };
+    bucket.tokens = Math.min(this.perMinute, bucket.tokens + (now - bucket.at) * this.refillPerMs);
+    bucket.at = now;
+    if (bucket.tokens < 1) {
+      this.buckets.set(client, bucket);
+      const retryAfterMs = (1 - bucket.tokens) / this.refillPerMs;
+      throw new OverloadedError(`rate limit: at most ${this.perMinute} calls a minute per client (MAX_REQUESTS_PER_MINUTE); retry later`, retryAfterMs);
+    }
+    bucket.tokens -= 1;
+    this.buckets.set(client, bucket);
+  }
+}
