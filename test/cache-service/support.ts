@@ -35,11 +35,13 @@ export interface CachedServer extends RunningServer {
 }
 
 /**
- * The real service with the cache on over `cacheDir` (a new temporary directory unless
- * given, removed by the caller through `tempDir`'s remove or left to the OS).
+ * The real service with the cache on over `cacheDir` (from `tempDir`). One inference
+ * worker unless `env` says otherwise: the cache does not depend on the number of workers,
+ * and each worker loads and warms the 63 MB voice at start, which is most of the start
+ * time on a busy two-core machine.
  */
 export async function startCachedServer(cacheDir: string, env: Record<string, string> = {}): Promise<CachedServer> {
-  const running = await startServer({ CACHE_ENABLED: "true", CACHE_DIR: cacheDir, ...env });
+  const running = await startServer({ CACHE_ENABLED: "true", CACHE_DIR: cacheDir, MAX_CONCURRENT_REQUESTS: "1", ...env });
   return Object.assign(running, {
     cacheDir,
     grpc: createClient(TtsService, grpcTransport(running)),

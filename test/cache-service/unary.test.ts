@@ -162,7 +162,8 @@ describe("single flight", () => {
   beforeAll(async () => {
     const temp = await tempDir();
     removeDir = temp.remove;
-    running = await startCachedServer(temp.dir);
+    // Two workers (the default), so that duplicate syntheses could run side by side.
+    running = await startCachedServer(temp.dir, { MAX_CONCURRENT_REQUESTS: "2" });
   });
   afterAll(async () => {
     await running?.app.close();
