@@ -10,9 +10,9 @@ import { floatToPcm16 } from "../audio/pcm.js";
 import { shiftPitch } from "../audio/pitch.js";
 import { createResampler, type Resampler } from "../audio/resample.js";
 import { createSilence } from "../audio/silence.js";
-import { cacheKey, type AudioCache, type CachedAudio } from "../cache/index.js";
+import { cacheKey, type AudioCache, type CachedAudio, type CacheResult } from "../cache/index.js";
 import { planSpeech, synthesizePieces, type Plan, type SpeechSettings } from "../engine/engine.js";
-import { InvalidArgumentError, TtsError } from "../engine/errors.js";
+import { AbortedError, InvalidArgumentError, TtsError } from "../engine/errors.js";
 import type { InferencePool } from "../engine/inference-pool.js";
 import type { PiperVoiceConfig } from "../engine/voice-config.js";
 import { bcp47, matchesLanguage } from "../voices/language.js";
@@ -73,8 +73,24 @@ export class Synthesizer {
       const permit = await this.admit(signal);
       return this.renderWhole(speech, signal).finally(() => permit.release());
     };
-    const result = request.useCache ? await this.options.cache.getOrCreate(speech.key, produce) : { cached: false, audio: await produce() };
+    const result = request.useCache ? await this.sharedOrProduced(speech.key, produce, signal) : { cached: false, audio: await produce() };
     return { audio: result.audio, cached: result.cached, generationTimeMs: performance.now() - started };
+  }
+
+  /**
+   * getOrCreate runs one synthesis for every concurrent caller of a key, under the signal
+   * of the caller that started it. When that caller cancels or runs out of time, the
+   * others are still waiting: they try again (one of them now synthesizing) rather than
+   * fail with another client's cancellation.
+   */
+  private async sharedOrProduced(key: string, produce: () => Promise<CachedAudio>, signal: AbortSignal): Promise<CacheResult> {
+    for (;;) {
+      try {
+        return await this.options.cache.getOrCreate(key, produce);
+      } catch (error) {
+        if (!(error instanceof AbortedError) || signal.aborted) throw error;
+      }
+    }
   }
 
   async *stream(request: SpeechRequest, signal: AbortSignal): AsyncGenerator<StreamEvent> {
