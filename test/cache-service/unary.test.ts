@@ -2,9 +2,11 @@
 // the key folds together and what it keeps apart, use_cache, and single flight.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { MessageInitShape } from "@bufbuild/protobuf";
+import { Code } from "@connectrpc/connect";
 import { AudioEncoding, type SynthesisConfigSchema } from "../../gen/aetheros/tts/v1/tts_pb.js";
-import { bytes, cacheStats, startCachedServer, tempDir, waitForEntries, wavSizes, type CachedServer } from "./support.js";
+import { bytes, cacheStats, startCachedServer, tempDir, waitForEntries, waitUntil, wavSizes, type CachedServer } from "./support.js";
 
 type ConfigInit = MessageInitShape<typeof SynthesisConfigSchema>;
 
@@ -193,5 +195,30 @@ describe("single flight", () => {
     expect(bytes(later.audio).equals(bytes(first!.audio))).toBe(true);
     // One entry in memory and one on disk, once the background store has landed.
     expect((await waitForEntries(running.grpc, 1)).total).toMatchObject({ hits: 1, misses: 1, entries: 2 });
+  });
+
+  it("does not fail the callers waiting for a shared synthesis when the caller that started it cancels", async () => {
+    const text =
+      "The first caller starts this synthesis and then gives up. The second caller waits for the same sentence. " +
+      "It must get its audio, not the first caller's cancellation. The service synthesizes again for it if it must. " +
+      "These sentences make the synthesis long enough to cancel it halfway.";
+    const before = (await cacheStats(running.grpc)).total.misses;
+    const controller = new AbortController();
+    const first = running.grpc.synthesize({ text }, { signal: controller.signal }).then(
+      () => "completed",
+      (error: unknown) => error,
+    );
+    // Once its lookup has missed, the first caller is the one synthesizing...
+    await waitUntil(async () => (await cacheStats(running.grpc)).total.misses > before, "the first caller's lookup");
+    // ...and the second, arriving while it runs, waits for that synthesis.
+    const second = running.grpc.synthesize({ text });
+    await sleep(300);
+    controller.abort();
+    expect(await first).toMatchObject({ code: Code.Canceled });
+
+    const response = await second;
+    expect(response.cached).toBe(false);
+    expect(response.durationSeconds).toBeGreaterThan(5);
+    expect((await running.grpc.synthesize({ text })).cached).toBe(true);
   });
 });
