@@ -1,70 +1,26 @@
 // The real entry point, run as a process: refusing a bad configuration, and
-// shutting down gracefully on SIGTERM.
+// shutting down gracefully on SIGTERM, with and without syntheses streaming.
 
-import { spawn, type ChildProcessByStdio } from "node:child_process";
-import { createInterface } from "node:readline";
-import type { Readable } from "node:stream";
-import { fileURLToPath } from "node:url";
+import http from "node:http";
 import { Code, createClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
+import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { afterEach, describe, expect, it } from "vitest";
+import { AudioEncoding, TtsService } from "../../gen/aetheros/tts/v1/tts_pb.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import * as reflection from "../../gen/grpc/reflection/v1/reflection_pb.js";
+import { listening, startEntryPoint as start, type EntryPoint } from "./entry-point.js";
 import { callError, RequestStream } from "./running-server.js";
+import { proseOfLength } from "./support.js";
 
-const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const PROCESS_TIMEOUT_MS = 30_000;
-
-type LogLine = Record<string, unknown>;
-
-interface EntryPoint {
-  readonly child: ChildProcessByStdio<null, Readable, Readable>;
-  readonly logLines: LogLine[];
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
-  /** The first log line with this msg, once it is written. */
-  logged(msg: string): Promise<LogLine>;
-}
 
 const started: EntryPoint[] = [];
 afterEach(() => started.splice(0).forEach((entry) => entry.child.kill("SIGKILL")));
 
-/** Runs `node --import tsx src/server/main.ts` with exactly the given environment. */
 function startEntryPoint(env: Record<string, string>): EntryPoint {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/server/main.ts"], {
-    cwd: REPO_ROOT,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const logLines: LogLine[] = [];
-  const waiting = new Set<() => void>();
-  createInterface({ input: child.stdout }).on("line", (line) => {
-    logLines.push(JSON.parse(line) as LogLine);
-    waiting.forEach((check) => check());
-  });
-  let stderr = "";
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited: EntryPoint["exited"] = new Promise((resolve) =>
-    child.once("exit", (code, signal) => resolve({ code, signal, stderr })),
-  );
-  const logged = (msg: string): Promise<LogLine> =>
-    new Promise((resolve) => {
-      const check = (): void => {
-        const line = logLines.find((candidate) => candidate.msg === msg);
-        if (line === undefined) return;
-        waiting.delete(check);
-        resolve(line);
-      };
-      waiting.add(check);
-      check();
-    });
-  const entry = { child, logLines, exited, logged };
+  const entry = start(env);
   started.push(entry);
   return entry;
-}
-
-async function listening(entry: EntryPoint): Promise<string> {
-  const line = await entry.logged("listening");
-  return `http://127.0.0.1:${String(line.port)}`;
 }
 
 /** A reflection stream held open: the call stays in flight until end(). */
@@ -128,6 +84,69 @@ describe("entry point", () => {
       expect(entry.logLines.at(-1)?.msg).toBe("stopped");
     },
     PROCESS_TIMEOUT_MS,
+  );
+
+  it(
+    "on SIGTERM lets the SynthesizeStreams in progress run to their summary, refuses new calls with UNAVAILABLE, then exits 0",
+    async () => {
+      const entry = startEntryPoint({ ...SERVER_ENV, SHUTDOWN_GRACE_SECONDS: "60", CACHE_ENABLED: "false", MAX_CONCURRENT_REQUESTS: "2" });
+      const baseUrl = await listening(entry);
+      await entry.logged("serving");
+      const tts = createClient(TtsService, createGrpcTransport({ baseUrl }));
+
+      // Two streams of several seconds of inference each, both under way.
+      const streams = [0, 1].map(() => {
+        const messages = tts.synthesizeStream({ text: proseOfLength(450), config: { encoding: AudioEncoding.PCM } })[Symbol.asyncIterator]();
+        const cases: string[] = [];
+        let summary: { chunkCount: number } | undefined;
+        const firstChunk = (async () => {
+          while (!cases.includes("chunk")) {
+            const next = await messages.next();
+            if (next.done === true) throw new Error("the stream ended before its first chunk");
+            cases.push(next.value.event.case ?? "none");
+          }
+        })();
+        const rest = async () => {
+          for (let next = await messages.next(); next.done !== true; next = await messages.next()) {
+            cases.push(next.value.event.case ?? "none");
+            if (next.value.event.case === "summary") summary = next.value.event.value;
+          }
+          return { cases, summary };
+        };
+        return { firstChunk, rest };
+      });
+      await Promise.all(streams.map((stream) => stream.firstChunk));
+      const keptAlive = createClient(
+        TtsService,
+        createConnectTransport({ baseUrl, httpVersion: "1.1", nodeOptions: { agent: new http.Agent({ keepAlive: true, maxSockets: 1 }) } }),
+      );
+      await keptAlive.listVoices({});
+
+      entry.child.kill("SIGTERM");
+      await entry.logged("shutting down");
+      const refusedCheck = await callError(createClient(Health, createGrpcTransport({ baseUrl })).check({ service: "" }));
+      expect(refusedCheck.code, String(refusedCheck)).toBe(Code.Unavailable);
+      // A call on a connection opened before SIGTERM reaches the server, which refuses it.
+      const refusedStream = await callError(
+        (async () => {
+          for await (const _ of keptAlive.synthesizeStream({ text: "Too late." }));
+        })(),
+      );
+      expect(refusedStream).toMatchObject({ code: Code.Unavailable, rawMessage: "server is shutting down" });
+
+      for (const { cases, summary } of await Promise.all(streams.map((stream) => stream.rest()))) {
+        expect(cases[0]).toBe("start");
+        expect(cases.at(-1)).toBe("summary");
+        expect(summary?.chunkCount).toBe(cases.filter((name) => name === "chunk").length);
+      }
+      const { code, signal } = await entry.exited;
+      expect({ code, signal }).toEqual({ code: 0, signal: null });
+      const streamCalls = entry.logLines.filter((line) => line.method === "aetheros.tts.v1.TtsService/SynthesizeStream");
+      expect(streamCalls.map((line) => line.code).sort()).toEqual(["ok", "ok", "unavailable"]);
+      expect(entry.logLines.some((line) => line.msg === "grace period over, cutting off calls")).toBe(false);
+      expect(entry.logLines.at(-1)?.msg).toBe("stopped");
+    },
+    120_000,
   );
 
   it(
