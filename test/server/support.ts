@@ -1,7 +1,7 @@
 // Helpers for the hardening tests: texts of a chosen length, polling for a condition,
 // and one client per protocol.
 
-import { createClient, type Client, type Transport } from "@connectrpc/connect";
+import { createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { TtsService } from "../../gen/aetheros/tts/v1/tts_pb.js";
 import type { RunningServer } from "./running-server.js";
@@ -36,14 +36,18 @@ export type ProtocolName = "gRPC" | "gRPC-Web" | "Connect";
 
 export const PROTOCOLS: readonly ProtocolName[] = ["gRPC", "gRPC-Web", "Connect"];
 
-export function transportFor(baseUrl: string, protocol: ProtocolName, nodeOptions: object = {}): Transport {
+export function transportFor(
+  baseUrl: string,
+  protocol: ProtocolName,
+  { nodeOptions = {}, interceptors = [] }: { nodeOptions?: object; interceptors?: Interceptor[] } = {},
+): Transport {
   switch (protocol) {
     case "gRPC":
-      return createGrpcTransport({ baseUrl, nodeOptions });
+      return createGrpcTransport({ baseUrl, nodeOptions, interceptors });
     case "gRPC-Web":
-      return createGrpcWebTransport({ baseUrl, httpVersion: "1.1", nodeOptions });
+      return createGrpcWebTransport({ baseUrl, httpVersion: "1.1", nodeOptions, interceptors });
     case "Connect":
-      return createConnectTransport({ baseUrl, httpVersion: "1.1", nodeOptions });
+      return createConnectTransport({ baseUrl, httpVersion: "1.1", nodeOptions, interceptors });
   }
 }
 
