@@ -9,6 +9,7 @@ import {
   bytesPerSentence,
   cacheStats,
   collectStream,
+  settledStats,
   startCachedServer,
   tempDir,
   waitForLog,
@@ -129,12 +130,32 @@ describe("a unary call", () => {
   });
 });
 
+describe("a stream with use_cache=false", () => {
+  it("neither reads nor writes the cache", async () => {
+    const text = "This stream does not use the cache.";
+    const cached = await running.grpc.synthesize({ text });
+    expect(cached.cached).toBe(false);
+    const before = await settledStats(running.grpc);
+    const uncached = await collectStream(running.grpc.synthesizeStream({ text, config: { useCache: false } }));
+    expect(uncached.summary?.cached).toBe(false);
+    expect(uncached.audio.subarray(44).equals(bytes(cached.audio).subarray(44))).toBe(false); // synthesized anew
+    const after = await cacheStats(running.grpc);
+    expect(after.total).toEqual(before.total);
+
+    const other = "Nor does this one store anything.";
+    await collectStream(running.grpc.synthesizeStream({ text: other, config: { useCache: false } }));
+    const stats = await cacheStats(running.grpc);
+    expect([stats.memory.entries, stats.total.misses]).toEqual([before.memory.entries, before.total.misses]);
+    expect((await collectStream(running.grpc.synthesizeStream({ text: other }))).summary?.cached).toBe(false);
+  });
+});
+
 describe("a cancelled stream", () => {
   it("stores nothing once cancelled after its first chunk: the next call is a miss", async () => {
     const text =
       "This stream is cancelled after its first chunk. The second sentence is never finished. " +
       "Nor is the third. Nothing of it may reach the cache.";
-    const before = await cacheStats(running.grpc);
+    const before = await settledStats(running.grpc); // earlier tests' disk stores have landed
     const since = running.logLines.length;
     const controller = new AbortController();
     let chunks = 0;

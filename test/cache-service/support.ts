@@ -119,6 +119,16 @@ export async function waitForEntries(client: TtsClient, entries: number, tiers: 
   return last!;
 }
 
+/** Waits until the disk tier holds as many entries as memory (no background store pending; no evictions assumed). */
+export async function settledStats(client: TtsClient): Promise<StatsNumbers> {
+  let last: StatsNumbers | undefined;
+  await waitUntil(async () => {
+    last = await cacheStats(client);
+    return last.disk.entries === last.memory.entries;
+  }, "the disk tier to catch up with memory");
+  return last!;
+}
+
 export async function waitUntil(condition: () => Promise<boolean> | boolean, what: string, limitMs = 20_000): Promise<void> {
   const deadline = Date.now() + limitMs;
   while (!(await condition())) {

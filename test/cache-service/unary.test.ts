@@ -6,7 +6,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { AudioEncoding, type SynthesisConfigSchema } from "../../gen/aetheros/tts/v1/tts_pb.js";
-import { bytes, cacheStats, startCachedServer, tempDir, waitForEntries, waitUntil, wavSizes, type CachedServer } from "./support.js";
+import { bytes, cacheStats, settledStats, startCachedServer, tempDir, waitForEntries, waitUntil, wavSizes, type CachedServer } from "./support.js";
 
 type ConfigInit = MessageInitShape<typeof SynthesisConfigSchema>;
 
@@ -123,7 +123,7 @@ describe("a shared server (each test speaks its own phrases)", () => {
     expect((await running.grpc.synthesize({ text })).cached).toBe(true);
     expect((await running.grpc.synthesize({ text, config: { useCache: true } })).cached).toBe(true);
 
-    const before = await cacheStats(running.grpc);
+    const before = await settledStats(running.grpc); // no disk store pending
     const uncached = await running.grpc.synthesize({ text, config: { useCache: false } });
     expect(uncached.cached).toBe(false);
     expect(bytes(uncached.audio).equals(bytes(first.audio))).toBe(false); // synthesized anew
@@ -140,7 +140,7 @@ describe("a shared server (each test speaks its own phrases)", () => {
 
   it("use_cache=false on a first call stores nothing: a later default call is a miss", async () => {
     const text = "Nothing is stored when caching is off.";
-    const before = await cacheStats(running.grpc);
+    const before = await settledStats(running.grpc); // no disk store pending
     const uncached = await running.connect.synthesize({ text, config: { useCache: false } });
     expect(uncached.cached).toBe(false);
     // A second uncached call and the stats settle any background store there could be.
@@ -202,7 +202,7 @@ describe("single flight", () => {
       "The first caller starts this synthesis and then gives up. The second caller waits for the same sentence. " +
       "It must get its audio, not the first caller's cancellation. The service synthesizes again for it if it must. " +
       "These sentences make the synthesis long enough to cancel it halfway.";
-    const before = (await cacheStats(running.grpc)).total.misses;
+    const before = (await settledStats(running.grpc)).total.misses;
     const controller = new AbortController();
     const first = running.grpc.synthesize({ text }, { signal: controller.signal }).then(
       () => "completed",
