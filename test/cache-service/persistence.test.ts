@@ -88,13 +88,14 @@ describe("CACHE_TTL_SECONDS", () => {
 describe("CACHE_SIZE_MB", () => {
   it("evicts the least recently used entries to keep each tier within the byte budget", async () => {
     const running = await start(await newDir(), { CACHE_SIZE_MB: "1" });
-    // At 48 kHz a WAV file is 96 kB per second: each of these is 300 to 450 kB.
+    // At 48 kHz a WAV file is 96 kB per second: each of these is 200 to 450 kB.
     const texts = [
       "The first sentence is long enough for a file that matters.",
       "The second sentence adds a few hundred kilobytes more.",
       "The third one pushes the cache over its budget.",
       "The fourth makes sure that something old has to go.",
       "And the fifth is there to be certain of it.",
+      "The sixth and last one leaves no doubt at all.",
     ];
     const sizes: number[] = [];
     for (const text of texts) {
@@ -102,7 +103,8 @@ describe("CACHE_SIZE_MB", () => {
       expect(response.cached).toBe(false);
       sizes.push(response.audio.length);
     }
-    expect(sizes.reduce((a, b) => a + b, 0)).toBeGreaterThan(1.2 * MIB);
+    // More than the budget (Piper's noise varies the lengths a little from run to run).
+    expect(sizes.reduce((a, b) => a + b, 0)).toBeGreaterThan(MIB);
     expect(Math.max(...sizes)).toBeLessThan(MIB / 2);
 
     let stats = await cacheStats(running.grpc);
@@ -116,7 +118,7 @@ describe("CACHE_SIZE_MB", () => {
     expect(stats.total.evictions).toBe(stats.memory.evictions + stats.disk.evictions);
 
     // The newest entry stayed, the oldest went from every tier.
-    expect((await running.grpc.synthesize({ text: texts[4]!, config: { sampleRate: 48000 } })).cached).toBe(true);
+    expect((await running.grpc.synthesize({ text: texts[5]!, config: { sampleRate: 48000 } })).cached).toBe(true);
     expect((await running.grpc.synthesize({ text: texts[0]!, config: { sampleRate: 48000 } })).cached).toBe(false);
   });
 });
