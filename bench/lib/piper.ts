@@ -1,0 +1,107 @@
+/**
+ * The Piper reference (piper-tts 1.8.0, its Python API) in a private virtualenv under
+ * bench/.venv (git-ignored), driven as one long-lived child process (piper_server.py).
+ */
+import { spawn, spawnSync, type ChildProcessByStdio } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import type { Readable, Writable } from "node:stream";
+
+export const PIPER_VERSION = "1.8.0";
+
+function run(command: string, args: string[], what: string): string {
+  const result = spawnSync(command, args, { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+  if (result.status !== 0) throw new Error(`${what} failed (${command} ${args.join(" ")}): exit ${result.status ?? result.signal}`);
+  return result.stdout;
+}
+
+/** Creates bench/.venv with piper-tts==1.8.0 unless it is already there; returns its python. */
+export function ensurePiperVenv(venv: string, log: (message: string) => void): string {
+  const python = join(venv, "bin", "python");
+  if (!existsSync(python)) {
+    log(`creating the Piper reference virtualenv ${venv}`);
+    run(process.env.PYTHON ?? "python3", ["-m", "venv", venv], "python3 -m venv");
+  }
+  const installed = spawnSync(python, ["-c", "import importlib.metadata as m; print(m.version('piper-tts'))"], { encoding: "utf8" });
+  if (installed.status !== 0 || installed.stdout.trim() !== PIPER_VERSION) {
+    log(`installing piper-tts==${PIPER_VERSION} into ${venv} (pip, PyPI)`);
+    run(python, ["-m", "pip", "install", "--disable-pip-version-check", "--quiet", `piper-tts==${PIPER_VERSION}`], "pip install piper-tts");
+  }
+  return python;
+}
+
+export interface PiperInfo {
+  piper_tts: string;
+  onnxruntime: string;
+  numpy: string;
+  python: string;
+  intra_op_num_threads: number;
+  inter_op_num_threads: number;
+  execution_mode: string;
+  graph_optimization_level: string;
+  sample_rate: number;
+  cpu_count: number;
+}
+
+export class PiperReference {
+  private readonly pending: Array<(line: string) => void> = [];
+  private stderr = "";
+
+  private constructor(
+    private readonly child: ChildProcessByStdio<Writable, Readable, Readable>,
+    readonly info: PiperInfo,
+  ) {}
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  static async start(python: string, script: string, model: string): Promise<PiperReference> {
+    // The README's note: OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE slow a current numpy; unset both for this process only.
+    const env = { ...process.env };
+    delete env.OPENBLAS_CORETYPE;
+    delete env.OPENBLAS_L2_SIZE;
+    const child = spawn(python, [script, model], { env, stdio: ["pipe", "pipe", "pipe"] });
+    const lines = createInterface({ input: child.stdout });
+    const first = await new Promise<string>((resolve, reject) => {
+      let stderr = "";
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      lines.once("line", resolve);
+      child.once("exit", (code) => reject(new Error(`the Piper reference exited with code ${code}\n${stderr}`)));
+    });
+    const reference = new PiperReference(child, JSON.parse(first) as PiperInfo);
+    child.stderr.on("data", (chunk: Buffer) => (reference.stderr = (reference.stderr + chunk.toString()).slice(-4000)));
+    lines.on("line", (line) => reference.pending.shift()?.(line));
+    return reference;
+  }
+
+  async request<T>(message: Record<string, unknown>): Promise<T> {
+    const answer = new Promise<string>((resolve) => this.pending.push(resolve));
+    this.child.stdin.write(`${JSON.stringify(message)}\n`);
+    const parsed = JSON.parse(await answer) as T & { error?: string };
+    if (parsed.error) throw new Error(`Piper reference: ${parsed.error}\n${this.stderr}`);
+    return parsed;
+  }
+
+  /** synthesize_wav(text) with the default SynthesisConfig, timed in Python. */
+  synth(text: string): Promise<{ ms: number; samples: number; sentences: number }> {
+    return this.request({ op: "synth", text });
+  }
+
+  /** Time until synthesize(text) yields its first sentence's audio. */
+  first(text: string): Promise<{ ms: number; samples: number }> {
+    return this.request({ op: "first", text });
+  }
+
+  phonemize(text: string): Promise<{ ms: number }> {
+    return this.request({ op: "phonemize", text });
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once("exit", resolve));
+    this.child.stdin.end();
+    await exited;
+  }
+}

@@ -1,0 +1,532 @@
+/**
+ * Figures, goals and the BENCHMARKS.md text, all derived from one results file, so a report
+ * can be rendered again from bench/results/latest.json (`npm run bench -- --report`).
+ */
+import type { Results } from "./results.js";
+import { mean, median, p95, sum, summarize as stat, type Summary as Stat } from "./stats.js";
+
+/** Which floor has the same thread count as each latency subject. */
+const FLOOR_OF: Record<string, string> = { grpc: "floor", "grpc-default": "floor-1t", engine: "floor", piper: "floor", floor: "floor", "floor-1t": "floor-1t" };
+
+const SUBJECT_LABEL: Record<string, string> = {
+  grpc: "service over gRPC (intra 2, 1 worker)",
+  "grpc-default": "service over gRPC, shipped defaults (intra 1, 2 workers)",
+  engine: "engine in process (intra 2)",
+  piper: "Piper 1.8.0 Python API (onnxruntime default threads)",
+  floor: "floor: bare InferenceSession.run (intra 2)",
+  "floor-1t": "floor: bare InferenceSession.run (intra 1)",
+  "grpc-stream": "service SynthesizeStream, first AudioChunk (intra 2)",
+  "grpc-first-sentence": "service Synthesize, first sentence alone (intra 2)",
+  "engine-stream": "engine in process, first piece of the paragraph",
+  "piper-first": "Piper synthesize(), first chunk of the paragraph",
+  "piper-first-sentence": "Piper synthesize_wav, first sentence alone",
+  "floor-first-piece": "floor: first piece's InferenceSession.run (intra 2)",
+};
+
+export interface Goal {
+  id: string;
+  goal: string;
+  measured: string;
+  met: boolean;
+  why?: string;
+}
+
+export interface Summary {
+  latency: Record<number, Record<string, Stat & { rtf: number }>>;
+  rtf: Record<string, number>;
+  stages: Record<number, { phonemize: number; inference: number; pcm: number; encodeWav: number; engine: number; floor: number; grpc: number; server: number; transport: number; serverOverFloor: number; workerOverhead: number; piperPhonemize: number; piper: number; gzip: number; gunzip: number; wavBytes: number; gzipRatio: number }>;
+  ttfa: Record<string, Stat>;
+  ttfaStages: { phonemizeParagraph: number; piperPhonemizeParagraph: number; drain: number; startMessage: number };
+  cache: { inProcess: Stat; hitPath: Stat; loopback: Stat; loopbackIdentity: Stat; loopbackServer: Stat; loopbackByChars: Record<number, { default: Stat; identity: Stat }>; miss: number[] };
+  throughput: Record<string, Record<number, { audioPerSecond: number; rounds: number[]; medianRequestMs: number; p95RequestMs: number }>>;
+  singleStream: { piper: number; floor: number; floor1t: number };
+  memory: { defaultVoice: number; threeVoices: number; ready: number; piper: number };
+  load: { foreignMean: number; foreignP95: number; foreignMax: number; stealMean: number; byPhase: Record<string, { foreignMean: number; seconds: number }>; top: Array<[string, number]> };
+  goals: Goal[];
+  recommendation: string[];
+}
+
+const ms = (value: number): string => (Number.isFinite(value) ? (value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value >= 1 ? value.toFixed(2) : value.toFixed(3)) : "n/a");
+const x = (value: number): string => (Number.isFinite(value) ? `${value.toFixed(2)}x` : "n/a");
+const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(0)} MB`;
+const cores = (value: number): string => value.toFixed(2);
+
+export function summarize(results: Results): Summary {
+  const latency: Summary["latency"] = {};
+  const rtf: Summary["rtf"] = {};
+  for (const subject of results.latency.subjects) {
+    const samples = results.latency.samples.filter((s) => s.subject === subject);
+    rtf[subject] = sum(samples.map((s) => s.ms)) / 1000 / sum(samples.map((s) => s.audioSeconds));
+    for (const { chars } of results.latency.texts) {
+      const mine = samples.filter((s) => s.chars === chars);
+      (latency[chars] ??= {})[subject] = { ...stat(mine.map((s) => s.ms)), rtf: median(mine.map((s) => s.ms / 1000 / s.audioSeconds)) };
+    }
+  }
+
+  const stages: Summary["stages"] = {};
+  for (const { chars } of results.latency.texts) {
+    const of = (subject: string) => results.latency.samples.filter((s) => s.chars === chars && s.subject === subject);
+    const engine = of("engine");
+    const grpc = of("grpc");
+    const stage = (pick: (s: NonNullable<(typeof engine)[number]["stages"]>) => number) => median(engine.map((s) => pick(s.stages!)));
+    const server = median(grpc.map((s) => s.serverMs!));
+    const inference = stage((s) => s.inferenceMs);
+    const floor = latency[chars]!.floor!.median;
+    const engineMedian = latency[chars]!.engine!.median;
+    const gz = results.cache.gzip.filter((g) => g.chars === chars);
+    stages[chars] = {
+      gzip: median(gz.map((g) => g.gzipMs)),
+      gunzip: median(gz.map((g) => g.gunzipMs)),
+      wavBytes: median(gz.map((g) => g.bytes)),
+      gzipRatio: median(gz.map((g) => g.gzipBytes / g.bytes)),
+      phonemize: stage((s) => s.phonemizeMs),
+      inference,
+      pcm: stage((s) => s.pcmMs),
+      encodeWav: stage((s) => s.encodeWavMs),
+      engine: engineMedian,
+      floor,
+      grpc: latency[chars]!.grpc!.median,
+      server,
+      transport: median(grpc.map((s) => s.ms - s.serverMs!)),
+      serverOverFloor: server - floor,
+      workerOverhead: inference - floor,
+      piperPhonemize: median(results.phonemize.samples.filter((s) => s.chars === chars).map((s) => s.piper)),
+      piper: latency[chars]!.piper!.median,
+    };
+  }
+
+  const ttfa: Summary["ttfa"] = {};
+  for (const subject of new Set(results.ttfa.samples.map((s) => s.subject))) ttfa[subject] = stat(results.ttfa.samples.filter((s) => s.subject === subject).map((s) => s.ms));
+  const ttfaOf = (subject: string) => results.ttfa.samples.filter((s) => s.subject === subject);
+  const ttfaStages = {
+    phonemizeParagraph: median(ttfaOf("engine-stream").map((s) => s.phonemizeMs!)),
+    piperPhonemizeParagraph: median(results.phonemize.samples.filter((s) => s.chars === results.ttfa.paragraphChars).map((s) => s.piper)),
+    drain: median(ttfaOf("grpc-stream").map((s) => s.drainMs!)),
+    startMessage: median(ttfaOf("grpc-stream").map((s) => s.startMs!)),
+  };
+
+  const hits = (client: string, chars?: number) => results.cache.loopback.filter((s) => s.client === client && (chars === undefined || s.chars === chars));
+  const loopbackByChars: Summary["cache"]["loopbackByChars"] = {};
+  for (const { chars } of results.latency.texts) loopbackByChars[chars] = { default: stat(hits("default", chars).map((s) => s.ms)), identity: stat(hits("identity", chars).map((s) => s.ms)) };
+  const cache: Summary["cache"] = {
+    inProcess: stat(results.cache.inProcessMs),
+    hitPath: stat(results.cache.hitPathMs),
+    loopback: stat(hits("default").map((s) => s.ms)),
+    loopbackIdentity: stat(hits("identity").map((s) => s.ms)),
+    loopbackServer: stat(results.cache.loopback.map((s) => s.serverMs)),
+    loopbackByChars,
+    miss: results.cache.loopbackMissMs,
+  };
+
+  const throughput: Summary["throughput"] = {};
+  for (const sample of results.throughput.samples) {
+    const level = ((throughput[sample.config] ??= {})[sample.concurrency] ??= { audioPerSecond: 0, rounds: [], medianRequestMs: 0, p95RequestMs: 0 });
+    level.rounds.push(sample.audioSeconds / (sample.wallMs / 1000));
+  }
+  for (const [config, levels] of Object.entries(throughput)) {
+    for (const [level, entry] of Object.entries(levels)) {
+      const samples = results.throughput.samples.filter((s) => s.config === config && s.concurrency === Number(level));
+      entry.audioPerSecond = sum(samples.map((s) => s.audioSeconds)) / (sum(samples.map((s) => s.wallMs)) / 1000);
+      const requests = samples.flatMap((s) => s.requestMs);
+      entry.medianRequestMs = median(requests);
+      entry.p95RequestMs = p95(requests);
+    }
+  }
+  const singleStream = { piper: 1 / rtf.piper!, floor: 1 / rtf.floor!, floor1t: 1 / rtf["floor-1t"]! };
+
+  const reading = (prefix: string) => results.memory.readings.find((r) => r.label.startsWith(prefix))?.rssBytes ?? Number.NaN;
+  const memory = { ready: reading("serving"), defaultVoice: reading("default voice"), threeVoices: reading("three voices"), piper: results.memory.piper.rssBytes };
+
+  const foreign = results.load.samples.map((s) => s.foreignCores);
+  const byPhase: Summary["load"]["byPhase"] = {};
+  for (const phase of new Set(results.load.samples.map((s) => s.phase))) {
+    const samples = results.load.samples.filter((s) => s.phase === phase);
+    byPhase[phase] = { foreignMean: mean(samples.map((s) => s.foreignCores)), seconds: samples.length * (results.load.intervalMs / 1000) };
+  }
+  const load: Summary["load"] = {
+    foreignMean: mean(foreign),
+    foreignP95: p95(foreign),
+    foreignMax: foreign.length ? Math.max(...foreign) : Number.NaN,
+    stealMean: mean(results.load.samples.map((s) => s.stealFraction)),
+    byPhase,
+    top: Object.entries(results.load.foreignByCommand)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 6),
+  };
+
+  const partial: Omit<Summary, "goals" | "recommendation"> = { latency, rtf, stages, ttfa, ttfaStages, cache, throughput, singleStream, memory, load };
+  return { ...partial, goals: goals(results, partial), recommendation: recommend(results, partial) };
+}
+
+function goals(results: Results, s: Omit<Summary, "goals" | "recommendation">): Goal[] {
+  const out: Goal[] = [];
+  const l50 = s.latency[50]!;
+  const st = s.stages[50]!;
+  const grpc50 = l50.grpc!.median;
+  const breakdown =
+    `50-character medians: phonemize ${ms(st.phonemize)} ms (Piper ${ms(st.piperPhonemize)} ms), inference through the worker pool ${ms(st.inference)} ms ` +
+    `(bare floor ${ms(st.floor)} ms, so ${ms(st.workerOverhead)} ms of worker hand-off), float→int16 ${ms(st.pcm)} ms, WAV encode ${ms(st.encodeWav)} ms, ` +
+    `server-reported generation_time_ms ${ms(st.server)} ms (${ms(st.serverOverFloor)} ms above the floor), transport ${ms(st.transport)} ms (client time − server time), ` +
+    `of which gzip of the ${(st.wavBytes / 1000).toFixed(0)} kB WAV response alone costs ${ms(st.gzip)} ms + ${ms(st.gunzip)} ms gunzip (it shrinks to ${(st.gzipRatio * 100).toFixed(0)}%): ` +
+    `the server compresses every response for a client that offers gzip, as connect-node's and grpc-js's clients do by default`;
+  const loadPhase = (phase: string): string => {
+    const p = s.load.byPhase[phase];
+    return p && p.foreignMean > 0.1 ? ` Other processes used ${cores(p.foreignMean)} of ${results.machine.cores} cores on average during this scenario.` : "";
+  };
+
+  const vsPiper = grpc50 / l50.piper!.median;
+  const floorVsPiper = l50.floor!.median / l50.piper!.median;
+  out.push({
+    id: "latency-vs-piper",
+    goal: "50-char uncached latency ≤ 0.9x Piper",
+    measured: `${ms(grpc50)} ms vs Piper ${ms(l50.piper!.median)} ms = ${x(vsPiper)}`,
+    met: vsPiper <= 0.9,
+    why:
+      vsPiper <= 0.9
+        ? undefined
+        : `${breakdown}. The bare onnxruntime-node run alone is ${x(floorVsPiper)} Piper's whole call (Node onnxruntime ${results.versions.onnxruntimeNode}, Python onnxruntime ${results.versions.piper.onnxruntime}, both on ${results.machine.cores} threads)` +
+          (floorVsPiper > 0.9 ? ", so 0.9x is out of reach for this voice on this machine without a faster inference itself; the service's own overheads are listed above." : ".") +
+          loadPhase("latency"),
+  });
+  const vsFloor = grpc50 / l50.floor!.median;
+  out.push({
+    id: "latency-vs-floor",
+    goal: "50-char uncached latency ≤ 1.10x floor",
+    measured: `${ms(grpc50)} ms vs floor ${ms(l50.floor!.median)} ms = ${x(vsFloor)}`,
+    met: vsFloor <= 1.1,
+    why: vsFloor <= 1.1 ? undefined : `${ms(grpc50 - l50.floor!.median)} ms above the floor. ${breakdown}.${loadPhase("latency")}`,
+  });
+
+  const stream = s.ttfa["grpc-stream"]!.median;
+  const first = s.ttfa["grpc-first-sentence"]!.median;
+  out.push({
+    id: "ttfa",
+    goal: "time to first audio (~1,000 chars) ≤ 1.2x first-sentence latency",
+    measured: `${ms(stream)} ms vs ${ms(first)} ms = ${x(stream / first)}`,
+    met: stream / first <= 1.2,
+    why:
+      stream / first <= 1.2
+        ? undefined
+        : `The stream phonemizes the whole ${results.ttfa.paragraphChars}-character paragraph before its first inference (${ms(s.ttfaStages.phonemizeParagraph)} ms in process; Piper ${ms(s.ttfaStages.piperPhonemizeParagraph)} ms), ` +
+          `then runs the first piece (floor ${ms(s.ttfa["floor-first-piece"]!.median)} ms); the engine in process reaches its first piece in ${ms(s.ttfa["engine-stream"]!.median)} ms; StreamStart arrives after ${ms(s.ttfaStages.startMessage)} ms.${loadPhase("time to first audio")}`,
+  });
+
+  out.push({
+    id: "cache-in-process",
+    goal: "cache hit < 1 ms in process (AudioCache memory hit)",
+    measured: `median ${ms(s.cache.inProcess.median)} ms, p95 ${ms(s.cache.inProcess.p95)} ms`,
+    met: s.cache.inProcess.median < 1,
+    why: s.cache.inProcess.median < 1 ? undefined : `AudioCache.get of a ${results.cache.entryBytes}-byte entry.${loadPhase("cache")}`,
+  });
+  out.push({
+    id: "cache-loopback",
+    goal: "cache hit < 3 ms over loopback (unary gRPC, second identical call)",
+    measured: `median ${ms(s.cache.loopback.median)} ms, p95 ${ms(s.cache.loopback.p95)} ms`,
+    met: s.cache.loopback.median < 3,
+    why:
+      s.cache.loopback.median < 3
+        ? undefined
+        : `The server finds the entry in ${ms(s.cache.loopbackServer.median)} ms (server-reported; it phonemizes the text to build the key: planSpeech + cacheKey + get takes ${ms(s.cache.hitPath.median)} ms in process for 100 characters). ` +
+          `The rest is the response's gzip compression: the same hits from a client that does not offer gzip take ${ms(s.cache.loopbackIdentity.median)} ms (p95 ${ms(s.cache.loopbackIdentity.p95)} ms). ` +
+          `By size, gzip-offering client vs identity: ${Object.entries(s.cache.loopbackByChars).map(([c, v]) => `${c} chars ${ms(v.default.median)} vs ${ms(v.identity.median)} ms`).join(", ")}; ` +
+          `gzip + gunzip of those WAV files alone: ${Object.entries(s.stages).map(([c, st]) => `${ms(st.gzip + st.gunzip)} ms (${(st.wavBytes / 1000).toFixed(0)} kB)`).join(", ")}. ` +
+          `Fix (src/server/server.ts): serve without compression for audio, e.g. \`acceptCompression: []\` in connectNodeAdapter, or a compressMinBytes above the audio sizes.${loadPhase("cache")}`,
+  });
+
+  const def = s.throughput[DEFAULT_NAME(results)] ?? {};
+  const c1 = def[1]?.audioPerSecond ?? Number.NaN;
+  const c2 = def[2]?.audioPerSecond ?? Number.NaN;
+  const c8 = def[8]?.audioPerSecond ?? Number.NaN;
+  const best = Math.max(...[1, 2, 4].map((c) => def[c]?.audioPerSecond ?? Number.NaN));
+  const scaleUp = c2 / c1;
+  out.push({
+    id: "throughput-scaling",
+    goal: "throughput at concurrency 2 ≥ 1.7x concurrency 1 (MAX_CONCURRENT_REQUESTS=2, ONNX_INTRA_OP_THREADS=1)",
+    measured: `${c2.toFixed(1)} vs ${c1.toFixed(1)} audio-s/s = ${x(scaleUp)}`,
+    met: scaleUp >= 1.7,
+    why:
+      scaleUp >= 1.7
+        ? undefined
+        : `Two single-threaded inferences need both cores to themselves;${loadPhase("throughput") || " "} per-request median latency goes from ${ms(def[1]!.medianRequestMs)} ms at 1 to ${ms(def[2]!.medianRequestMs)} ms at 2.`,
+  });
+  out.push({
+    id: "throughput-collapse",
+    goal: "no collapse at concurrency 8 (≥ 0.9x the best of 1, 2 and 4)",
+    measured: `${c8.toFixed(1)} audio-s/s vs best ${best.toFixed(1)} = ${x(c8 / best)}`,
+    met: c8 / best >= 0.9,
+    why: c8 / best >= 0.9 ? undefined : `p95 request latency at 8: ${ms(def[8]!.p95RequestMs)} ms.${loadPhase("throughput")}`,
+  });
+  out.push({
+    id: "memory",
+    goal: "RSS < 300 MB with the default voice (shipped defaults: 2 workers, intra 1)",
+    measured: `${mb(s.memory.defaultVoice)} (serving: ${mb(s.memory.ready)}; three voices: ${mb(s.memory.threeVoices)}; Piper process: ${mb(s.memory.piper)})`,
+    met: s.memory.defaultVoice < 300e6,
+    why: s.memory.defaultVoice < 300e6 ? undefined : memoryWhy(results, s),
+  });
+  return out;
+}
+
+function memoryWhy(results: Results, s: Omit<Summary, "goals" | "recommendation">): string {
+  const parts = [`Each of the 2 inference workers holds its own onnxruntime session of the voice (sessions cannot be shared across worker threads)`];
+  const shipped = results.memory.probes.filter((p) => p.options === "service session options");
+  const first = shipped[0];
+  if (first) {
+    const base = first.readings[0]!.rssBytes;
+    const created = first.readings[1]!.rssBytes;
+    parts.push(`one bare session in a process of its own: node + tsx + onnxruntime ${mb(base)}, +${mb(created - base)} once the session is created (the 63 MB model held as weights)`);
+    for (const p of shipped) parts.push(`+${mb(p.readings.at(-1)!.rssBytes - created)} kept by the CPU arena after ${p.workload} (${p.ids} ids)`);
+  }
+  parts.push(`in the service: ${mb(s.memory.ready)} when serving, ${mb(s.memory.defaultVoice)} after syntheses; three voices take ${mb(s.memory.threeVoices - s.memory.defaultVoice)} more than one, about ${mb((s.memory.threeVoices - s.memory.defaultVoice) / 2)} per extra voice`);
+  return `${parts.join("; ")}.`;
+}
+
+const DEFAULT_NAME = (results: Results): string =>
+  Object.entries(results.settings.services).find(([name, svc]) => svc.intraOpThreads === 1 && svc.workers === 2 && !svc.cacheEnabled && name.startsWith("default"))?.[0] ?? "default (intra 1, 2 workers)";
+
+function recommend(results: Results, s: Omit<Summary, "goals" | "recommendation">): string[] {
+  const lines: string[] = [];
+  const names = Object.keys(s.throughput);
+  const latencyName = names.find((n) => n.startsWith("latency")) ?? "";
+  const defaultName = DEFAULT_NAME(results);
+  const speedup = results.latency.texts.map(({ chars }) => `${chars} chars ${x(s.latency[chars]!["grpc-default"]!.median / s.latency[chars]!.grpc!.median)}`);
+  lines.push(
+    `One request at a time, ONNX_INTRA_OP_THREADS=2 vs 1 (service medians, intra 1 ÷ intra 2): ${speedup.join(", ")}; bare floor RTF intra 1 ${s.rtf["floor-1t"]!.toFixed(3)} vs intra 2 ${s.rtf.floor!.toFixed(3)}.`,
+  );
+  const row = (name: string): string =>
+    `${name}: ${results.throughput.levels.map((c) => `c${c} ${s.throughput[name]?.[c]?.audioPerSecond.toFixed(1) ?? "n/a"}`).join(", ")} audio-s/s`;
+  lines.push(`Throughput: ${names.map(row).join("; ")}.`);
+  const at = (name: string, c: number): number => s.throughput[name]?.[c]?.audioPerSecond ?? Number.NaN;
+  const loaded = (name: string): number => Math.max(...[2, 4, 8].map((c) => at(name, c)));
+  const latencyGain = s.latency[100]!["grpc-default"]!.median / s.latency[100]!.grpc!.median;
+  const throughputLoss = loaded(latencyName) / loaded(defaultName);
+  if (latencyGain >= 1.1 && throughputLoss >= 0.9) {
+    lines.push(
+      `Suggested default: ONNX_INTRA_OP_THREADS=2 with MAX_CONCURRENT_REQUESTS=1 on a 2-core replica: ${x(latencyGain)} faster single requests (100 chars) at ${x(throughputLoss)} of the shipped default's loaded throughput.`,
+    );
+  } else if (latencyGain >= 1.1) {
+    lines.push(
+      `Trade-off: ONNX_INTRA_OP_THREADS=2, MAX_CONCURRENT_REQUESTS=1 makes single requests ${x(latencyGain)} faster (100 chars) but gives only ${x(throughputLoss)} of the shipped default's loaded throughput: keep the default for busy replicas, use intra 2 / 1 worker where callers are few and latency matters.`,
+    );
+  } else {
+    lines.push(`Keep the shipped default (ONNX_INTRA_OP_THREADS=1, MAX_CONCURRENT_REQUESTS=2): two intra-op threads buy only ${x(latencyGain)} on a single 100-character request here, and the default's loaded throughput is ${x(1 / throughputLoss)} that of intra 2 / 1 worker.`);
+  }
+  return lines;
+}
+
+/** The console table. */
+export function renderTable(results: Results, s: Summary): string {
+  const out: string[] = [];
+  const pad = (cells: string[], widths: number[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  out.push(`\nAetherOS TTS benchmark (${results.mode}), ${results.startedAt}, ${results.machine.cpuModel} x${results.machine.cores}; other processes used ${cores(s.load.foreignMean)} cores on average`);
+  const widths = [58, 9, 9, 8, 8, 7];
+  for (const { chars } of results.latency.texts) {
+    out.push(`\nuncached latency, ${chars} characters (ms; n=${results.settings.iterations})`);
+    out.push(pad(["subject", "median", "p95", "xPiper", "xFloor", "RTF"], widths));
+    for (const subject of results.latency.subjects) {
+      const v = s.latency[chars]![subject]!;
+      out.push(pad([SUBJECT_LABEL[subject] ?? subject, ms(v.median), ms(v.p95), x(v.median / s.latency[chars]!.piper!.median), x(v.median / s.latency[chars]![FLOOR_OF[subject]!]!.median), v.rtf.toFixed(3)], widths));
+    }
+  }
+  out.push(`\ntime to first audio, ${results.ttfa.paragraphChars}-character paragraph (ms)`);
+  out.push(pad(["subject", "median", "p95"], widths));
+  for (const [subject, v] of Object.entries(s.ttfa)) out.push(pad([SUBJECT_LABEL[subject] ?? subject, ms(v.median), ms(v.p95)], widths));
+  out.push("\ncache hits (ms)");
+  out.push(pad(["AudioCache.get, memory hit, in process", ms(s.cache.inProcess.median), ms(s.cache.inProcess.p95)], widths));
+  out.push(pad(["hit path in process (planSpeech + cacheKey + get)", ms(s.cache.hitPath.median), ms(s.cache.hitPath.p95)], widths));
+  out.push(pad(["unary gRPC over loopback, cache on", ms(s.cache.loopback.median), ms(s.cache.loopback.p95)], widths));
+  out.push(pad(["… client without gzip (acceptCompression: [])", ms(s.cache.loopbackIdentity.median), ms(s.cache.loopbackIdentity.p95)], widths));
+  out.push("\nthroughput (audio seconds per second)");
+  out.push(pad(["service", ...results.throughput.levels.map((c) => `c=${c}`)], widths));
+  for (const [name, levels] of Object.entries(s.throughput)) out.push(pad([name, ...results.throughput.levels.map((c) => levels[c]?.audioPerSecond.toFixed(1) ?? "n/a")], widths));
+  out.push("\nmemory (RSS)");
+  for (const r of results.memory.readings) out.push(pad([r.label.slice(0, 58), mb(r.rssBytes)], widths));
+  out.push(pad(["Piper reference process", mb(results.memory.piper.rssBytes)], widths));
+  out.push("\ngoals");
+  for (const g of s.goals) out.push(`  ${g.met ? "met   " : "MISSED"}  ${g.goal}: ${g.measured}`);
+  return out.join("\n");
+}
+
+/** BENCHMARKS.md */
+export function renderMarkdown(results: Results, s: Summary): string {
+  const md: string[] = [];
+  const table = (header: string[], rows: string[][]): void => {
+    md.push(`| ${header.join(" | ")} |`, `|${header.map((_, i) => (i === 0 ? " --- " : " ---: ")).join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`), "");
+  };
+  const v = results.versions;
+  const quiet = s.load.foreignMean < 0.1 && s.load.foreignP95 < 0.3;
+  md.push("# Benchmarks", "");
+  md.push(
+    `Generated by \`npm run bench\` (bench/run.ts) on ${results.startedAt.slice(0, 10)} in ${Math.round(results.durationSeconds / 60)} minutes; every raw sample is in ` +
+      "`bench/results/latest.json`. `npm run bench -- --report` renders this file again from that JSON.",
+    "",
+  );
+  md.push(
+    quiet
+      ? `**Load:** quiet run: other processes used ${cores(s.load.foreignMean)} cores on average (p95 ${cores(s.load.foreignP95)}) of ${results.machine.cores}.`
+      : `**Load: NOISY RUN.** Other processes used ${cores(s.load.foreignMean)} of ${results.machine.cores} cores on average (p95 ${cores(s.load.foreignP95)}, max ${cores(s.load.foreignMax)}; ` +
+          `busiest: ${s.load.top.map(([c, sec]) => `${c} ${sec.toFixed(0)} CPU-s`).join(", ")}). Absolute figures are slower than on a quiet machine; ratios between subjects are ` +
+          "more trustworthy because every subject ran interleaved under the same load. Re-run `npm run bench` on a quiet machine for reference figures.",
+    "",
+  );
+  if (results.note) md.push(`**Note:** ${results.note}`, "");
+
+  md.push("## Machine, versions, settings", "");
+  table(["", ""], [
+    ["CPU", `${results.machine.cpuModel}, ${results.machine.cores} cores${results.machine.hypervisor ? `, ${results.machine.hypervisor}` : ""}, ${results.machine.memoryGiB} GiB`],
+    ["kernel", results.machine.kernel],
+    ["Node / onnxruntime-node", `${v.node} / ${v.onnxruntimeNode}`],
+    ["Piper reference", `piper-tts ${v.piper.piper_tts}, Python ${v.piper.python}, onnxruntime ${v.piper.onnxruntime}, numpy ${v.piper.numpy} (private venv bench/.venv)`],
+    ["voice", `${results.settings.voice} (same .onnx file for every subject)`],
+    ["commit", `${v.gitCommit}${v.gitDirty ? " (with uncommitted changes in src/, bench/ or package.json)" : ""}`],
+    ["iterations", `${results.settings.iterations} measured after ${results.settings.warmup} warm-up; subjects interleaved in a shuffled order every iteration (seed ${results.settings.seed})`],
+  ]);
+  md.push("Thread settings (stated, not tuned per subject):", "");
+  table(
+    ["subject", "ONNX_INTRA_OP_THREADS", "MAX_CONCURRENT_REQUESTS", "cache", "used for"],
+    [
+      ...Object.entries(results.settings.services).map(([name, svc]) => [
+        `service \`${name}\` (child process)`,
+        String(svc.intraOpThreads),
+        String(svc.workers),
+        svc.cacheEnabled ? "on" : "off",
+        name.startsWith("latency")
+          ? "uncached latency (subject a), time to first audio, throughput"
+          : name.startsWith("default")
+            ? "latency and throughput with the shipped defaults"
+            : name.startsWith("intra 2")
+              ? "throughput"
+              : name.startsWith("cache")
+                ? "cache hits over loopback"
+                : "resident memory",
+      ]),
+      ["engine in process (pool, no transport)", String(results.settings.engine.intraOpThreads), `${results.settings.engine.workers} (pool threads)`, "—", "uncached latency (subject b), time to first audio"],
+      ["floor: bare `InferenceSession.run`, main thread", results.settings.floor.intraOpThreads.join(" and "), "—", "—", "uncached latency (subject d): same session options as src/engine/inference.ts"],
+      ["Piper `PiperVoice` (Python child, timed in Python)", `onnxruntime default (${v.piper.intra_op_num_threads} = one per core, ${v.piper.cpu_count} here)`, "—", "—", "uncached latency (subject c), time to first audio"],
+    ],
+  );
+  md.push(
+    "Piper loads its voice with `onnxruntime.SessionOptions()` defaults: intra-op threads 0, which onnxruntime turns into one per core (all " +
+      `${results.machine.cores} here), and its default graph optimizations; it is timed around \`synthesize_wav\` (default SynthesisConfig) into an in-memory WAV, inside a long-lived Python process, so interpreter and model start-up are excluded. ` +
+      "The service runs with LOG_LEVEL=info (one log line per call, as shipped). Floors use " +
+      `\`${JSON.stringify(results.settings.floor.sessionOptions)}\` plus intraOpNumThreads, on our own phoneme ids for the same text.`,
+    "",
+  );
+
+  md.push("## Goals", "");
+  table(["goal", "measured", "result"], s.goals.map((g) => [g.goal, g.measured, g.met ? "**met**" : "**missed**"]));
+  const missed = s.goals.filter((g) => !g.met);
+  if (missed.length) {
+    md.push("Why the missed goals were missed:", "");
+    for (const g of missed) md.push(`- **${g.goal}** — ${g.why}`);
+    md.push("");
+  }
+
+  md.push("## Uncached latency", "");
+  md.push(
+    "Unary `Synthesize`, WAV, `use_cache=false` over gRPC on loopback (client-side time); the engine in process is planSpeech + synthesizePieces + floatToPcm16. " +
+      "×Piper is median ÷ Piper's median; ×floor is median ÷ the floor with the same intra-op thread count. RTF is the median of synthesis time ÷ audio duration.",
+    "",
+  );
+  for (const { chars, text, pieces, phonemes } of results.latency.texts) {
+    md.push(`**${chars} characters** (${text.length} exactly, ${pieces} piece${pieces > 1 ? "s" : ""}, ${phonemes} phonemes): “${text}”`, "");
+    table(
+      ["subject", "median ms", "p95 ms", "× Piper", "× floor", "RTF"],
+      results.latency.subjects.map((subject) => {
+        const l = s.latency[chars]![subject]!;
+        return [SUBJECT_LABEL[subject] ?? subject, ms(l.median), ms(l.p95), x(l.median / s.latency[chars]!.piper!.median), x(l.median / s.latency[chars]![FLOOR_OF[subject]!]!.median), l.rtf.toFixed(3)];
+      }),
+    );
+  }
+  md.push("### Real-time factor over all latency samples (total synthesis time ÷ total audio)", "");
+  table(
+    ["subject", "RTF", "× Piper", "× floor"],
+    results.latency.subjects.map((subject) => [SUBJECT_LABEL[subject] ?? subject, s.rtf[subject]!.toFixed(3), x(s.rtf[subject]! / s.rtf.piper!), x(s.rtf[subject]! / s.rtf[FLOOR_OF[subject]!]!)]),
+  );
+
+  md.push("## Time to first audio", "");
+  md.push(
+    `A ${results.ttfa.paragraphChars}-character paragraph (${results.ttfa.paragraphPieces} pieces) over \`SynthesizeStream\` (WAV, cache off): client time to the first \`AudioChunk\`, then the call is cancelled and the harness waits until the server is idle ` +
+      `(median ${ms(s.ttfaStages.drain)} ms, not counted). Next to it, the uncached unary latency of the paragraph's first sentence alone (${results.ttfa.firstSentenceChars} characters). n=${results.settings.ttfaRuns}.`,
+    "",
+  );
+  const piperFirst = s.ttfa["piper-first"]!.median;
+  const floorFirst = s.ttfa["floor-first-piece"]!.median;
+  table(
+    ["subject", "median ms", "p95 ms", "× Piper first chunk", "× floor first piece"],
+    Object.entries(s.ttfa).map(([subject, t]) => [SUBJECT_LABEL[subject] ?? subject, ms(t.median), ms(t.p95), x(t.median / piperFirst), x(t.median / floorFirst)]),
+  );
+
+  md.push("## Cache hits", "");
+  md.push(`Piper has no cache, so there is no reference ratio. The in-process entry is the real ${results.cache.entryBytes}-byte WAV of the 100-character text. Loopback: unary \`Synthesize\` with \`use_cache\` on, against a service started with CACHE_ENABLED=true (memory and disk tiers, defaults otherwise); every timed call is a repeat of an identical call, from two clients interleaved: connect-node's gRPC client as is (it offers gzip, so the server gzips the WAV) and one that offers no compression.`, "");
+  table(
+    ["what", "n", "median ms", "p95 ms", "goal"],
+    [
+      ["AudioCache.get, memory hit, in process", String(s.cache.inProcess.n), ms(s.cache.inProcess.median), ms(s.cache.inProcess.p95), "< 1 ms"],
+      ["hit path in process: planSpeech + cacheKey + get (100 chars)", String(s.cache.hitPath.n), ms(s.cache.hitPath.median), ms(s.cache.hitPath.p95), ""],
+      ["unary gRPC over loopback, all sizes (connect-node client as is: offers gzip)", String(s.cache.loopback.n), ms(s.cache.loopback.median), ms(s.cache.loopback.p95), "< 3 ms"],
+      ...Object.entries(s.cache.loopbackByChars).map(([chars, c]) => [`… ${chars} characters`, String(c.default.n), ms(c.default.median), ms(c.default.p95), ""]),
+      ["unary gRPC over loopback, all sizes, client without gzip (`acceptCompression: []`)", String(s.cache.loopbackIdentity.n), ms(s.cache.loopbackIdentity.median), ms(s.cache.loopbackIdentity.p95), ""],
+      ...Object.entries(s.cache.loopbackByChars).map(([chars, c]) => [`… ${chars} characters`, String(c.identity.n), ms(c.identity.median), ms(c.identity.p95), ""]),
+      ["… of which server-reported generation_time_ms", String(s.cache.loopbackServer.n), ms(s.cache.loopbackServer.median), ms(s.cache.loopbackServer.p95), ""],
+    ],
+  );
+
+  md.push("## Throughput", "");
+  md.push(
+    `Audio seconds produced per wall-clock second over gRPC: batches of ${results.throughput.texts} distinct ~100-character texts (WAV, cache off), ${results.settings.throughputRounds} batches per level and service, levels and services interleaved. ` +
+      `Single-stream references from the latency runs (1 ÷ RTF): Piper ${s.singleStream.piper.toFixed(1)}, floor intra 2 ${s.singleStream.floor.toFixed(1)}, floor intra 1 ${s.singleStream.floor1t.toFixed(1)} audio-s/s.`,
+    "",
+  );
+  table(
+    ["service", ...results.throughput.levels.map((c) => `c=${c}`), "c2 ÷ c1", "c8 ÷ best", "× Piper (best)", "× floor intra 2 (best)", "p95 request ms at c=8"],
+    Object.entries(s.throughput).map(([name, levels]) => {
+      const vals = results.throughput.levels.map((c) => levels[c]?.audioPerSecond ?? Number.NaN);
+      const best = Math.max(...vals);
+      const bestBelow8 = Math.max(...results.throughput.levels.filter((c) => c < 8).map((c) => levels[c]?.audioPerSecond ?? Number.NaN));
+      return [name, ...vals.map((t) => t.toFixed(1)), x((levels[2]?.audioPerSecond ?? NaN) / (levels[1]?.audioPerSecond ?? NaN)), x((levels[8]?.audioPerSecond ?? NaN) / bestBelow8), x(best / s.singleStream.piper), x(best / s.singleStream.floor), ms(levels[8]?.p95RequestMs ?? NaN)];
+    }),
+  );
+
+  md.push("## Resident memory", "");
+  md.push(`RSS (VmRSS, all threads) of a child-process service with the shipped defaults (2 inference workers, intra 1, cache off). Extra voices are copies of the default voice's two files under other names in a temporary MODELS_DIR, each loaded by a Synthesize call.`, "");
+  table(
+    ["state", "RSS", "peak (VmHWM)", "× Piper process"],
+    [
+      ...results.memory.readings.map((r) => [r.label, mb(r.rssBytes), mb(r.hwmBytes), x(r.rssBytes / results.memory.piper.rssBytes)]),
+      [`Piper reference process (Python, one voice, after the latency runs)`, mb(results.memory.piper.rssBytes), mb(results.memory.piper.hwmBytes), "1.00x"],
+      ...results.memory.others.map((r) => [`service \`${r.label}\` after the throughput runs`, mb(r.rssBytes), mb(r.hwmBytes), x(r.rssBytes / results.memory.piper.rssBytes)]),
+    ],
+  );
+
+  md.push("One bare onnxruntime session in a process of its own (bench/lib/memory-probe.ts), RSS after each step:", "");
+  table(
+    ["session options", "workload", "max ids", "node + tsx + ort", "session created", "after 3 runs", "peak"],
+    results.memory.probes.map((p) => [p.options, p.workload, String(p.ids), mb(p.readings[0]!.rssBytes), mb(p.readings[1]!.rssBytes), mb(p.readings.at(-1)!.rssBytes), mb(p.hwmBytes)]),
+  );
+
+  md.push("## Profile: where the time goes", "");
+  md.push(
+    "Medians per stage, uncached. In process (engine, intra 2): phonemize = planSpeech (espeak-ng + ids); inference = waiting on the worker pool; floor = the bare run on the same ids; worker hand-off = inference − floor; " +
+      "float→int16 and WAV encode as the service does them. Service (intra 2, 1 worker): server = its generation_time_ms; transport = client time − server time; " +
+      "gzip / gunzip = zlib at connect's level on a WAV of that text, in the harness (connect-node compresses every response for a client that offers gzip).",
+    "",
+  );
+  table(
+    ["chars", "phonemize (Piper)", "inference via pool", "floor", "worker hand-off", "float→int16", "WAV encode", "engine total", "server", "server − floor", "transport", "gzip + gunzip", "gRPC total", "Piper total"],
+    results.latency.texts.map(({ chars }) => {
+      const st = s.stages[chars]!;
+      return [String(chars), `${ms(st.phonemize)} (${ms(st.piperPhonemize)})`, ms(st.inference), ms(st.floor), ms(st.workerOverhead), ms(st.pcm), ms(st.encodeWav), ms(st.engine), ms(st.server), ms(st.serverOverFloor), ms(st.transport), `${ms(st.gzip)} + ${ms(st.gunzip)}`, ms(st.grpc), ms(st.piper)];
+    }),
+  );
+  md.push(
+    `Time to first audio: phonemizing the whole ${results.ttfa.paragraphChars}-character paragraph takes ${ms(s.ttfaStages.phonemizeParagraph)} ms in process (Piper ${ms(s.ttfaStages.piperPhonemizeParagraph)} ms) before the first piece's inference; StreamStart reaches the client after ${ms(s.ttfaStages.startMessage)} ms.`,
+    "",
+  );
+  md.push("Load during each scenario (cores used by other processes, mean):", "");
+  table(["scenario", "seconds", "foreign cores"], Object.entries(s.load.byPhase).map(([phase, p]) => [phase, p.seconds.toFixed(0), cores(p.foreignMean)]));
+
+  md.push("## Recommended settings", "");
+  for (const line of s.recommendation) md.push(`- ${line}`);
+  md.push("");
+  return md.join("\n");
+}

@@ -1,0 +1,62 @@
+/**
+ * The benchmark's English texts. Every subject speaks the same strings; the lengths are
+ * checked at start-up so an edit cannot quietly change what a figure means.
+ */
+
+/** Uncached latency: one text per size, [nominal characters, text]. */
+export const LATENCY_TEXTS: ReadonlyArray<readonly [number, string]> = [
+  [50, "The morning train leaves the station at half past."],
+  [100, "Please remember to water the plants on the balcony, and close every window before you leave today."],
+  [
+    200,
+    "Our quarterly report shows steady growth in every region, although shipping delays slowed deliveries in March. " +
+      "The team expects a much stronger summer once the new warehouse finally opens near the coast.",
+  ],
+];
+
+/** Time to first audio: a paragraph of about 1,000 characters; its first sentence alone is the yardstick. */
+export const PARAGRAPH_FIRST_SENTENCE = "The old lighthouse stood at the edge of the cliff, watching over the harbor for more than a century.";
+export const PARAGRAPH = [
+  PARAGRAPH_FIRST_SENTENCE,
+  "Every night its lamp turned slowly, sending a pale beam across the dark water to guide the fishing boats home.",
+  "The keeper, a quiet man named Thomas, climbed the narrow stairs each evening to trim the wick and polish the glass.",
+  "In winter the storms came without warning, and the waves threw salt spray high against the windows of the tower.",
+  "Sailors in the village told stories of ships that had been saved by that light when every other hope was gone.",
+  "When the harbor finally installed an automatic beacon, Thomas stayed on, tending the garden beside the keeper's cottage.",
+  "Children from the school visited him on Fridays, and he showed them the logbooks filled with careful notes about the weather.",
+  "Today the lighthouse is a small museum, and its lamp still shines on summer evenings for the visitors who wait on the rocks below.",
+  "Nobody in the village can imagine the harbor without it.",
+].join(" ");
+
+/**
+ * Throughput: distinct texts of about 100 characters, one per request of a batch. Every
+ * concurrency level and configuration gets the same batch, so the work is identical.
+ */
+export const THROUGHPUT_TEXTS: readonly string[] = [
+  "A gentle breeze moved through the tall grass as the sun went down behind the distant hills tonight.",
+  "The library will extend its opening hours during the exam period, starting on the first of next month.",
+  "He poured a cup of strong coffee, opened the newspaper, and read the headlines twice before breakfast.",
+  "Scientists discovered a new species of frog in the rainforest, hidden beneath the leaves near a stream.",
+  "Remember that the meeting has moved to the large conference room on the third floor of the building.",
+  "The bakery on the corner sells fresh bread every morning, and the line often reaches down the street.",
+  "After months of practice, the young pianist finally performed the difficult sonata without a mistake.",
+  "Heavy rain is expected this weekend, so the outdoor concert in the park has been postponed until June.",
+];
+
+/** One sentence with no clause pause, longer than MAX_PIECE_PHONEMES: the engine's largest piece. */
+export const LONG_SENTENCE =
+  "the committee reviewed every proposal that arrived before the deadline and then it compared the expected costs with the benefits " +
+  "for the people who live in the northern districts and the farmers who depend on the old canal for water during the long dry summer " +
+  "months when the river runs low and the fields turn brown";
+
+/** Fails fast when a text is far from its nominal length. */
+export function checkTexts(): void {
+  for (const [nominal, text] of LATENCY_TEXTS) {
+    if (Math.abs(text.length - nominal) > nominal * 0.06) throw new Error(`latency text of nominal ${nominal} characters has ${text.length}`);
+  }
+  if (Math.abs(PARAGRAPH.length - 1000) > 60) throw new Error(`the paragraph has ${PARAGRAPH.length} characters, expected about 1,000`);
+  for (const text of THROUGHPUT_TEXTS) {
+    if (Math.abs(text.length - 100) > 6) throw new Error(`throughput text has ${text.length} characters, expected about 100: ${text}`);
+  }
+  if (new Set(THROUGHPUT_TEXTS).size !== THROUGHPUT_TEXTS.length) throw new Error("throughput texts must be distinct");
+}

@@ -1,0 +1,614 @@
+/*
+ * End-to-end benchmark (issue 8): this service over gRPC, its engine in process, the Piper
+ * reference (piper-tts 1.8.0, Python API) and the bare onnxruntime floor, interleaved in one
+ * run on the same voice file, texts and machine. Not a test; run with
+ *
+ *   npm run bench                 full run (~10 min on 2 cores): bench/results/latest.json + BENCHMARKS.md
+ *   npm run bench -- --quick      a few iterations to check the harness: bench/results/quick.json only
+ *   npm run bench -- --report     re-render the table and BENCHMARKS.md from bench/results/latest.json
+ *
+ * Environment: BENCH_ITERATIONS (default 20), BENCH_SEED, BENCH_NOTE (a line for the report,
+ * e.g. what else ran on the machine). Fetches what it needs: the voice (src/voices/fetch.ts)
+ * and the Piper reference (a private virtualenv in bench/.venv, git-ignored).
+ */
+import { execFileSync } from "node:child_process";
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { cpus, release, totalmem, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { gunzip, gzip as gzipCallback } from "node:zlib";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import * as ort from "onnxruntime-node";
+import { pino } from "pino";
+import { AudioEncoding, TtsService } from "../gen/aetheros/tts/v1/tts_pb.js";
+import { createEncoder } from "../src/audio/encoder.js";
+import { floatToPcm16 } from "../src/audio/pcm.js";
+import { cacheKey, openAudioCache, type CachedAudio } from "../src/cache/index.js";
+import { planSpeech, synthesizePieces, type SpeechSettings } from "../src/engine/engine.js";
+import { InferencePool } from "../src/engine/inference-pool.js";
+import { ensureVoice } from "../src/voices/fetch.js";
+import { VoiceRegistry, type LoadedVoice } from "../src/voices/registry.js";
+import { ensurePiperVenv, PiperReference } from "./lib/piper.js";
+import { LoadSampler, memoryStatus, waitIdle } from "./lib/procs.js";
+import { renderMarkdown, renderTable, summarize } from "./lib/report.js";
+import type { LatencySample, MemoryReading, Results, ThroughputSample, TtfaSample } from "./lib/results.js";
+import { startService, type RunningService, type ServiceSettings } from "./lib/service.js";
+import { seededRandom, shuffled } from "./lib/stats.js";
+import { checkTexts, LATENCY_TEXTS, LONG_SENTENCE, PARAGRAPH, PARAGRAPH_FIRST_SENTENCE, THROUGHPUT_TEXTS } from "./lib/texts.js";
+
+const gzipAsync = promisify(gzipCallback);
+const gunzipAsync = promisify(gunzip);
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const MODELS_DIR = join(ROOT, "models");
+const VOICE = "en_US-joe-medium";
+const MODEL_FILE = join(MODELS_DIR, `${VOICE}.onnx`);
+const RESULTS_DIR = join(ROOT, "bench", "results");
+const LATEST = join(RESULTS_DIR, "latest.json");
+const REPORT = join(ROOT, "BENCHMARKS.md");
+
+const args = new Set(process.argv.slice(2));
+const log = (message: string): void => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
+
+if (args.has("--report")) {
+  const results = JSON.parse(await readFile(LATEST, "utf8")) as Results;
+  const summary = summarize(results);
+  console.log(renderTable(results, summary));
+  await writeFile(REPORT, renderMarkdown(results, summary));
+  log(`wrote ${REPORT} from ${LATEST}`);
+  process.exit(0);
+}
+
+const quick = args.has("--quick");
+const ITERATIONS = quick ? 2 : Number(process.env.BENCH_ITERATIONS ?? 20);
+const WARMUP = quick ? 1 : 2;
+const TTFA_RUNS = quick ? 2 : ITERATIONS;
+const THROUGHPUT_ROUNDS = quick ? 1 : 2;
+const CONCURRENCY = [1, 2, 4, 8];
+const CACHE_LOOKUPS = quick ? 500 : 5000;
+const LOOPBACK_CACHE_ROUNDS = quick ? 10 : 100;
+const SEED = Number(process.env.BENCH_SEED ?? 8);
+const BATCH = quick ? THROUGHPUT_TEXTS.slice(0, 4) : THROUGHPUT_TEXTS;
+const random = seededRandom(SEED);
+
+/**
+ * Thread settings. Latency: two intra-op threads per inference (one request at a time uses
+ * both cores, as Piper's default does). Throughput: the shipped default (one intra-op
+ * thread, two workers) against the two other sensible splits of 2 cores.
+ */
+const LATENCY_INTRA = 2;
+const SERVICES: Record<string, ServiceSettings> = {
+  "latency (intra 2, 1 worker)": { intraOpThreads: 2, workers: 1, cacheEnabled: false },
+  "default (intra 1, 2 workers)": { intraOpThreads: 1, workers: 2, cacheEnabled: false },
+  "intra 2, 2 workers": { intraOpThreads: 2, workers: 2, cacheEnabled: false },
+};
+const [LATENCY_SERVICE, DEFAULT_SERVICE, OVERSUBSCRIBED_SERVICE] = Object.keys(SERVICES) as [string, string, string];
+
+/** Copied from src/engine/inference.ts (VoiceSession.load); checked against its source below. */
+const FLOOR_SESSION_OPTIONS = {
+  executionProviders: ["cpu"],
+  interOpNumThreads: 1,
+  executionMode: "sequential",
+  graphOptimizationLevel: "all",
+  enableCpuMemArena: true,
+} as const;
+
+checkTexts();
+await checkFloorOptions();
+const ortPackage = async (name: string): Promise<string> =>
+  (JSON.parse(await readFile(join(ROOT, "node_modules", name, "package.json"), "utf8")) as { version: string }).version;
+const ORT_VERSIONS = { node: await ortPackage("onnxruntime-node"), common: await ortPackage("onnxruntime-common") };
+const startedAt = new Date();
+
+// ---------------------------------------------------------------- setup (not timed)
+log(`mode ${quick ? "quick" : "full"}: ${ITERATIONS} iterations after ${WARMUP} warm-up, seed ${SEED}`);
+await ensureVoice(MODELS_DIR, VOICE, { log });
+const python = ensurePiperVenv(join(ROOT, "bench", ".venv"), log);
+const sampler = new LoadSampler(1000);
+sampler.start();
+
+const services = new Map<string, RunningService>();
+/** Every service this run started, with the settings it ran with. */
+const serviceRecords = new Map<string, Results["settings"]["services"][string]>();
+async function service(name: string, settings: ServiceSettings): Promise<RunningService> {
+  log(`starting service "${name}"`);
+  const running = await startService(name, ROOT, settings);
+  services.set(name, running);
+  serviceRecords.set(name, { intraOpThreads: settings.intraOpThreads, workers: settings.workers, cacheEnabled: settings.cacheEnabled, env: running.envSet, startupMs: running.startupMs });
+  log(`service "${name}" serving on ${running.baseUrl} after ${Math.round(running.startupMs)} ms`);
+  return running;
+}
+const stopAll = async (): Promise<void> => {
+  await Promise.allSettled([...services.values()].map((s) => s.stop()));
+};
+process.once("SIGINT", () => void stopAll().then(() => process.exit(130)));
+
+let piper: PiperReference | undefined;
+let pool: InferencePool | undefined;
+try {
+  const results = await runAll();
+  await mkdir(RESULTS_DIR, { recursive: true });
+  const file = quick ? join(RESULTS_DIR, "quick.json") : LATEST;
+  await writeFile(file, `${JSON.stringify(results, null, 1)}\n`);
+  log(`wrote the raw samples to ${file}`);
+  const summary = summarize(results);
+  console.log(renderTable(results, summary));
+  const markdown = quick ? join(RESULTS_DIR, "quick.md") : REPORT;
+  await writeFile(markdown, renderMarkdown(results, summary));
+  log(`wrote ${markdown}`);
+} finally {
+  await stopAll();
+  await piper?.stop();
+  await pool?.close();
+}
+
+async function runAll(): Promise<Results> {
+  sampler.phase = "start-up";
+  const latencyService = await service(LATENCY_SERVICE, SERVICES[LATENCY_SERVICE]!);
+  const defaultService = await service(DEFAULT_SERVICE, SERVICES[DEFAULT_SERVICE]!);
+  log("starting the Piper reference");
+  const ref = await PiperReference.start(python, join(ROOT, "bench", "lib", "piper_server.py"), MODEL_FILE);
+  piper = ref;
+  log(`Piper reference ready: piper-tts ${ref.info.piper_tts}, onnxruntime ${ref.info.onnxruntime}, intra_op_num_threads ${ref.info.intra_op_num_threads}`);
+
+  // The engine in process: the service's own pool, registry and voice, no transport.
+  const enginePool = new InferencePool({ threads: 1, intraOpThreads: LATENCY_INTRA, maxLoadedVoices: 3 });
+  pool = enginePool;
+  const registry = new VoiceRegistry(MODELS_DIR, enginePool, 3, pino({ level: "silent" }));
+  const voice = await registry.get(VOICE);
+  const settings: SpeechSettings = {
+    speakerId: 0,
+    scales: { noiseScale: voice.config.noiseScale, lengthScale: voice.config.lengthScale, noiseW: voice.config.noiseW },
+  };
+  const scalesTensor = (): ort.Tensor => new ort.Tensor("float32", Float32Array.of(settings.scales.noiseScale, settings.scales.lengthScale, settings.scales.noiseW), [3]);
+  const floors = new Map<number, ort.InferenceSession>();
+  for (const intra of [LATENCY_INTRA, 1]) floors.set(intra, await ort.InferenceSession.create(MODEL_FILE, { ...FLOOR_SESSION_OPTIONS, intraOpNumThreads: intra }));
+  const rate = voice.config.sampleRate;
+
+  // ------------------------------------------------------------ subjects
+  const grpc = async (running: RunningService, text: string) => {
+    const started = performance.now();
+    const response = await running.client.synthesize({ text, config: { encoding: AudioEncoding.WAV, useCache: false } }, { timeoutMs: 120_000 });
+    const ms = performance.now() - started;
+    if (response.cached) throw new Error("an uncached call was answered from the cache");
+    return { ms, audioSeconds: response.durationSeconds, serverMs: response.generationTimeMs };
+  };
+  const engine = async (text: string) => {
+    const started = performance.now();
+    const plan = planSpeech(text, voice.config);
+    const planned = performance.now();
+    let inferenceMs = 0;
+    let pcmMs = 0;
+    let samples = 0;
+    const pcm: Int16Array[] = [];
+    let waiting = performance.now();
+    for await (const piece of synthesizePieces(enginePool, voice, plan, settings)) {
+      const inferred = performance.now();
+      inferenceMs += inferred - waiting;
+      const converted = floatToPcm16(piece.samples);
+      pcm.push(converted);
+      samples += converted.length;
+      waiting = performance.now();
+      pcmMs += waiting - inferred;
+    }
+    const ms = performance.now() - started;
+    // WAV encoding, as the service does it, timed on its own after the measured region.
+    const encodeStarted = performance.now();
+    const encoder = await createEncoder("wav", rate, { streaming: false });
+    for (const part of pcm) encoder.write(part);
+    encoder.end();
+    const encodeWavMs = performance.now() - encodeStarted;
+    return { ms, audioSeconds: samples / rate, stages: { phonemizeMs: planned - started, inferenceMs, pcmMs, encodeWavMs } };
+  };
+  const floor = async (intra: number, pieces: readonly (readonly number[])[]) => {
+    const session = floors.get(intra)!;
+    let ms = 0;
+    let samples = 0;
+    for (const ids of pieces) {
+      const feeds = {
+        input: new ort.Tensor("int64", BigInt64Array.from(ids, BigInt), [1, ids.length]),
+        input_lengths: new ort.Tensor("int64", BigInt64Array.of(BigInt(ids.length)), [1]),
+        scales: scalesTensor(),
+      };
+      const started = performance.now();
+      const output = await session.run(feeds);
+      ms += performance.now() - started;
+      samples += (output[session.outputNames[0]!]!.data as Float32Array).length;
+    }
+    return { ms, audioSeconds: samples / rate };
+  };
+  const piperSynth = async (text: string) => {
+    const answer = await ref.synth(text);
+    return { ms: answer.ms, audioSeconds: answer.samples / ref.info.sample_rate };
+  };
+
+  // ------------------------------------------------------------ uncached latency
+  const texts = LATENCY_TEXTS.map(([chars, text]) => {
+    const plan = planSpeech(text, voice.config);
+    return { chars, text, ids: plan.pieces.map((p) => p.ids), pieces: plan.pieces.length, phonemes: plan.pieces.reduce((n, p) => n + p.phonemes.length, 0) };
+  });
+  const latencySubjects: Record<string, (t: (typeof texts)[number]) => Promise<Omit<LatencySample, "iteration" | "chars" | "subject">>> = {
+    grpc: (t) => grpc(latencyService, t.text),
+    "grpc-default": (t) => grpc(defaultService, t.text),
+    engine: (t) => engine(t.text),
+    piper: (t) => piperSynth(t.text),
+    floor: (t) => floor(LATENCY_INTRA, t.ids),
+    "floor-1t": (t) => floor(1, t.ids),
+  };
+  const latency: LatencySample[] = [];
+  for (let iteration = -WARMUP; iteration < ITERATIONS; iteration++) {
+    sampler.phase = iteration < 0 ? "latency warm-up" : "latency";
+    const started = performance.now();
+    for (const t of shuffled(texts, random)) {
+      for (const subject of shuffled(Object.keys(latencySubjects), random)) {
+        const sample = await latencySubjects[subject]!(t);
+        if (iteration >= 0) latency.push({ iteration, chars: t.chars, subject, ...sample });
+      }
+    }
+    log(`latency ${iteration < 0 ? "warm-up" : "iteration"} ${iteration < 0 ? iteration + WARMUP + 1 : iteration + 1}/${iteration < 0 ? WARMUP : ITERATIONS}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  }
+
+  // ------------------------------------------------------------ time to first audio
+  sampler.phase = "time to first audio";
+  const paragraphPlan = planSpeech(PARAGRAPH, voice.config);
+  const firstPieceIds = [paragraphPlan.pieces[0]!.ids];
+  const ttfaSubjects: Record<string, () => Promise<Omit<TtfaSample, "iteration" | "subject">>> = {
+    "grpc-stream": async () => {
+      const abort = new AbortController();
+      const started = performance.now();
+      let startMs: number | undefined;
+      let ms = Number.NaN;
+      try {
+        for await (const message of latencyService.client.synthesizeStream(
+          { text: PARAGRAPH, config: { encoding: AudioEncoding.WAV, useCache: false } },
+          { signal: abort.signal, timeoutMs: 120_000 },
+        )) {
+          if (message.event.case === "start") startMs = performance.now() - started;
+          if (message.event.case === "chunk") {
+            ms = performance.now() - started;
+            abort.abort();
+            break;
+          }
+        }
+      } catch (error) {
+        if (!abort.signal.aborted) throw error;
+      }
+      // The server finishes the inference already running for the next piece; wait it out.
+      const drainMs = await waitIdle(latencyService.pid);
+      return { ms, startMs, drainMs };
+    },
+    "grpc-first-sentence": () => grpc(latencyService, PARAGRAPH_FIRST_SENTENCE),
+    "engine-stream": async () => {
+      const started = performance.now();
+      const plan = planSpeech(PARAGRAPH, voice.config);
+      const phonemizeMs = performance.now() - started;
+      for await (const piece of synthesizePieces(enginePool, voice, plan, settings)) {
+        const pcm = floatToPcm16(piece.samples);
+        return { ms: performance.now() - started, phonemizeMs, audioSeconds: pcm.length / rate };
+      }
+      throw new Error("no piece");
+    },
+    "piper-first": async () => {
+      const answer = await ref.first(PARAGRAPH);
+      return { ms: answer.ms, audioSeconds: answer.samples / ref.info.sample_rate };
+    },
+    "piper-first-sentence": () => piperSynth(PARAGRAPH_FIRST_SENTENCE),
+    "floor-first-piece": () => floor(LATENCY_INTRA, firstPieceIds),
+  };
+  const ttfa: TtfaSample[] = [];
+  for (let iteration = -1; iteration < TTFA_RUNS; iteration++) {
+    for (const subject of shuffled(Object.keys(ttfaSubjects), random)) {
+      const sample = await ttfaSubjects[subject]!();
+      if (iteration >= 0) ttfa.push({ iteration, subject, ...sample });
+    }
+  }
+  log(`time to first audio: ${TTFA_RUNS} runs`);
+
+  // ------------------------------------------------------------ phonemization alone (profile)
+  sampler.phase = "profile";
+  const phonemize: Results["phonemize"]["samples"] = [];
+  for (let i = 0; i < (quick ? 3 : 10); i++) {
+    for (const [chars, text] of shuffled([...LATENCY_TEXTS, [PARAGRAPH.length, PARAGRAPH] as const], random)) {
+      const started = performance.now();
+      planSpeech(text, voice.config);
+      const ours = performance.now() - started;
+      phonemize.push({ chars, ours, piper: (await ref.phonemize(text)).ms });
+    }
+  }
+  const piperMemory = await ref.request<{ rss_bytes: number; hwm_bytes: number }>({ op: "rss" });
+
+  // ------------------------------------------------------------ throughput
+  sampler.phase = "throughput";
+  const oversubscribed = await service(OVERSUBSCRIBED_SERVICE, SERVICES[OVERSUBSCRIBED_SERVICE]!);
+  const throughputServices = [latencyService, defaultService, oversubscribed];
+  const batch = async (running: RunningService, concurrency: number) => {
+    const requestMs: number[] = [];
+    let audioSeconds = 0;
+    let next = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < BATCH.length) {
+          const text = BATCH[next++]!;
+          const result = await grpc(running, text);
+          requestMs.push(result.ms);
+          audioSeconds += result.audioSeconds;
+        }
+      }),
+    );
+    return { wallMs: performance.now() - started, audioSeconds, requestMs };
+  };
+  for (const running of throughputServices) await batch(running, 2); // warm the second worker's arena
+  const throughput: ThroughputSample[] = [];
+  for (let round = 0; round < THROUGHPUT_ROUNDS; round++) {
+    for (const concurrency of shuffled(CONCURRENCY, random)) {
+      for (const running of shuffled(throughputServices, random)) {
+        const result = await batch(running, concurrency);
+        throughput.push({ round, config: running.name, concurrency, requests: BATCH.length, ...result });
+      }
+    }
+    log(`throughput round ${round + 1}/${THROUGHPUT_ROUNDS}`);
+  }
+  const others: MemoryReading[] = throughputServices.map((s) => ({ label: s.name, ...memoryStatus(s.pid) }));
+  others.push({ label: "Piper reference (Python, one voice)", rssBytes: piperMemory.rss_bytes, hwmBytes: piperMemory.hwm_bytes });
+  for (const running of throughputServices) await stopService(running);
+
+  // ------------------------------------------------------------ cache hits
+  sampler.phase = "cache";
+  const cacheResults = await measureCache(voice);
+
+  // ------------------------------------------------------------ memory
+  sampler.phase = "memory";
+  const memory = await measureMemory();
+  const probes = await probeMemory(voice);
+
+  const load = sampler.stop();
+  const finishedAt = new Date();
+  return {
+    schema: 1,
+    mode: quick ? "quick" : "full",
+    note: process.env.BENCH_NOTE,
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    durationSeconds: (finishedAt.getTime() - startedAt.getTime()) / 1000,
+    machine: machine(),
+    versions: {
+      node: process.version,
+      onnxruntimeNode: ORT_VERSIONS.node,
+      onnxruntimeCommon: ORT_VERSIONS.common,
+      piper: ref.info,
+      gitCommit: git(["rev-parse", "--short", "HEAD"]),
+      gitDirty: git(["status", "--porcelain", "--", "src", "bench", "package.json"]) !== "",
+    },
+    settings: {
+      voice: VOICE,
+      iterations: ITERATIONS,
+      warmup: WARMUP,
+      ttfaRuns: TTFA_RUNS,
+      throughputRounds: THROUGHPUT_ROUNDS,
+      throughputBatch: BATCH.length,
+      cacheLookups: CACHE_LOOKUPS,
+      loopbackCacheRounds: LOOPBACK_CACHE_ROUNDS,
+      seed: SEED,
+      services: Object.fromEntries(serviceRecords),
+      engine: { intraOpThreads: LATENCY_INTRA, workers: 1 },
+      floor: { intraOpThreads: [LATENCY_INTRA, 1], sessionOptions: { ...FLOOR_SESSION_OPTIONS } },
+    },
+    load,
+    latency: { texts: texts.map(({ chars, text, pieces, phonemes }) => ({ chars, text, pieces, phonemes })), subjects: Object.keys(latencySubjects), samples: latency },
+    ttfa: { paragraphChars: PARAGRAPH.length, firstSentenceChars: PARAGRAPH_FIRST_SENTENCE.length, paragraphPieces: paragraphPlan.pieces.length, samples: ttfa },
+    phonemize: { samples: phonemize },
+    cache: cacheResults,
+    throughput: { texts: BATCH.length, levels: CONCURRENCY, samples: throughput },
+    memory: { service: memory.service, readings: memory.readings, piper: others.at(-1)!, others: others.slice(0, -1), probes },
+  };
+}
+
+async function stopService(running: RunningService): Promise<void> {
+  await running.stop();
+  services.delete(running.name);
+}
+
+/**
+ * Cache hits. In process: AudioCache.get of a memory entry holding the real WAV of the
+ * 100-character text, and the whole hit path of Synthesizer.synthesize before the transport
+ * (planSpeech + cacheKey + get). Over loopback: unary Synthesize with the cache on, the
+ * second and later identical calls, against a service with the default settings.
+ */
+async function measureCache(voice: LoadedVoice): Promise<Results["cache"]> {
+  const cacheDir = await mkdtemp(join(tmpdir(), "tts-bench-cache-"));
+  const cached = await service("cache on (defaults)", { intraOpThreads: 1, workers: 2, cacheEnabled: true, env: { CACHE_DIR: cacheDir } });
+  try {
+    const loopbackMissMs: number[] = [];
+    const wavByChars = new Map<number, Uint8Array>();
+    let entryBytes: Uint8Array | undefined;
+    const call = async (text: string) => {
+      const started = performance.now();
+      const response = await cached.client.synthesize({ text, config: { encoding: AudioEncoding.WAV, useCache: true } }, { timeoutMs: 120_000 });
+      return { ms: performance.now() - started, response };
+    };
+    for (const [chars, text] of LATENCY_TEXTS) {
+      const first = await call(text);
+      if (first.response.cached) throw new Error(`the cache of a fresh service already held the ${chars}-character text`);
+      loopbackMissMs.push(first.ms);
+      wavByChars.set(chars, first.response.audio);
+      if (chars === 100) entryBytes = first.response.audio;
+    }
+    // A client that does not offer gzip: the server then sends the audio uncompressed.
+    const identity = createClient(TtsService, createGrpcTransport({ baseUrl: cached.baseUrl, acceptCompression: [] }));
+    const clients = { default: cached.client, identity } as const;
+    const hit = async (client: keyof typeof clients, text: string) => {
+      const started = performance.now();
+      const response = await clients[client].synthesize({ text, config: { encoding: AudioEncoding.WAV, useCache: true } }, { timeoutMs: 120_000 });
+      const ms = performance.now() - started;
+      if (!response.cached) throw new Error("the second identical call was not a cache hit");
+      return { ms, serverMs: response.generationTimeMs };
+    };
+    for (let i = 0; i < 20; i++) for (const [, text] of LATENCY_TEXTS) for (const client of ["default", "identity"] as const) await hit(client, text); // warm-up
+    const loopback: Results["cache"]["loopback"] = [];
+    for (let round = 0; round < LOOPBACK_CACHE_ROUNDS; round++) {
+      for (const [chars, text] of shuffled(LATENCY_TEXTS, random)) {
+        for (const client of shuffled(["default", "identity"] as const, random)) loopback.push({ chars, client, ...(await hit(client, text)) });
+      }
+    }
+    // What gzip costs on these WAV files: the server compresses for any client that offers it.
+    const gzip: Results["cache"]["gzip"] = [];
+    for (let i = 0; i < (quick ? 3 : 20); i++) {
+      for (const [chars, bytes] of wavByChars) {
+        const started = performance.now();
+        const compressed = await gzipAsync(bytes);
+        const compressedAt = performance.now();
+        await gunzipAsync(compressed);
+        gzip.push({ chars, bytes: bytes.length, gzipBytes: compressed.length, gzipMs: compressedAt - started, gunzipMs: performance.now() - compressedAt });
+      }
+    }
+    const stats = await cached.client.getCacheStats({});
+    const tierStats = stats.tiers.map((t) => ({ tier: t.tier, hits: Number(t.hits), misses: Number(t.misses), entries: Number(t.entries), sizeBytes: Number(t.sizeBytes) }));
+
+    const text = LATENCY_TEXTS.find(([chars]) => chars === 100)![1];
+    const memory = await openAudioCache({ enabled: true, sizeBytes: 64 * 1024 * 1024, maxEntries: 1000, ttlSeconds: 3600, logger: pino({ level: "silent" }) });
+    const keyOf = (t: string): string =>
+      cacheKey({
+        text: t,
+        voice: VOICE,
+        speakerId: 0,
+        speed: 1,
+        pitch: 1,
+        volume: 1,
+        noiseScale: voice.config.noiseScale,
+        noiseW: voice.config.noiseW,
+        sentenceSilence: 0,
+        encoding: "wav",
+        sampleRate: voice.config.sampleRate,
+        modelHash: voice.modelHash,
+      });
+    const audio: CachedAudio = { bytes: entryBytes!, encoding: "wav", sampleRate: voice.config.sampleRate, durationSeconds: (entryBytes!.length - 44) / 2 / voice.config.sampleRate, modelUsed: `piper:${VOICE}` };
+    const key = keyOf(text);
+    memory.put(key, audio);
+    const lookup = async (k: string): Promise<void> => {
+      const hit = await memory.get(k);
+      if (hit?.tier !== "memory") throw new Error("expected a memory hit");
+    };
+    for (let i = 0; i < 500; i++) await lookup(key);
+    const inProcessMs: number[] = [];
+    for (let i = 0; i < CACHE_LOOKUPS; i++) {
+      const started = performance.now();
+      await lookup(key);
+      inProcessMs.push(performance.now() - started);
+    }
+    const hitPathMs: number[] = [];
+    for (let i = 0; i < CACHE_LOOKUPS / 10; i++) {
+      const started = performance.now();
+      planSpeech(text, voice.config);
+      await lookup(keyOf(text));
+      hitPathMs.push(performance.now() - started);
+    }
+    await memory.close();
+    log(`cache: ${inProcessMs.length} in-process lookups, ${loopback.length} loopback hits`);
+    return { entryBytes: entryBytes!.length, inProcessMs, hitPathMs, loopback, loopbackMissMs, gzip, stats: { tiers: tierStats } };
+  } finally {
+    await stopService(cached);
+    await rm(cacheDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Resident memory of a child-process service with the default settings (2 workers, one
+ * intra-op thread each, cache off): the default voice alone, then three voices (copies of
+ * the default voice's two files under other names in a temporary MODELS_DIR).
+ */
+async function measureMemory(): Promise<{ service: string; readings: MemoryReading[] }> {
+  const dir = await mkdtemp(join(tmpdir(), "tts-bench-models-"));
+  const ids = [VOICE, `${VOICE}-copy2`, `${VOICE}-copy3`];
+  for (const id of ids) {
+    await copyFile(MODEL_FILE, join(dir, `${id}.onnx`));
+    await copyFile(`${MODEL_FILE}.json`, join(dir, `${id}.onnx.json`));
+  }
+  const name = "memory (defaults)";
+  const running = await service(name, { intraOpThreads: 1, workers: 2, cacheEnabled: false, env: { MODELS_DIR: dir } });
+  try {
+    const readings: MemoryReading[] = [];
+    const read = (label: string): void => void readings.push({ label, ...memoryStatus(running.pid) });
+    const text = LATENCY_TEXTS.at(-1)![1];
+    const speak = (voiceId: string) => running.client.synthesize({ text, config: { voice: voiceId, encoding: AudioEncoding.WAV, useCache: false } }, { timeoutMs: 120_000 });
+    read("serving (default voice loaded and warmed)");
+    for (let i = 0; i < 4; i++) await Promise.all([speak(VOICE), speak(VOICE)]);
+    read("default voice, after 8 syntheses of the 200-character text (2 at a time)");
+    for (const id of ids.slice(1)) for (let i = 0; i < 2; i++) await Promise.all([speak(id), speak(id)]);
+    read("three voices loaded, after 4 syntheses on each copy");
+    log(`memory: ${readings.map((r) => `${r.label}: ${(r.rssBytes / 2 ** 20).toFixed(0)} MiB`).join("; ")}`);
+    return { service: name, readings };
+  } finally {
+    await stopService(running);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Where one session's memory goes: bench/lib/memory-probe.ts in a process of its own, with the
+ * service's session options (and the CPU arena off for comparison), on the 200-character
+ * text and on the longest piece the engine makes (MAX_PIECE_PHONEMES).
+ */
+async function probeMemory(voice: LoadedVoice): Promise<Results["memory"]["probes"]> {
+  const dir = await mkdtemp(join(tmpdir(), "tts-bench-probe-"));
+  try {
+    const workloads: Array<[string, number[][]]> = [
+      [`the ${LATENCY_TEXTS.at(-1)![0]}-character text`, planSpeech(LATENCY_TEXTS.at(-1)![1], voice.config).pieces.map((p) => p.ids)],
+      ["the longest piece (MAX_PIECE_PHONEMES)", [planSpeech(LONG_SENTENCE, voice.config).pieces[0]!.ids]],
+    ];
+    const shipped = { ...FLOOR_SESSION_OPTIONS, intraOpNumThreads: 1 };
+    const variants: Array<[string, Record<string, unknown>, number]> = [
+      ["service session options", shipped, 0],
+      ["service session options", shipped, 1],
+      ["CPU arena off", { ...shipped, enableCpuMemArena: false }, 1],
+    ];
+    const probes: Results["memory"]["probes"] = [];
+    for (const [label, options, workload] of variants) {
+      const [workloadLabel, pieces] = workloads[workload]!;
+      const idsFile = join(dir, `ids-${workload}.json`);
+      await writeFile(idsFile, JSON.stringify(pieces));
+      const output = execFileSync(process.execPath, ["--import", "tsx", join(ROOT, "bench", "lib", "memory-probe.ts"), MODEL_FILE, JSON.stringify(options), idsFile], { cwd: ROOT, encoding: "utf8" });
+      const probe = JSON.parse(output.trim().split("\n").at(-1)!) as { readings: Array<{ label: string; rssBytes: number }>; hwmBytes: number };
+      probes.push({ options: label, workload: workloadLabel, ids: Math.max(...pieces.map((p) => p.length)), ...probe });
+    }
+    return probes;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function machine(): Results["machine"] {
+  const cpuinfo = execFileSync("cat", ["/proc/cpuinfo"], { encoding: "utf8" });
+  return {
+    cpuModel: /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? cpus()[0]?.model ?? "unknown",
+    cores: cpus().length,
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    kernel: release(),
+    hypervisor: /^flags\s*:.*\bhypervisor\b/m.test(cpuinfo) ? "virtual machine (cpuinfo flag 'hypervisor')" : undefined,
+  };
+}
+
+function git(gitArgs: string[]): string {
+  try {
+    return execFileSync("git", gitArgs, { cwd: ROOT, encoding: "utf8" }).trim();
+  } catch {
+    return "unknown";
+  }
+}
+
+/** The floor must use the session options the service uses; fail loudly if inference.ts changed. */
+async function checkFloorOptions(): Promise<void> {
+  const source = await readFile(join(ROOT, "src", "engine", "inference.ts"), "utf8");
+  const expected = [
+    'executionProviders: ["cpu"]',
+    "intraOpNumThreads: options.intraOpThreads",
+    ...Object.entries(FLOOR_SESSION_OPTIONS)
+      .filter(([key]) => key !== "executionProviders")
+      .map(([key, value]) => `${key}: ${JSON.stringify(value)}`),
+  ];
+  const missing = expected.filter((line) => !source.includes(line));
+  if (missing.length > 0) {
+    throw new Error(`src/engine/inference.ts no longer sets ${missing.join(", ")}: update FLOOR_SESSION_OPTIONS in bench/run.ts so the floor matches the service`);
+  }
+}
