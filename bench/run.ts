@@ -30,7 +30,7 @@ import { planSpeech, synthesizePieces, type SpeechSettings } from "../src/engine
 import { InferencePool } from "../src/engine/inference-pool.js";
 import { ensureVoice } from "../src/voices/fetch.js";
 import { VoiceRegistry, type LoadedVoice } from "../src/voices/registry.js";
-import { ensurePiperVenv, PiperReference } from "./lib/piper.js";
+import { ensureOrtVenv, ensurePiperVenv, PiperReference, PythonProcess } from "./lib/piper.js";
 import { LoadSampler, memoryStatus, waitIdle } from "./lib/procs.js";
 import { renderMarkdown, renderTable, summarize } from "./lib/report.js";
 import type { LatencySample, MemoryReading, Results, ThroughputSample, TtfaSample } from "./lib/results.js";
@@ -105,6 +105,8 @@ const startedAt = new Date();
 log(`mode ${quick ? "quick" : "full"}: ${ITERATIONS} iterations after ${WARMUP} warm-up, seed ${SEED}`);
 await ensureVoice(MODELS_DIR, VOICE, { log });
 const python = ensurePiperVenv(join(ROOT, "bench", ".venv"), log);
+// Python onnxruntime at Node's version, to tell the binding from the build in the floor comparison.
+const ortPython = ensureOrtVenv(join(ROOT, "bench", `.venv-ort-${ORT_VERSIONS.node}`), ORT_VERSIONS.node, log);
 const sampler = new LoadSampler(1000);
 sampler.start();
 
@@ -228,8 +230,11 @@ async function runAll(): Promise<Results> {
     const plan = planSpeech(text, voice.config);
     return { chars, text, ids: plan.pieces.map((p) => p.ids), pieces: plan.pieces.length, phonemes: plan.pieces.reduce((n, p) => n + p.phonemes.length, 0) };
   });
+  // The same service through a client that offers no compression (the server then sends the WAV as is).
+  const identityClient = createClient(TtsService, createGrpcTransport({ baseUrl: latencyService.baseUrl, acceptCompression: [] }));
   const latencySubjects: Record<string, (t: (typeof texts)[number]) => Promise<Omit<LatencySample, "iteration" | "chars" | "subject">>> = {
     grpc: (t) => grpc(latencyService, t.text),
+    "grpc-identity": (t) => grpc({ ...latencyService, client: identityClient }, t.text),
     "grpc-default": (t) => grpc(defaultService, t.text),
     engine: (t) => engine(t.text),
     piper: (t) => piperSynth(t.text),
@@ -316,6 +321,26 @@ async function runAll(): Promise<Results> {
       phonemize.push({ chars, ours, piper: (await ref.phonemize(text)).ms });
     }
   }
+  // The bare floor per onnxruntime build: Node's, Python's at Node's version, Python's at Piper's.
+  const floorScript = join(ROOT, "bench", "lib", "ort_floor.py");
+  const pyFloors = new Map<string, PythonProcess<{ onnxruntime: string }>>();
+  pyFloors.set(`python ${ORT_VERSIONS.node}`, await PythonProcess.start(ortPython, floorScript, [MODEL_FILE, String(LATENCY_INTRA)]));
+  if (ref.info.onnxruntime !== ORT_VERSIONS.node) pyFloors.set(`python ${ref.info.onnxruntime}`, await PythonProcess.start(python, floorScript, [MODEL_FILE, String(LATENCY_INTRA)]));
+  const builds: Record<string, (t: (typeof texts)[number]) => Promise<number>> = { [`node ${ORT_VERSIONS.node}`]: async (t) => (await floor(LATENCY_INTRA, t.ids)).ms };
+  for (const [name, child] of pyFloors) {
+    builds[name] = async (t) => (await child.request<{ ms: number }>({ pieces: t.ids, scales: [settings.scales.noiseScale, settings.scales.lengthScale, settings.scales.noiseW] })).ms;
+  }
+  const ortBuilds: Results["ortBuilds"]["samples"] = [];
+  for (let i = -1; i < (quick ? 2 : 10); i++) {
+    for (const t of shuffled(texts, random)) {
+      for (const build of shuffled(Object.keys(builds), random)) {
+        const ms = await builds[build]!(t);
+        if (i >= 0) ortBuilds.push({ chars: t.chars, build, ms });
+      }
+    }
+  }
+  for (const child of pyFloors.values()) await child.stop();
+  log(`onnxruntime builds compared: ${Object.keys(builds).join(", ")}`);
   const piperMemory = await ref.request<{ rss_bytes: number; hwm_bytes: number }>({ op: "rss" });
 
   // ------------------------------------------------------------ throughput
@@ -399,6 +424,7 @@ async function runAll(): Promise<Results> {
     latency: { texts: texts.map(({ chars, text, pieces, phonemes }) => ({ chars, text, pieces, phonemes })), subjects: Object.keys(latencySubjects), samples: latency },
     ttfa: { paragraphChars: PARAGRAPH.length, firstSentenceChars: PARAGRAPH_FIRST_SENTENCE.length, paragraphPieces: paragraphPlan.pieces.length, samples: ttfa },
     phonemize: { samples: phonemize },
+    ortBuilds: { builds: Object.keys(builds), samples: ortBuilds },
     cache: cacheResults,
     throughput: { texts: BATCH.length, levels: CONCURRENCY, samples: throughput },
     memory: { service: memory.service, readings: memory.readings, piper: others.at(-1)!, others: others.slice(0, -1), probes },

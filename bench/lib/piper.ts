@@ -31,6 +31,21 @@ export function ensurePiperVenv(venv: string, log: (message: string) => void): s
   return python;
 }
 
+/** A virtualenv with onnxruntime==version and numpy only (for the floor at Node's onnxruntime version). */
+export function ensureOrtVenv(venv: string, version: string, log: (message: string) => void): string {
+  const python = join(venv, "bin", "python");
+  if (!existsSync(python)) {
+    log(`creating ${venv} for Python onnxruntime ${version}`);
+    run(process.env.PYTHON ?? "python3", ["-m", "venv", venv], "python3 -m venv");
+  }
+  const installed = spawnSync(python, ["-c", "import importlib.metadata as m; print(m.version('onnxruntime'))"], { encoding: "utf8" });
+  if (installed.status !== 0 || installed.stdout.trim() !== version) {
+    log(`installing onnxruntime==${version} and numpy into ${venv} (pip, PyPI)`);
+    run(python, ["-m", "pip", "install", "--disable-pip-version-check", "--quiet", `onnxruntime==${version}`, "numpy"], "pip install onnxruntime");
+  }
+  return python;
+}
+
 export interface PiperInfo {
   piper_tts: string;
   onnxruntime: string;
@@ -44,44 +59,73 @@ export interface PiperInfo {
   cpu_count: number;
 }
 
-export class PiperReference {
+/** A long-lived Python child answering one JSON line per request line (piper_server.py, ort_floor.py). */
+export class PythonProcess<Info> {
   private readonly pending: Array<(line: string) => void> = [];
   private stderr = "";
 
   private constructor(
     private readonly child: ChildProcessByStdio<Writable, Readable, Readable>,
-    readonly info: PiperInfo,
+    readonly info: Info,
   ) {}
 
   get pid(): number {
     return this.child.pid!;
   }
 
-  static async start(python: string, script: string, model: string): Promise<PiperReference> {
+  static async start<Info>(python: string, script: string, args: string[]): Promise<PythonProcess<Info>> {
     // The README's note: OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE slow a current numpy; unset both for this process only.
     const env = { ...process.env };
     delete env.OPENBLAS_CORETYPE;
     delete env.OPENBLAS_L2_SIZE;
-    const child = spawn(python, [script, model], { env, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(python, [script, ...args], { env, stdio: ["pipe", "pipe", "pipe"] });
     const lines = createInterface({ input: child.stdout });
     const first = await new Promise<string>((resolve, reject) => {
       let stderr = "";
       child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
       lines.once("line", resolve);
-      child.once("exit", (code) => reject(new Error(`the Piper reference exited with code ${code}\n${stderr}`)));
+      child.once("exit", (code) => reject(new Error(`${script} exited with code ${code}\n${stderr}`)));
     });
-    const reference = new PiperReference(child, JSON.parse(first) as PiperInfo);
-    child.stderr.on("data", (chunk: Buffer) => (reference.stderr = (reference.stderr + chunk.toString()).slice(-4000)));
-    lines.on("line", (line) => reference.pending.shift()?.(line));
-    return reference;
+    const started = new PythonProcess<Info>(child, JSON.parse(first) as Info);
+    child.stderr.on("data", (chunk: Buffer) => (started.stderr = (started.stderr + chunk.toString()).slice(-4000)));
+    lines.on("line", (line) => started.pending.shift()?.(line));
+    return started;
   }
 
   async request<T>(message: Record<string, unknown>): Promise<T> {
     const answer = new Promise<string>((resolve) => this.pending.push(resolve));
     this.child.stdin.write(`${JSON.stringify(message)}\n`);
     const parsed = JSON.parse(await answer) as T & { error?: string };
-    if (parsed.error) throw new Error(`Piper reference: ${parsed.error}\n${this.stderr}`);
+    if (parsed.error) throw new Error(`${parsed.error}\n${this.stderr}`);
     return parsed;
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once("exit", resolve));
+    this.child.stdin.end();
+    await exited;
+  }
+}
+
+/** The Piper reference: piper_server.py's requests. */
+export class PiperReference {
+  private constructor(private readonly process: PythonProcess<PiperInfo>) {}
+
+  static async start(python: string, script: string, model: string): Promise<PiperReference> {
+    return new PiperReference(await PythonProcess.start<PiperInfo>(python, script, [model]));
+  }
+
+  get info(): PiperInfo {
+    return this.process.info;
+  }
+
+  get pid(): number {
+    return this.process.pid;
+  }
+
+  request<T>(message: Record<string, unknown>): Promise<T> {
+    return this.process.request<T>(message);
   }
 
   /** synthesize_wav(text) with the default SynthesisConfig, timed in Python. */
@@ -98,10 +142,7 @@ export class PiperReference {
     return this.request({ op: "phonemize", text });
   }
 
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    const exited = new Promise((resolve) => this.child.once("exit", resolve));
-    this.child.stdin.end();
-    await exited;
+  stop(): Promise<void> {
+    return this.process.stop();
   }
 }

@@ -6,10 +6,11 @@ import type { Results } from "./results.js";
 import { mean, median, p95, sum, summarize as stat, type Summary as Stat } from "./stats.js";
 
 /** Which floor has the same thread count as each latency subject. */
-const FLOOR_OF: Record<string, string> = { grpc: "floor", "grpc-default": "floor-1t", engine: "floor", piper: "floor", floor: "floor", "floor-1t": "floor-1t" };
+const FLOOR_OF: Record<string, string> = { grpc: "floor", "grpc-identity": "floor", "grpc-default": "floor-1t", engine: "floor", piper: "floor", floor: "floor", "floor-1t": "floor-1t" };
 
 const SUBJECT_LABEL: Record<string, string> = {
   grpc: "service over gRPC (intra 2, 1 worker)",
+  "grpc-identity": "… same service, client offering no gzip (acceptCompression: [])",
   "grpc-default": "service over gRPC, shipped defaults (intra 1, 2 workers)",
   engine: "engine in process (intra 2)",
   piper: "Piper 1.8.0 Python API (onnxruntime default threads)",
@@ -40,6 +41,8 @@ export interface Summary {
   cache: { inProcess: Stat; hitPath: Stat; loopback: Stat; loopbackIdentity: Stat; loopbackServer: Stat; loopbackByChars: Record<number, { default: Stat; identity: Stat }>; miss: number[] };
   throughput: Record<string, Record<number, { audioPerSecond: number; rounds: number[]; medianRequestMs: number; p95RequestMs: number }>>;
   singleStream: { piper: number; floor: number; floor1t: number };
+  /** Median bare-floor ms per text and onnxruntime build. */
+  ortBuilds: Record<number, Record<string, number>>;
   memory: { defaultVoice: number; threeVoices: number; ready: number; piper: number };
   load: { foreignMean: number; foreignP95: number; foreignMax: number; stealMean: number; byPhase: Record<string, { foreignMean: number; seconds: number }>; top: Array<[string, number]> };
   goals: Goal[];
@@ -154,7 +157,11 @@ export function summarize(results: Results): Summary {
       .slice(0, 6),
   };
 
-  const partial: Omit<Summary, "goals" | "recommendation"> = { latency, rtf, stages, ttfa, ttfaStages, cache, throughput, singleStream, memory, load };
+  const ortBuilds: Summary["ortBuilds"] = {};
+  for (const { chars } of results.latency.texts) {
+    ortBuilds[chars] = Object.fromEntries(results.ortBuilds.builds.map((b) => [b, median(results.ortBuilds.samples.filter((o) => o.chars === chars && o.build === b).map((o) => o.ms))]));
+  }
+  const partial: Omit<Summary, "goals" | "recommendation"> = { latency, rtf, stages, ttfa, ttfaStages, cache, throughput, singleStream, ortBuilds, memory, load };
   return { ...partial, goals: goals(results, partial), recommendation: recommend(results, partial) };
 }
 
@@ -166,7 +173,7 @@ function goals(results: Results, s: Omit<Summary, "goals" | "recommendation">): 
   const breakdown =
     `50-character medians: phonemize ${ms(st.phonemize)} ms (Piper ${ms(st.piperPhonemize)} ms), inference through the worker pool ${ms(st.inference)} ms ` +
     `(bare floor ${ms(st.floor)} ms, so ${ms(st.workerOverhead)} ms of worker hand-off), float→int16 ${ms(st.pcm)} ms, WAV encode ${ms(st.encodeWav)} ms, ` +
-    `server-reported generation_time_ms ${ms(st.server)} ms (${ms(st.serverOverFloor)} ms above the floor), transport ${ms(st.transport)} ms (client time − server time), ` +
+    `server-reported generation_time_ms ${ms(st.server)} ms (floor ${ms(st.floor)} ms), transport ${ms(st.transport)} ms (client time − server time), ` +
     `of which gzip of the ${(st.wavBytes / 1000).toFixed(0)} kB WAV response alone costs ${ms(st.gzip)} ms + ${ms(st.gunzip)} ms gunzip (it shrinks to ${(st.gzipRatio * 100).toFixed(0)}%): ` +
     `the server compresses every response for a client that offers gzip, as connect-node's and grpc-js's clients do by default`;
   const loadPhase = (phase: string): string => {
@@ -185,7 +192,8 @@ function goals(results: Results, s: Omit<Summary, "goals" | "recommendation">): 
       vsPiper <= 0.9
         ? undefined
         : `${breakdown}. The bare onnxruntime-node run alone is ${x(floorVsPiper)} Piper's whole call (Node onnxruntime ${results.versions.onnxruntimeNode}, Python onnxruntime ${results.versions.piper.onnxruntime}, both on ${results.machine.cores} threads)` +
-          (floorVsPiper > 0.9 ? ", so 0.9x is out of reach for this voice on this machine without a faster inference itself; the service's own overheads are listed above." : ".") +
+          (floorVsPiper > 0.9 ? ", so 0.9x is out of reach for this voice on this machine without a faster inference itself; the service's own overheads are listed above" : "") +
+          `. The same bare run per onnxruntime build (50 characters): ${Object.entries(s.ortBuilds[50] ?? {}).map(([b, v]) => `${b} ${ms(v)} ms`).join(", ")}: the binding costs nothing measurable, the build's version is the difference.` +
           loadPhase("latency"),
   });
   const vsFloor = grpc50 / l50.floor!.median;
@@ -194,7 +202,11 @@ function goals(results: Results, s: Omit<Summary, "goals" | "recommendation">): 
     goal: "50-char uncached latency ≤ 1.10x floor",
     measured: `${ms(grpc50)} ms vs floor ${ms(l50.floor!.median)} ms = ${x(vsFloor)}`,
     met: vsFloor <= 1.1,
-    why: vsFloor <= 1.1 ? undefined : `${ms(grpc50 - l50.floor!.median)} ms above the floor. ${breakdown}.${loadPhase("latency")}`,
+    why:
+      vsFloor <= 1.1
+        ? undefined
+        : `${ms(grpc50 - l50.floor!.median)} ms above the floor; the engine in process is ${x(l50.engine!.median / l50.floor!.median)} the floor, so the excess is the server and the transport. ${breakdown}. ` +
+          `The same service through a client that offers no gzip: ${ms(l50["grpc-identity"]?.median ?? Number.NaN)} ms = ${x((l50["grpc-identity"]?.median ?? Number.NaN) / l50.floor!.median)} the floor.${loadPhase("latency")}`,
   });
 
   const stream = s.ttfa["grpc-stream"]!.median;
@@ -276,8 +288,22 @@ function memoryWhy(results: Results, s: Omit<Summary, "goals" | "recommendation"
     parts.push(`one bare session in a process of its own: node + tsx + onnxruntime ${mb(base)}, +${mb(created - base)} once the session is created (the 63 MB model held as weights)`);
     for (const p of shipped) parts.push(`+${mb(p.readings.at(-1)!.rssBytes - created)} kept by the CPU arena after ${p.workload} (${p.ids} ids)`);
   }
+  const one = results.memory.others.find((o) => o.label.startsWith("latency"));
+  const two = results.memory.others.find((o) => o.label.startsWith("default"));
+  if (one && two) parts.push(`after the same throughput runs a service with one worker (intra 2) held ${mb(one.rssBytes)}, the shipped two workers ${mb(two.rssBytes)}`);
   parts.push(`in the service: ${mb(s.memory.ready)} when serving, ${mb(s.memory.defaultVoice)} after syntheses; three voices take ${mb(s.memory.threeVoices - s.memory.defaultVoice)} more than one, about ${mb((s.memory.threeVoices - s.memory.defaultVoice) / 2)} per extra voice`);
   return `${parts.join("; ")}.`;
+}
+
+function memoryAdvice(results: Results): string {
+  const shipped = results.memory.probes.filter((p) => p.options === "service session options");
+  const after = shipped.map((p) => `${mb(p.readings.at(-1)!.rssBytes)} after ${p.workload}`).join(" and ");
+  const arenaOff = results.memory.probes.find((p) => p.options === "CPU arena off");
+  return (
+    `One bare session in a process of its own already holds ${after} (probe table)` +
+    (arenaOff ? `; with the CPU arena off it keeps ${mb(arenaOff.readings.at(-1)!.rssBytes)} but peaks at ${mb(arenaOff.hwmBytes)}` : "") +
+    ". So the 300 MB goal needs one worker and a smaller largest piece (MAX_PIECE_PHONEMES: the arena keeps the activations of the longest piece), or a budget that allows for one session per worker."
+  );
 }
 
 const DEFAULT_NAME = (results: Results): string =>
@@ -309,6 +335,23 @@ function recommend(results: Results, s: Omit<Summary, "goals" | "recommendation"
     );
   } else {
     lines.push(`Keep the shipped default (ONNX_INTRA_OP_THREADS=1, MAX_CONCURRENT_REQUESTS=2): two intra-op threads buy only ${x(latencyGain)} on a single 100-character request here, and the default's loaded throughput is ${x(1 / throughputLoss)} that of intra 2 / 1 worker.`);
+  }
+  lines.push(
+    `Response compression (src/server/server.ts, not changed here): connect-node gzips every response for a client that offers gzip, and WAV barely compresses (to ${(s.stages[100]!.gzipRatio * 100).toFixed(0)}%). ` +
+      `Cache hits over loopback: ${ms(s.cache.loopback.median)} ms with gzip, ${ms(s.cache.loopbackIdentity.median)} ms without; uncached 50 characters: ${ms(s.latency[50]!.grpc!.median)} vs ${ms(s.latency[50]!["grpc-identity"]?.median ?? Number.NaN)} ms. ` +
+      "Pass `acceptCompression: []` to connectNodeAdapter (or a compressMinBytes above typical audio sizes) so audio goes out uncompressed.",
+  );
+  const one = results.memory.others.find((o) => o.label.startsWith("latency"));
+  const two = results.memory.others.find((o) => o.label.startsWith("default"));
+  if (one && two) {
+    lines.push(
+      `Memory: every worker holds its own session and arena, so MAX_CONCURRENT_REQUESTS sets the RSS: after identical throughput runs ${mb(one.rssBytes)} with one worker vs ${mb(two.rssBytes)} with two. ` +
+        memoryAdvice(results),
+    );
+  }
+  const builds = Object.entries(s.ortBuilds[200] ?? {});
+  if (builds.length > 1) {
+    lines.push(`onnxruntime build, bare floor on the 200-character text: ${builds.map(([b, v]) => `${b} ${ms(v)} ms`).join(", ")}: move onnxruntime-node to the newer build once npm publishes it.`);
   }
   return lines;
 }
@@ -518,6 +561,17 @@ export function renderMarkdown(results: Results, s: Summary): string {
       return [String(chars), `${ms(st.phonemize)} (${ms(st.piperPhonemize)})`, ms(st.inference), ms(st.floor), ms(st.workerOverhead), ms(st.pcm), ms(st.encodeWav), ms(st.engine), ms(st.server), ms(st.serverOverFloor), ms(st.transport), `${ms(st.gzip)} + ${ms(st.gunzip)}`, ms(st.grpc), ms(st.piper)];
     }),
   );
+  if (results.ortBuilds.builds.length > 0) {
+    md.push(`The bare floor per onnxruntime build (same session options, intra 2, same ids; bench/lib/ort_floor.py for Python), median ms:`, "");
+    table(
+      ["chars", ...results.ortBuilds.builds, ...results.ortBuilds.builds.slice(1).map((b) => `${b} ÷ ${results.ortBuilds.builds[0]}`)],
+      results.latency.texts.map(({ chars }) => {
+        const row = s.ortBuilds[chars]!;
+        const first = row[results.ortBuilds.builds[0]!]!;
+        return [String(chars), ...results.ortBuilds.builds.map((b) => ms(row[b]!)), ...results.ortBuilds.builds.slice(1).map((b) => x(row[b]! / first))];
+      }),
+    );
+  }
   md.push(
     `Time to first audio: phonemizing the whole ${results.ttfa.paragraphChars}-character paragraph takes ${ms(s.ttfaStages.phonemizeParagraph)} ms in process (Piper ${ms(s.ttfaStages.piperPhonemizeParagraph)} ms) before the first piece's inference; StreamStart reaches the client after ${ms(s.ttfaStages.startMessage)} ms.`,
     "",

@@ -85,6 +85,8 @@ export interface Results {
   };
   ttfa: { paragraphChars: number; firstSentenceChars: number; paragraphPieces: number; samples: TtfaSample[] };
   phonemize: { samples: Array<{ chars: number; ours: number; piper: number }> };
+  /** The bare floor (intra 2, the service's session options) per onnxruntime build: "node X", "python X". */
+  ortBuilds: { builds: string[]; samples: Array<{ chars: number; build: string; ms: number }> };
   cache: {
     entryBytes: number;
     inProcessMs: number[];
