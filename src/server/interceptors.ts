@@ -52,13 +52,30 @@ export function logCalls(logger: Logger): Interceptor {
         log(undefined);
         return res;
       }
-      return { ...res, message: observeEnd(res.message, tagged, log) };
+      // A stream whose client left fails on its next write; that is the client's doing.
+      const streamEnd = (err: unknown): ConnectError => tagged(clientGone(req.signal, err) ?? err);
+      return { ...res, message: observeEnd(res.message, streamEnd, log) };
     } catch (err) {
       const error = tagged(err);
       log(error);
       throw error;
     }
   };
+}
+
+/** Writes to an HTTP/2 or HTTP/1.1 stream the client has already closed fail with these. */
+const CLOSED_STREAM_ERRORS = new Set(["ERR_HTTP2_INVALID_STREAM", "ERR_HTTP2_STREAM_CANCEL", "ERR_STREAM_DESTROYED", "ERR_STREAM_WRITE_AFTER_END", "ECONNRESET", "EPIPE"]);
+
+/**
+ * The status of a call ended by its client (cancel, deadline, connection closed), or
+ * undefined when `err` is the server's own failure.
+ */
+function clientGone(signal: AbortSignal, err: unknown): ConnectError | undefined {
+  if (signal.aborted) return ConnectError.from(signal.reason);
+  const code = (err as { code?: unknown; cause?: { code?: unknown } } | undefined)?.code ?? (err as { cause?: { code?: unknown } } | undefined)?.cause?.code;
+  const reset = err instanceof ConnectError && /stream (has been destroyed|closed with)/i.test(err.rawMessage);
+  if ((typeof code === "string" && CLOSED_STREAM_ERRORS.has(code)) || reset) return new ConnectError("call ended by the client", Code.Canceled);
+  return undefined;
 }
 
 /** Turns whatever a handler throws, in a unary call or mid-stream, into the client's status. */
