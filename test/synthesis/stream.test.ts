@@ -250,9 +250,9 @@ describe("incremental streaming and early stops", () => {
     expect(received).toContain("chunk");
     expect(received).not.toContain("summary");
 
-    const stopped = await waitForLog(running, since, (line) => line.msg === "synthesis stopped early");
+    // Earlier tests' cancelled streams may log their own stop late: pick this stream's line.
+    const stopped = await waitForLog(running, since, (line) => line.msg === "synthesis stopped early" && (line.pieces_total as number) >= 45);
     expect(stopped.aborted).toBe(true);
-    expect(stopped.pieces_total).toBeGreaterThanOrEqual(45);
     expect(stopped.pieces_done).toBeLessThan(stopped.pieces_total as number);
 
     const after = await stream("Still here.", { encoding: AudioEncoding.WAV });
