@@ -53,6 +53,9 @@ export function createServer(config: Config, deps: ServerDeps): Server {
     interceptors: [logCalls(deps.logger), drain.refuseWhenDraining, endWhenAborted, mapErrors, checkAccess(config)],
     shutdownSignal: graceOver.signal,
     readMaxBytes: config.maxRequestBytes,
+    // Responses go out uncompressed: encoded audio barely shrinks (PCM WAV to 84%, MP3 and
+    // Opus not at all) and gzip cost more than the whole cache hit (BENCHMARKS.md).
+    acceptCompression: [],
     contextValues: (req) => createContextValues().set(PEER_ADDRESS, req.socket?.remoteAddress ?? "unknown"),
   });
   const tracked = drain.track(withCors(config.corsOrigins, handler));
