@@ -7,6 +7,7 @@ import type { Config } from "../config/config.js";
 import type { Admission } from "../synthesis/admission.js";
 import { createSynthesisStack } from "../synthesis/stack.js";
 import { HealthReporter } from "./health.js";
+import { createMetrics } from "./metrics.js";
 import { createServer, type Server } from "./server.js";
 import { createTtsService } from "./tts-service.js";
 
@@ -34,7 +35,8 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     limits: { maxTextLength: config.maxTextLength },
     defaultVoice: config.piperModelName,
   });
-  const server = createServer(config, { logger, health, tts });
+  const metrics = createMetrics(stack);
+  const server = createServer(config, { logger, health, tts, metrics });
 
   return {
     server,

@@ -147,6 +147,6 @@ async function* observeEnd<T>(
 }
 
 /** Code.ResourceExhausted → "resource_exhausted", the names the Connect protocol uses. */
-function codeName(code: Code): string {
+export function codeName(code: Code): string {
   return Code[code].replace(/(?<=[a-z])(?=[A-Z])/g, "_").toLowerCase();
 }

@@ -13,6 +13,7 @@ import { Drain } from "./drain.js";
 import type { HealthReporter } from "./health.js";
 import { endWhenAborted, logCalls, mapErrors } from "./interceptors.js";
 import { DualProtocolListener } from "./listener.js";
+import type { Metrics } from "./metrics.js";
 import { routes } from "./routes.js";
 
 // Time calls cut off at the end of the grace period get to send their
@@ -27,6 +28,8 @@ export interface ServerDeps {
   readonly tts: ServiceImpl<typeof TtsService>;
   /** Health of the server and of TtsService; the caller marks it serving when ready. */
   readonly health: HealthReporter;
+  /** Prometheus metrics: counted by its interceptor, served at GET /metrics. */
+  readonly metrics: Metrics;
 }
 
 export interface Server {
@@ -48,9 +51,11 @@ export function createServer(config: Config, deps: ServerDeps): Server {
   const graceOver = new AbortController();
   const handler = connectNodeAdapter({
     routes: routes(deps),
+    // Everything that is not an RPC: GET /metrics.
+    fallback: (req, res) => deps.metrics.serve(req, res),
     // Outermost first: the log line shows the status the client received; access
     // errors are typed, so they sit inside mapErrors.
-    interceptors: [logCalls(deps.logger), drain.refuseWhenDraining, endWhenAborted, mapErrors, checkAccess(config)],
+    interceptors: [logCalls(deps.logger), deps.metrics.interceptor, drain.refuseWhenDraining, endWhenAborted, mapErrors, checkAccess(config)],
     shutdownSignal: graceOver.signal,
     readMaxBytes: config.maxRequestBytes,
     // Responses go out uncompressed: encoded audio barely shrinks (PCM WAV to 84%, MP3 and

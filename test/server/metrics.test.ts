@@ -1,0 +1,44 @@
+// Prometheus metrics at GET /metrics on the service port, scraped after real calls.
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { TtsService } from "../../gen/aetheros/tts/v1/tts_pb.js";
+import { callError, startServer, type RunningServer } from "./running-server.js";
+
+let running: RunningServer;
+beforeAll(async () => {
+  running = await startServer({ CACHE_ENABLED: "true", CACHE_DIR: `/tmp/tts-metrics-${process.pid}` });
+});
+afterAll(() => running.app.close());
+
+function sample(text: string, name: string, labels: string): number | undefined {
+  const line = text.split("\n").find((l) => l.startsWith(`${name}{${labels}}`) || (labels === "" && l.startsWith(`${name} `)));
+  return line === undefined ? undefined : Number(line.split(" ").pop());
+}
+
+it("counts calls by method and status, synthesis figures, cache, queue and voices", async () => {
+  const tts = createClient(TtsService, createGrpcTransport({ baseUrl: running.baseUrl }));
+  await tts.synthesize({ text: "Counting for metrics." });
+  await tts.synthesize({ text: "Counting for metrics." });
+  await callError(tts.synthesize({ text: "" }));
+  for await (const _ of tts.synthesizeStream({ text: "A streamed one. Two sentences." })) void _;
+
+  const response = await fetch(`${running.baseUrl}/metrics`);
+  expect(response.status).toBe(200);
+  expect(response.headers.get("content-type")).toContain("text/plain");
+  const text = await response.text();
+  expect(sample(text, "aetheros_tts_rpc_total", 'method="aetheros.tts.v1.TtsService/Synthesize",code="ok"')).toBe(2);
+  expect(sample(text, "aetheros_tts_rpc_total", 'method="aetheros.tts.v1.TtsService/Synthesize",code="invalid_argument"')).toBe(1);
+  expect(sample(text, "aetheros_tts_rpc_total", 'method="aetheros.tts.v1.TtsService/SynthesizeStream",code="ok"')).toBe(1);
+  expect(sample(text, "aetheros_tts_synthesis_seconds_count", "")).toBe(2);
+  expect(sample(text, "aetheros_tts_real_time_factor_count", "")).toBe(2);
+  expect(sample(text, "aetheros_tts_audio_seconds_total", 'cached="true"')).toBeGreaterThan(0.5);
+  expect(sample(text, "aetheros_tts_cache_hits", 'tier="total"')).toBe(1);
+  expect(sample(text, "aetheros_tts_voices_loaded", "")).toBe(1);
+  expect(sample(text, "aetheros_tts_queue_depth", "")).toBe(0);
+  expect(text).toContain("aetheros_tts_nodejs_eventloop_lag_seconds");
+});
+
+it("answers 404 for other paths", async () => {
+  expect((await fetch(`${running.baseUrl}/nope`)).status).toBe(404);
+});
