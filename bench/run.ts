@@ -106,7 +106,13 @@ log(`mode ${quick ? "quick" : "full"}: ${ITERATIONS} iterations after ${WARMUP} 
 await ensureVoice(MODELS_DIR, VOICE, { log });
 const python = ensurePiperVenv(join(ROOT, "bench", ".venv"), log);
 // Python onnxruntime at Node's version, to tell the binding from the build in the floor comparison.
-const ortPython = ensureOrtVenv(join(ROOT, "bench", `.venv-ort-${ORT_VERSIONS.node}`), ORT_VERSIONS.node, log);
+// Optional: without it (no wheel for that version, no PyPI) the run goes on without that comparison.
+let ortPython: string | undefined;
+try {
+  ortPython = ensureOrtVenv(join(ROOT, "bench", `.venv-ort-${ORT_VERSIONS.node}`), ORT_VERSIONS.node, log);
+} catch (error) {
+  log(`skipping the Python onnxruntime ${ORT_VERSIONS.node} floor: ${(error as Error).message}`);
+}
 const sampler = new LoadSampler(1000);
 sampler.start();
 
@@ -324,7 +330,7 @@ async function runAll(): Promise<Results> {
   // The bare floor per onnxruntime build: Node's, Python's at Node's version, Python's at Piper's.
   const floorScript = join(ROOT, "bench", "lib", "ort_floor.py");
   const pyFloors = new Map<string, PythonProcess<{ onnxruntime: string }>>();
-  pyFloors.set(`python ${ORT_VERSIONS.node}`, await PythonProcess.start(ortPython, floorScript, [MODEL_FILE, String(LATENCY_INTRA)]));
+  if (ortPython) pyFloors.set(`python ${ORT_VERSIONS.node}`, await PythonProcess.start(ortPython, floorScript, [MODEL_FILE, String(LATENCY_INTRA)]));
   if (ref.info.onnxruntime !== ORT_VERSIONS.node) pyFloors.set(`python ${ref.info.onnxruntime}`, await PythonProcess.start(python, floorScript, [MODEL_FILE, String(LATENCY_INTRA)]));
   const builds: Record<string, (t: (typeof texts)[number]) => Promise<number>> = { [`node ${ORT_VERSIONS.node}`]: async (t) => (await floor(LATENCY_INTRA, t.ids)).ms };
   for (const [name, child] of pyFloors) {
@@ -489,6 +495,12 @@ async function measureCache(voice: LoadedVoice): Promise<Results["cache"]> {
         gzip.push({ chars, bytes: bytes.length, gzipBytes: compressed.length, gzipMs: compressedAt - started, gunzipMs: performance.now() - compressedAt });
       }
     }
+    // Does the server compress for a client that offers gzip? (It did until src/server/server.ts turned it off.)
+    let responseEncoding = "identity";
+    await cached.client.synthesize(
+      { text: LATENCY_TEXTS[0]![1], config: { encoding: AudioEncoding.WAV, useCache: true } },
+      { onHeader: (headers) => (responseEncoding = headers.get("grpc-encoding") ?? "identity") },
+    );
     const stats = await cached.client.getCacheStats({});
     const tierStats = stats.tiers.map((t) => ({ tier: t.tier, hits: Number(t.hits), misses: Number(t.misses), entries: Number(t.entries), sizeBytes: Number(t.sizeBytes) }));
 
@@ -532,7 +544,7 @@ async function measureCache(voice: LoadedVoice): Promise<Results["cache"]> {
     }
     await memory.close();
     log(`cache: ${inProcessMs.length} in-process lookups, ${loopback.length} loopback hits`);
-    return { entryBytes: entryBytes!.length, inProcessMs, hitPathMs, loopback, loopbackMissMs, gzip, stats: { tiers: tierStats } };
+    return { entryBytes: entryBytes!.length, inProcessMs, hitPathMs, loopback, loopbackMissMs, gzip, responseEncoding, stats: { tiers: tierStats } };
   } finally {
     await stopService(cached);
     await rm(cacheDir, { recursive: true, force: true });

@@ -174,8 +174,10 @@ function goals(results: Results, s: Omit<Summary, "goals" | "recommendation">): 
     `50-character medians: phonemize ${ms(st.phonemize)} ms (Piper ${ms(st.piperPhonemize)} ms), inference through the worker pool ${ms(st.inference)} ms ` +
     `(bare floor ${ms(st.floor)} ms, so ${ms(st.workerOverhead)} ms of worker hand-off), float→int16 ${ms(st.pcm)} ms, WAV encode ${ms(st.encodeWav)} ms, ` +
     `server-reported generation_time_ms ${ms(st.server)} ms (floor ${ms(st.floor)} ms), transport ${ms(st.transport)} ms (client time − server time), ` +
-    `of which gzip of the ${(st.wavBytes / 1000).toFixed(0)} kB WAV response alone costs ${ms(st.gzip)} ms + ${ms(st.gunzip)} ms gunzip (it shrinks to ${(st.gzipRatio * 100).toFixed(0)}%): ` +
-    `the server compresses every response for a client that offers gzip, as connect-node's and grpc-js's clients do by default`;
+    (gzipped(results)
+      ? `of which gzip of the ${(st.wavBytes / 1000).toFixed(0)} kB WAV response alone costs ${ms(st.gzip)} ms + ${ms(st.gunzip)} ms gunzip (it shrinks to ${(st.gzipRatio * 100).toFixed(0)}%): ` +
+        "the server compresses every response for a client that offers gzip, as connect-node's and grpc-js's clients do by default"
+      : `with the ${(st.wavBytes / 1000).toFixed(0)} kB WAV sent uncompressed`);
   const loadPhase = (phase: string): string => {
     const p = s.load.byPhase[phase];
     return p && p.foreignMean > 0.1 ? ` Other processes used ${cores(p.foreignMean)} of ${results.machine.cores} cores on average during this scenario.` : "";
@@ -193,7 +195,10 @@ function goals(results: Results, s: Omit<Summary, "goals" | "recommendation">): 
         ? undefined
         : `${breakdown}. The bare onnxruntime-node run alone is ${x(floorVsPiper)} Piper's whole call (Node onnxruntime ${results.versions.onnxruntimeNode}, Python onnxruntime ${results.versions.piper.onnxruntime}, both on ${results.machine.cores} threads)` +
           (floorVsPiper > 0.9 ? ", so 0.9x is out of reach for this voice on this machine without a faster inference itself; the service's own overheads are listed above" : "") +
-          `. The same bare run per onnxruntime build (50 characters): ${Object.entries(s.ortBuilds[50] ?? {}).map(([b, v]) => `${b} ${ms(v)} ms`).join(", ")}: the binding costs nothing measurable, the build's version is the difference.` +
+          "." +
+          (results.ortBuilds.builds.includes(`python ${results.versions.onnxruntimeNode}`) && results.ortBuilds.builds.length > 2
+            ? ` The same bare run per onnxruntime build (50 characters): ${Object.entries(s.ortBuilds[50] ?? {}).map(([b, v]) => `${b} ${ms(v)} ms`).join(", ")}; see the build table in the profile for whether the binding or the version makes the difference.`
+            : "") +
           loadPhase("latency"),
   });
   const vsFloor = grpc50 / l50.floor!.median;
@@ -239,10 +244,12 @@ function goals(results: Results, s: Omit<Summary, "goals" | "recommendation">): 
       s.cache.loopback.median < 3
         ? undefined
         : `The server finds the entry in ${ms(s.cache.loopbackServer.median)} ms (server-reported; it phonemizes the text to build the key: planSpeech + cacheKey + get takes ${ms(s.cache.hitPath.median)} ms in process for 100 characters). ` +
-          `The rest is the response's gzip compression: the same hits from a client that does not offer gzip take ${ms(s.cache.loopbackIdentity.median)} ms (p95 ${ms(s.cache.loopbackIdentity.p95)} ms). ` +
+          (gzipped(results) ? "The rest is mostly the response's gzip compression:" : "The server sent the audio uncompressed; the rest is the transport itself:") +
+          ` the same hits from a client that does not offer gzip take ${ms(s.cache.loopbackIdentity.median)} ms (p95 ${ms(s.cache.loopbackIdentity.p95)} ms). ` +
           `By size, gzip-offering client vs identity: ${Object.entries(s.cache.loopbackByChars).map(([c, v]) => `${c} chars ${ms(v.default.median)} vs ${ms(v.identity.median)} ms`).join(", ")}; ` +
           `gzip + gunzip of those WAV files alone: ${Object.entries(s.stages).map(([c, st]) => `${ms(st.gzip + st.gunzip)} ms (${(st.wavBytes / 1000).toFixed(0)} kB)`).join(", ")}. ` +
-          `Fix (src/server/server.ts): serve without compression for audio, e.g. \`acceptCompression: []\` in connectNodeAdapter, or a compressMinBytes above the audio sizes.${loadPhase("cache")}`,
+          (gzipped(results) ? "Fix (src/server/server.ts): serve without compression for audio, e.g. `acceptCompression: []` in connectNodeAdapter, or a compressMinBytes above the audio sizes." : "") +
+          loadPhase("cache"),
   });
 
   const def = s.throughput[DEFAULT_NAME(results)] ?? {};
@@ -306,6 +313,8 @@ function memoryAdvice(results: Results): string {
   );
 }
 
+const gzipped = (results: Results): boolean => results.cache.responseEncoding === "gzip";
+
 const DEFAULT_NAME = (results: Results): string =>
   Object.entries(results.settings.services).find(([name, svc]) => svc.intraOpThreads === 1 && svc.workers === 2 && !svc.cacheEnabled && name.startsWith("default"))?.[0] ?? "default (intra 1, 2 workers)";
 
@@ -337,9 +346,11 @@ function recommend(results: Results, s: Omit<Summary, "goals" | "recommendation"
     lines.push(`Keep the shipped default (ONNX_INTRA_OP_THREADS=1, MAX_CONCURRENT_REQUESTS=2): two intra-op threads buy only ${x(latencyGain)} on a single 100-character request here, and the default's loaded throughput is ${x(1 / throughputLoss)} that of intra 2 / 1 worker.`);
   }
   lines.push(
-    `Response compression (src/server/server.ts, not changed here): connect-node gzips every response for a client that offers gzip, and WAV barely compresses (to ${(s.stages[100]!.gzipRatio * 100).toFixed(0)}%). ` +
-      `Cache hits over loopback: ${ms(s.cache.loopback.median)} ms with gzip, ${ms(s.cache.loopbackIdentity.median)} ms without; uncached 50 characters: ${ms(s.latency[50]!.grpc!.median)} vs ${ms(s.latency[50]!["grpc-identity"]?.median ?? Number.NaN)} ms. ` +
-      "Pass `acceptCompression: []` to connectNodeAdapter (or a compressMinBytes above typical audio sizes) so audio goes out uncompressed.",
+    (gzipped(results)
+      ? `Response compression (src/server/server.ts): connect-node gzips every response for a client that offers gzip, and WAV barely compresses (to ${(s.stages[100]!.gzipRatio * 100).toFixed(0)}%). `
+      : `Response compression is off in the server (grpc-encoding of a response to a gzip-offering client: ${results.cache.responseEncoding}); gzip would shrink the WAV only to ${(s.stages[100]!.gzipRatio * 100).toFixed(0)}% for ${ms(s.stages[100]!.gzip + s.stages[100]!.gunzip)} ms (100 chars). `) +
+      `Cache hits over loopback from a client offering gzip ${ms(s.cache.loopback.median)} ms, from one offering none ${ms(s.cache.loopbackIdentity.median)} ms; uncached 50 characters: ${ms(s.latency[50]!.grpc!.median)} vs ${ms(s.latency[50]!["grpc-identity"]?.median ?? Number.NaN)} ms. ` +
+      (gzipped(results) ? "Pass `acceptCompression: []` to connectNodeAdapter (or a compressMinBytes above typical audio sizes) so audio goes out uncompressed." : "Keep it off."),
   );
   const one = results.memory.others.find((o) => o.label.startsWith("latency"));
   const two = results.memory.others.find((o) => o.label.startsWith("default"));
@@ -500,7 +511,7 @@ export function renderMarkdown(results: Results, s: Summary): string {
   );
 
   md.push("## Cache hits", "");
-  md.push(`Piper has no cache, so there is no reference ratio. The in-process entry is the real ${results.cache.entryBytes}-byte WAV of the 100-character text. Loopback: unary \`Synthesize\` with \`use_cache\` on, against a service started with CACHE_ENABLED=true (memory and disk tiers, defaults otherwise); every timed call is a repeat of an identical call, from two clients interleaved: connect-node's gRPC client as is (it offers gzip, so the server gzips the WAV) and one that offers no compression.`, "");
+  md.push(`Piper has no cache, so there is no reference ratio. The in-process entry is the real ${results.cache.entryBytes}-byte WAV of the 100-character text. Loopback: unary \`Synthesize\` with \`use_cache\` on, against a service started with CACHE_ENABLED=true (memory and disk tiers, defaults otherwise); every timed call is a repeat of an identical call, from two clients interleaved: connect-node's gRPC client as is (it offers gzip; the server answered with grpc-encoding ${results.cache.responseEncoding ?? "unknown"}) and one that offers no compression.`, "");
   table(
     ["what", "n", "median ms", "p95 ms", "goal"],
     [
@@ -551,7 +562,7 @@ export function renderMarkdown(results: Results, s: Summary): string {
   md.push(
     "Medians per stage, uncached. In process (engine, intra 2): phonemize = planSpeech (espeak-ng + ids); inference = waiting on the worker pool; floor = the bare run on the same ids; worker hand-off = inference − floor; " +
       "float→int16 and WAV encode as the service does them. Service (intra 2, 1 worker): server = its generation_time_ms; transport = client time − server time; " +
-      "gzip / gunzip = zlib at connect's level on a WAV of that text, in the harness (connect-node compresses every response for a client that offers gzip).",
+      `gzip / gunzip = zlib at connect's level on a WAV of that text, in the harness (what compression costs; the service under test ${gzipped(results) ? "gzips every response for a client that offers it" : "sends responses uncompressed"}).`,
     "",
   );
   table(

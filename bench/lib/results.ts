@@ -96,6 +96,8 @@ export interface Results {
     loopback: Array<{ chars: number; client: "default" | "identity"; ms: number; serverMs: number }>;
     /** zlib gzip/gunzip (default level, as connect uses) of each text's WAV, in this process. */
     gzip: Array<{ chars: number; bytes: number; gzipBytes: number; gzipMs: number; gunzipMs: number }>;
+    /** grpc-encoding of a response to connect-node's client as is (which offers gzip). */
+    responseEncoding: string;
     loopbackMissMs: number[];
     stats: unknown;
   };

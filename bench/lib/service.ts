@@ -64,7 +64,13 @@ export async function startService(name: string, root: string, settings: Service
   });
   let stderr = "";
   child.stderr.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  let stopRequested = false;
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", (code, signal) => {
+      if (!stopRequested) console.error(`[bench] service "${name}" exited unexpectedly (code ${code}, signal ${signal})\n${stderr}`);
+      resolve(code);
+    }),
+  );
 
   const port = await new Promise<number>((resolve, reject) => {
     let listeningPort: number | undefined;
@@ -102,6 +108,7 @@ export async function startService(name: string, root: string, settings: Service
     startupMs,
     stop() {
       stopping ??= (async () => {
+        stopRequested = true;
         if (child.exitCode !== null) return;
         child.kill("SIGTERM");
         const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
