@@ -54,7 +54,18 @@ export function logCalls(logger: Logger): Interceptor {
       }
       // A stream whose client left fails on its next write; that is the client's doing.
       const streamEnd = (err: unknown): ConnectError => tagged(clientGone(req.signal, err) ?? err);
-      return { ...res, message: observeEnd(res.message, streamEnd, log) };
+      // A stream blocked on a write to a client that left may never be resumed: its line is
+      // written when the call's signal aborts, and only once.
+      let logged = false;
+      const logOnce = (error: ConnectError | undefined): void => {
+        if (logged) return;
+        logged = true;
+        req.signal.removeEventListener("abort", onAbort);
+        log(error);
+      };
+      const onAbort = (): void => logOnce(tagged(req.signal.reason));
+      req.signal.addEventListener("abort", onAbort, { once: true });
+      return { ...res, message: observeEnd(res.message, streamEnd, logOnce) };
     } catch (err) {
       const error = tagged(err);
       log(error);

@@ -50,7 +50,8 @@ describe("API keys", () => {
       ["an empty bearer", "Bearer "],
     ])("refuses %s with UNAUTHENTICATED, on every TtsService method", async (_what, header) => {
       const client = tts(running.baseUrl, protocol, header);
-      const calls = [
+      // Each call gets its rejection handler at once, so none is ever unhandled.
+      const failures = [
         client.listVoices({}),
         client.health({}),
         client.getCacheStats({}),
@@ -59,9 +60,9 @@ describe("API keys", () => {
         (async () => {
           for await (const _ of client.synthesizeStream({ text: "Hello." }));
         })(),
-      ];
-      for (const call of calls) {
-        const error = await callError(call);
+      ].map(callError);
+      for (const failure of failures) {
+        const error = await failure;
         expect(error.code).toBe(Code.Unauthenticated);
         expect(error.rawMessage).not.toContain(USER_KEY);
       }
