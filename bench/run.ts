@@ -33,7 +33,7 @@ import { VoiceRegistry, type LoadedVoice } from "../src/voices/registry.js";
 import { ensureOrtVenv, ensurePiperVenv, PiperReference, PythonProcess } from "./lib/piper.js";
 import { LoadSampler, memoryStatus, waitIdle } from "./lib/procs.js";
 import { renderMarkdown, renderTable, summarize } from "./lib/report.js";
-import type { LatencySample, MemoryReading, Results, ThroughputSample, TtfaSample } from "./lib/results.js";
+import { serializeResults, type LatencySample, type MemoryReading, type Results, type ThroughputSample, type TtfaSample } from "./lib/results.js";
 import { startService, type RunningService, type ServiceSettings } from "./lib/service.js";
 import { seededRandom, shuffled } from "./lib/stats.js";
 import { checkTexts, LATENCY_TEXTS, LONG_SENTENCE, PARAGRAPH, PARAGRAPH_FIRST_SENTENCE, THROUGHPUT_TEXTS } from "./lib/texts.js";
@@ -138,7 +138,7 @@ try {
   const results = await runAll();
   await mkdir(RESULTS_DIR, { recursive: true });
   const file = quick ? join(RESULTS_DIR, "quick.json") : LATEST;
-  await writeFile(file, `${JSON.stringify(results, null, 1)}\n`);
+  await writeFile(file, serializeResults(results));
   log(`wrote the raw samples to ${file}`);
   const summary = summarize(results);
   console.log(renderTable(results, summary));

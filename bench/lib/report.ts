@@ -248,7 +248,7 @@ function goals(results: Results, s: Omit<Summary, "goals" | "recommendation">): 
           ` the same hits from a client that does not offer gzip take ${ms(s.cache.loopbackIdentity.median)} ms (p95 ${ms(s.cache.loopbackIdentity.p95)} ms). ` +
           `By size, gzip-offering client vs identity: ${Object.entries(s.cache.loopbackByChars).map(([c, v]) => `${c} chars ${ms(v.default.median)} vs ${ms(v.identity.median)} ms`).join(", ")}; ` +
           `gzip + gunzip of those WAV files alone: ${Object.entries(s.stages).map(([c, st]) => `${ms(st.gzip + st.gunzip)} ms (${(st.wavBytes / 1000).toFixed(0)} kB)`).join(", ")}. ` +
-          (gzipped(results) ? "Fix (src/server/server.ts): serve without compression for audio, e.g. `acceptCompression: []` in connectNodeAdapter, or a compressMinBytes above the audio sizes." : "") +
+          (gzipped(results) ? "Fix (src/server/server.ts): serve without compression for audio, e.g. `acceptCompression: []` in connectNodeAdapter, or a compressMinBytes above the audio sizes." : "").trim() +
           loadPhase("cache"),
   });
 
@@ -266,7 +266,7 @@ function goals(results: Results, s: Omit<Summary, "goals" | "recommendation">): 
     why:
       scaleUp >= 1.7
         ? undefined
-        : `Two single-threaded inferences need both cores to themselves;${loadPhase("throughput") || " "} per-request median latency goes from ${ms(def[1]!.medianRequestMs)} ms at 1 to ${ms(def[2]!.medianRequestMs)} ms at 2.`,
+        : `Two single-threaded inferences need both cores to themselves.${loadPhase("throughput")} Per-request median latency goes from ${ms(def[1]!.medianRequestMs)} ms at 1 to ${ms(def[2]!.medianRequestMs)} ms at 2.`,
   });
   out.push({
     id: "throughput-collapse",

@@ -111,3 +111,12 @@ export interface Results {
     probes: Array<{ options: string; workload: string; ids: number; readings: Array<{ label: string; rssBytes: number }>; hwmBytes: number }>;
   };
 }
+
+/** latest.json text: numbers to 0.1 µs (4 decimals of a millisecond), one top-level key per line block. */
+export function serializeResults(results: Results): string {
+  const round = (_key: string, value: unknown): unknown => (typeof value === "number" && !Number.isInteger(value) ? Math.round(value * 1e4) / 1e4 : value);
+  const body = Object.entries(results)
+    .map(([key, value]) => `${JSON.stringify(key)}: ${JSON.stringify(value, round)}`)
+    .join(",\n");
+  return `{\n${body}\n}\n`;
+}
