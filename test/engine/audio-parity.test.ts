@@ -11,6 +11,7 @@ import { floatToPcm16 } from "../../src/audio/pcm.js";
 import { InferencePool } from "../../src/engine/inference-pool.js";
 import { readVoiceConfig } from "../../src/engine/voice-config.js";
 import { createHash } from "node:crypto";
+import { correlation } from "../audio/support.js";
 import { DEFAULT_CONFIG, DEFAULT_MODEL } from "../support/voice.js";
 
 interface GoldenItem {
@@ -40,18 +41,6 @@ function goldenSamples(file: string): Int16Array {
   const bytes = readFileSync(`test/golden/${file}`);
   expect(bytes.toString("latin1", 36, 40)).toBe("data");
   return new Int16Array(bytes.buffer.slice(bytes.byteOffset + 44, bytes.byteOffset + bytes.length));
-}
-
-function correlation(a: Int16Array, b: Int16Array): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i]! * b[i]!;
-    aa += a[i]! * a[i]!;
-    bb += b[i]! * b[i]!;
-  }
-  return ab / Math.sqrt(aa * bb);
 }
 
 describe("deterministic audio matches piper-tts 1.8.0", () => {

@@ -1,20 +1,12 @@
 // One port, every protocol: Connect over HTTP/1.1 and HTTP/2, gRPC, gRPC-Web,
 // and an independent gRPC implementation (@grpc/grpc-js).
 
-import {
-  create,
-  fromBinary,
-  toBinary,
-  type DescMessage,
-  type DescMethod,
-  type Message,
-  type MessageInitShape,
-} from "@bufbuild/protobuf";
 import { Code, createClient, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ListVoicesResponseSchema, TtsService } from "../../gen/aetheros/tts/v1/tts_pb.js";
+import { grpcJsClient } from "../synthesis/support.js";
 import { callError, startServer, type RunningServer } from "./running-server.js";
 
 let running: RunningServer;
@@ -105,26 +97,8 @@ describe("Connect GET for a NO_SIDE_EFFECTS method", () => {
 });
 
 describe("@grpc/grpc-js client", () => {
-  // A generic grpc-js client for TtsService, serializing with protobuf-es.
-  function grpcJsClient(): grpc.Client & Record<string, (...args: unknown[]) => unknown> {
-    const definition: Record<string, grpc.MethodDefinition<MessageInitShape<DescMessage>, Message>> = {};
-    for (const method of TtsService.methods as DescMethod[]) {
-      definition[method.localName] = {
-        path: `/${TtsService.typeName}/${method.name}`,
-        requestStream: false,
-        responseStream: method.methodKind === "server_streaming",
-        requestSerialize: (value) => Buffer.from(toBinary(method.input, create(method.input, value))),
-        requestDeserialize: (bytes) => fromBinary(method.input, bytes),
-        responseSerialize: (value) => Buffer.from(toBinary(method.output, value)),
-        responseDeserialize: (bytes) => fromBinary(method.output, bytes),
-      };
-    }
-    const Client = grpc.makeGenericClientConstructor(definition, TtsService.name);
-    return new Client(`127.0.0.1:${running.server.port}`, grpc.credentials.createInsecure()) as never;
-  }
-
   it("calls ListVoices", async () => {
-    const client = grpcJsClient();
+    const client = grpcJsClient(running);
     const response = await new Promise((resolve, reject) =>
       client.listVoices!({}, (err: grpc.ServiceError | null, value: unknown) => (err ? reject(err) : resolve(value))),
     );
@@ -133,7 +107,7 @@ describe("@grpc/grpc-js client", () => {
   });
 
   it("receives a whole SynthesizeStream: start, audio chunks, summary", async () => {
-    const client = grpcJsClient();
+    const client = grpcJsClient(running);
     const call = client.synthesizeStream!({ text: "One sentence. And another one." }) as grpc.ClientReadableStream<{ event: { case: string } }>;
     const cases: string[] = [];
     call.on("data", (message: { event: { case: string } }) => cases.push(message.event.case));
@@ -145,7 +119,7 @@ describe("@grpc/grpc-js client", () => {
   });
 
   it("gets INVALID_ARGUMENT with the server's message from SynthesizeStream", async () => {
-    const client = grpcJsClient();
+    const client = grpcJsClient(running);
     const call = client.synthesizeStream!({ text: "Hallo", config: { pitch: 0.1 } }) as grpc.ClientReadableStream<unknown>;
     const received: unknown[] = [];
     call.on("data", (message) => received.push(message));
