@@ -49,7 +49,7 @@ export function ensureGoTools(tools) {
 export function ensureBuildPrerequisites() {
   if (!onPath("cargo")) throw new Error("cargo is missing: the espeak-ng binding is Rust; install it with rustup (https://rustup.rs) and run npm ci again.");
   ensureDebianPackages({
-    "libclang-dev": "/usr/lib/llvm-*/lib/libclang*.so*", // bindgen
+    "libclang-dev": "/usr/lib/llvm-*/lib/libclang.so", // bindgen loads it (libclang-cpp is another library)
     "libsonic-dev": "/usr/include/sonic.h", // espeak-ng's speed control, linked statically
     cmake: "cmake",
   });
