@@ -21,8 +21,11 @@ const app = await createApp(config, logger);
 let stopping: Promise<void> | undefined;
 function stop(signal: NodeJS.Signals): void {
   stopping ??= (async () => {
+    // close() stops accepting connections before it first yields; logging after it means
+    // a client that reads this line and then connects is refused, not reset.
+    const closed = app.close();
     logger.info({ signal, grace_seconds: config.shutdownGraceSeconds }, "shutting down");
-    await app.close();
+    await closed;
     logger.info("stopped");
     process.exit(0);
   })();
