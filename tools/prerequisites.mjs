@@ -55,9 +55,13 @@ export function ensureBuildPrerequisites() {
   });
 }
 
-/** What the test suite runs besides Node: decoders, Redis, gRPC command-line clients. */
+/** What the test suite runs besides Node: decoders, Redis, a headless browser, gRPC command-line clients. */
 export function ensureTestPrerequisites() {
-  ensureDebianPackages({ ffmpeg: "ffprobe", "redis-server": "redis-server" });
+  ensureDebianPackages({
+    ffmpeg: "ffprobe",
+    "redis-server": "redis-server",
+    chromium: "/usr/bin/chromium", // the browser page's tests (playwright-core drives it; fonts come with its dependencies)
+  });
   ensureGoTools({
     grpcurl: "github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.4",
     ghz: "github.com/bojand/ghz/cmd/ghz@v0.93.0",

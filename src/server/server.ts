@@ -3,7 +3,7 @@
 
 import { readFile } from "node:fs/promises";
 import { Code, ConnectError, createContextValues, type ServiceImpl } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { connectNodeAdapter, type ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
 import type { Config } from "../config/config.js";
 import type { TtsService } from "../../gen/aetheros/tts/v1/tts_pb.js";
@@ -14,6 +14,7 @@ import type { HealthReporter } from "./health.js";
 import { endWhenAborted, logCalls, mapErrors } from "./interceptors.js";
 import { DualProtocolListener } from "./listener.js";
 import type { Metrics } from "./metrics.js";
+import { pageRoutes } from "./page/serve.js";
 import { routes } from "./routes.js";
 
 // Time calls cut off at the end of the grace period get to send their
@@ -49,10 +50,12 @@ export function createServer(config: Config, deps: ServerDeps): Server {
   const drain = new Drain();
   // Aborted when the grace period is over, to stop handlers still running.
   const graceOver = new AbortController();
+  // Everything that is not an RPC, by path; any other path goes to GET /metrics, which
+  // answers 404 for it.
+  const httpRoutes: Record<string, NonNullable<ConnectNodeAdapterOptions["fallback"]>> = { ...pageRoutes() };
   const handler = connectNodeAdapter({
     routes: routes(deps),
-    // Everything that is not an RPC: GET /metrics.
-    fallback: (req, res) => deps.metrics.serve(req, res),
+    fallback: (req, res) => (httpRoutes[(req.url ?? "").split("?")[0] ?? ""] ?? deps.metrics.serve)(req, res),
     // Outermost first: the log line shows the status the client received; access
     // errors are typed, so they sit inside mapErrors.
     interceptors: [logCalls(deps.logger), deps.metrics.interceptor, drain.refuseWhenDraining, endWhenAborted, mapErrors, checkAccess(config)],

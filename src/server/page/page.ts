@@ -1,0 +1,355 @@
+/// <reference lib="dom" />
+// The browser page at GET / (bundled by ./serve.ts): lists the installed voices and
+// speaks text through SynthesizeStream with the project's browser client, playing each
+// chunk as it arrives. PCM and WAV are scheduled chunk by chunk into Web Audio at the
+// stream's sample rate; MP3, Ogg Opus and FLAC are decoded by the browser once complete.
+// What the page did is kept in window.ttsPage (and shown under the form) so that people
+// and tests can see it.
+
+import { AudioEncoding, createTtsWebClient, type StreamSummary } from "../../client/web.js";
+
+type Format = "pcm" | "wav" | "mp3" | "ogg-opus" | "flac";
+
+const ENCODINGS: Record<Format, { encoding: AudioEncoding; mimeType: string; extension: string; streamed: boolean }> = {
+  pcm: { encoding: AudioEncoding.PCM, mimeType: "application/octet-stream", extension: "s16le.pcm", streamed: true },
+  wav: { encoding: AudioEncoding.WAV, mimeType: "audio/wav", extension: "wav", streamed: true },
+  mp3: { encoding: AudioEncoding.MP3, mimeType: "audio/mpeg", extension: "mp3", streamed: false },
+  "ogg-opus": { encoding: AudioEncoding.OGG_OPUS, mimeType: "audio/ogg", extension: "opus", streamed: false },
+  flac: { encoding: AudioEncoding.FLAC, mimeType: "audio/flac", extension: "flac", streamed: false },
+};
+
+/** Audio scheduled this far ahead of "now" when a chunk starts (or restarts) playback. */
+const LEAD_SECONDS = 0.05;
+
+export interface PageState {
+  /** requesting → streaming → playing (stream over, audio still sounding) → done; or error, stopped. */
+  state: "idle" | "requesting" | "streaming" | "playing" | "done" | "stopped" | "error";
+  /** Speak presses so far; each resets the figures below. */
+  runs: number;
+  /** Voice ids in the list, as ListVoices returned them. */
+  voices: string[];
+  chunksReceived: number;
+  /** When each chunk arrived, in milliseconds from pressing Speak. */
+  chunkArrivalsMs: number[];
+  bytesReceived: number;
+  /** Samples handed to AudioBufferSourceNodes, at `sampleRate`. */
+  samplesScheduled: number;
+  /** Samples of the sources that played to their end. */
+  samplesPlayed: number;
+  /** Chunks that arrived after the audio before them had finished (a gap in playback). */
+  underruns: number;
+  /** The stream's rate (StreamStart); for decoded formats, the AudioContext's. */
+  sampleRate: number;
+  /** From pressing Speak to the first samples scheduled, in milliseconds. */
+  firstAudioMs: number | undefined;
+  summary: { durationSeconds: number; generationTimeMs: number; cached: boolean; sentenceCount: number; chunkCount: number; audioBytes: number } | undefined;
+  error: string | undefined;
+}
+
+declare global {
+  interface Window {
+    ttsPage: PageState;
+  }
+}
+
+const page: PageState = (window.ttsPage = {
+  state: "idle",
+  runs: 0,
+  voices: [],
+  chunksReceived: 0,
+  chunkArrivalsMs: [],
+  bytesReceived: 0,
+  samplesScheduled: 0,
+  samplesPlayed: 0,
+  underruns: 0,
+  sampleRate: 0,
+  firstAudioMs: undefined,
+  summary: undefined,
+  error: undefined,
+});
+
+const element = <T extends HTMLElement>(id: string): T => {
+  const found = document.getElementById(id);
+  if (found === null) throw new Error(`the page has no #${id}`);
+  return found as T;
+};
+const form = element<HTMLFormElement>("form");
+const textInput = element<HTMLTextAreaElement>("text");
+const voiceSelect = element<HTMLSelectElement>("voice");
+const formatSelect = element<HTMLSelectElement>("format");
+const protocolSelect = element<HTMLSelectElement>("protocol");
+const speedInput = element<HTMLInputElement>("speed");
+const speedValue = element("speed-value");
+const apiKeyInput = element<HTMLInputElement>("api-key");
+const speakButton = element<HTMLButtonElement>("speak");
+const stopButton = element<HTMLButtonElement>("stop");
+const download = element<HTMLAnchorElement>("download");
+const statusLine = element("status");
+
+function client() {
+  const apiKey = apiKeyInput.value.trim();
+  return createTtsWebClient({
+    baseUrl: window.location.origin,
+    protocol: protocolSelect.value === "grpc-web" ? "grpc-web" : "connect",
+    apiKey: apiKey === "" ? undefined : apiKey,
+  });
+}
+
+/** A ConnectError's message is "[code] the server's message". */
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function setStatus(state: PageState["state"], text: string): void {
+  page.state = state;
+  statusLine.dataset.state = state;
+  statusLine.textContent = text;
+}
+
+function showStats(): void {
+  element("stat-first-audio").textContent = page.firstAudioMs === undefined ? "–" : `${Math.round(page.firstAudioMs)} ms`;
+  element("stat-chunks").textContent = page.summary ? `${page.chunksReceived} of ${page.summary.chunkCount}` : String(page.chunksReceived);
+  element("stat-samples").textContent = page.samplesScheduled.toLocaleString("en-US");
+  element("stat-duration").textContent = page.sampleRate > 0 ? `${(page.samplesScheduled / page.sampleRate).toFixed(2)} s at ${page.sampleRate} Hz` : "–";
+}
+
+// --- Voices -------------------------------------------------------------------------
+
+async function loadVoices(): Promise<void> {
+  setStatus("idle", "Loading voices…");
+  try {
+    const { voices, defaultVoice } = await client().listVoices({});
+    page.voices = voices.map((voice) => voice.id);
+    voiceSelect.replaceChildren(
+      ...voices.map((voice) => {
+        const option = new Option(`${voice.displayName} · ${voice.quality}`, voice.id);
+        option.selected = voice.id === defaultVoice;
+        return option;
+      }),
+    );
+    setStatus("idle", voices.length === 0 ? "No voices are installed on this server." : `${voices.length} voice${voices.length === 1 ? "" : "s"} installed.`);
+  } catch (error) {
+    page.voices = [];
+    page.error = describe(error);
+    voiceSelect.replaceChildren(new Option("(server default)", ""));
+    setStatus("error", `Could not list voices: ${page.error}`);
+  }
+}
+
+// --- Playback -----------------------------------------------------------------------
+
+let audioContext: AudioContext | undefined;
+
+/** Removes the WAV header from the front of a stream: what follows "data" is s16le. */
+class WavHeaderStripper {
+  private head = new Uint8Array(0);
+  private passed = false;
+
+  push(bytes: Uint8Array): Uint8Array {
+    if (this.passed) return bytes;
+    const head = new Uint8Array(this.head.length + bytes.length);
+    head.set(this.head);
+    head.set(bytes, this.head.length);
+    this.head = head;
+    const view = new DataView(head.buffer);
+    const ascii = (at: number) => String.fromCharCode(...head.subarray(at, at + 4));
+    if (head.length < 12) return new Uint8Array(0);
+    if (ascii(0) !== "RIFF" || ascii(8) !== "WAVE") throw new Error("the stream is not a WAV file");
+    for (let at = 12; at + 8 <= head.length; ) {
+      const size = view.getUint32(at + 4, true);
+      if (ascii(at) === "data") {
+        this.passed = true;
+        return head.subarray(at + 8);
+      }
+      if (ascii(at) === "fmt " && at + 24 <= head.length) {
+        if (view.getUint16(at + 8, true) !== 1 || view.getUint16(at + 10, true) !== 1 || view.getUint16(at + 22, true) !== 16) {
+          throw new Error("the WAV stream is not mono 16-bit PCM");
+        }
+      }
+      at += 8 + size + (size & 1);
+    }
+    return new Uint8Array(0);
+  }
+}
+
+/** Plays audio buffers back to back on one AudioContext; s16le PCM chunk by chunk. */
+class AudioQueue {
+  private nextStart = 0;
+  private carry: number | undefined;
+  private readonly sounding = new Set<AudioBufferSourceNode>();
+  private finished: (() => void) | undefined;
+
+  constructor(
+    private readonly context: AudioContext,
+    private readonly sampleRate: number,
+  ) {}
+
+  /** Schedules the samples in `bytes` (an odd byte waits for the next chunk); returns their count. */
+  pushPcm(bytes: Uint8Array): number {
+    let data = bytes;
+    if (this.carry !== undefined) {
+      data = new Uint8Array(bytes.length + 1);
+      data[0] = this.carry;
+      data.set(bytes, 1);
+      this.carry = undefined;
+    }
+    if (data.length % 2 === 1) {
+      this.carry = data[data.length - 1];
+      data = data.subarray(0, data.length - 1);
+    }
+    const count = data.length / 2;
+    if (count === 0) return 0;
+    const buffer = this.context.createBuffer(1, count, this.sampleRate);
+    const samples = buffer.getChannelData(0);
+    const view = new DataView(data.buffer, data.byteOffset, data.length);
+    for (let i = 0; i < count; i++) samples[i] = view.getInt16(2 * i, true) / 32768;
+    this.play(buffer);
+    return count;
+  }
+
+  play(buffer: AudioBuffer): void {
+    const source = new AudioBufferSourceNode(this.context, { buffer });
+    source.connect(this.context.destination);
+    const now = this.context.currentTime;
+    if (this.nextStart > 0 && this.nextStart < now) page.underruns++;
+    const start = Math.max(this.nextStart, now + LEAD_SECONDS);
+    source.start(start);
+    this.nextStart = start + buffer.duration;
+    this.sounding.add(source);
+    source.onended = () => {
+      this.sounding.delete(source);
+      page.samplesPlayed += buffer.length;
+      if (this.sounding.size === 0) this.finished?.();
+    };
+  }
+
+  /** Resolves once every scheduled source has played. */
+  drained(): Promise<void> {
+    if (this.sounding.size === 0) return Promise.resolve();
+    return new Promise((resolve) => (this.finished = resolve));
+  }
+
+  stop(): void {
+    for (const source of this.sounding) {
+      source.onended = null;
+      source.stop();
+    }
+    this.sounding.clear();
+    this.finished?.();
+  }
+}
+
+// --- Speaking -----------------------------------------------------------------------
+
+let current: { abort: AbortController; player: AudioQueue | undefined } | undefined;
+let downloadUrl: string | undefined;
+
+async function speak(): Promise<void> {
+  current?.abort.abort();
+  current?.player?.stop();
+  const run = { abort: new AbortController(), player: undefined as AudioQueue | undefined };
+  current = run;
+  const pressed = performance.now();
+  Object.assign(page, { runs: page.runs + 1, chunksReceived: 0, chunkArrivalsMs: [], bytesReceived: 0, samplesScheduled: 0, samplesPlayed: 0, underruns: 0, sampleRate: 0, firstAudioMs: undefined, summary: undefined, error: undefined });
+  if (downloadUrl !== undefined) URL.revokeObjectURL(downloadUrl);
+  download.hidden = true;
+  showStats();
+  const format = ENCODINGS[formatSelect.value as Format] ?? ENCODINGS.pcm;
+  audioContext ??= new AudioContext({ latencyHint: "interactive" });
+  const context = audioContext;
+  void context.resume(); // inside the click, so allowed to start sound; audio queued meanwhile waits
+  speakButton.disabled = true;
+  stopButton.disabled = false;
+  setStatus("requesting", "Requesting…");
+
+  const chunks: Uint8Array[] = [];
+  const scheduled = (count: number) => {
+    if (count > 0 && page.firstAudioMs === undefined) page.firstAudioMs = performance.now() - pressed;
+    page.samplesScheduled += count;
+  };
+  try {
+    const stream = client().synthesizeStream(
+      { text: textInput.value, config: { voice: voiceSelect.value, encoding: format.encoding, speed: Number(speedInput.value) } },
+      { signal: run.abort.signal },
+    );
+    const wav = format.encoding === AudioEncoding.WAV ? new WavHeaderStripper() : undefined;
+    for await (const { event } of stream) {
+      if (event.case === "start") {
+        page.sampleRate = event.value.sampleRate;
+        if (format.streamed) run.player = new AudioQueue(context, event.value.sampleRate);
+      } else if (event.case === "chunk") {
+        const bytes = event.value.audio;
+        page.chunksReceived++;
+        page.chunkArrivalsMs.push(performance.now() - pressed);
+        page.bytesReceived += bytes.length;
+        chunks.push(bytes);
+        if (run.player) scheduled(run.player.pushPcm(wav ? wav.push(bytes) : bytes));
+        setStatus("streaming", `Streaming sentence ${event.value.sentenceIndex + 1}…`);
+      } else if (event.case === "summary") {
+        page.summary = summaryOf(event.value);
+      }
+      showStats();
+    }
+    if (!format.streamed && chunks.length > 0) {
+      const decoded = await context.decodeAudioData(await new Blob(chunks as BlobPart[]).arrayBuffer());
+      run.player = new AudioQueue(context, decoded.sampleRate);
+      page.sampleRate = decoded.sampleRate;
+      run.player.play(decoded);
+      scheduled(decoded.length);
+    }
+    offerDownload(chunks, format.mimeType, format.extension, page.sampleRate);
+    showStats();
+    const summary = page.summary;
+    const figures = summary
+      ? `${summary.durationSeconds.toFixed(2)} s of audio in ${summary.chunkCount} chunks, ${summary.sentenceCount} sentence${summary.sentenceCount === 1 ? "" : "s"}, ` +
+        (summary.cached ? "from the cache" : `synthesized in ${Math.round(summary.generationTimeMs)} ms`) +
+        (page.underruns > 0 ? `; ${page.underruns} gap${page.underruns === 1 ? "" : "s"} in playback` : "")
+      : "no summary";
+    setStatus("playing", `Playing: ${figures}.`);
+    await run.player?.drained();
+    if (current === run && page.state === "playing") setStatus("done", `Done: ${figures}.`);
+  } catch (error) {
+    if (run.abort.signal.aborted) return; // stopped, or replaced by a newer run
+    run.player?.stop();
+    page.error = describe(error);
+    setStatus("error", `Failed: ${page.error}`);
+  } finally {
+    if (current === run) {
+      speakButton.disabled = false;
+      stopButton.disabled = true;
+    }
+    showStats();
+  }
+}
+
+function summaryOf(summary: StreamSummary): NonNullable<PageState["summary"]> {
+  const { durationSeconds, generationTimeMs, cached, sentenceCount, chunkCount } = summary;
+  return { durationSeconds, generationTimeMs, cached, sentenceCount, chunkCount, audioBytes: Number(summary.audioBytes) };
+}
+
+function offerDownload(chunks: Uint8Array[], mimeType: string, extension: string, sampleRate: number): void {
+  if (chunks.length === 0) return;
+  downloadUrl = URL.createObjectURL(new Blob(chunks as BlobPart[], { type: mimeType }));
+  download.href = downloadUrl;
+  download.download = extension.endsWith("pcm") ? `speech-${sampleRate}hz-${extension}` : `speech.${extension}`;
+  download.hidden = false;
+}
+
+function stop(): void {
+  if (!current) return;
+  current.abort.abort();
+  current.player?.stop();
+  setStatus("stopped", "Stopped.");
+  speakButton.disabled = false;
+  stopButton.disabled = true;
+}
+
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  void speak();
+});
+stopButton.addEventListener("click", stop);
+speedInput.addEventListener("input", () => (speedValue.textContent = `${Number(speedInput.value).toFixed(2)}×`));
+apiKeyInput.addEventListener("change", () => void loadVoices());
+protocolSelect.addEventListener("change", () => void loadVoices());
+void loadVoices();
