@@ -60,6 +60,8 @@ export function ensureTestPrerequisites() {
   ensureDebianPackages({
     ffmpeg: "ffprobe",
     "redis-server": "redis-server",
+    curl: "curl", // the README's examples (test/readme) run with it
+    openssl: "openssl", // the README's TLS example makes its certificate with it
     chromium: "/usr/bin/chromium", // the browser page's tests (playwright-core drives it; fonts come with its dependencies)
   });
   ensureGoTools({
