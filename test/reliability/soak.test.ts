@@ -1,0 +1,85 @@
+// 10,000 mixed calls (mostly cached short phrases, some uncached) with bounded concurrency
+// against the entry point as a child process; its resident memory (VmRSS) after warm-up and
+// at the end must differ by less than 10 %.
+
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AudioEncoding, TtsService } from "../../gen/aetheros/tts/v1/tts_pb.js";
+import { ms, percentile, record, REPO_ROOT, table } from "./report.js";
+import { countBy, formatCounts, outcomeOf, rssMiB, runPool, startService, type Outcome, type Service } from "./support.js";
+
+const CALLS = 10_000;
+const WARM_UP = 1_000;
+const CONCURRENCY = 8;
+const UNCACHED_EVERY = 50; // 2 % uncached
+const PHRASES = Array.from({ length: 25 }, (_, i) => `Soak phrase number ${i + 1}, short and cached.`);
+
+let service: Service;
+let work: string;
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), "tts-soak-"));
+  service = await startService({ MAX_CONCURRENT_REQUESTS: "2", CACHE_DIR: join(work, "cache"), MODELS_DIR: join(REPO_ROOT, "models")});
+});
+
+afterAll(async () => {
+  await service?.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe("soak", () => {
+  it(`${CALLS.toLocaleString("en-US")} mixed calls: all OK, RSS growth after warm-up < 10 %`, async () => {
+    const client = createClient(TtsService, createGrpcTransport({ baseUrl: service.baseUrl }));
+    const pid = service.entry.child.pid!;
+    const outcomes: { outcome: Outcome; ms: number; cached: boolean }[] = [];
+    const samples: { calls: number; rss: number }[] = [{ calls: 0, rss: rssMiB(pid) }];
+    let warmRss = Number.NaN;
+    let done = 0;
+    await runPool(CALLS, CONCURRENCY, async (i) => {
+      const uncached = i % UNCACHED_EVERY === 0;
+      const text = uncached ? `Soak fresh sentence ${i}.` : PHRASES[i % PHRASES.length]!;
+      const encoding = [AudioEncoding.PCM, AudioEncoding.WAV, AudioEncoding.MP3][i % 3]!;
+      const result = await outcomeOf(() => client.synthesize({ text, config: { encoding, useCache: !uncached } }, { timeoutMs: 60_000 }));
+      outcomes.push({ outcome: result.outcome, ms: result.ms, cached: !uncached });
+      done++;
+      if (done === WARM_UP) warmRss = rssMiB(pid);
+      if (done % 1000 === 0) samples.push({ calls: done, rss: rssMiB(pid) });
+    });
+    const endRss = rssMiB(pid);
+    const growth = (endRss - warmRss) / warmRss;
+    const bad = outcomes.filter((o) => o.outcome !== "Ok");
+    const cachedMs = outcomes.filter((o) => o.cached).map((o) => o.ms);
+    const freshMs = outcomes.filter((o) => !o.cached).map((o) => o.ms);
+
+    record("4-soak", {
+      order: 4,
+      title: "Soak",
+      passed: bad.length === 0 && growth < 0.1,
+      body: [
+        `${CALLS.toLocaleString("en-US")} Synthesize calls over gRPC at concurrency ${CONCURRENCY} against the entry point as a child process`,
+        `(MAX_CONCURRENT_REQUESTS=2, cache on): ${PHRASES.length} cached phrases in PCM, WAV and MP3, and every ${UNCACHED_EVERY}th call`,
+        "a new text with use_cache=false. RSS is the child's VmRSS; the check is growth from warm-up to the end < 10 %.",
+        "",
+        table(["Figure", "Value"], [
+          ["Outcomes", formatCounts(countBy(outcomes.map((o) => o.outcome)))],
+          ["Cached p50 / p99", `${ms(percentile(cachedMs, 0.5))} / ${ms(percentile(cachedMs, 0.99))}`],
+          ["Uncached p50 / p99", `${ms(percentile(freshMs, 0.5))} / ${ms(percentile(freshMs, 0.99))}`],
+          [`RSS after warm-up (${WARM_UP} calls)`, `${warmRss.toFixed(1)} MiB`],
+          ["RSS at the end", `${endRss.toFixed(1)} MiB`],
+          ["Growth", `${(growth * 100).toFixed(1)} %`],
+          ["RSS every 1,000 calls (MiB)", samples.map((s) => s.rss.toFixed(0)).join(", ")],
+        ]),
+      ].join("\n"),
+      callsMade: outcomes.length,
+      callsLost: outcomes.filter((o) => o.outcome === "lost").length,
+    });
+
+    expect(outcomes.length).toBe(CALLS);
+    expect(formatCounts(countBy(bad.map((o) => o.outcome)))).toBe("");
+    expect(growth).toBeLessThan(0.1);
+  });
+});
