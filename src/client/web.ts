@@ -1,6 +1,7 @@
 /**
- * The browser client: Connect (JSON or binary over fetch) or gRPC-Web, through
- * @connectrpc/connect-web. Streams are async iterables, as in Node.
+ * The browser client: Connect (binary Protobuf over fetch) or gRPC-Web, through
+ * @connectrpc/connect-web. Streams are async iterables, as in Node. Connect's JSON would
+ * carry the audio as base64: a third more bytes and a decode per chunk.
  */
 import { createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
@@ -20,6 +21,6 @@ export function createTtsWebClient(options: TtsWebClientOptions): Client<typeof 
   const transport =
     options.protocol === "grpc-web"
       ? createGrpcWebTransport({ baseUrl: options.baseUrl, interceptors })
-      : createConnectTransport({ baseUrl: options.baseUrl, interceptors });
+      : createConnectTransport({ baseUrl: options.baseUrl, interceptors, useBinaryFormat: true });
   return createClient(TtsService, transport);
 }
