@@ -31,30 +31,59 @@ export interface AccessOptions {
   maxRequestsPerMinute: number;
 }
 
+/** Who is calling what: the same fields for an RPC and for a plain HTTP route. */
+export interface Caller {
+  /** The RPC's fully qualified service name, or a name for a group of HTTP routes ("openai"). */
+  readonly service: string;
+  /** The RPC's method name ("Synthesize"), or the HTTP method and path ("POST /v1/audio/speech"). */
+  readonly method: string;
+  /** The authorization header as sent; null or undefined when absent. */
+  readonly authorization: string | null | undefined;
+  /** The peer's IP address. */
+  readonly peer: string;
+}
+
+export interface Access {
+  /**
+   * Throws UnauthenticatedError, PermissionDeniedError or OverloadedError (typed, mapped in
+   * errors.ts like any other) when the caller may not go on; returns when it may.
+   */
+  check(caller: Caller): void;
+  /** check() for every RPC. */
+  readonly interceptor: Interceptor;
+}
+
 /**
  * Checks the API key (when API_KEYS or ADMIN_API_KEYS is set) and then the caller's
  * request rate (when MAX_REQUESTS_PER_MINUTE is above 0). Errors are typed and mapped
  * like any other: UNAUTHENTICATED, PERMISSION_DENIED, RESOURCE_EXHAUSTED with a retry hint.
  * Keys are compared by their SHA-256 in constant time and never logged or echoed.
+ * One Access serves the RPCs and the HTTP routes, so they share each client's rate budget.
  */
-export function checkAccess(options: AccessOptions): Interceptor {
+export function createAccess(options: AccessOptions): Access {
   const keys = new KeyRing(options.apiKeys, options.adminApiKeys);
   const limiter = options.maxRequestsPerMinute > 0 ? new RateLimiter(options.maxRequestsPerMinute) : undefined;
-  return (next) => (req) => {
-    if (OPEN_SERVICES.has(req.service.typeName)) return next(req);
-    let client = `peer ${req.contextValues.get(PEER_ADDRESS)}`;
+  const check = (caller: Caller): void => {
+    if (OPEN_SERVICES.has(caller.service)) return;
+    let client = `peer ${caller.peer}`;
     if (keys.enabled) {
-      const presented = BEARER.exec(req.header.get("authorization") ?? "")?.[1];
+      const presented = BEARER.exec(caller.authorization ?? "")?.[1];
       if (presented === undefined) throw new UnauthenticatedError("missing API key: send the header authorization: Bearer <key>");
       const role = keys.roleOf(presented);
       if (role === undefined) throw new UnauthenticatedError("invalid API key");
-      if (role !== "admin" && ADMIN_METHODS.has(`${req.service.typeName}/${req.method.name}`)) {
-        throw new PermissionDeniedError(`${req.method.name} needs an admin API key (ADMIN_API_KEYS)`);
+      if (role !== "admin" && ADMIN_METHODS.has(`${caller.service}/${caller.method}`)) {
+        throw new PermissionDeniedError(`${caller.method} needs an admin API key (ADMIN_API_KEYS)`);
       }
       client = `key ${fingerprint(presented).toString("hex")}`;
     }
     limiter?.take(client);
-    return next(req);
+  };
+  return {
+    check,
+    interceptor: (next) => (req) => {
+      check({ service: req.service.typeName, method: req.method.name, authorization: req.header.get("authorization"), peer: req.contextValues.get(PEER_ADDRESS) });
+      return next(req);
+    },
   };
 }
 

@@ -27,16 +27,17 @@ export interface App {
 export async function createApp(config: Config, logger: Logger): Promise<App> {
   const stack = await createSynthesisStack(config, logger);
   const health = new HealthReporter([TtsService.typeName]);
+  const limits = { maxTextLength: config.maxTextLength };
   const tts = createTtsService({
     synthesizer: stack.synthesizer,
     registry: stack.registry,
     cache: stack.cache,
     health,
-    limits: { maxTextLength: config.maxTextLength },
+    limits,
     defaultVoice: config.piperModelName,
   });
   const metrics = createMetrics(stack);
-  const server = createServer(config, { logger, health, tts, metrics });
+  const server = createServer(config, { logger, health, tts, metrics, openai: { synthesizer: stack.synthesizer, registry: stack.registry, limits } });
 
   return {
     server,

@@ -7,13 +7,14 @@ import { connectNodeAdapter, type ConnectNodeAdapterOptions } from "@connectrpc/
 import type { Logger } from "pino";
 import type { Config } from "../config/config.js";
 import type { TtsService } from "../../gen/aetheros/tts/v1/tts_pb.js";
-import { checkAccess, PEER_ADDRESS } from "./access.js";
+import { createAccess, PEER_ADDRESS } from "./access.js";
 import { withCors } from "./cors.js";
 import { Drain } from "./drain.js";
 import type { HealthReporter } from "./health.js";
 import { endWhenAborted, logCalls, mapErrors } from "./interceptors.js";
 import { DualProtocolListener } from "./listener.js";
 import type { Metrics } from "./metrics.js";
+import { openAiRoutes, type OpenAiDeps } from "./openai.js";
 import { pageRoutes } from "./page/serve.js";
 import { routes } from "./routes.js";
 
@@ -31,6 +32,8 @@ export interface ServerDeps {
   readonly health: HealthReporter;
   /** Prometheus metrics: counted by its interceptor, served at GET /metrics. */
   readonly metrics: Metrics;
+  /** What the OpenAI-compatible routes (/v1/audio/speech, /v1/models) synthesize with. */
+  readonly openai: OpenAiDeps;
 }
 
 export interface Server {
@@ -50,15 +53,25 @@ export function createServer(config: Config, deps: ServerDeps): Server {
   const drain = new Drain();
   // Aborted when the grace period is over, to stop handlers still running.
   const graceOver = new AbortController();
+  // One key ring and rate limiter for the RPCs and the HTTP routes alike.
+  const access = createAccess(config);
+  const openai = openAiRoutes({
+    ...deps.openai,
+    logger: deps.logger,
+    health: deps.health,
+    access,
+    maxRequestBytes: config.maxRequestBytes,
+    shutdownSignal: graceOver.signal,
+  });
   // Everything that is not an RPC, by path; any other path goes to GET /metrics, which
   // answers 404 for it.
-  const httpRoutes: Record<string, NonNullable<ConnectNodeAdapterOptions["fallback"]>> = { ...pageRoutes() };
+  const httpRoutes: Record<string, NonNullable<ConnectNodeAdapterOptions["fallback"]>> = { ...pageRoutes(), ...openai };
   const handler = connectNodeAdapter({
     routes: routes(deps),
     fallback: (req, res) => (httpRoutes[(req.url ?? "").split("?")[0] ?? ""] ?? deps.metrics.serve)(req, res),
     // Outermost first: the log line shows the status the client received; access
     // errors are typed, so they sit inside mapErrors.
-    interceptors: [logCalls(deps.logger), deps.metrics.interceptor, drain.refuseWhenDraining, endWhenAborted, mapErrors, checkAccess(config)],
+    interceptors: [logCalls(deps.logger), deps.metrics.interceptor, drain.refuseWhenDraining, endWhenAborted, mapErrors, access.interceptor],
     shutdownSignal: graceOver.signal,
     readMaxBytes: config.maxRequestBytes,
     // Responses go out uncompressed: encoded audio barely shrinks (PCM WAV to 84%, MP3 and

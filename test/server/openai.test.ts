@@ -1,0 +1,295 @@
+// The OpenAI-compatible endpoint against the real server, through the official `openai`
+// client: every response_format decoded by ffmpeg, pcm as raw 24 kHz s16le, speed,
+// OpenAI's voice names on the default voice, the models list, OpenAI's error JSON with
+// the field named, 503 until ready, and API keys, rate limits and admission shared with
+// the RPCs.
+
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Code, createClient } from "@connectrpc/connect";
+import OpenAI, { APIError } from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AudioEncoding, TtsService } from "../../gen/aetheros/tts/v1/tts_pb.js";
+import { decode, probe, ttsClient, VOICE, VOICE_RATE, waitForLog } from "../synthesis/support.js";
+import { callError, startServer, type RunningServer } from "./running-server.js";
+import { proseOfLength, transportFor, waitUntil } from "./support.js";
+
+const TEXT = "Hello from the OpenAI compatible endpoint.";
+
+type SpeechParams = Parameters<OpenAI["audio"]["speech"]["create"]>[0];
+
+function openai(running: RunningServer, apiKey = "no-key-needed"): OpenAI {
+  // No retries: a 429 or 503 is what the test wants to see.
+  return new OpenAI({ baseURL: `${running.baseUrl}/v1`, apiKey, maxRetries: 0 });
+}
+
+/** The audio bytes and the response, or throws the client's APIError. */
+async function speak(client: OpenAI, params: Partial<SpeechParams>, options?: { signal?: AbortSignal }) {
+  const response = await client.audio.speech.create({ model: "tts-1", voice: "alloy", input: TEXT, ...params } as SpeechParams, options);
+  return { response, audio: new Uint8Array(await response.arrayBuffer()) };
+}
+
+/** The APIError a call fails with; throws when it succeeds. */
+async function apiError(call: Promise<unknown>): Promise<APIError> {
+  try {
+    await call;
+  } catch (error) {
+    if (error instanceof APIError) return error;
+    throw error;
+  }
+  throw new Error("the call succeeded");
+}
+
+/** OpenAI's error JSON, checked for its shape. */
+function expectOpenAiError(error: APIError, status: number, fields: { message?: string | RegExp; param: string | null; code: string; type?: string }) {
+  expect(error.status).toBe(status);
+  expect(Object.keys(error.error as object).sort()).toEqual(["code", "message", "param", "type"]);
+  const body = error.error as { message: string; type: string; param: string | null; code: string };
+  if (typeof fields.message === "string") expect(body.message).toBe(fields.message);
+  else if (fields.message) expect(body.message).toMatch(fields.message);
+  expect(body.param).toBe(fields.param);
+  expect(body.code).toBe(fields.code);
+  expect(body.type).toBe(fields.type ?? "invalid_request_error");
+}
+
+const mediaType = (response: Response) => response.headers.get("content-type")?.split(";")[0]?.trim();
+
+/** Seconds of audio ffmpeg decodes from the bytes (at `rate`; raw PCM is read at `rawRate`). */
+async function decodedSeconds(audio: Uint8Array, rate: number, rawRate?: number): Promise<number> {
+  return (await decode(audio, { rawRate })).length / rate;
+}
+
+describe("OpenAI-compatible endpoint", () => {
+  let running: RunningServer;
+  let cacheDir: string;
+  let client: OpenAI;
+  let beforeReady: APIError;
+
+  beforeAll(async () => {
+    cacheDir = await mkdtemp(join(tmpdir(), "tts-openai-"));
+    // The cache is on so that an RPC can tell whether an HTTP request made the same entry.
+    running = await startServer({ CACHE_ENABLED: "true", CACHE_DIR: cacheDir }, { ready: false });
+    client = openai(running);
+    beforeReady = await apiError(speak(client, {}));
+    await running.app.ready();
+  });
+  afterAll(async () => {
+    await running?.app.close();
+    await rm(cacheDir, { recursive: true, force: true });
+  });
+
+  it("answers 503 with OpenAI's error JSON until the voice is ready", () => {
+    expectOpenAiError(beforeReady, 503, { message: /not serving/, param: null, code: "unavailable", type: "server_error" });
+  });
+
+  it.each([
+    { format: "mp3", contentType: "audio/mpeg", codec: "mp3", rate: VOICE_RATE },
+    { format: "opus", contentType: "audio/ogg", codec: "opus", rate: 48000 }, // Opus decoders output 48 kHz
+    { format: "flac", contentType: "audio/flac", codec: "flac", rate: VOICE_RATE },
+    { format: "wav", contentType: "audio/wav", codec: "pcm_s16le", rate: VOICE_RATE },
+  ] as const)("returns $format that ffmpeg decodes ($codec, $rate Hz, mono) with a plausible duration", async ({ format, contentType, codec, rate }) => {
+    const { response, audio } = await speak(client, { response_format: format });
+    expect(response.status).toBe(200);
+    expect(mediaType(response)).toBe(contentType);
+    expect(Number(response.headers.get("content-length"))).toBe(audio.length);
+    expect(await probe(audio)).toEqual({ codec, sampleRate: rate, channels: 1 });
+    const seconds = await decodedSeconds(audio, rate);
+    // About two and a half seconds of speech.
+    expect(seconds).toBeGreaterThan(1);
+    expect(seconds).toBeLessThan(6);
+  });
+
+  it("answers in mp3 when response_format is left out", async () => {
+    const { response, audio } = await speak(client, {});
+    expect(mediaType(response)).toBe("audio/mpeg");
+    expect((await probe(audio)).codec).toBe("mp3");
+  });
+
+  it("returns pcm as raw 16-bit LE mono at 24 kHz", async () => {
+    const text = proseOfLength(200);
+    const pcm = await speak(client, { input: text, response_format: "pcm" });
+    expect(pcm.response.headers.get("content-type")).toBe("audio/pcm;rate=24000;channels=1;format=s16le");
+    expect(pcm.audio.length % 2).toBe(0);
+    const wav = await speak(client, { input: text, response_format: "wav" });
+    // The same text at the voice's rate, as ffmpeg reads the WAV header: the raw bytes
+    // hold as many seconds only when read at 24 kHz (at 22,050 Hz they would be 8.8% longer).
+    // The voices' duration noise moves the two apart by a percent or two.
+    const ratio = pcm.audio.length / 2 / 24000 / (await decodedSeconds(wav.audio, VOICE_RATE));
+    expect(ratio).toBeGreaterThan(0.96);
+    expect(ratio).toBeLessThan(1.04);
+    // Through the RPCs' cache: a PCM request at 24 kHz finds the entry the HTTP call made.
+    const rpc = await ttsClient(running).synthesize({ text, config: { encoding: AudioEncoding.PCM, sampleRate: 24000 } });
+    expect(rpc.cached).toBe(true);
+    expect(Buffer.from(rpc.audio).equals(Buffer.from(pcm.audio))).toBe(true);
+  });
+
+  it("speaks faster at a higher speed and slower at a lower one", async () => {
+    const text = proseOfLength(120);
+    const seconds = async (speed: number) => decodedSeconds((await speak(client, { input: text, speed, response_format: "wav" })).audio, VOICE_RATE);
+    const normal = await seconds(1);
+    expect(await seconds(2)).toBeLessThan(normal * 0.7);
+    expect(await seconds(0.5)).toBeGreaterThan(normal * 1.5);
+  });
+
+  it("speaks OpenAI's voice names with the default voice, the same speech an RPC gets", async () => {
+    for (const voice of ["alloy", "nova", "shimmer"]) {
+      const { response } = await speak(client, { voice, response_format: "flac" });
+      expect(response.headers.get("x-model-used")).toBe(`piper:${VOICE}`);
+    }
+    // The cache key holds the resolved voice and every setting: an RPC naming the default
+    // voice explicitly gets the entry "alloy" made.
+    const text = proseOfLength(60);
+    const { audio } = await speak(client, { voice: "alloy", input: text, response_format: "wav" });
+    const rpc = await ttsClient(running).synthesize({ text, config: { voice: VOICE, encoding: AudioEncoding.WAV } });
+    expect(rpc.cached).toBe(true);
+    expect(Buffer.from(rpc.audio).equals(Buffer.from(audio))).toBe(true);
+  });
+
+  it("takes an installed Piper voice id as voice, and piper:<id> as model", async () => {
+    const byVoice = await speak(client, { voice: VOICE, response_format: "wav" });
+    expect(byVoice.response.headers.get("x-model-used")).toBe(`piper:${VOICE}`);
+    const byModel = await speak(client, { model: `piper:${VOICE}`, voice: "alloy", response_format: "wav" });
+    expect(byModel.response.headers.get("x-model-used")).toBe(`piper:${VOICE}`);
+    expect((await probe(byModel.audio)).sampleRate).toBe(VOICE_RATE);
+  });
+
+  it("lists OpenAI's model names and every installed voice in OpenAI's list shape", async () => {
+    const page = await client.models.list();
+    const ids = page.data.map((model) => model.id);
+    expect(ids).toEqual(expect.arrayContaining(["tts-1", "tts-1-hd", "gpt-4o-mini-tts", `piper:${VOICE}`]));
+    const { voices } = await ttsClient(running).listVoices({});
+    for (const voice of voices) expect(ids).toContain(`piper:${voice.id}`);
+    for (const model of page.data) {
+      expect(model.object).toBe("model");
+      expect(Number.isInteger(model.created)).toBe(true);
+      expect(typeof model.owned_by).toBe("string");
+    }
+    const raw = (await (await fetch(`${running.baseUrl}/v1/models`)).json()) as { object: string };
+    expect(raw.object).toBe("list");
+  });
+
+  describe("errors, in OpenAI's error JSON with the field named", () => {
+    it("refuses an empty input with 400", async () => {
+      expectOpenAiError(await apiError(speak(client, { input: "   " })), 400, { message: "input: must not be empty or only whitespace", param: "input", code: "invalid_argument" });
+    });
+
+    it("refuses an input over MAX_TEXT_LENGTH with 400 naming the limit", async () => {
+      const error = await apiError(speak(client, { input: "a".repeat(running.config.maxTextLength + 1) }));
+      expectOpenAiError(error, 400, { message: `input: ${running.config.maxTextLength + 1} characters is too long; allowed 1 to ${running.config.maxTextLength} (MAX_TEXT_LENGTH)`, param: "input", code: "invalid_argument" });
+    });
+
+    it("refuses a speed out of range with 400 and the RPCs' message, the field renamed", async () => {
+      const rpc = await callError(ttsClient(running).synthesize({ text: TEXT, config: { speed: 3 } }));
+      expect(rpc.rawMessage).toBe("config.speed: 3 is out of range; allowed 0.5 to 2.0");
+      expectOpenAiError(await apiError(speak(client, { speed: 3 })), 400, { message: "speed: 3 is out of range; allowed 0.5 to 2.0", param: "speed", code: "invalid_argument" });
+      expectOpenAiError(await apiError(speak(client, { speed: 0.25 })), 400, { message: "speed: 0.25 is out of range; allowed 0.5 to 2.0", param: "speed", code: "invalid_argument" });
+    });
+
+    it("answers 404 for a voice that is not installed, listing the installed ones", async () => {
+      expectOpenAiError(await apiError(speak(client, { voice: "xx_XX-nobody-low" })), 404, {
+        message: `voice: no voice named "xx_XX-nobody-low"; installed voices: ${VOICE}`,
+        param: "voice",
+        code: "not_found",
+      });
+    });
+
+    it("answers 404 for an unknown model", async () => {
+      expectOpenAiError(await apiError(speak(client, { model: "tts-9" })), 404, { message: /^model: no model named "tts-9"; models: tts-1, /, param: "model", code: "not_found" });
+    });
+
+    it("refuses aac with 400 listing the supported formats", async () => {
+      expectOpenAiError(await apiError(speak(client, { response_format: "aac" })), 400, {
+        message: 'response_format: "aac" is not supported by this service; allowed mp3, opus, flac, wav, pcm',
+        param: "response_format",
+        code: "invalid_argument",
+      });
+    });
+
+    it("refuses a body that is not JSON with 400", async () => {
+      const response = await fetch(`${running.baseUrl}/v1/audio/speech`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"model": "tts-1", "input": ' });
+      expect(response.status).toBe(400);
+      expect(mediaType(response)).toBe("application/json");
+      const body = (await response.json()) as { error: Record<string, unknown> };
+      expect(body.error).toMatchObject({ type: "invalid_request_error", param: null, code: "invalid_argument" });
+      expect(body.error.message).toMatch(/^request body: not valid JSON/);
+    });
+
+    it("refuses fields of the wrong type with 400 naming them", async () => {
+      expectOpenAiError(await apiError(speak(client, { input: 42 as never })), 400, { message: "input: 42 is not a string; send the text to speak as a string", param: "input", code: "invalid_argument" });
+      expectOpenAiError(await apiError(speak(client, { speed: "fast" as never })), 400, { message: 'speed: "fast" is not a number', param: "speed", code: "invalid_argument" });
+    });
+  });
+
+  it("logs one line per call with method, path, status, duration and request id", async () => {
+    const since = running.logLines.length;
+    const requestId = "openai-log-test-1";
+    await client.audio.speech.create({ model: "tts-1", voice: "alloy", input: "Logged.", response_format: "wav" }, { headers: { "x-request-id": requestId } });
+    const line = await waitForLog(running, since, (l) => l.request_id === requestId);
+    expect(line).toMatchObject({ msg: "http", method: "POST", path: "/v1/audio/speech", status: 200, code: "ok" });
+    expect(typeof line.duration_ms).toBe("number");
+    expect(running.logLines.slice(since).filter((l) => l.request_id === requestId)).toHaveLength(1);
+  });
+});
+
+describe("OpenAI-compatible endpoint with API_KEYS, MAX_REQUESTS_PER_MINUTE and one synthesis slot", () => {
+  const USER_KEY = "openai-user-key-5e8d2c7a9b1f";
+  const LIMITED_KEY = "openai-limited-key-3c9e7a1d5b";
+  const ADMISSION_KEY = "openai-admission-key-8f2b6d4e1a";
+  const PER_MINUTE = 4;
+  let running: RunningServer;
+
+  beforeAll(async () => {
+    running = await startServer({
+      API_KEYS: [USER_KEY, LIMITED_KEY, ADMISSION_KEY].join(","),
+      MAX_REQUESTS_PER_MINUTE: String(PER_MINUTE),
+      MAX_CONCURRENT_REQUESTS: "1",
+      MAX_QUEUE_SIZE: "0",
+    });
+  });
+  afterAll(() => running?.app.close());
+
+  it("refuses a call without a key or with a wrong one with 401", async () => {
+    const wrong = openai(running, "openai-user-key-5e8d2c7a9b10");
+    expectOpenAiError(await apiError(speak(wrong, {})), 401, { message: "invalid API key", param: null, code: "unauthenticated", type: "authentication_error" });
+    expectOpenAiError(await apiError(wrong.models.list()), 401, { message: "invalid API key", param: null, code: "unauthenticated", type: "authentication_error" });
+    const response = await fetch(`${running.baseUrl}/v1/models`);
+    expect(response.status).toBe(401);
+    expect(((await response.json()) as { error: { message: string } }).error.message).toBe("missing API key: send the header authorization: Bearer <key>");
+  });
+
+  it("serves a known key", async () => {
+    const client = openai(running, USER_KEY);
+    const { audio } = await speak(client, { response_format: "wav" });
+    expect((await probe(audio)).codec).toBe("pcm_s16le");
+    expect((await client.models.list()).data.length).toBeGreaterThan(0);
+  });
+
+  it("answers 429 with Retry-After past the key's rate, and the RPCs share the budget", async () => {
+    const client = openai(running, LIMITED_KEY);
+    for (let i = 0; i < PER_MINUTE; i++) await client.models.list();
+    const error = await apiError(client.models.list());
+    expectOpenAiError(error, 429, { message: /^rate limit: at most 4 calls a minute per client/, param: null, code: "resource_exhausted", type: "rate_limit_error" });
+    expect(Number(error.headers?.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect(Number(error.headers?.get("retry-after-ms"))).toBeGreaterThan(0);
+    // The same key over gRPC finds the same empty bucket.
+    const tts = createClient(TtsService, transportFor(running.baseUrl, "gRPC", { interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${LIMITED_KEY}`), next(req))] }));
+    expect((await callError(tts.listVoices({}))).code).toBe(Code.ResourceExhausted);
+  });
+
+  it("answers 429 with Retry-After when every synthesis slot is taken and no queue is allowed, and stops a synthesis whose client left", async () => {
+    const client = openai(running, ADMISSION_KEY);
+    const since = running.logLines.length;
+    const leaving = new AbortController();
+    const long = speak(client, { input: proseOfLength(1500), response_format: "wav" }, { signal: leaving.signal }).catch((error: unknown) => error);
+    await waitUntil(() => running.app.admission.stats().running === 1, "the long synthesis holds the slot");
+    const error = await apiError(speak(client, { input: "Another one.", response_format: "wav" }));
+    expectOpenAiError(error, 429, { param: null, code: "resource_exhausted", type: "rate_limit_error" });
+    expect(Number(error.headers?.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    leaving.abort();
+    await long;
+    const line = await waitForLog(running, since, (l) => l.msg === "http" && l.code === "canceled");
+    expect(line.status).toBe(499);
+    await waitUntil(() => running.app.admission.stats().running === 0, "the slot is given back");
+  });
+});
