@@ -7,13 +7,22 @@ import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { toConnectError } from "./errors.js";
 
-const REQUEST_ID_HEADER = "x-request-id";
+export const REQUEST_ID_HEADER = "x-request-id";
 
 // A caller's id is reused only when it cannot disturb log lines or headers.
 const ACCEPTABLE_REQUEST_ID = /^[\w.:-]{1,128}$/;
 
+/** The caller's x-request-id when it is safe to log and echo, else a new one. */
+export function requestIdFrom(offered: string | null | undefined): string {
+  return typeof offered === "string" && ACCEPTABLE_REQUEST_ID.test(offered) ? offered : randomUUID();
+}
+
 // Codes that mean the server is at fault rather than the request.
 const SERVER_FAULTS = new Set([Code.Internal, Code.Unknown, Code.DataLoss, Code.Unimplemented]);
+
+export function isServerFault(code: Code): boolean {
+  return SERVER_FAULTS.has(code);
+}
 
 /**
  * Logs one line per call with method, code, duration_ms and request_id. The
@@ -24,8 +33,7 @@ const SERVER_FAULTS = new Set([Code.Internal, Code.Unknown, Code.DataLoss, Code.
 export function logCalls(logger: Logger): Interceptor {
   return (next) => async (req) => {
     const started = performance.now();
-    const offered = req.header.get(REQUEST_ID_HEADER);
-    const requestId = offered !== null && ACCEPTABLE_REQUEST_ID.test(offered) ? offered : randomUUID();
+    const requestId = requestIdFrom(req.header.get(REQUEST_ID_HEADER));
     const method = `${req.service.typeName}/${req.method.name}`;
 
     const tagged = (err: unknown): ConnectError => {
@@ -41,7 +49,7 @@ export function logCalls(logger: Logger): Interceptor {
         request_id: requestId,
       };
       if (error === undefined) logger.info(line, "rpc");
-      else if (SERVER_FAULTS.has(error.code)) logger.error({ ...line, err: error.cause ?? error }, "rpc");
+      else if (isServerFault(error.code)) logger.error({ ...line, err: error.cause ?? error }, "rpc");
       else logger.info({ ...line, error: error.rawMessage }, "rpc");
     };
 

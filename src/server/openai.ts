@@ -23,7 +23,6 @@
 //   ("text:" → "input:", "config.speed:" → "speed:"); `code` is the gRPC status name, so
 //   the taxonomy stays errors.ts's.
 
-import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus } from "@connectrpc/connect/protocol-connect";
@@ -37,7 +36,7 @@ import type { VoiceRegistry } from "../voices/registry.js";
 import type { Access } from "./access.js";
 import { RETRY_AFTER_HEADER, toConnectError } from "./errors.js";
 import { ServingStatus, type HealthReporter } from "./health.js";
-import { codeName } from "./interceptors.js";
+import { codeName, isServerFault, REQUEST_ID_HEADER, requestIdFrom } from "./interceptors.js";
 
 export type HttpHandler = NonNullable<ConnectNodeAdapterOptions["fallback"]>;
 type Request = Parameters<HttpHandler>[0];
@@ -97,10 +96,6 @@ const FIELD_NAMES: Readonly<Record<string, string>> = {
 };
 const OPENAI_FIELDS = new Set(["model", "input", "voice", "response_format", "speed", "stream_format"]);
 
-const REQUEST_ID_HEADER = "x-request-id";
-// As in interceptors.ts: a caller's id is reused only when it cannot disturb log lines or headers.
-const ACCEPTABLE_REQUEST_ID = /^[\w.:-]{1,128}$/;
-const SERVER_FAULTS = new Set([Code.Internal, Code.Unknown, Code.DataLoss, Code.Unimplemented]);
 
 /** A failure of the HTTP exchange itself (wrong method, body too large), before any request exists. */
 class HttpExchangeError extends ConnectError {
@@ -213,7 +208,7 @@ function route(context: OpenAiContext, method: "GET" | "POST", handle: (req: Req
     const started = performance.now();
     const path = (req.url ?? "").split("?")[0] ?? "";
     const offered = req.headers[REQUEST_ID_HEADER];
-    const requestId = typeof offered === "string" && ACCEPTABLE_REQUEST_ID.test(offered) ? offered : randomUUID();
+    const requestId = requestIdFrom(typeof offered === "string" ? offered : undefined);
     const clientGone = new AbortController();
     res.once("close", () => {
       if (!res.writableFinished) clientGone.abort(new ConnectError("call ended by the client", Code.Canceled));
@@ -251,7 +246,7 @@ function route(context: OpenAiContext, method: "GET" | "POST", handle: (req: Req
           request_id: requestId,
         };
         if (error === undefined) logger.info(line, "http");
-        else if (SERVER_FAULTS.has(error.code) && !isExchangeError(error)) logger.error({ ...line, err: error.cause ?? error }, "http");
+        else if (isServerFault(error.code) && !isExchangeError(error)) logger.error({ ...line, err: error.cause ?? error }, "http");
         else logger.info({ ...line, error: openAiMessage(error).message }, "http");
       })
       .catch((err: unknown) => logger.error({ method: req.method, path, request_id: requestId, err }, "http response failed"));
