@@ -9,11 +9,15 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom
 import type { SynthesisStack } from "../synthesis/stack.js";
 import { codeName } from "./interceptors.js";
 
+type HttpHandler = NonNullable<ConnectNodeAdapterOptions["fallback"]>;
+
 export interface Metrics {
   /** Counts every call; sits right inside the logging interceptor. */
   readonly interceptor: Interceptor;
+  /** Wraps a plain-HTTP route (the page, /v1) to count its requests by status and time them. */
+  countHttp(route: string, handler: HttpHandler): HttpHandler;
   /** Answers GET /metrics; anything else is 404. */
-  serve: NonNullable<ConnectNodeAdapterOptions["fallback"]>;
+  serve: HttpHandler;
 }
 
 type Sources = Pick<SynthesisStack, "cache" | "registry" | "admission">;
@@ -37,6 +41,14 @@ export function createMetrics(sources: Sources): Metrics {
   });
   const synthesisSeconds = new Histogram({ name: "aetheros_tts_synthesis_seconds", help: "Server time of uncached syntheses.", buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30], registers: [registry] });
   const realTimeFactor = new Histogram({ name: "aetheros_tts_real_time_factor", help: "Synthesis time / audio duration of uncached syntheses.", buckets: [0.02, 0.05, 0.1, 0.2, 0.5, 1, 2], registers: [registry] });
+  const httpRequests = new Counter({ name: "aetheros_tts_http_requests_total", help: "Plain-HTTP requests (page, /v1) by route and HTTP status.", labelNames: ["route", "status"], registers: [registry] });
+  const httpLatency = new Histogram({
+    name: "aetheros_tts_http_request_duration_seconds",
+    help: "Plain-HTTP request duration by route (until the response is sent).",
+    labelNames: ["route"],
+    buckets: [0.001, 0.003, 0.01, 0.03, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
   const audioSeconds = new Counter({ name: "aetheros_tts_audio_seconds_total", help: "Seconds of audio returned, by whether the cache answered.", labelNames: ["cached"], registers: [registry] });
   const cacheGauge = (name: string, help: string, pick: (tier: { hits: number; misses: number; entries: number; sizeBytes: number }) => number) =>
     new Gauge({
@@ -106,6 +118,16 @@ export function createMetrics(sources: Sources): Metrics {
 
   return {
     interceptor,
+    countHttp(route, handler) {
+      return (req, res) => {
+        const stopTimer = httpLatency.startTimer({ route });
+        res.once("close", () => {
+          stopTimer();
+          httpRequests.inc({ route, status: String(res.statusCode) });
+        });
+        handler(req, res);
+      };
+    },
     serve(req, res) {
       const path = (req.url ?? "").split("?")[0];
       if (path !== "/metrics" || (req.method !== "GET" && req.method !== "HEAD")) {

@@ -65,7 +65,9 @@ export function createServer(config: Config, deps: ServerDeps): Server {
   });
   // Everything that is not an RPC, by path; any other path goes to GET /metrics, which
   // answers 404 for it.
-  const httpRoutes: Record<string, NonNullable<ConnectNodeAdapterOptions["fallback"]>> = { ...pageRoutes(), ...openai };
+  const httpRoutes: Record<string, NonNullable<ConnectNodeAdapterOptions["fallback"]>> = Object.fromEntries(
+    Object.entries({ ...pageRoutes(), ...openai }).map(([path, handler]) => [path, deps.metrics.countHttp(path, handler)]),
+  );
   const handler = connectNodeAdapter({
     routes: routes(deps),
     fallback: (req, res) => (httpRoutes[(req.url ?? "").split("?")[0] ?? ""] ?? deps.metrics.serve)(req, res),

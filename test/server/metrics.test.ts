@@ -42,3 +42,20 @@ it("counts calls by method and status, synthesis figures, cache, queue and voice
 it("answers 404 for other paths", async () => {
   expect((await fetch(`${running.baseUrl}/nope`)).status).toBe(404);
 });
+
+it("counts plain-HTTP routes (the page, the OpenAI endpoint) by route and status", async () => {
+  const scrape = async () => (await fetch(`${running.baseUrl}/metrics`)).text();
+  const count = (text: string, route: string, status: string) => sample(text, "aetheros_tts_http_requests_total", `route="${route}",status="${status}"`) ?? 0;
+  const before = await scrape();
+  const speech = (input: string) =>
+    fetch(`${running.baseUrl}/v1/audio/speech`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "tts-1", voice: "alloy", input, response_format: "wav" }) });
+  expect((await speech("Counted over HTTP.")).status).toBe(200);
+  expect((await speech("")).status).toBe(400);
+  expect((await fetch(`${running.baseUrl}/`)).status).toBe(200);
+
+  const after = await scrape();
+  expect(count(after, "/v1/audio/speech", "200") - count(before, "/v1/audio/speech", "200")).toBe(1);
+  expect(count(after, "/v1/audio/speech", "400") - count(before, "/v1/audio/speech", "400")).toBe(1);
+  expect(count(after, "/", "200") - count(before, "/", "200")).toBe(1);
+  expect(sample(after, "aetheros_tts_http_request_duration_seconds_count", 'route="/v1/audio/speech"')).toBeGreaterThanOrEqual(2);
+});
