@@ -357,6 +357,19 @@ const CHECKS: Record<string, (outcome: Outcome) => void | Promise<void>> = {
     expect(await cacheEntries(server)).toBe(0);
   },
   "grpc.health.v1.Health/Check": ({ stdout }) => expect(oneJson(stdout)).toEqual({ status: "SERVING" }),
+  "v1/audio/speech": (outcome) => {
+    expect(outcome.written.length, "the example saves the audio").toBeGreaterThan(0);
+    return expectAudioFiles(outcome);
+  },
+  "v1/models": ({ stdout }) => {
+    const list = oneJson(stdout);
+    expect(list.object).toBe("list");
+    expect(list.data.map((model: Json) => model.id)).toEqual(expect.arrayContaining(["tts-1", "piper:en_US-joe-medium"]));
+  },
+  metrics: ({ stdout }) => {
+    expect(stdout).toMatch(/^aetheros_tts_rpc_total\{/m);
+    expect(stdout).toMatch(/^aetheros_tts_voices_loaded \d/m);
+  },
 };
 
 // ---------------------------------------------------------------- tests
