@@ -117,7 +117,8 @@ export const endWhenAborted: Interceptor = (next) => async (req) => {
   return res.stream ? { ...res, message: streamUntilAborted(res.message, req.signal) } : res;
 };
 
-function untilAborted<T>(pending: Promise<T>, signal: AbortSignal): Promise<T> {
+/** `pending`, or the abort's reason once `signal` aborts first. */
+export function untilAborted<T>(pending: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise((resolve, reject) => {
     const abort = (): void => reject(ConnectError.from(signal.reason));
     if (signal.aborted) abort();

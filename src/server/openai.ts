@@ -36,7 +36,7 @@ import type { VoiceRegistry } from "../voices/registry.js";
 import type { Access } from "./access.js";
 import { RETRY_AFTER_HEADER, toConnectError } from "./errors.js";
 import { ServingStatus, type HealthReporter } from "./health.js";
-import { codeName, isServerFault, REQUEST_ID_HEADER, requestIdFrom } from "./interceptors.js";
+import { codeName, isServerFault, REQUEST_ID_HEADER, requestIdFrom, untilAborted } from "./interceptors.js";
 
 export type HttpHandler = NonNullable<ConnectNodeAdapterOptions["fallback"]>;
 type Request = Parameters<HttpHandler>[0];
@@ -331,14 +331,4 @@ function notA(value: unknown, what: string): string {
 function shown(value: unknown): string {
   const text = JSON.stringify(value) ?? String(value);
   return text.length > 40 ? `${text.slice(0, 40)}…` : text;
-}
-
-/** `pending`, or the abort's reason once `signal` aborts first (as endWhenAborted does for RPCs). */
-function untilAborted<T>(pending: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const abort = (): void => reject(ConnectError.from(signal.reason));
-    if (signal.aborted) abort();
-    signal.addEventListener("abort", abort, { once: true });
-    pending.then(resolve, reject).finally(() => signal.removeEventListener("abort", abort));
-  });
 }
