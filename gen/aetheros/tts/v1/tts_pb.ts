@@ -717,7 +717,8 @@ export const GetCacheStatsRequestSchema: GenMessage<GetCacheStatsRequest> = /*@_
  */
 export type GetCacheStatsResponse = Message<"aetheros.tts.v1.GetCacheStatsResponse"> & {
   /**
-   * All tiers together: a request counts as a hit when any tier answered.
+   * All tiers together: a request counts as a hit when any tier answered; entries and
+   * size_bytes add up every tier's copies (a phrase in memory and on disk counts twice).
    *
    * @generated from field: aetheros.tts.v1.CacheTierStats total = 1;
    */
