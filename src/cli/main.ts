@@ -3,12 +3,13 @@
  *   aetheros-tts say "Hello" -o hello.wav [--voice ID] [--format mp3] [--speed 1.1] [--pitch 1] [--volume 1]
  *                    [--rate 16000] [--speaker NAME] [--server URL | --local]
  *   aetheros-tts voices list [--language en] [--server URL | --local]
- *   aetheros-tts voices fetch NAME
+ *   aetheros-tts voices fetch NAME        (does nothing when MODELS_DIR already has both files)
  *   aetheros-tts health [--server URL]
  * Without --local it talks to a running server (default http://127.0.0.1:8002, gRPC);
  * --local runs the engine in this process with the same configuration variables as the server.
  */
 import { writeFile } from "node:fs/promises";
+import { basename } from "node:path";
 import { parseArgs } from "node:util";
 import { create, toJsonString } from "@bufbuild/protobuf";
 import { pino } from "pino";
@@ -18,7 +19,8 @@ import { loadConfig } from "../config/config.js";
 import { createSynthesisStack } from "../synthesis/stack.js";
 import { validateRequest } from "../synthesis/request.js";
 import { progressBar } from "../voices/progress.js";
-import { fetchVoice } from "../voices/fetch.js";
+import { fetchVoice, isVoiceInstalled } from "../voices/fetch.js";
+import { bcp47, matchesLanguage } from "../voices/language.js";
 
 const FORMATS: Record<string, AudioEncoding> = {
   wav: AudioEncoding.WAV,
@@ -111,9 +113,13 @@ async function say(text: string): Promise<void> {
 
 async function listVoices(): Promise<void> {
   if (values.local) {
-    const stack = await createSynthesisStack({ ...loadConfig(), cacheEnabled: false }, pino({ level: "warn" }));
+    const settings = loadConfig();
+    const stack = await createSynthesisStack({ ...settings, cacheEnabled: false }, pino({ level: "warn" }));
     await stack.registry.scan();
-    for (const voice of stack.registry.list()) console.log(`${voice.id}\t${voice.config.language.code}\t${voice.config.quality}\t${voice.config.sampleRate} Hz\t${voice.config.numSpeakers} speaker(s)`);
+    // The same filter and columns as the server's ListVoices below (nothing is loaded here).
+    for (const voice of stack.registry.list().filter((v) => matchesLanguage(v.config.language, values.language ?? ""))) {
+      console.log(`${voice.id}${voice.id === settings.piperModelName ? " (default)" : ""}\t${bcp47(voice.config.language.code)}\t${voice.config.quality}\t${voice.config.sampleRate} Hz\t${voice.config.numSpeakers} speaker(s)`);
+    }
     await stack.close();
     return;
   }
@@ -139,8 +145,14 @@ try {
     await listVoices();
   } else if (command === "voices" && subcommand === "fetch") {
     const name = rest[0] ?? fail("voices fetch: which voice? e.g. en_US-joe-medium");
-    const source = await fetchVoice(loadConfig().modelsDir, name, { onProgress: progressBar(), log: (m) => console.error(m) });
-    console.log(`${name}: installed (from ${source})`);
+    const { modelsDir } = loadConfig();
+    // Both files present means a complete voice (fetchVoice writes the config last): no download.
+    if (basename(name) === name && isVoiceInstalled(modelsDir, name)) {
+      console.log(`${name}: already installed in ${modelsDir} (delete its .onnx and .onnx.json to fetch it again)`);
+    } else {
+      const source = await fetchVoice(modelsDir, name, { onProgress: progressBar(), log: (m) => console.error(m) });
+      console.log(`${name}: installed (from ${source})`);
+    }
   } else if (command === "health") {
     const health = await client().health({}, { timeoutMs: 5000 });
     console.log(toJsonString(HealthResponseSchema, health, { prettySpaces: 2 }));

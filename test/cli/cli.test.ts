@@ -1,0 +1,182 @@
+// The real CLI, run as operators run it (`node bin/aetheros-tts.mjs ...` in a child
+// process), against a real server this file starts (with API keys on, so --api-key is
+// exercised too) or, with --local, with the engine in its own process. Files it writes
+// are checked by ffprobe/ffmpeg.
+
+import { execFile } from "node:child_process";
+import { copyFile, mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { REPO_ROOT } from "../server/entry-point.js";
+import { startServer, type RunningServer } from "../server/running-server.js";
+import { decode, probe, VOICE, VOICE_RATE } from "../synthesis/support.js";
+import { DEFAULT_CONFIG, DEFAULT_MODEL, MODELS_DIR } from "../support/voice.js";
+
+const API_KEY = "cli-test-key-2b9e4f7a1c6d";
+const BIN = join(REPO_ROOT, "bin", "aetheros-tts.mjs");
+
+let running: RunningServer;
+let dir: string;
+beforeAll(async () => {
+  running = await startServer({ API_KEYS: API_KEY });
+  dir = await mkdtemp(join(tmpdir(), "tts-cli-"));
+});
+afterAll(async () => {
+  await running.app.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the bin with `args` (asynchronously: the server shares this process's event loop). */
+function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { cwd: REPO_ROOT, env: { ...process.env, MODELS_DIR, ...env }, timeout: 100_000, killSignal: "SIGKILL" },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === "number" ? error.code : null;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** A command against the test's server, with the key. */
+const remote = (args: string[]) => cli([...args, "--server", running.baseUrl, "--api-key", API_KEY]);
+
+function expectSuccess(run: Run): void {
+  expect(run, `exit code, stderr: ${run.stderr}`).toMatchObject({ code: 0 });
+}
+
+describe("say", () => {
+  it('`say "Hello there." -o hello.mp3 --format mp3 --speed 1.1` writes an MP3 that ffmpeg decodes', async () => {
+    const output = join(dir, "hello.mp3");
+    const run = await remote(["say", "Hello there.", "-o", output, "--format", "mp3", "--speed", "1.1"]);
+    expectSuccess(run);
+    expect(run.stdout).toContain(`${output}: `);
+    expect(run.stdout).toContain(`at ${VOICE_RATE} Hz by piper:${VOICE}`);
+
+    const bytes = await readFile(output);
+    expect(await probe(bytes)).toEqual({ codec: "mp3", sampleRate: VOICE_RATE, channels: 1 });
+    const seconds = (await decode(bytes)).length / VOICE_RATE;
+    expect(seconds).toBeGreaterThan(0.4);
+    expect(seconds).toBeLessThan(3);
+    // The duration the CLI printed is the server's (MP3 decoders add up to a few frames).
+    const printed = Number(/: ([\d.]+) s at/.exec(run.stdout)?.[1]);
+    expect(Math.abs(seconds - printed)).toBeLessThan(0.2);
+  });
+
+  it("`--rate 16000` gives a 16 kHz WAV; the format follows the file's extension", async () => {
+    const output = join(dir, "rate.wav");
+    const run = await remote(["say", "Hello there.", "-o", output, "--rate", "16000"]);
+    expectSuccess(run);
+    expect(run.stdout).toContain("at 16000 Hz");
+    const bytes = await readFile(output);
+    expect(await probe(bytes)).toEqual({ codec: "pcm_s16le", sampleRate: 16000, channels: 1 });
+    expect((await decode(bytes)).length / 16000).toBeGreaterThan(0.4);
+  });
+
+  it("a value out of range (`--speed 9`) exits non-zero with the server's message naming speed and the allowed range", async () => {
+    const output = join(dir, "never.wav");
+    const run = await remote(["say", "Hello there.", "-o", output, "--speed", "9"]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("invalid_argument");
+    expect(run.stderr).toContain("config.speed: 9 is out of range; allowed 0.5 to 2.0");
+    await expect(stat(output)).rejects.toMatchObject({ code: "ENOENT" });
+  });
+
+  it("a flag that is not a number, or no text at all, is refused before any call (exit 2)", async () => {
+    const notNumber = await cli(["say", "Hello.", "--speed", "fast", "--server", "http://127.0.0.1:1"]);
+    expect(notNumber.code).toBe(2);
+    expect(notNumber.stderr).toContain('--speed: "fast" is not a number');
+    const noText = await cli(["say", "--server", "http://127.0.0.1:1"]);
+    expect(noText.code).toBe(2);
+    expect(noText.stderr).toContain("say: no text given");
+  });
+
+  it("`--local` runs the engine in process (no server: --server points nowhere) and writes a decodable WAV", async () => {
+    const output = join(dir, "local.wav");
+    const run = await cli(["say", "Hello there.", "-o", output, "--local", "--server", "http://127.0.0.1:1"]);
+    expectSuccess(run);
+    expect(run.stdout).toContain(`at ${VOICE_RATE} Hz by piper:${VOICE}`);
+    const bytes = await readFile(output);
+    expect(await probe(bytes)).toEqual({ codec: "pcm_s16le", sampleRate: VOICE_RATE, channels: 1 });
+    const printed = Number(/: ([\d.]+) s at/.exec(run.stdout)?.[1]);
+    expect(printed).toBeGreaterThan(0.4);
+    expect(Math.abs((await decode(bytes)).length / VOICE_RATE - printed)).toBeLessThanOrEqual(0.01);
+  });
+});
+
+describe("voices", () => {
+  it("`voices list` prints the installed voice, marked default", async () => {
+    const run = await remote(["voices", "list"]);
+    expectSuccess(run);
+    const line = run.stdout.split("\n").find((l) => l.startsWith(VOICE));
+    // The server is ready, so the default voice is loaded.
+    expect(line?.split("\t")).toEqual([`${VOICE} (default)`, "en-US", "medium", `${VOICE_RATE} Hz`, "1 speaker(s)", "loaded"]);
+  });
+
+  it("`voices list --local` prints the same columns without a server, and filters by --language as the server does", async () => {
+    const nowhere = ["--local", "--server", "http://127.0.0.1:1"];
+    const all = await cli(["voices", "list", ...nowhere]);
+    expectSuccess(all);
+    expect(all.stdout).toBe(`${VOICE} (default)\ten-US\tmedium\t${VOICE_RATE} Hz\t1 speaker(s)\n`);
+    const english = await cli(["voices", "list", "--language", "en_us", ...nowhere]);
+    expect(english.stdout).toBe(all.stdout);
+    const german = await cli(["voices", "list", "--language", "de", ...nowhere]);
+    expectSuccess(german);
+    expect(german.stdout).toBe("");
+    // The server agrees on German.
+    expect((await remote(["voices", "list", "--language", "de"])).stdout).toBe("");
+  });
+
+  it("`voices fetch` of a voice MODELS_DIR already holds reports it installed, without downloading or touching the files", async () => {
+    const models = await mkdtemp(join(tmpdir(), "tts-cli-models-"));
+    try {
+      const model = join(models, `${VOICE}.onnx`);
+      const config = `${model}.json`;
+      await copyFile(DEFAULT_MODEL, model);
+      await copyFile(DEFAULT_CONFIG, config);
+      const before = await Promise.all([stat(model), stat(config)]);
+
+      const run = await cli(["voices", "fetch", VOICE], { MODELS_DIR: models });
+      expectSuccess(run);
+      expect(run.stdout).toContain(`${VOICE}: already installed in ${models}`);
+      // fetchVoice logs "fetching <voice> from <source>" before any download.
+      expect(run.stderr).not.toContain("fetching");
+      const after = await Promise.all([stat(model), stat(config)]);
+      expect(after.map((s) => [s.ino, s.mtimeMs, s.size])).toEqual(before.map((s) => [s.ino, s.mtimeMs, s.size]));
+    } finally {
+      await rm(models, { recursive: true, force: true });
+    }
+  });
+
+  it("`voices fetch` refuses a name that is not a voice name, before any download", async () => {
+    const run = await cli(["voices", "fetch", "../escape"]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('not a voice name: "../escape"');
+    expect(run.stderr).not.toContain("fetching");
+  });
+});
+
+describe("health", () => {
+  it("prints the server's health as JSON, SERVING", async () => {
+    const run = await remote(["health"]);
+    expectSuccess(run);
+    expect(JSON.parse(run.stdout)).toMatchObject({ status: "HEALTH_STATUS_SERVING", modelLoaded: true, defaultVoice: VOICE });
+  });
+
+  it("without --api-key the server's refusal is printed and the exit code is 1", async () => {
+    const run = await cli(["health", "--server", running.baseUrl]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("unauthenticated");
+    expect(run.stdout).toBe("");
+  });
+});
