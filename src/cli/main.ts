@@ -3,7 +3,7 @@
  *   aetheros-tts say "Hello" -o hello.wav [--voice ID] [--format mp3] [--speed 1.1] [--pitch 1] [--volume 1]
  *                    [--rate 16000] [--speaker NAME] [--server URL | --local]
  *   aetheros-tts voices list [--language en] [--server URL | --local]
- *   aetheros-tts voices fetch NAME        (does nothing when MODELS_DIR already has both files)
+ *   aetheros-tts voices fetch [NAME ...]  (default: PIPER_MODEL_NAME; skips a voice MODELS_DIR already has)
  *   aetheros-tts health [--server URL]
  * Without --local it talks to a running server (default http://127.0.0.1:8002, gRPC);
  * --local runs the engine in this process with the same configuration variables as the server.
@@ -54,7 +54,7 @@ const { values, positionals } = parseArgs({
 const usage = `usage:
   aetheros-tts say TEXT [-o FILE] [--voice ID] [--format wav|pcm|mp3|ogg|flac] [--speed X] [--pitch X] [--volume X] [--rate HZ] [--speaker S] [--server URL | --local]
   aetheros-tts voices list [--language TAG] [--server URL | --local]
-  aetheros-tts voices fetch NAME
+  aetheros-tts voices fetch [NAME ...]   (default: the PIPER_MODEL_NAME voice)
   aetheros-tts health [--server URL]`;
 
 function fail(message: string): never {
@@ -144,14 +144,15 @@ try {
   } else if (command === "voices" && subcommand === "list") {
     await listVoices();
   } else if (command === "voices" && subcommand === "fetch") {
-    const name = rest[0] ?? fail("voices fetch: which voice? e.g. en_US-joe-medium");
-    const { modelsDir } = loadConfig();
-    // Both files present means a complete voice (fetchVoice writes the config last): no download.
-    if (basename(name) === name && isVoiceInstalled(modelsDir, name)) {
-      console.log(`${name}: already installed in ${modelsDir} (delete its .onnx and .onnx.json to fetch it again)`);
-    } else {
-      const source = await fetchVoice(modelsDir, name, { onProgress: progressBar(), log: (m) => console.error(m) });
-      console.log(`${name}: installed (from ${source})`);
+    const { modelsDir, piperModelName } = loadConfig();
+    for (const name of rest.length > 0 ? rest : [piperModelName]) {
+      // Both files present means a complete voice (fetchVoice writes the config last): no download.
+      if (basename(name) === name && isVoiceInstalled(modelsDir, name)) {
+        console.log(`${name}: already installed in ${modelsDir} (delete its .onnx and .onnx.json to fetch it again)`);
+      } else {
+        const source = await fetchVoice(modelsDir, name, { onProgress: progressBar(), log: (m) => console.error(m) });
+        console.log(`${name}: installed in ${modelsDir} (from ${source})`);
+      }
     }
   } else if (command === "health") {
     const health = await client().health({}, { timeoutMs: 5000 });

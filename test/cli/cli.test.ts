@@ -149,6 +149,11 @@ describe("voices", () => {
       const run = await cli(["voices", "fetch", VOICE], { MODELS_DIR: models });
       expectSuccess(run);
       expect(run.stdout).toContain(`${VOICE}: already installed in ${models}`);
+      // With no name it fetches the default voice (PIPER_MODEL_NAME), as `npm run voices:fetch` does.
+      const byDefault = await cli(["voices", "fetch"], { MODELS_DIR: models, PIPER_MODEL_NAME: VOICE });
+      expectSuccess(byDefault);
+      expect(byDefault.stdout).toContain(`${VOICE}: already installed in ${models}`);
+      expect(byDefault.stderr).not.toContain("fetching");
       // fetchVoice logs "fetching <voice> from <source>" before any download.
       expect(run.stderr).not.toContain("fetching");
       const after = await Promise.all([stat(model), stat(config)]);
