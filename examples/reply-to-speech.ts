@@ -31,7 +31,9 @@ async function speakReply(text: string, baseUrl: string): Promise<Uint8Array[]> 
       const status = ConnectError.from(error);
       // Audio already played cannot be taken back: retry only before the first chunk.
       if (attempt >= 2 || chunks.length > 0 || !RETRYABLE.has(status.code)) throw status;
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // A busy server says when a slot should be free (retry-after-ms); wait that, up to 1 s.
+      const hint = Number(status.metadata.get("retry-after-ms") ?? 200);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(Number.isFinite(hint) ? hint : 200, 1000)));
     }
   }
 }
