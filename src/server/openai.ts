@@ -96,7 +96,6 @@ const FIELD_NAMES: Readonly<Record<string, string>> = {
 };
 const OPENAI_FIELDS = new Set(["model", "input", "voice", "response_format", "speed", "stream_format"]);
 
-
 /** A failure of the HTTP exchange itself (wrong method, body too large), before any request exists. */
 class HttpExchangeError extends ConnectError {
   constructor(
