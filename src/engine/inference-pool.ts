@@ -4,6 +4,12 @@ import { VoiceLoadError } from "./errors.js";
 import type { InferenceResult, InferenceTask } from "./inference-worker.js";
 import type { Scales } from "./inference.js";
 
+// How long close() waits for workers still loading onnxruntime (seconds here on 2 cores).
+const LOAD_WAIT_LIMIT_MS = 60_000;
+
+/** What a worker posts once its module has loaded (see close()). */
+export const WORKER_LOADED = "aetheros-tts inference worker loaded";
+
 export interface InferencePoolOptions {
   threads: number;
   intraOpThreads: number;
@@ -21,6 +27,8 @@ export interface VoiceModel {
 export class InferencePool {
   private readonly piscina: Piscina;
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** Resolves once every worker has loaded its module (and onnxruntime's binding). */
+  private readonly loaded: Promise<void>;
 
   constructor(private readonly options: InferencePoolOptions) {
     const workerUrl = new URL(`./inference-worker${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url);
@@ -32,6 +40,12 @@ export class InferencePool {
       idleTimeout: Number.POSITIVE_INFINITY,
       // TypeScript sources (npm start, vitest) need the tsx loader inside the workers too.
       execArgv: workerUrl.pathname.endsWith(".ts") ? ["--import", "tsx"] : [],
+    });
+    this.loaded = new Promise((resolve) => {
+      let workers = 0;
+      this.piscina.on("message", (message: unknown) => {
+        if (message === WORKER_LOADED && ++workers === options.threads) resolve();
+      });
     });
   }
 
@@ -69,10 +83,16 @@ export class InferencePool {
   }
 
   /**
-   * Lets every submitted inference finish, then stops the workers: terminating a worker
-   * while onnxruntime is loading or running in it aborts the whole process.
+   * Lets every worker finish loading and every submitted inference finish, then stops the
+   * workers: terminating a worker while onnxruntime is loading or running in it aborts the
+   * whole process ("terminate called after throwing an instance of 'Napi::Error'").
    */
   async close(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    // A worker whose module failed to load never reports; do not wait for it forever.
+    const loadLimit = new Promise<void>((resolve) => (timer = setTimeout(resolve, LOAD_WAIT_LIMIT_MS)));
+    await Promise.race([this.loaded, loadLimit]);
+    clearTimeout(timer);
     await Promise.allSettled([...this.inFlight]);
     await this.piscina.close();
   }

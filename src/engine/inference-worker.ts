@@ -4,8 +4,10 @@
  * and the event loop stays free for health checks and other calls.
  * Each worker keeps its own least-recently-used set of sessions.
  */
+import { parentPort } from "node:worker_threads";
 import { move } from "piscina";
 import { VoiceLoadError } from "./errors.js";
+import { WORKER_LOADED } from "./inference-pool.js";
 import { VoiceSession, type Scales } from "./inference.js";
 import { parseVoiceConfig } from "./voice-config.js";
 
@@ -21,6 +23,9 @@ export interface InferenceTask {
   intraOpThreads: number;
   maxLoadedVoices: number;
 }
+
+// This module (onnxruntime's binding with it) has loaded: the pool may now stop this worker.
+parentPort?.postMessage(WORKER_LOADED);
 
 const sessions = new Map<string, Promise<VoiceSession>>();
 
