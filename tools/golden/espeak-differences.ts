@@ -29,7 +29,7 @@ for (const entry of golden.entries) {
   differences.push({
     line: entry.line,
     text: entry.text,
-    // Emoji names come from the dictionary data (en_emoji), newer in Piper's espeak-ng.
+    // Emoji names are multi-word text entries of en_emoji; this build speaks only their first word.
     kind: /\p{Extended_Pictographic}/u.test(entry.text) ? "emoji-names" : "other",
     piper,
     espeak,
