@@ -29,7 +29,7 @@ for (const entry of golden.entries) {
   differences.push({
     line: entry.line,
     text: entry.text,
-    // Emoji names are multi-word text entries of en_emoji; this build speaks only their first word.
+    // Emoji names are multi-word text entries of en_emoji, which this build speaks differently.
     kind: /\p{Extended_Pictographic}/u.test(entry.text) ? "emoji-names" : "other",
     piper,
     espeak,
