@@ -4,20 +4,18 @@
 // lag among them).
 
 import { ConnectError, type Interceptor } from "@connectrpc/connect";
-import type { ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { SynthesisStack } from "../synthesis/stack.js";
 import { codeName } from "./interceptors.js";
-
-type HttpHandler = NonNullable<ConnectNodeAdapterOptions["fallback"]>;
+import type { HttpRoute } from "./routes.js";
 
 export interface Metrics {
   /** Counts every call; sits right inside the logging interceptor. */
   readonly interceptor: Interceptor;
   /** Wraps a plain-HTTP route (the page, /v1) to count its requests by status and time them. */
-  countHttp(route: string, handler: HttpHandler): HttpHandler;
+  countHttp(route: string, handler: HttpRoute): HttpRoute;
   /** Answers GET /metrics; anything else is 404. */
-  serve: HttpHandler;
+  serve: HttpRoute;
 }
 
 type Sources = Pick<SynthesisStack, "cache" | "registry" | "admission">;

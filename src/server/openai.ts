@@ -26,7 +26,6 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus } from "@connectrpc/connect/protocol-connect";
-import type { ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
 import { AudioEncoding, SynthesisConfigSchema, TtsService } from "../../gen/aetheros/tts/v1/tts_pb.js";
 import { InvalidArgumentError, TtsError } from "../engine/errors.js";
@@ -37,10 +36,10 @@ import type { Access } from "./access.js";
 import { RETRY_AFTER_HEADER, toConnectError } from "./errors.js";
 import { ServingStatus, type HealthReporter } from "./health.js";
 import { codeName, isServerFault, REQUEST_ID_HEADER, requestIdFrom, untilAborted } from "./interceptors.js";
+import type { HttpRoute } from "./routes.js";
 
-export type HttpHandler = NonNullable<ConnectNodeAdapterOptions["fallback"]>;
-type Request = Parameters<HttpHandler>[0];
-type Response = Parameters<HttpHandler>[1];
+type Request = Parameters<HttpRoute>[0];
+type Response = Parameters<HttpRoute>[1];
 
 export const SPEECH_PATH = "/v1/audio/speech";
 export const MODELS_PATH = "/v1/models";
@@ -120,7 +119,7 @@ interface Reply {
 }
 
 /** The routes, path → handler, for the server's non-RPC fallback. */
-export function openAiRoutes(context: OpenAiContext): Record<string, HttpHandler> {
+export function openAiRoutes(context: OpenAiContext): Record<string, HttpRoute> {
   const { synthesizer, registry, limits } = context;
   // OpenAI's `created` is when a model was published; here every model exists since start.
   const created = Math.floor(Date.now() / 1000);
@@ -201,7 +200,7 @@ function voiceOf(value: unknown, modelVoice: string): string {
  * One call: the method, serving and access checks, the handler, then the response and one
  * log line (method, path, status, code, duration_ms, request_id), as logCalls writes for RPCs.
  */
-function route(context: OpenAiContext, method: "GET" | "POST", handle: (req: Request, signal: AbortSignal) => Promise<Reply>): HttpHandler {
+function route(context: OpenAiContext, method: "GET" | "POST", handle: (req: Request, signal: AbortSignal) => Promise<Reply>): HttpRoute {
   const { logger, health, access } = context;
   return (req, res) => {
     const started = performance.now();

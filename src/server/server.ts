@@ -3,7 +3,7 @@
 
 import { readFile } from "node:fs/promises";
 import { Code, ConnectError, createContextValues, type ServiceImpl } from "@connectrpc/connect";
-import { connectNodeAdapter, type ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
 import type { Config } from "../config/config.js";
 import type { TtsService } from "../../gen/aetheros/tts/v1/tts_pb.js";
@@ -16,7 +16,7 @@ import { DualProtocolListener } from "./listener.js";
 import type { Metrics } from "./metrics.js";
 import { openAiRoutes, type OpenAiDeps } from "./openai.js";
 import { pageRoutes } from "./page/serve.js";
-import { routes } from "./routes.js";
+import { routes, type HttpRoute } from "./routes.js";
 
 // Time calls cut off at the end of the grace period get to send their
 // UNAVAILABLE status before the connections are dropped. A response counts as
@@ -65,7 +65,7 @@ export function createServer(config: Config, deps: ServerDeps): Server {
   });
   // Everything that is not an RPC, by path; any other path goes to GET /metrics, which
   // answers 404 for it.
-  const httpRoutes: Record<string, NonNullable<ConnectNodeAdapterOptions["fallback"]>> = Object.fromEntries(
+  const httpRoutes: Record<string, HttpRoute> = Object.fromEntries(
     Object.entries({ ...pageRoutes(), ...openai }).map(([path, handler]) => [path, deps.metrics.countHttp(path, handler)]),
   );
   const handler = connectNodeAdapter({

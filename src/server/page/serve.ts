@@ -6,12 +6,11 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import type { ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
 import { build } from "esbuild";
+import type { HttpRoute } from "../routes.js";
 
-export type HttpHandler = NonNullable<ConnectNodeAdapterOptions["fallback"]>;
-type Request = Parameters<HttpHandler>[0];
-type Response = Parameters<HttpHandler>[1];
+type Request = Parameters<HttpRoute>[0];
+type Response = Parameters<HttpRoute>[1];
 
 const INDEX_HTML = fileURLToPath(new URL("index.html", import.meta.url));
 const PAGE_TS = fileURLToPath(new URL("page.ts", import.meta.url));
@@ -76,7 +75,7 @@ async function buildAssets(): Promise<Assets> {
  * built on the first request (tens of milliseconds); a failed build answers 500 and is
  * tried again on the next request.
  */
-export function pageRoutes(): Record<string, HttpHandler> {
+export function pageRoutes(): Record<string, HttpRoute> {
   let assets: Promise<Assets> | undefined;
   const load = (): Promise<Assets> => {
     assets ??= buildAssets().catch((error: unknown) => {
@@ -86,7 +85,7 @@ export function pageRoutes(): Record<string, HttpHandler> {
     return assets;
   };
 
-  const serve = (pick: (assets: Assets, query: URLSearchParams) => { asset: Asset; cacheControl: string }): HttpHandler => {
+  const serve = (pick: (assets: Assets, query: URLSearchParams) => { asset: Asset; cacheControl: string }): HttpRoute => {
     return (req, res) => {
       if (req.method !== "GET" && req.method !== "HEAD") {
         res.writeHead(405, { allow: "GET, HEAD", "content-type": "text/plain; charset=utf-8" });
