@@ -14,10 +14,8 @@ execFileSync("cargo", ["build", "--release", "--locked", "--manifest-path", join
   stdio: "inherit",
 });
 
-cpSync(join(target, "libaetheros_espeak.so"), join(here, "espeak.node"));
-
-// espeak-rs-sys compiles espeak-ng-data into its own OUT_DIR, next to the espeak-ng source
-// and command-line tool it built; use the newest such build.
+// espeak-rs-sys copies the espeak-ng source into its OUT_DIR and builds and installs it there
+// with CMake (library, command-line tool, espeak-ng-data); use the newest such build.
 const builds = join(target, "build");
 const outDirs = readdirSync(builds)
   .filter((name) => name.startsWith("espeak-rs-sys-"))
@@ -26,6 +24,36 @@ const outDirs = readdirSync(builds)
   .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
 const out = outDirs[0];
 if (out === undefined) throw new Error("espeak-ng-data was not compiled; see the cargo output above");
+
+// Piper's espeak-ng counts emoji as letters (IsAlpha), so a word that holds one stays one word
+// and is spoken a character at a time, each emoji with its whole en_emoji name ("😀😀" is
+// "grinning face grinning face", "❤️" is "red heart"). The 1.52.0.1 snapshot does not, and
+// there a letter-by-letter emoji keeps only the first word of its name ("grinning grinning",
+// "red"): 4 of the 221 golden lines. Which characters Piper treats so was probed character by
+// character against piper-tts 1.8.0 (see README): pictographs, skin-tone modifiers and
+// regional indicators in U+2600-27BF and from U+1F000. Patch IsAlpha in the copied source,
+// rebuild and reinstall the library, then relink the binding against it.
+const common = join(out, "espeak-ng", "src", "libespeak-ng", "common.c");
+const belowCombining = "\tif (c < 0x300)\n\t\treturn 0;\n";
+const emojiAsLetters = `
+\t// aetheros-tts: emoji are letters here, as in the espeak-ng that Piper is built with
+\tif (((c >= 0x2600) && (c <= 0x27bf)) || (c >= 0x1f000)) {
+\t\tif (ucd_properties(c, ucd_lookup_category(c)) & (UCD_PROPERTY_EXTENDED_PICTOGRAPHIC | UCD_PROPERTY_EMOJI_MODIFIER | UCD_PROPERTY_REGIONAL_INDICATOR))
+\t\t\treturn 1;
+\t}
+`;
+const commonSource = readFileSync(common, "utf8");
+if (!commonSource.includes(emojiAsLetters)) {
+  if (commonSource.split(belowCombining).length !== 2 || !commonSource.includes("<ucd/ucd.h>")) {
+    throw new Error(`${common} has changed; review the emoji step for the new espeak-ng source`);
+  }
+  writeFileSync(common, commonSource.replace(belowCombining, belowCombining + emojiAsLetters));
+  execFileSync("cmake", ["--build", join(out, "build"), "--target", "install", "--config", "Release"], { stdio: "inherit" });
+  execFileSync("cargo", ["clean", "--release", "-p", "aetheros-espeak", "--manifest-path", join(here, "Cargo.toml")], { stdio: "inherit" });
+  execFileSync("cargo", ["build", "--release", "--locked", "--manifest-path", join(here, "Cargo.toml")], { stdio: "inherit" });
+}
+cpSync(join(target, "libaetheros_espeak.so"), join(here, "espeak.node"));
+
 rmSync(join(here, "espeak-ng-data"), { recursive: true, force: true });
 cpSync(join(out, "share", "espeak-ng-data"), join(here, "espeak-ng-data"), { recursive: true });
 

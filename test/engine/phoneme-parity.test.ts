@@ -1,8 +1,6 @@
 /**
  * Phoneme-id parity with Piper: every line of the golden corpus (test/golden, made by
- * piper-tts 1.8.0) must give exactly Piper's ids, except the lines listed in
- * espeak-differences.json, where the espeak-ng revisions differ; those must give exactly
- * the recorded ids, so any change on either side fails here.
+ * piper-tts 1.8.0) must give exactly Piper's ids.
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
@@ -16,16 +14,8 @@ interface GoldenEntry {
   text: string;
   sentences: { phonemes: string[]; ids: number[] }[];
 }
-interface Difference {
-  line: number;
-  kind: "emoji-names";
-  espeakIds: number[][];
-}
 
 const golden = JSON.parse(readFileSync("test/golden/phoneme-ids.json", "utf8")) as { entries: GoldenEntry[] };
-const known = new Map(
-  (JSON.parse(readFileSync("test/golden/espeak-differences.json", "utf8")) as { differences: Difference[] }).differences.map((d) => [d.line, d]),
-);
 const voice = await readVoiceConfig(DEFAULT_CONFIG);
 const idsOf = (text: string) => phonemize(text, voice).map((sentence) => phonemeIds(sentence, voice).ids);
 
@@ -34,26 +24,11 @@ describe("phoneme ids match piper-tts 1.8.0", () => {
     expect(golden.entries.length).toBeGreaterThanOrEqual(150);
   });
 
-  for (const entry of golden.entries.filter((e) => !known.has(e.line))) {
+  for (const entry of golden.entries) {
     it(`line ${entry.line}: ${JSON.stringify(entry.text).slice(0, 60)}`, () => {
       expect(idsOf(entry.text)).toEqual(entry.sentences.map((s) => s.ids));
     });
   }
-});
-
-describe("documented espeak-ng revision differences stay exactly as documented", () => {
-  for (const difference of known.values()) {
-    const entry = golden.entries.find((e) => e.line === difference.line)!;
-    it(`line ${difference.line} (${difference.kind})`, () => {
-      const ours = idsOf(entry.text);
-      expect(ours).toEqual(difference.espeakIds);
-      expect(ours).not.toEqual(entry.sentences.map((s) => s.ids));
-    });
-  }
-
-  it("differ only by emoji names, on 4 lines", () => {
-    expect([...known.values()].map((d) => d.kind)).toEqual(["emoji-names", "emoji-names", "emoji-names", "emoji-names"]);
-  });
 });
 
 describe("phonemization rules", () => {
