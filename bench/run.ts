@@ -92,6 +92,7 @@ const FLOOR_SESSION_OPTIONS = {
   executionMode: "sequential",
   graphOptimizationLevel: "all",
   enableCpuMemArena: true,
+  enableMemPattern: false,
 } as const;
 
 checkTexts();

@@ -10,6 +10,11 @@
  *   branches buy nothing.
  * - graphOptimizationLevel "all": the fused graph is built once per session load.
  * - CPU memory arena on: each run reuses buffers instead of allocating per sentence.
+ * - Memory pattern off: with it, every input length gets a planned single block for all of
+ *   a run's intermediate tensors, and those blocks of varying size fragmented the arena,
+ *   which then grew in steps of 50-70 MB that it never gives back (the reliability soak's
+ *   RSS rose up to 20 % after warm-up). Without it the soak's RSS stays within ±2 %, and
+ *   inference time is the same (0.996x in an interleaved A/B of 120 runs here).
  */
 import * as ort from "onnxruntime-node";
 import { VoiceLoadError } from "./errors.js";
@@ -41,6 +46,7 @@ export class VoiceSession {
         executionMode: "sequential",
         graphOptimizationLevel: "all",
         enableCpuMemArena: true,
+        enableMemPattern: false,
       });
     } catch (error) {
       throw new VoiceLoadError(modelFile, `onnxruntime cannot load the model (missing, truncated or corrupt): ${(error as Error).message}`, { cause: error });
