@@ -69,6 +69,12 @@ const CONCURRENCY = [1, 2, 4, 8];
 const CACHE_LOOKUPS = quick ? 500 : 5000;
 const LOOPBACK_CACHE_ROUNDS = quick ? 10 : 100;
 const SEED = Number(process.env.BENCH_SEED ?? 8);
+// Every timed single call starts on an idle machine. onnxruntime's intra-op threads spin for
+// a while after a run, and a subject timed right after another paid for those threads: the
+// service most (its inference runs at nice +10), 1.30x the bare session back to back against
+// 1.09-1.13x with this pause, in an interleaved A/B here.
+const SETTLE_MS = 100;
+const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
 const BATCH = quick ? THROUGHPUT_TEXTS.slice(0, 4) : THROUGHPUT_TEXTS;
 const random = seededRandom(SEED);
 
@@ -254,6 +260,7 @@ async function runAll(): Promise<Results> {
     const started = performance.now();
     for (const t of shuffled(texts, random)) {
       for (const subject of shuffled(Object.keys(latencySubjects), random)) {
+        await settle();
         const sample = await latencySubjects[subject]!(t);
         if (iteration >= 0) latency.push({ iteration, chars: t.chars, subject, ...sample });
       }
@@ -311,6 +318,7 @@ async function runAll(): Promise<Results> {
   const ttfa: TtfaSample[] = [];
   for (let iteration = -1; iteration < TTFA_RUNS; iteration++) {
     for (const subject of shuffled(Object.keys(ttfaSubjects), random)) {
+      await settle();
       const sample = await ttfaSubjects[subject]!();
       if (iteration >= 0) ttfa.push({ iteration, subject, ...sample });
     }
@@ -341,6 +349,7 @@ async function runAll(): Promise<Results> {
   for (let i = -1; i < (quick ? 2 : 10); i++) {
     for (const t of shuffled(texts, random)) {
       for (const build of shuffled(Object.keys(builds), random)) {
+        await settle();
         const ms = await builds[build]!(t);
         if (i >= 0) ortBuilds.push({ chars: t.chars, build, ms });
       }
@@ -423,6 +432,7 @@ async function runAll(): Promise<Results> {
       cacheLookups: CACHE_LOOKUPS,
       loopbackCacheRounds: LOOPBACK_CACHE_ROUNDS,
       seed: SEED,
+      settleMs: SETTLE_MS,
       services: Object.fromEntries(serviceRecords),
       engine: { intraOpThreads: LATENCY_INTRA, workers: 1 },
       floor: { intraOpThreads: [LATENCY_INTRA, 1], sessionOptions: { ...FLOOR_SESSION_OPTIONS } },

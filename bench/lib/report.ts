@@ -432,7 +432,7 @@ export function renderMarkdown(results: Results, s: Summary): string {
     ["Piper reference", `piper-tts ${v.piper.piper_tts}, Python ${v.piper.python}, onnxruntime ${v.piper.onnxruntime}, numpy ${v.piper.numpy} (private venv bench/.venv)`],
     ["voice", `${results.settings.voice} (same .onnx file for every subject)`],
     ["commit", `${v.gitCommit}${v.gitDirty ? " (with uncommitted changes in src/, bench/ or package.json)" : ""}`],
-    ["iterations", `${results.settings.iterations} measured after ${results.settings.warmup} warm-up; subjects interleaved in a shuffled order every iteration (seed ${results.settings.seed})`],
+    ["iterations", `${results.settings.iterations} measured after ${results.settings.warmup} warm-up; subjects interleaved in a shuffled order every iteration (seed ${results.settings.seed}), ${results.settings.settleMs} ms idle before each timed call`],
   ]);
   md.push("Thread settings (stated, not tuned per subject):", "");
   table(

@@ -73,6 +73,8 @@ export interface Results {
     cacheLookups: number;
     loopbackCacheRounds: number;
     seed: number;
+    /** Idle pause before each timed single call (latency, time to first audio, builds). */
+    settleMs: number;
     services: Record<string, ServiceConfigRecord>;
     engine: { intraOpThreads: number; workers: number };
     floor: { intraOpThreads: number[]; sessionOptions: Record<string, unknown> };

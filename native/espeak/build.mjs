@@ -48,7 +48,14 @@ if (!commonSource.includes(emojiAsLetters)) {
     throw new Error(`${common} has changed; review the emoji step for the new espeak-ng source`);
   }
   writeFileSync(common, commonSource.replace(belowCombining, belowCombining + emojiAsLetters));
-  execFileSync("cmake", ["--build", join(out, "build"), "--target", "install", "--config", "Release"], { stdio: "inherit" });
+  // CMake's install step lists every data file (~1,000 lines); show its output only if it fails.
+  try {
+    execFileSync("cmake", ["--build", join(out, "build"), "--target", "install", "--config", "Release"], { stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 * 1024 * 1024 });
+  } catch (error) {
+    process.stdout.write(error.stdout ?? "");
+    process.stderr.write(error.stderr ?? "");
+    throw error;
+  }
   execFileSync("cargo", ["clean", "--release", "-p", "aetheros-espeak", "--manifest-path", join(here, "Cargo.toml")], { stdio: "inherit" });
   execFileSync("cargo", ["build", "--release", "--locked", "--manifest-path", join(here, "Cargo.toml")], { stdio: "inherit" });
 }
