@@ -48,6 +48,9 @@ if (!commonSource.includes(emojiAsLetters)) {
     throw new Error(`${common} has changed; review the emoji step for the new espeak-ng source`);
   }
   writeFileSync(common, commonSource.replace(belowCombining, belowCombining + emojiAsLetters));
+}
+// Also after an earlier run that patched the source but failed before rebuilding.
+if (statSync(join(out, "build", "src", "libespeak-ng", "libespeak-ng.a")).mtimeMs < statSync(common).mtimeMs) {
   // CMake's install step lists every data file (~1,000 lines); show its output only if it fails.
   try {
     execFileSync("cmake", ["--build", join(out, "build"), "--target", "install", "--config", "Release"], { stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 * 1024 * 1024 });
