@@ -67,9 +67,17 @@ try {
   const hServer = summary(hits.map((s) => s.serverMs));
   const uServer = summary(uncached.map((s) => s.serverMs));
   console.log(`unary Synthesize over loopback gRPC, ${first.bytes} byte WAV, ${TEXT.length} characters`);
-  console.log(`load average ${loadavg().map((l) => l.toFixed(2)).join(" ")} on this machine`);
-  console.log(`  uncached (${UNCACHED_CALLS} calls): median ${ms(u.median)}  min ${ms(u.min)}  max ${ms(u.max)}  (server generation_time_ms median ${ms(uServer.median)})`);
-  console.log(`  cache hit (${HIT_CALLS} calls after ${HIT_WARMUP_CALLS} warm-up): median ${ms(h.median)}  p95 ${ms(h.p95)}  min ${ms(h.min)}  max ${ms(h.max)}  (server generation_time_ms median ${ms(hServer.median)})`);
+  console.log(
+    `load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")} on this machine`,
+  );
+  console.log(
+    `  uncached (${UNCACHED_CALLS} calls): median ${ms(u.median)}  min ${ms(u.min)}  max ${ms(u.max)}  (server generation_time_ms median ${ms(uServer.median)})`,
+  );
+  console.log(
+    `  cache hit (${HIT_CALLS} calls after ${HIT_WARMUP_CALLS} warm-up): median ${ms(h.median)}  p95 ${ms(h.p95)}  min ${ms(h.min)}  max ${ms(h.max)}  (server generation_time_ms median ${ms(hServer.median)})`,
+  );
   console.log(`  median uncached / median hit: ${(u.median / h.median).toFixed(0)}x`);
 } finally {
   await app.close();

@@ -3,9 +3,9 @@
  * entry through the public AudioCache.get. Not a test; run with
  *   npx tsx bench/cache.bench.ts
  */
-import { performance } from 'node:perf_hooks';
-import { pino } from 'pino';
-import { cacheKey, openAudioCache, type CachedAudio } from '../src/cache/index.js';
+import { performance } from "node:perf_hooks";
+import { pino } from "pino";
+import { cacheKey, openAudioCache, type CachedAudio } from "../src/cache/index.js";
 
 const LOOKUPS = 10_000;
 const WARMUP_LOOKUPS = 1_000;
@@ -16,11 +16,11 @@ const cache = await openAudioCache({
   sizeBytes: 64 * 1024 * 1024,
   maxEntries: 10_000,
   ttlSeconds: 3600,
-  logger: pino({ level: 'silent' }),
+  logger: pino({ level: "silent" }),
 });
 const key = cacheKey({
-  text: 'The quick brown fox jumps over the lazy dog.',
-  voice: 'en_US-joe-medium',
+  text: "The quick brown fox jumps over the lazy dog.",
+  voice: "en_US-joe-medium",
   speakerId: 0,
   speed: 1,
   pitch: 1,
@@ -28,16 +28,16 @@ const key = cacheKey({
   noiseScale: 0.667,
   noiseW: 0.8,
   sentenceSilence: 0,
-  encoding: 'wav',
+  encoding: "wav",
   sampleRate: 22050,
-  modelHash: 'bench',
+  modelHash: "bench",
 });
 const audio: CachedAudio = {
   bytes: new Uint8Array(ENTRY_BYTES).fill(1),
-  encoding: 'wav',
+  encoding: "wav",
   sampleRate: 22050,
   durationSeconds: ENTRY_BYTES / 44100,
-  modelUsed: 'piper:en_US-joe-medium',
+  modelUsed: "piper:en_US-joe-medium",
 };
 cache.put(key, audio);
 
@@ -45,7 +45,7 @@ async function lookupOnce(): Promise<number> {
   const started = performance.now();
   const hit = await cache.get(key);
   const elapsed = performance.now() - started;
-  if (hit?.tier !== 'memory') throw new Error('expected a memory hit');
+  if (hit?.tier !== "memory") throw new Error("expected a memory hit");
   return elapsed;
 }
 

@@ -33,7 +33,14 @@ import { VoiceRegistry, type LoadedVoice } from "../src/voices/registry.js";
 import { ensureOrtVenv, ensurePiperVenv, PiperReference, PythonProcess } from "./lib/piper.js";
 import { LoadSampler, memoryStatus, waitIdle } from "./lib/procs.js";
 import { renderMarkdown, renderTable, summarize } from "./lib/report.js";
-import { serializeResults, type LatencySample, type MemoryReading, type Results, type ThroughputSample, type TtfaSample } from "./lib/results.js";
+import {
+  serializeResults,
+  type LatencySample,
+  type MemoryReading,
+  type Results,
+  type ThroughputSample,
+  type TtfaSample,
+} from "./lib/results.js";
 import { startService, type RunningService, type ServiceSettings } from "./lib/service.js";
 import { seededRandom, shuffled } from "./lib/stats.js";
 import { checkTexts, LATENCY_TEXTS, LONG_SENTENCE, PARAGRAPH, PARAGRAPH_FIRST_SENTENCE, THROUGHPUT_TEXTS } from "./lib/texts.js";
@@ -130,7 +137,13 @@ async function service(name: string, settings: ServiceSettings): Promise<Running
   log(`starting service "${name}"`);
   const running = await startService(name, ROOT, settings);
   services.set(name, running);
-  serviceRecords.set(name, { intraOpThreads: settings.intraOpThreads, workers: settings.workers, cacheEnabled: settings.cacheEnabled, env: running.envSet, startupMs: running.startupMs });
+  serviceRecords.set(name, {
+    intraOpThreads: settings.intraOpThreads,
+    workers: settings.workers,
+    cacheEnabled: settings.cacheEnabled,
+    env: running.envSet,
+    startupMs: running.startupMs,
+  });
   log(`service "${name}" serving on ${running.baseUrl} after ${Math.round(running.startupMs)} ms`);
   return running;
 }
@@ -165,7 +178,9 @@ async function runAll(): Promise<Results> {
   log("starting the Piper reference");
   const ref = await PiperReference.start(python, join(ROOT, "bench", "lib", "piper_server.py"), MODEL_FILE);
   piper = ref;
-  log(`Piper reference ready: piper-tts ${ref.info.piper_tts}, onnxruntime ${ref.info.onnxruntime}, intra_op_num_threads ${ref.info.intra_op_num_threads}`);
+  log(
+    `Piper reference ready: piper-tts ${ref.info.piper_tts}, onnxruntime ${ref.info.onnxruntime}, intra_op_num_threads ${ref.info.intra_op_num_threads}`,
+  );
 
   // The engine in process: the service's own pool, registry and voice, no transport.
   const enginePool = new InferencePool({ threads: 1, intraOpThreads: LATENCY_INTRA, maxLoadedVoices: 3 });
@@ -176,15 +191,20 @@ async function runAll(): Promise<Results> {
     speakerId: 0,
     scales: { noiseScale: voice.config.noiseScale, lengthScale: voice.config.lengthScale, noiseW: voice.config.noiseW },
   };
-  const scalesTensor = (): ort.Tensor => new ort.Tensor("float32", Float32Array.of(settings.scales.noiseScale, settings.scales.lengthScale, settings.scales.noiseW), [3]);
+  const scalesTensor = (): ort.Tensor =>
+    new ort.Tensor("float32", Float32Array.of(settings.scales.noiseScale, settings.scales.lengthScale, settings.scales.noiseW), [3]);
   const floors = new Map<number, ort.InferenceSession>();
-  for (const intra of [LATENCY_INTRA, 1]) floors.set(intra, await ort.InferenceSession.create(MODEL_FILE, { ...FLOOR_SESSION_OPTIONS, intraOpNumThreads: intra }));
+  for (const intra of [LATENCY_INTRA, 1])
+    floors.set(intra, await ort.InferenceSession.create(MODEL_FILE, { ...FLOOR_SESSION_OPTIONS, intraOpNumThreads: intra }));
   const rate = voice.config.sampleRate;
 
   // ------------------------------------------------------------ subjects
   const grpc = async (running: RunningService, text: string) => {
     const started = performance.now();
-    const response = await running.client.synthesize({ text, config: { encoding: AudioEncoding.WAV, useCache: false } }, { timeoutMs: 120_000 });
+    const response = await running.client.synthesize(
+      { text, config: { encoding: AudioEncoding.WAV, useCache: false } },
+      { timeoutMs: 120_000 },
+    );
     const ms = performance.now() - started;
     if (response.cached) throw new Error("an uncached call was answered from the cache");
     return { ms, audioSeconds: response.durationSeconds, serverMs: response.generationTimeMs };
@@ -241,7 +261,13 @@ async function runAll(): Promise<Results> {
   // ------------------------------------------------------------ uncached latency
   const texts = LATENCY_TEXTS.map(([chars, text]) => {
     const plan = planSpeech(text, voice.config);
-    return { chars, text, ids: plan.pieces.map((p) => p.ids), pieces: plan.pieces.length, phonemes: plan.pieces.reduce((n, p) => n + p.phonemes.length, 0) };
+    return {
+      chars,
+      text,
+      ids: plan.pieces.map((p) => p.ids),
+      pieces: plan.pieces.length,
+      phonemes: plan.pieces.reduce((n, p) => n + p.phonemes.length, 0),
+    };
   });
   // The same service through a client that offers no compression (the server then sends the WAV as is).
   const identityClient = createClient(TtsService, createGrpcTransport({ baseUrl: latencyService.baseUrl, acceptCompression: [] }));
@@ -265,7 +291,9 @@ async function runAll(): Promise<Results> {
         if (iteration >= 0) latency.push({ iteration, chars: t.chars, subject, ...sample });
       }
     }
-    log(`latency ${iteration < 0 ? "warm-up" : "iteration"} ${iteration < 0 ? iteration + WARMUP + 1 : iteration + 1}/${iteration < 0 ? WARMUP : ITERATIONS}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    log(
+      `latency ${iteration < 0 ? "warm-up" : "iteration"} ${iteration < 0 ? iteration + WARMUP + 1 : iteration + 1}/${iteration < 0 ? WARMUP : ITERATIONS}: ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
   }
 
   // ------------------------------------------------------------ time to first audio
@@ -339,11 +367,21 @@ async function runAll(): Promise<Results> {
   // The bare floor per onnxruntime build: Node's, Python's at Node's version, Python's at Piper's.
   const floorScript = join(ROOT, "bench", "lib", "ort_floor.py");
   const pyFloors = new Map<string, PythonProcess<{ onnxruntime: string }>>();
-  if (ortPython) pyFloors.set(`python ${ORT_VERSIONS.node}`, await PythonProcess.start(ortPython, floorScript, [MODEL_FILE, String(LATENCY_INTRA)]));
-  if (ref.info.onnxruntime !== ORT_VERSIONS.node) pyFloors.set(`python ${ref.info.onnxruntime}`, await PythonProcess.start(python, floorScript, [MODEL_FILE, String(LATENCY_INTRA)]));
-  const builds: Record<string, (t: (typeof texts)[number]) => Promise<number>> = { [`node ${ORT_VERSIONS.node}`]: async (t) => (await floor(LATENCY_INTRA, t.ids)).ms };
+  if (ortPython)
+    pyFloors.set(`python ${ORT_VERSIONS.node}`, await PythonProcess.start(ortPython, floorScript, [MODEL_FILE, String(LATENCY_INTRA)]));
+  if (ref.info.onnxruntime !== ORT_VERSIONS.node)
+    pyFloors.set(`python ${ref.info.onnxruntime}`, await PythonProcess.start(python, floorScript, [MODEL_FILE, String(LATENCY_INTRA)]));
+  const builds: Record<string, (t: (typeof texts)[number]) => Promise<number>> = {
+    [`node ${ORT_VERSIONS.node}`]: async (t) => (await floor(LATENCY_INTRA, t.ids)).ms,
+  };
   for (const [name, child] of pyFloors) {
-    builds[name] = async (t) => (await child.request<{ ms: number }>({ pieces: t.ids, scales: [settings.scales.noiseScale, settings.scales.lengthScale, settings.scales.noiseW] })).ms;
+    builds[name] = async (t) =>
+      (
+        await child.request<{ ms: number }>({
+          pieces: t.ids,
+          scales: [settings.scales.noiseScale, settings.scales.lengthScale, settings.scales.noiseW],
+        })
+      ).ms;
   }
   const ortBuilds: Results["ortBuilds"]["samples"] = [];
   for (let i = -1; i < (quick ? 2 : 10); i++) {
@@ -438,8 +476,17 @@ async function runAll(): Promise<Results> {
       floor: { intraOpThreads: [LATENCY_INTRA, 1], sessionOptions: { ...FLOOR_SESSION_OPTIONS } },
     },
     load,
-    latency: { texts: texts.map(({ chars, text, pieces, phonemes }) => ({ chars, text, pieces, phonemes })), subjects: Object.keys(latencySubjects), samples: latency },
-    ttfa: { paragraphChars: PARAGRAPH.length, firstSentenceChars: PARAGRAPH_FIRST_SENTENCE.length, paragraphPieces: paragraphPlan.pieces.length, samples: ttfa },
+    latency: {
+      texts: texts.map(({ chars, text, pieces, phonemes }) => ({ chars, text, pieces, phonemes })),
+      subjects: Object.keys(latencySubjects),
+      samples: latency,
+    },
+    ttfa: {
+      paragraphChars: PARAGRAPH.length,
+      firstSentenceChars: PARAGRAPH_FIRST_SENTENCE.length,
+      paragraphPieces: paragraphPlan.pieces.length,
+      samples: ttfa,
+    },
     phonemize: { samples: phonemize },
     ortBuilds: { builds: Object.keys(builds), samples: ortBuilds },
     cache: cacheResults,
@@ -468,7 +515,10 @@ async function measureCache(voice: LoadedVoice): Promise<Results["cache"]> {
     let entryBytes: Uint8Array | undefined;
     const call = async (text: string) => {
       const started = performance.now();
-      const response = await cached.client.synthesize({ text, config: { encoding: AudioEncoding.WAV, useCache: true } }, { timeoutMs: 120_000 });
+      const response = await cached.client.synthesize(
+        { text, config: { encoding: AudioEncoding.WAV, useCache: true } },
+        { timeoutMs: 120_000 },
+      );
       return { ms: performance.now() - started, response };
     };
     for (const [chars, text] of LATENCY_TEXTS) {
@@ -483,16 +533,21 @@ async function measureCache(voice: LoadedVoice): Promise<Results["cache"]> {
     const clients = { default: cached.client, identity } as const;
     const hit = async (client: keyof typeof clients, text: string) => {
       const started = performance.now();
-      const response = await clients[client].synthesize({ text, config: { encoding: AudioEncoding.WAV, useCache: true } }, { timeoutMs: 120_000 });
+      const response = await clients[client].synthesize(
+        { text, config: { encoding: AudioEncoding.WAV, useCache: true } },
+        { timeoutMs: 120_000 },
+      );
       const ms = performance.now() - started;
       if (!response.cached) throw new Error("the second identical call was not a cache hit");
       return { ms, serverMs: response.generationTimeMs };
     };
-    for (let i = 0; i < 20; i++) for (const [, text] of LATENCY_TEXTS) for (const client of ["default", "identity"] as const) await hit(client, text); // warm-up
+    for (let i = 0; i < 20; i++)
+      for (const [, text] of LATENCY_TEXTS) for (const client of ["default", "identity"] as const) await hit(client, text); // warm-up
     const loopback: Results["cache"]["loopback"] = [];
     for (let round = 0; round < LOOPBACK_CACHE_ROUNDS; round++) {
       for (const [chars, text] of shuffled(LATENCY_TEXTS, random)) {
-        for (const client of shuffled(["default", "identity"] as const, random)) loopback.push({ chars, client, ...(await hit(client, text)) });
+        for (const client of shuffled(["default", "identity"] as const, random))
+          loopback.push({ chars, client, ...(await hit(client, text)) });
       }
     }
     // What gzip costs on these WAV files: the server compresses for any client that offers it.
@@ -503,7 +558,13 @@ async function measureCache(voice: LoadedVoice): Promise<Results["cache"]> {
         const compressed = await gzipAsync(bytes);
         const compressedAt = performance.now();
         await gunzipAsync(compressed);
-        gzip.push({ chars, bytes: bytes.length, gzipBytes: compressed.length, gzipMs: compressedAt - started, gunzipMs: performance.now() - compressedAt });
+        gzip.push({
+          chars,
+          bytes: bytes.length,
+          gzipBytes: compressed.length,
+          gzipMs: compressedAt - started,
+          gunzipMs: performance.now() - compressedAt,
+        });
       }
     }
     // Does the server compress for a client that offers gzip? (It did until src/server/server.ts turned it off.)
@@ -513,10 +574,22 @@ async function measureCache(voice: LoadedVoice): Promise<Results["cache"]> {
       { onHeader: (headers) => (responseEncoding = headers.get("grpc-encoding") ?? "identity") },
     );
     const stats = await cached.client.getCacheStats({});
-    const tierStats = stats.tiers.map((t) => ({ tier: t.tier, hits: Number(t.hits), misses: Number(t.misses), entries: Number(t.entries), sizeBytes: Number(t.sizeBytes) }));
+    const tierStats = stats.tiers.map((t) => ({
+      tier: t.tier,
+      hits: Number(t.hits),
+      misses: Number(t.misses),
+      entries: Number(t.entries),
+      sizeBytes: Number(t.sizeBytes),
+    }));
 
     const text = LATENCY_TEXTS.find(([chars]) => chars === 100)![1];
-    const memory = await openAudioCache({ enabled: true, sizeBytes: 64 * 1024 * 1024, maxEntries: 1000, ttlSeconds: 3600, logger: pino({ level: "silent" }) });
+    const memory = await openAudioCache({
+      enabled: true,
+      sizeBytes: 64 * 1024 * 1024,
+      maxEntries: 1000,
+      ttlSeconds: 3600,
+      logger: pino({ level: "silent" }),
+    });
     const keyOf = (t: string): string =>
       cacheKey({
         text: t,
@@ -532,7 +605,13 @@ async function measureCache(voice: LoadedVoice): Promise<Results["cache"]> {
         sampleRate: voice.config.sampleRate,
         modelHash: voice.modelHash,
       });
-    const audio: CachedAudio = { bytes: entryBytes!, encoding: "wav", sampleRate: voice.config.sampleRate, durationSeconds: (entryBytes!.length - 44) / 2 / voice.config.sampleRate, modelUsed: `piper:${VOICE}` };
+    const audio: CachedAudio = {
+      bytes: entryBytes!,
+      encoding: "wav",
+      sampleRate: voice.config.sampleRate,
+      durationSeconds: (entryBytes!.length - 44) / 2 / voice.config.sampleRate,
+      modelUsed: `piper:${VOICE}`,
+    };
     const key = keyOf(text);
     memory.put(key, audio);
     const lookup = async (k: string): Promise<void> => {
@@ -555,7 +634,16 @@ async function measureCache(voice: LoadedVoice): Promise<Results["cache"]> {
     }
     await memory.close();
     log(`cache: ${inProcessMs.length} in-process lookups, ${loopback.length} loopback hits`);
-    return { entryBytes: entryBytes!.length, inProcessMs, hitPathMs, loopback, loopbackMissMs, gzip, responseEncoding, stats: { tiers: tierStats } };
+    return {
+      entryBytes: entryBytes!.length,
+      inProcessMs,
+      hitPathMs,
+      loopback,
+      loopbackMissMs,
+      gzip,
+      responseEncoding,
+      stats: { tiers: tierStats },
+    };
   } finally {
     await stopService(cached);
     await rm(cacheDir, { recursive: true, force: true });
@@ -580,7 +668,8 @@ async function measureMemory(): Promise<{ service: string; readings: MemoryReadi
     const readings: MemoryReading[] = [];
     const read = (label: string): void => void readings.push({ label, ...memoryStatus(running.pid) });
     const text = LATENCY_TEXTS.at(-1)![1];
-    const speak = (voiceId: string) => running.client.synthesize({ text, config: { voice: voiceId, encoding: AudioEncoding.WAV, useCache: false } }, { timeoutMs: 120_000 });
+    const speak = (voiceId: string) =>
+      running.client.synthesize({ text, config: { voice: voiceId, encoding: AudioEncoding.WAV, useCache: false } }, { timeoutMs: 120_000 });
     read("serving (default voice loaded and warmed)");
     for (let i = 0; i < 4; i++) await Promise.all([speak(VOICE), speak(VOICE)]);
     read("default voice, after 8 syntheses of the 200-character text (2 at a time)");
@@ -617,8 +706,15 @@ async function probeMemory(voice: LoadedVoice): Promise<Results["memory"]["probe
       const [workloadLabel, pieces] = workloads[workload]!;
       const idsFile = join(dir, `ids-${workload}.json`);
       await writeFile(idsFile, JSON.stringify(pieces));
-      const output = execFileSync(process.execPath, ["--import", "tsx", join(ROOT, "bench", "lib", "memory-probe.ts"), MODEL_FILE, JSON.stringify(options), idsFile], { cwd: ROOT, encoding: "utf8" });
-      const probe = JSON.parse(output.trim().split("\n").at(-1)!) as { readings: Array<{ label: string; rssBytes: number }>; hwmBytes: number };
+      const output = execFileSync(
+        process.execPath,
+        ["--import", "tsx", join(ROOT, "bench", "lib", "memory-probe.ts"), MODEL_FILE, JSON.stringify(options), idsFile],
+        { cwd: ROOT, encoding: "utf8" },
+      );
+      const probe = JSON.parse(output.trim().split("\n").at(-1)!) as {
+        readings: Array<{ label: string; rssBytes: number }>;
+        hwmBytes: number;
+      };
       probes.push({ options: label, workload: workloadLabel, ids: Math.max(...pieces.map((p) => p.length)), ...probe });
     }
     return probes;
@@ -658,6 +754,8 @@ async function checkFloorOptions(): Promise<void> {
   ];
   const missing = expected.filter((line) => !source.includes(line));
   if (missing.length > 0) {
-    throw new Error(`src/engine/inference.ts no longer sets ${missing.join(", ")}: update FLOOR_SESSION_OPTIONS in bench/run.ts so the floor matches the service`);
+    throw new Error(
+      `src/engine/inference.ts no longer sets ${missing.join(", ")}: update FLOOR_SESSION_OPTIONS in bench/run.ts so the floor matches the service`,
+    );
   }
 }

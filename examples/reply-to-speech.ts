@@ -22,9 +22,12 @@ async function speakReply(text: string, baseUrl: string): Promise<Uint8Array[]> 
         if (message.event.case === "start") console.log(`voice ${message.event.value.voice}, ${message.event.value.sampleRate} Hz`);
         if (message.event.case === "chunk") {
           chunks.push(message.event.value.audio); // hand to the audio output here
-          console.log(`chunk ${message.event.value.sequence} (sentence ${message.event.value.sentenceIndex}): ${message.event.value.audio.length} bytes`);
+          console.log(
+            `chunk ${message.event.value.sequence} (sentence ${message.event.value.sentenceIndex}): ${message.event.value.audio.length} bytes`,
+          );
         }
-        if (message.event.case === "summary") console.log(`done: ${message.event.value.durationSeconds.toFixed(2)} s of audio, cached: ${message.event.value.cached}`);
+        if (message.event.case === "summary")
+          console.log(`done: ${message.event.value.durationSeconds.toFixed(2)} s of audio, cached: ${message.event.value.cached}`);
       }
       return chunks;
     } catch (error) {

@@ -27,7 +27,9 @@ export function ensureDebianPackages(packages) {
     .map(([name]) => name);
   if (missing.length === 0) return;
   if (process.getuid?.() !== 0 || !onPath("apt-get")) {
-    throw new Error(`missing system packages: ${missing.join(" ")}. Install them (Debian: sudo apt-get install ${missing.join(" ")}) and run again.`);
+    throw new Error(
+      `missing system packages: ${missing.join(" ")}. Install them (Debian: sudo apt-get install ${missing.join(" ")}) and run again.`,
+    );
   }
   console.error(`installing Debian packages: ${missing.join(" ")}`);
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
@@ -47,7 +49,8 @@ export function ensureGoTools(tools) {
 
 /** What the native espeak-ng binding needs to build (native/espeak/build.mjs). */
 export function ensureBuildPrerequisites() {
-  if (!onPath("cargo")) throw new Error("cargo is missing: the espeak-ng binding is Rust; install it with rustup (https://rustup.rs) and run npm ci again.");
+  if (!onPath("cargo"))
+    throw new Error("cargo is missing: the espeak-ng binding is Rust; install it with rustup (https://rustup.rs) and run npm ci again.");
   ensureDebianPackages({
     "libclang-dev": "/usr/lib/llvm-*/lib/libclang.so", // bindgen loads it (libclang-cpp is another library)
     "libsonic-dev": "/usr/include/sonic.h", // espeak-ng's speed control, linked statically

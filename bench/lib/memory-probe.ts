@@ -25,7 +25,10 @@ for (let round = 0; round < 3; round++) {
       scales: new ort.Tensor("float32", Float32Array.of(0.667, 1, 0.8), [3]),
     });
   }
-  readings.push({ label: `after run ${round + 1} of ${pieces.length} piece(s) of ${Math.max(...pieces.map((p) => p.length))} ids at most`, rssBytes: rss() });
+  readings.push({
+    label: `after run ${round + 1} of ${pieces.length} piece(s) of ${Math.max(...pieces.map((p) => p.length))} ids at most`,
+    rssBytes: rss(),
+  });
 }
 const hwm = Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1]) * 1024;
 console.log(JSON.stringify({ readings, hwmBytes: hwm }));

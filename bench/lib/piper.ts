@@ -41,7 +41,11 @@ export function ensureOrtVenv(venv: string, version: string, log: (message: stri
   const installed = spawnSync(python, ["-c", "import importlib.metadata as m; print(m.version('onnxruntime'))"], { encoding: "utf8" });
   if (installed.status !== 0 || installed.stdout.trim() !== version) {
     log(`installing onnxruntime==${version} and numpy into ${venv} (pip, PyPI)`);
-    run(python, ["-m", "pip", "install", "--disable-pip-version-check", "--quiet", `onnxruntime==${version}`, "numpy"], "pip install onnxruntime");
+    run(
+      python,
+      ["-m", "pip", "install", "--disable-pip-version-check", "--quiet", `onnxruntime==${version}`, "numpy"],
+      "pip install onnxruntime",
+    );
   }
   return python;
 }

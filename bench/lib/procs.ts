@@ -177,7 +177,8 @@ export class LoadSampler {
       const before = this.lastTicks.get(key)?.ticks ?? 0;
       const delta = Math.max(0, current.ticks - before);
       if (ours.has(key)) oursTicks += delta;
-      else if (delta > 0) this.report.foreignByCommand[current.comm] = (this.report.foreignByCommand[current.comm] ?? 0) + delta / TICKS_PER_SECOND;
+      else if (delta > 0)
+        this.report.foreignByCommand[current.comm] = (this.report.foreignByCommand[current.comm] ?? 0) + delta / TICKS_PER_SECOND;
     }
     const busyCores = (cpu.busy - this.lastCpu.busy) / TICKS_PER_SECOND / seconds;
     const oursCores = oursTicks / TICKS_PER_SECOND / seconds;

@@ -6,7 +6,15 @@ import type { Results } from "./results.js";
 import { mean, median, p95, sum, summarize as stat, type Summary as Stat } from "./stats.js";
 
 /** Which floor has the same thread count as each latency subject. */
-const FLOOR_OF: Record<string, string> = { grpc: "floor", "grpc-identity": "floor", "grpc-default": "floor-1t", engine: "floor", piper: "floor", floor: "floor", "floor-1t": "floor-1t" };
+const FLOOR_OF: Record<string, string> = {
+  grpc: "floor",
+  "grpc-identity": "floor",
+  "grpc-default": "floor-1t",
+  engine: "floor",
+  piper: "floor",
+  floor: "floor",
+  "floor-1t": "floor-1t",
+};
 
 const SUBJECT_LABEL: Record<string, string> = {
   grpc: "service over gRPC (intra 2, 1 worker)",
@@ -35,21 +43,66 @@ export interface Goal {
 export interface Summary {
   latency: Record<number, Record<string, Stat & { rtf: number }>>;
   rtf: Record<string, number>;
-  stages: Record<number, { phonemize: number; inference: number; pcm: number; encodeWav: number; engine: number; floor: number; grpc: number; server: number; transport: number; serverOverFloor: number; workerOverhead: number; piperPhonemize: number; piper: number; gzip: number; gunzip: number; wavBytes: number; gzipRatio: number }>;
+  stages: Record<
+    number,
+    {
+      phonemize: number;
+      inference: number;
+      pcm: number;
+      encodeWav: number;
+      engine: number;
+      floor: number;
+      grpc: number;
+      server: number;
+      transport: number;
+      serverOverFloor: number;
+      workerOverhead: number;
+      piperPhonemize: number;
+      piper: number;
+      gzip: number;
+      gunzip: number;
+      wavBytes: number;
+      gzipRatio: number;
+    }
+  >;
   ttfa: Record<string, Stat>;
   ttfaStages: { phonemizeParagraph: number; piperPhonemizeParagraph: number; drain: number; startMessage: number };
-  cache: { inProcess: Stat; hitPath: Stat; loopback: Stat; loopbackIdentity: Stat; loopbackServer: Stat; loopbackByChars: Record<number, { default: Stat; identity: Stat }>; miss: number[] };
+  cache: {
+    inProcess: Stat;
+    hitPath: Stat;
+    loopback: Stat;
+    loopbackIdentity: Stat;
+    loopbackServer: Stat;
+    loopbackByChars: Record<number, { default: Stat; identity: Stat }>;
+    miss: number[];
+  };
   throughput: Record<string, Record<number, { audioPerSecond: number; rounds: number[]; medianRequestMs: number; p95RequestMs: number }>>;
   singleStream: { piper: number; floor: number; floor1t: number };
   /** Median bare-floor ms per text and onnxruntime build. */
   ortBuilds: Record<number, Record<string, number>>;
   memory: { defaultVoice: number; threeVoices: number; ready: number; piper: number };
-  load: { foreignMean: number; foreignP95: number; foreignMax: number; stealMean: number; byPhase: Record<string, { foreignMean: number; seconds: number }>; top: Array<[string, number]> };
+  load: {
+    foreignMean: number;
+    foreignP95: number;
+    foreignMax: number;
+    stealMean: number;
+    byPhase: Record<string, { foreignMean: number; seconds: number }>;
+    top: Array<[string, number]>;
+  };
   goals: Goal[];
   recommendation: string[];
 }
 
-const ms = (value: number): string => (Number.isFinite(value) ? (value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value >= 1 ? value.toFixed(2) : value.toFixed(3)) : "n/a");
+const ms = (value: number): string =>
+  Number.isFinite(value)
+    ? value >= 100
+      ? value.toFixed(0)
+      : value >= 10
+        ? value.toFixed(1)
+        : value >= 1
+          ? value.toFixed(2)
+          : value.toFixed(3)
+    : "n/a";
 const x = (value: number): string => (Number.isFinite(value) ? `${value.toFixed(2)}x` : "n/a");
 const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(0)} MB`;
 const cores = (value: number): string => value.toFixed(2);
@@ -99,7 +152,8 @@ export function summarize(results: Results): Summary {
   }
 
   const ttfa: Summary["ttfa"] = {};
-  for (const subject of new Set(results.ttfa.samples.map((s) => s.subject))) ttfa[subject] = stat(results.ttfa.samples.filter((s) => s.subject === subject).map((s) => s.ms));
+  for (const subject of new Set(results.ttfa.samples.map((s) => s.subject)))
+    ttfa[subject] = stat(results.ttfa.samples.filter((s) => s.subject === subject).map((s) => s.ms));
   const ttfaOf = (subject: string) => results.ttfa.samples.filter((s) => s.subject === subject);
   const ttfaStages = {
     phonemizeParagraph: median(ttfaOf("engine-stream").map((s) => s.phonemizeMs!)),
@@ -108,9 +162,14 @@ export function summarize(results: Results): Summary {
     startMessage: median(ttfaOf("grpc-stream").map((s) => s.startMs!)),
   };
 
-  const hits = (client: string, chars?: number) => results.cache.loopback.filter((s) => s.client === client && (chars === undefined || s.chars === chars));
+  const hits = (client: string, chars?: number) =>
+    results.cache.loopback.filter((s) => s.client === client && (chars === undefined || s.chars === chars));
   const loopbackByChars: Summary["cache"]["loopbackByChars"] = {};
-  for (const { chars } of results.latency.texts) loopbackByChars[chars] = { default: stat(hits("default", chars).map((s) => s.ms)), identity: stat(hits("identity", chars).map((s) => s.ms)) };
+  for (const { chars } of results.latency.texts)
+    loopbackByChars[chars] = {
+      default: stat(hits("default", chars).map((s) => s.ms)),
+      identity: stat(hits("identity", chars).map((s) => s.ms)),
+    };
   const cache: Summary["cache"] = {
     inProcess: stat(results.cache.inProcessMs),
     hitPath: stat(results.cache.hitPathMs),
@@ -123,7 +182,12 @@ export function summarize(results: Results): Summary {
 
   const throughput: Summary["throughput"] = {};
   for (const sample of results.throughput.samples) {
-    const level = ((throughput[sample.config] ??= {})[sample.concurrency] ??= { audioPerSecond: 0, rounds: [], medianRequestMs: 0, p95RequestMs: 0 });
+    const level = ((throughput[sample.config] ??= {})[sample.concurrency] ??= {
+      audioPerSecond: 0,
+      rounds: [],
+      medianRequestMs: 0,
+      p95RequestMs: 0,
+    });
     level.rounds.push(sample.audioSeconds / (sample.wallMs / 1000));
   }
   for (const [config, levels] of Object.entries(throughput)) {
@@ -138,7 +202,12 @@ export function summarize(results: Results): Summary {
   const singleStream = { piper: 1 / rtf.piper!, floor: 1 / rtf.floor!, floor1t: 1 / rtf["floor-1t"]! };
 
   const reading = (prefix: string) => results.memory.readings.find((r) => r.label.startsWith(prefix))?.rssBytes ?? Number.NaN;
-  const memory = { ready: reading("serving"), defaultVoice: reading("default voice"), threeVoices: reading("three voices"), piper: results.memory.piper.rssBytes };
+  const memory = {
+    ready: reading("serving"),
+    defaultVoice: reading("default voice"),
+    threeVoices: reading("three voices"),
+    piper: results.memory.piper.rssBytes,
+  };
 
   const foreign = results.load.samples.map((s) => s.foreignCores);
   const byPhase: Summary["load"]["byPhase"] = {};
@@ -159,9 +228,26 @@ export function summarize(results: Results): Summary {
 
   const ortBuilds: Summary["ortBuilds"] = {};
   for (const { chars } of results.latency.texts) {
-    ortBuilds[chars] = Object.fromEntries(results.ortBuilds.builds.map((b) => [b, median(results.ortBuilds.samples.filter((o) => o.chars === chars && o.build === b).map((o) => o.ms))]));
+    ortBuilds[chars] = Object.fromEntries(
+      results.ortBuilds.builds.map((b) => [
+        b,
+        median(results.ortBuilds.samples.filter((o) => o.chars === chars && o.build === b).map((o) => o.ms)),
+      ]),
+    );
   }
-  const partial: Omit<Summary, "goals" | "recommendation"> = { latency, rtf, stages, ttfa, ttfaStages, cache, throughput, singleStream, ortBuilds, memory, load };
+  const partial: Omit<Summary, "goals" | "recommendation"> = {
+    latency,
+    rtf,
+    stages,
+    ttfa,
+    ttfaStages,
+    cache,
+    throughput,
+    singleStream,
+    ortBuilds,
+    memory,
+    load,
+  };
   return { ...partial, goals: goals(results, partial), recommendation: recommend(results, partial) };
 }
 
@@ -180,7 +266,9 @@ function goals(results: Results, s: Omit<Summary, "goals" | "recommendation">): 
       : `with the ${(st.wavBytes / 1000).toFixed(0)} kB WAV sent uncompressed`);
   const loadPhase = (phase: string): string => {
     const p = s.load.byPhase[phase];
-    return p && p.foreignMean > 0.1 ? ` Other processes used ${cores(p.foreignMean)} of ${results.machine.cores} cores on average during this scenario.` : "";
+    return p && p.foreignMean > 0.1
+      ? ` Other processes used ${cores(p.foreignMean)} of ${results.machine.cores} cores on average during this scenario.`
+      : "";
   };
 
   const vsPiper = grpc50 / l50.piper!.median;
@@ -194,10 +282,14 @@ function goals(results: Results, s: Omit<Summary, "goals" | "recommendation">): 
       vsPiper <= 0.9
         ? undefined
         : `${breakdown}. The bare onnxruntime-node run alone is ${x(floorVsPiper)} Piper's whole call (Node onnxruntime ${results.versions.onnxruntimeNode}, Python onnxruntime ${results.versions.piper.onnxruntime}, both on ${results.machine.cores} threads)` +
-          (floorVsPiper > 0.9 ? ", so 0.9x is out of reach for this voice on this machine without a faster inference itself; the service's own overheads are listed above" : "") +
+          (floorVsPiper > 0.9
+            ? ", so 0.9x is out of reach for this voice on this machine without a faster inference itself; the service's own overheads are listed above"
+            : "") +
           "." +
           (results.ortBuilds.builds.includes(`python ${results.versions.onnxruntimeNode}`) && results.ortBuilds.builds.length > 2
-            ? ` The same bare run per onnxruntime build (50 characters): ${Object.entries(s.ortBuilds[50] ?? {}).map(([b, v]) => `${b} ${ms(v)} ms`).join(", ")}; see the build table in the profile for whether the binding or the version makes the difference.`
+            ? ` The same bare run per onnxruntime build (50 characters): ${Object.entries(s.ortBuilds[50] ?? {})
+                .map(([b, v]) => `${b} ${ms(v)} ms`)
+                .join(", ")}; see the build table in the profile for whether the binding or the version makes the difference.`
             : "") +
           loadPhase("latency"),
   });
@@ -244,11 +336,20 @@ function goals(results: Results, s: Omit<Summary, "goals" | "recommendation">): 
       s.cache.loopback.median < 3
         ? undefined
         : `The server finds the entry in ${ms(s.cache.loopbackServer.median)} ms (server-reported; it phonemizes the text to build the key: planSpeech + cacheKey + get takes ${ms(s.cache.hitPath.median)} ms in process for 100 characters). ` +
-          (gzipped(results) ? "The rest is mostly the response's gzip compression:" : "The server sent the audio uncompressed; the rest is the transport itself:") +
+          (gzipped(results)
+            ? "The rest is mostly the response's gzip compression:"
+            : "The server sent the audio uncompressed; the rest is the transport itself:") +
           ` the same hits from a client that does not offer gzip take ${ms(s.cache.loopbackIdentity.median)} ms (p95 ${ms(s.cache.loopbackIdentity.p95)} ms). ` +
-          `By size, gzip-offering client vs identity: ${Object.entries(s.cache.loopbackByChars).map(([c, v]) => `${c} chars ${ms(v.default.median)} vs ${ms(v.identity.median)} ms`).join(", ")}; ` +
-          `gzip + gunzip of those WAV files alone: ${Object.entries(s.stages).map(([c, st]) => `${ms(st.gzip + st.gunzip)} ms (${(st.wavBytes / 1000).toFixed(0)} kB)`).join(", ")}. ` +
-          (gzipped(results) ? "Fix (src/server/server.ts): serve without compression for audio, e.g. `acceptCompression: []` in connectNodeAdapter, or a compressMinBytes above the audio sizes." : "").trim() +
+          `By size, gzip-offering client vs identity: ${Object.entries(s.cache.loopbackByChars)
+            .map(([c, v]) => `${c} chars ${ms(v.default.median)} vs ${ms(v.identity.median)} ms`)
+            .join(", ")}; ` +
+          `gzip + gunzip of those WAV files alone: ${Object.entries(s.stages)
+            .map(([c, st]) => `${ms(st.gzip + st.gunzip)} ms (${(st.wavBytes / 1000).toFixed(0)} kB)`)
+            .join(", ")}. ` +
+          (gzipped(results)
+            ? "Fix (src/server/server.ts): serve without compression for audio, e.g. `acceptCompression: []` in connectNodeAdapter, or a compressMinBytes above the audio sizes."
+            : ""
+          ).trim() +
           loadPhase("cache"),
   });
 
@@ -286,19 +387,29 @@ function goals(results: Results, s: Omit<Summary, "goals" | "recommendation">): 
 }
 
 function memoryWhy(results: Results, s: Omit<Summary, "goals" | "recommendation">): string {
-  const parts = [`Each of the 2 inference workers holds its own onnxruntime session of the voice (sessions cannot be shared across worker threads)`];
+  const parts = [
+    `Each of the 2 inference workers holds its own onnxruntime session of the voice (sessions cannot be shared across worker threads)`,
+  ];
   const shipped = results.memory.probes.filter((p) => p.options === "service session options");
   const first = shipped[0];
   if (first) {
     const base = first.readings[0]!.rssBytes;
     const created = first.readings[1]!.rssBytes;
-    parts.push(`one bare session in a process of its own: node + tsx + onnxruntime ${mb(base)}, +${mb(created - base)} once the session is created (the 63 MB model held as weights)`);
-    for (const p of shipped) parts.push(`+${mb(p.readings.at(-1)!.rssBytes - created)} kept by the CPU arena after ${p.workload} (${p.ids} ids)`);
+    parts.push(
+      `one bare session in a process of its own: node + tsx + onnxruntime ${mb(base)}, +${mb(created - base)} once the session is created (the 63 MB model held as weights)`,
+    );
+    for (const p of shipped)
+      parts.push(`+${mb(p.readings.at(-1)!.rssBytes - created)} kept by the CPU arena after ${p.workload} (${p.ids} ids)`);
   }
   const one = results.memory.others.find((o) => o.label.startsWith("latency"));
   const two = results.memory.others.find((o) => o.label.startsWith("default"));
-  if (one && two) parts.push(`after the same throughput runs a service with one worker (intra 2) held ${mb(one.rssBytes)}, the shipped two workers ${mb(two.rssBytes)}`);
-  parts.push(`in the service: ${mb(s.memory.ready)} when serving, ${mb(s.memory.defaultVoice)} after syntheses; three voices take ${mb(s.memory.threeVoices - s.memory.defaultVoice)} more than one, about ${mb((s.memory.threeVoices - s.memory.defaultVoice) / 2)} per extra voice`);
+  if (one && two)
+    parts.push(
+      `after the same throughput runs a service with one worker (intra 2) held ${mb(one.rssBytes)}, the shipped two workers ${mb(two.rssBytes)}`,
+    );
+  parts.push(
+    `in the service: ${mb(s.memory.ready)} when serving, ${mb(s.memory.defaultVoice)} after syntheses; three voices take ${mb(s.memory.threeVoices - s.memory.defaultVoice)} more than one, about ${mb((s.memory.threeVoices - s.memory.defaultVoice) / 2)} per extra voice`,
+  );
   return `${parts.join("; ")}.`;
 }
 
@@ -316,14 +427,18 @@ function memoryAdvice(results: Results): string {
 const gzipped = (results: Results): boolean => results.cache.responseEncoding === "gzip";
 
 const DEFAULT_NAME = (results: Results): string =>
-  Object.entries(results.settings.services).find(([name, svc]) => svc.intraOpThreads === 1 && svc.workers === 2 && !svc.cacheEnabled && name.startsWith("default"))?.[0] ?? "default (intra 1, 2 workers)";
+  Object.entries(results.settings.services).find(
+    ([name, svc]) => svc.intraOpThreads === 1 && svc.workers === 2 && !svc.cacheEnabled && name.startsWith("default"),
+  )?.[0] ?? "default (intra 1, 2 workers)";
 
 function recommend(results: Results, s: Omit<Summary, "goals" | "recommendation">): string[] {
   const lines: string[] = [];
   const names = Object.keys(s.throughput);
   const latencyName = names.find((n) => n.startsWith("latency")) ?? "";
   const defaultName = DEFAULT_NAME(results);
-  const speedup = results.latency.texts.map(({ chars }) => `${chars} chars ${x(s.latency[chars]!["grpc-default"]!.median / s.latency[chars]!.grpc!.median)}`);
+  const speedup = results.latency.texts.map(
+    ({ chars }) => `${chars} chars ${x(s.latency[chars]!["grpc-default"]!.median / s.latency[chars]!.grpc!.median)}`,
+  );
   lines.push(
     `One request at a time, ONNX_INTRA_OP_THREADS=2 vs 1 (service medians, intra 1 ÷ intra 2): ${speedup.join(", ")}; bare floor RTF intra 1 ${s.rtf["floor-1t"]!.toFixed(3)} vs intra 2 ${s.rtf.floor!.toFixed(3)}.`,
   );
@@ -343,14 +458,18 @@ function recommend(results: Results, s: Omit<Summary, "goals" | "recommendation"
       `Trade-off: ONNX_INTRA_OP_THREADS=2, MAX_CONCURRENT_REQUESTS=1 makes single requests ${x(latencyGain)} faster (100 chars) but gives only ${x(throughputLoss)} of the shipped default's loaded throughput: keep the default for busy replicas, use intra 2 / 1 worker where callers are few and latency matters.`,
     );
   } else {
-    lines.push(`Keep the shipped default (ONNX_INTRA_OP_THREADS=1, MAX_CONCURRENT_REQUESTS=2): two intra-op threads buy only ${x(latencyGain)} on a single 100-character request here, and the default's loaded throughput is ${x(1 / throughputLoss)} that of intra 2 / 1 worker.`);
+    lines.push(
+      `Keep the shipped default (ONNX_INTRA_OP_THREADS=1, MAX_CONCURRENT_REQUESTS=2): two intra-op threads buy only ${x(latencyGain)} on a single 100-character request here, and the default's loaded throughput is ${x(1 / throughputLoss)} that of intra 2 / 1 worker.`,
+    );
   }
   lines.push(
     (gzipped(results)
       ? `Response compression (src/server/server.ts): connect-node gzips every response for a client that offers gzip, and WAV barely compresses (to ${(s.stages[100]!.gzipRatio * 100).toFixed(0)}%). `
       : `Response compression is off in the server (grpc-encoding of a response to a gzip-offering client: ${results.cache.responseEncoding}); gzip would shrink the WAV only to ${(s.stages[100]!.gzipRatio * 100).toFixed(0)}% for ${ms(s.stages[100]!.gzip + s.stages[100]!.gunzip)} ms (100 chars). `) +
       `Cache hits over loopback from a client offering gzip ${ms(s.cache.loopback.median)} ms, from one offering none ${ms(s.cache.loopbackIdentity.median)} ms; uncached 50 characters: ${ms(s.latency[50]!.grpc!.median)} vs ${ms(s.latency[50]!["grpc-identity"]?.median ?? Number.NaN)} ms. ` +
-      (gzipped(results) ? "Pass `acceptCompression: []` to connectNodeAdapter (or a compressMinBytes above typical audio sizes) so audio goes out uncompressed." : "Keep it off."),
+      (gzipped(results)
+        ? "Pass `acceptCompression: []` to connectNodeAdapter (or a compressMinBytes above typical audio sizes) so audio goes out uncompressed."
+        : "Keep it off."),
   );
   const one = results.memory.others.find((o) => o.label.startsWith("latency"));
   const two = results.memory.others.find((o) => o.label.startsWith("default"));
@@ -362,7 +481,9 @@ function recommend(results: Results, s: Omit<Summary, "goals" | "recommendation"
   }
   const builds = Object.entries(s.ortBuilds[200] ?? {});
   if (builds.length > 1) {
-    lines.push(`onnxruntime build, bare floor on the 200-character text: ${builds.map(([b, v]) => `${b} ${ms(v)} ms`).join(", ")}: move onnxruntime-node to the newer build once npm publishes it.`);
+    lines.push(
+      `onnxruntime build, bare floor on the 200-character text: ${builds.map(([b, v]) => `${b} ${ms(v)} ms`).join(", ")}: move onnxruntime-node to the newer build once npm publishes it.`,
+    );
   }
   return lines;
 }
@@ -370,15 +491,30 @@ function recommend(results: Results, s: Omit<Summary, "goals" | "recommendation"
 /** The console table. */
 export function renderTable(results: Results, s: Summary): string {
   const out: string[] = [];
-  const pad = (cells: string[], widths: number[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
-  out.push(`\nAetherOS TTS benchmark (${results.mode}), ${results.startedAt}, ${results.machine.cpuModel} x${results.machine.cores}; other processes used ${cores(s.load.foreignMean)} cores on average`);
+  const pad = (cells: string[], widths: number[]): string =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  out.push(
+    `\nAetherOS TTS benchmark (${results.mode}), ${results.startedAt}, ${results.machine.cpuModel} x${results.machine.cores}; other processes used ${cores(s.load.foreignMean)} cores on average`,
+  );
   const widths = [58, 9, 9, 8, 8, 7];
   for (const { chars } of results.latency.texts) {
     out.push(`\nuncached latency, ${chars} characters (ms; n=${results.settings.iterations})`);
     out.push(pad(["subject", "median", "p95", "xPiper", "xFloor", "RTF"], widths));
     for (const subject of results.latency.subjects) {
       const v = s.latency[chars]![subject]!;
-      out.push(pad([SUBJECT_LABEL[subject] ?? subject, ms(v.median), ms(v.p95), x(v.median / s.latency[chars]!.piper!.median), x(v.median / s.latency[chars]![FLOOR_OF[subject]!]!.median), v.rtf.toFixed(3)], widths));
+      out.push(
+        pad(
+          [
+            SUBJECT_LABEL[subject] ?? subject,
+            ms(v.median),
+            ms(v.p95),
+            x(v.median / s.latency[chars]!.piper!.median),
+            x(v.median / s.latency[chars]![FLOOR_OF[subject]!]!.median),
+            v.rtf.toFixed(3),
+          ],
+          widths,
+        ),
+      );
     }
   }
   out.push(`\ntime to first audio, ${results.ttfa.paragraphChars}-character paragraph (ms)`);
@@ -388,10 +524,13 @@ export function renderTable(results: Results, s: Summary): string {
   out.push(pad(["AudioCache.get, memory hit, in process", ms(s.cache.inProcess.median), ms(s.cache.inProcess.p95)], widths));
   out.push(pad(["hit path in process (planSpeech + cacheKey + get)", ms(s.cache.hitPath.median), ms(s.cache.hitPath.p95)], widths));
   out.push(pad(["unary gRPC over loopback, cache on", ms(s.cache.loopback.median), ms(s.cache.loopback.p95)], widths));
-  out.push(pad(["… client without gzip (acceptCompression: [])", ms(s.cache.loopbackIdentity.median), ms(s.cache.loopbackIdentity.p95)], widths));
+  out.push(
+    pad(["… client without gzip (acceptCompression: [])", ms(s.cache.loopbackIdentity.median), ms(s.cache.loopbackIdentity.p95)], widths),
+  );
   out.push("\nthroughput (audio seconds per second)");
   out.push(pad(["service", ...results.throughput.levels.map((c) => `c=${c}`)], widths));
-  for (const [name, levels] of Object.entries(s.throughput)) out.push(pad([name, ...results.throughput.levels.map((c) => levels[c]?.audioPerSecond.toFixed(1) ?? "n/a")], widths));
+  for (const [name, levels] of Object.entries(s.throughput))
+    out.push(pad([name, ...results.throughput.levels.map((c) => levels[c]?.audioPerSecond.toFixed(1) ?? "n/a")], widths));
   out.push("\nmemory (RSS)");
   for (const r of results.memory.readings) out.push(pad([r.label.slice(0, 58), mb(r.rssBytes)], widths));
   out.push(pad(["Piper reference process", mb(results.memory.piper.rssBytes)], widths));
@@ -404,7 +543,12 @@ export function renderTable(results: Results, s: Summary): string {
 export function renderMarkdown(results: Results, s: Summary): string {
   const md: string[] = [];
   const table = (header: string[], rows: string[][]): void => {
-    md.push(`| ${header.join(" | ")} |`, `|${header.map((_, i) => (i === 0 ? " --- " : " ---: ")).join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`), "");
+    md.push(
+      `| ${header.join(" | ")} |`,
+      `|${header.map((_, i) => (i === 0 ? " --- " : " ---: ")).join("|")}|`,
+      ...rows.map((r) => `| ${r.join(" | ")} |`),
+      "",
+    );
   };
   const v = results.versions;
   const quiet = s.load.foreignMean < 0.1 && s.load.foreignP95 < 0.3;
@@ -425,15 +569,27 @@ export function renderMarkdown(results: Results, s: Summary): string {
   if (results.note) md.push(`**Note:** ${results.note}`, "");
 
   md.push("## Machine, versions, settings", "");
-  table(["", ""], [
-    ["CPU", `${results.machine.cpuModel}, ${results.machine.cores} cores${results.machine.hypervisor ? `, ${results.machine.hypervisor}` : ""}, ${results.machine.memoryGiB} GiB`],
-    ["kernel", results.machine.kernel],
-    ["Node / onnxruntime-node", `${v.node} / ${v.onnxruntimeNode}`],
-    ["Piper reference", `piper-tts ${v.piper.piper_tts}, Python ${v.piper.python}, onnxruntime ${v.piper.onnxruntime}, numpy ${v.piper.numpy} (private venv bench/.venv)`],
-    ["voice", `${results.settings.voice} (same .onnx file for every subject)`],
-    ["commit", `${v.gitCommit}${v.gitDirty ? " (with uncommitted changes in src/, bench/ or package.json)" : ""}`],
-    ["iterations", `${results.settings.iterations} measured after ${results.settings.warmup} warm-up; subjects interleaved in a shuffled order every iteration (seed ${results.settings.seed}), ${results.settings.settleMs} ms idle before each timed call`],
-  ]);
+  table(
+    ["", ""],
+    [
+      [
+        "CPU",
+        `${results.machine.cpuModel}, ${results.machine.cores} cores${results.machine.hypervisor ? `, ${results.machine.hypervisor}` : ""}, ${results.machine.memoryGiB} GiB`,
+      ],
+      ["kernel", results.machine.kernel],
+      ["Node / onnxruntime-node", `${v.node} / ${v.onnxruntimeNode}`],
+      [
+        "Piper reference",
+        `piper-tts ${v.piper.piper_tts}, Python ${v.piper.python}, onnxruntime ${v.piper.onnxruntime}, numpy ${v.piper.numpy} (private venv bench/.venv)`,
+      ],
+      ["voice", `${results.settings.voice} (same .onnx file for every subject)`],
+      ["commit", `${v.gitCommit}${v.gitDirty ? " (with uncommitted changes in src/, bench/ or package.json)" : ""}`],
+      [
+        "iterations",
+        `${results.settings.iterations} measured after ${results.settings.warmup} warm-up; subjects interleaved in a shuffled order every iteration (seed ${results.settings.seed}), ${results.settings.settleMs} ms idle before each timed call`,
+      ],
+    ],
+  );
   md.push("Thread settings (stated, not tuned per subject):", "");
   table(
     ["subject", "ONNX_INTRA_OP_THREADS", "MAX_CONCURRENT_REQUESTS", "cache", "used for"],
@@ -453,9 +609,27 @@ export function renderMarkdown(results: Results, s: Summary): string {
                 ? "cache hits over loopback"
                 : "resident memory",
       ]),
-      ["engine in process (pool, no transport)", String(results.settings.engine.intraOpThreads), `${results.settings.engine.workers} (pool threads)`, "—", "uncached latency (subject b), time to first audio"],
-      ["floor: bare `InferenceSession.run`, main thread", results.settings.floor.intraOpThreads.join(" and "), "—", "—", "uncached latency (subject d): same session options as src/engine/inference.ts"],
-      ["Piper `PiperVoice` (Python child, timed in Python)", `onnxruntime default (${v.piper.intra_op_num_threads} = one per core, ${v.piper.cpu_count} here)`, "—", "—", "uncached latency (subject c), time to first audio"],
+      [
+        "engine in process (pool, no transport)",
+        String(results.settings.engine.intraOpThreads),
+        `${results.settings.engine.workers} (pool threads)`,
+        "—",
+        "uncached latency (subject b), time to first audio",
+      ],
+      [
+        "floor: bare `InferenceSession.run`, main thread",
+        results.settings.floor.intraOpThreads.join(" and "),
+        "—",
+        "—",
+        "uncached latency (subject d): same session options as src/engine/inference.ts",
+      ],
+      [
+        "Piper `PiperVoice` (Python child, timed in Python)",
+        `onnxruntime default (${v.piper.intra_op_num_threads} = one per core, ${v.piper.cpu_count} here)`,
+        "—",
+        "—",
+        "uncached latency (subject c), time to first audio",
+      ],
     ],
   );
   md.push(
@@ -467,7 +641,10 @@ export function renderMarkdown(results: Results, s: Summary): string {
   );
 
   md.push("## Goals", "");
-  table(["goal", "measured", "result"], s.goals.map((g) => [g.goal, g.measured, g.met ? "**met**" : "**missed**"]));
+  table(
+    ["goal", "measured", "result"],
+    s.goals.map((g) => [g.goal, g.measured, g.met ? "**met**" : "**missed**"]),
+  );
   const missed = s.goals.filter((g) => !g.met);
   if (missed.length) {
     md.push("Why the missed goals were missed:", "");
@@ -482,19 +659,34 @@ export function renderMarkdown(results: Results, s: Summary): string {
     "",
   );
   for (const { chars, text, pieces, phonemes } of results.latency.texts) {
-    md.push(`**${chars} characters** (${text.length} exactly, ${pieces} piece${pieces > 1 ? "s" : ""}, ${phonemes} phonemes): “${text}”`, "");
+    md.push(
+      `**${chars} characters** (${text.length} exactly, ${pieces} piece${pieces > 1 ? "s" : ""}, ${phonemes} phonemes): “${text}”`,
+      "",
+    );
     table(
       ["subject", "median ms", "p95 ms", "× Piper", "× floor", "RTF"],
       results.latency.subjects.map((subject) => {
         const l = s.latency[chars]![subject]!;
-        return [SUBJECT_LABEL[subject] ?? subject, ms(l.median), ms(l.p95), x(l.median / s.latency[chars]!.piper!.median), x(l.median / s.latency[chars]![FLOOR_OF[subject]!]!.median), l.rtf.toFixed(3)];
+        return [
+          SUBJECT_LABEL[subject] ?? subject,
+          ms(l.median),
+          ms(l.p95),
+          x(l.median / s.latency[chars]!.piper!.median),
+          x(l.median / s.latency[chars]![FLOOR_OF[subject]!]!.median),
+          l.rtf.toFixed(3),
+        ];
       }),
     );
   }
   md.push("### Real-time factor over all latency samples (total synthesis time ÷ total audio)", "");
   table(
     ["subject", "RTF", "× Piper", "× floor"],
-    results.latency.subjects.map((subject) => [SUBJECT_LABEL[subject] ?? subject, s.rtf[subject]!.toFixed(3), x(s.rtf[subject]! / s.rtf.piper!), x(s.rtf[subject]! / s.rtf[FLOOR_OF[subject]!]!)]),
+    results.latency.subjects.map((subject) => [
+      SUBJECT_LABEL[subject] ?? subject,
+      s.rtf[subject]!.toFixed(3),
+      x(s.rtf[subject]! / s.rtf.piper!),
+      x(s.rtf[subject]! / s.rtf[FLOOR_OF[subject]!]!),
+    ]),
   );
 
   md.push("## Time to first audio", "");
@@ -507,21 +699,72 @@ export function renderMarkdown(results: Results, s: Summary): string {
   const floorFirst = s.ttfa["floor-first-piece"]!.median;
   table(
     ["subject", "median ms", "p95 ms", "× Piper first chunk", "× floor first piece"],
-    Object.entries(s.ttfa).map(([subject, t]) => [SUBJECT_LABEL[subject] ?? subject, ms(t.median), ms(t.p95), x(t.median / piperFirst), x(t.median / floorFirst)]),
+    Object.entries(s.ttfa).map(([subject, t]) => [
+      SUBJECT_LABEL[subject] ?? subject,
+      ms(t.median),
+      ms(t.p95),
+      x(t.median / piperFirst),
+      x(t.median / floorFirst),
+    ]),
   );
 
   md.push("## Cache hits", "");
-  md.push(`Piper has no cache, so there is no reference ratio. The in-process entry is the real ${results.cache.entryBytes}-byte WAV of the 100-character text. Loopback: unary \`Synthesize\` with \`use_cache\` on, against a service started with CACHE_ENABLED=true (memory and disk tiers, defaults otherwise); every timed call is a repeat of an identical call, from two clients interleaved: connect-node's gRPC client as is (it offers gzip; the server answered with grpc-encoding ${results.cache.responseEncoding ?? "unknown"}) and one that offers no compression.`, "");
+  md.push(
+    `Piper has no cache, so there is no reference ratio. The in-process entry is the real ${results.cache.entryBytes}-byte WAV of the 100-character text. Loopback: unary \`Synthesize\` with \`use_cache\` on, against a service started with CACHE_ENABLED=true (memory and disk tiers, defaults otherwise); every timed call is a repeat of an identical call, from two clients interleaved: connect-node's gRPC client as is (it offers gzip; the server answered with grpc-encoding ${results.cache.responseEncoding ?? "unknown"}) and one that offers no compression.`,
+    "",
+  );
   table(
     ["what", "n", "median ms", "p95 ms", "goal"],
     [
-      ["AudioCache.get, memory hit, in process", String(s.cache.inProcess.n), ms(s.cache.inProcess.median), ms(s.cache.inProcess.p95), "< 1 ms"],
-      ["hit path in process: planSpeech + cacheKey + get (100 chars)", String(s.cache.hitPath.n), ms(s.cache.hitPath.median), ms(s.cache.hitPath.p95), ""],
-      ["unary gRPC over loopback, all sizes (connect-node client as is: offers gzip)", String(s.cache.loopback.n), ms(s.cache.loopback.median), ms(s.cache.loopback.p95), "< 3 ms"],
-      ...Object.entries(s.cache.loopbackByChars).map(([chars, c]) => [`… ${chars} characters`, String(c.default.n), ms(c.default.median), ms(c.default.p95), ""]),
-      ["unary gRPC over loopback, all sizes, client without gzip (`acceptCompression: []`)", String(s.cache.loopbackIdentity.n), ms(s.cache.loopbackIdentity.median), ms(s.cache.loopbackIdentity.p95), ""],
-      ...Object.entries(s.cache.loopbackByChars).map(([chars, c]) => [`… ${chars} characters`, String(c.identity.n), ms(c.identity.median), ms(c.identity.p95), ""]),
-      ["… of which server-reported generation_time_ms", String(s.cache.loopbackServer.n), ms(s.cache.loopbackServer.median), ms(s.cache.loopbackServer.p95), ""],
+      [
+        "AudioCache.get, memory hit, in process",
+        String(s.cache.inProcess.n),
+        ms(s.cache.inProcess.median),
+        ms(s.cache.inProcess.p95),
+        "< 1 ms",
+      ],
+      [
+        "hit path in process: planSpeech + cacheKey + get (100 chars)",
+        String(s.cache.hitPath.n),
+        ms(s.cache.hitPath.median),
+        ms(s.cache.hitPath.p95),
+        "",
+      ],
+      [
+        "unary gRPC over loopback, all sizes (connect-node client as is: offers gzip)",
+        String(s.cache.loopback.n),
+        ms(s.cache.loopback.median),
+        ms(s.cache.loopback.p95),
+        "< 3 ms",
+      ],
+      ...Object.entries(s.cache.loopbackByChars).map(([chars, c]) => [
+        `… ${chars} characters`,
+        String(c.default.n),
+        ms(c.default.median),
+        ms(c.default.p95),
+        "",
+      ]),
+      [
+        "unary gRPC over loopback, all sizes, client without gzip (`acceptCompression: []`)",
+        String(s.cache.loopbackIdentity.n),
+        ms(s.cache.loopbackIdentity.median),
+        ms(s.cache.loopbackIdentity.p95),
+        "",
+      ],
+      ...Object.entries(s.cache.loopbackByChars).map(([chars, c]) => [
+        `… ${chars} characters`,
+        String(c.identity.n),
+        ms(c.identity.median),
+        ms(c.identity.p95),
+        "",
+      ]),
+      [
+        "… of which server-reported generation_time_ms",
+        String(s.cache.loopbackServer.n),
+        ms(s.cache.loopbackServer.median),
+        ms(s.cache.loopbackServer.p95),
+        "",
+      ],
     ],
   );
 
@@ -532,30 +775,67 @@ export function renderMarkdown(results: Results, s: Summary): string {
     "",
   );
   table(
-    ["service", ...results.throughput.levels.map((c) => `c=${c}`), "c2 ÷ c1", "c8 ÷ best", "× Piper (best)", "× floor intra 2 (best)", "p95 request ms at c=8"],
+    [
+      "service",
+      ...results.throughput.levels.map((c) => `c=${c}`),
+      "c2 ÷ c1",
+      "c8 ÷ best",
+      "× Piper (best)",
+      "× floor intra 2 (best)",
+      "p95 request ms at c=8",
+    ],
     Object.entries(s.throughput).map(([name, levels]) => {
       const vals = results.throughput.levels.map((c) => levels[c]?.audioPerSecond ?? Number.NaN);
       const best = Math.max(...vals);
       const bestBelow8 = Math.max(...results.throughput.levels.filter((c) => c < 8).map((c) => levels[c]?.audioPerSecond ?? Number.NaN));
-      return [name, ...vals.map((t) => t.toFixed(1)), x((levels[2]?.audioPerSecond ?? NaN) / (levels[1]?.audioPerSecond ?? NaN)), x((levels[8]?.audioPerSecond ?? NaN) / bestBelow8), x(best / s.singleStream.piper), x(best / s.singleStream.floor), ms(levels[8]?.p95RequestMs ?? NaN)];
+      return [
+        name,
+        ...vals.map((t) => t.toFixed(1)),
+        x((levels[2]?.audioPerSecond ?? NaN) / (levels[1]?.audioPerSecond ?? NaN)),
+        x((levels[8]?.audioPerSecond ?? NaN) / bestBelow8),
+        x(best / s.singleStream.piper),
+        x(best / s.singleStream.floor),
+        ms(levels[8]?.p95RequestMs ?? NaN),
+      ];
     }),
   );
 
   md.push("## Resident memory", "");
-  md.push(`RSS (VmRSS, all threads) of a child-process service with the shipped defaults (2 inference workers, intra 1, cache off). Extra voices are copies of the default voice's two files under other names in a temporary MODELS_DIR, each loaded by a Synthesize call.`, "");
+  md.push(
+    `RSS (VmRSS, all threads) of a child-process service with the shipped defaults (2 inference workers, intra 1, cache off). Extra voices are copies of the default voice's two files under other names in a temporary MODELS_DIR, each loaded by a Synthesize call.`,
+    "",
+  );
   table(
     ["state", "RSS", "peak (VmHWM)", "× Piper process"],
     [
       ...results.memory.readings.map((r) => [r.label, mb(r.rssBytes), mb(r.hwmBytes), x(r.rssBytes / results.memory.piper.rssBytes)]),
-      [`Piper reference process (Python, one voice, after the latency runs)`, mb(results.memory.piper.rssBytes), mb(results.memory.piper.hwmBytes), "1.00x"],
-      ...results.memory.others.map((r) => [`service \`${r.label}\` after the throughput runs`, mb(r.rssBytes), mb(r.hwmBytes), x(r.rssBytes / results.memory.piper.rssBytes)]),
+      [
+        `Piper reference process (Python, one voice, after the latency runs)`,
+        mb(results.memory.piper.rssBytes),
+        mb(results.memory.piper.hwmBytes),
+        "1.00x",
+      ],
+      ...results.memory.others.map((r) => [
+        `service \`${r.label}\` after the throughput runs`,
+        mb(r.rssBytes),
+        mb(r.hwmBytes),
+        x(r.rssBytes / results.memory.piper.rssBytes),
+      ]),
     ],
   );
 
   md.push("One bare onnxruntime session in a process of its own (bench/lib/memory-probe.ts), RSS after each step:", "");
   table(
     ["session options", "workload", "max ids", "node + tsx + ort", "session created", "after 3 runs", "peak"],
-    results.memory.probes.map((p) => [p.options, p.workload, String(p.ids), mb(p.readings[0]!.rssBytes), mb(p.readings[1]!.rssBytes), mb(p.readings.at(-1)!.rssBytes), mb(p.hwmBytes)]),
+    results.memory.probes.map((p) => [
+      p.options,
+      p.workload,
+      String(p.ids),
+      mb(p.readings[0]!.rssBytes),
+      mb(p.readings[1]!.rssBytes),
+      mb(p.readings.at(-1)!.rssBytes),
+      mb(p.hwmBytes),
+    ]),
   );
 
   md.push("## Profile: where the time goes", "");
@@ -566,20 +846,57 @@ export function renderMarkdown(results: Results, s: Summary): string {
     "",
   );
   table(
-    ["chars", "phonemize (Piper)", "inference via pool", "floor", "worker hand-off", "float→int16", "WAV encode", "engine total", "server", "server − floor", "transport", "gzip + gunzip", "gRPC total", "Piper total"],
+    [
+      "chars",
+      "phonemize (Piper)",
+      "inference via pool",
+      "floor",
+      "worker hand-off",
+      "float→int16",
+      "WAV encode",
+      "engine total",
+      "server",
+      "server − floor",
+      "transport",
+      "gzip + gunzip",
+      "gRPC total",
+      "Piper total",
+    ],
     results.latency.texts.map(({ chars }) => {
       const st = s.stages[chars]!;
-      return [String(chars), `${ms(st.phonemize)} (${ms(st.piperPhonemize)})`, ms(st.inference), ms(st.floor), ms(st.workerOverhead), ms(st.pcm), ms(st.encodeWav), ms(st.engine), ms(st.server), ms(st.serverOverFloor), ms(st.transport), `${ms(st.gzip)} + ${ms(st.gunzip)}`, ms(st.grpc), ms(st.piper)];
+      return [
+        String(chars),
+        `${ms(st.phonemize)} (${ms(st.piperPhonemize)})`,
+        ms(st.inference),
+        ms(st.floor),
+        ms(st.workerOverhead),
+        ms(st.pcm),
+        ms(st.encodeWav),
+        ms(st.engine),
+        ms(st.server),
+        ms(st.serverOverFloor),
+        ms(st.transport),
+        `${ms(st.gzip)} + ${ms(st.gunzip)}`,
+        ms(st.grpc),
+        ms(st.piper),
+      ];
     }),
   );
   if (results.ortBuilds.builds.length > 0) {
-    md.push(`The bare floor per onnxruntime build (same session options, intra 2, same ids; bench/lib/ort_floor.py for Python), median ms:`, "");
+    md.push(
+      `The bare floor per onnxruntime build (same session options, intra 2, same ids; bench/lib/ort_floor.py for Python), median ms:`,
+      "",
+    );
     table(
       ["chars", ...results.ortBuilds.builds, ...results.ortBuilds.builds.slice(1).map((b) => `${b} ÷ ${results.ortBuilds.builds[0]}`)],
       results.latency.texts.map(({ chars }) => {
         const row = s.ortBuilds[chars]!;
         const first = row[results.ortBuilds.builds[0]!]!;
-        return [String(chars), ...results.ortBuilds.builds.map((b) => ms(row[b]!)), ...results.ortBuilds.builds.slice(1).map((b) => x(row[b]! / first))];
+        return [
+          String(chars),
+          ...results.ortBuilds.builds.map((b) => ms(row[b]!)),
+          ...results.ortBuilds.builds.slice(1).map((b) => x(row[b]! / first)),
+        ];
       }),
     );
   }
@@ -588,7 +905,10 @@ export function renderMarkdown(results: Results, s: Summary): string {
     "",
   );
   md.push("Load during each scenario (cores used by other processes, mean):", "");
-  table(["scenario", "seconds", "foreign cores"], Object.entries(s.load.byPhase).map(([phase, p]) => [phase, p.seconds.toFixed(0), cores(p.foreignMean)]));
+  table(
+    ["scenario", "seconds", "foreign cores"],
+    Object.entries(s.load.byPhase).map(([phase, p]) => [phase, p.seconds.toFixed(0), cores(p.foreignMean)]),
+  );
 
   md.push("## Recommended settings", "");
   for (const line of s.recommendation) md.push(`- ${line}`);

@@ -110,13 +110,20 @@ export interface Results {
     piper: MemoryReading;
     others: MemoryReading[];
     /** One bare session in a process of its own (bench/lib/memory-probe.ts). */
-    probes: Array<{ options: string; workload: string; ids: number; readings: Array<{ label: string; rssBytes: number }>; hwmBytes: number }>;
+    probes: Array<{
+      options: string;
+      workload: string;
+      ids: number;
+      readings: Array<{ label: string; rssBytes: number }>;
+      hwmBytes: number;
+    }>;
   };
 }
 
 /** latest.json text: numbers to 0.1 µs (4 decimals of a millisecond), one top-level key per line block. */
 export function serializeResults(results: Results): string {
-  const round = (_key: string, value: unknown): unknown => (typeof value === "number" && !Number.isInteger(value) ? Math.round(value * 1e4) / 1e4 : value);
+  const round = (_key: string, value: unknown): unknown =>
+    typeof value === "number" && !Number.isInteger(value) ? Math.round(value * 1e4) / 1e4 : value;
   const body = Object.entries(results)
     .map(([key, value]) => `${JSON.stringify(key)}: ${JSON.stringify(value, round)}`)
     .join(",\n");

@@ -35,9 +35,25 @@ export interface RunningService {
 
 /** Variables that would change the service's behaviour if inherited from the caller's shell. */
 const SERVICE_VARIABLES = [
-  "SERVICE_HOST", "SERVICE_PORT", "LOG_LEVEL", "MODELS_DIR", "PIPER_MODEL_NAME", "MAX_LOADED_VOICES", "MAX_TEXT_LENGTH",
-  "STREAM_CHUNK_SIZE", "CACHE_ENABLED", "CACHE_DIR", "CACHE_SIZE_MB", "CACHE_MAX_ENTRIES", "CACHE_TTL_SECONDS", "REDIS_URL",
-  "MAX_CONCURRENT_REQUESTS", "MAX_QUEUE_SIZE", "MAX_REQUESTS_PER_MINUTE", "SHUTDOWN_GRACE_SECONDS", "ONNX_INTRA_OP_THREADS",
+  "SERVICE_HOST",
+  "SERVICE_PORT",
+  "LOG_LEVEL",
+  "MODELS_DIR",
+  "PIPER_MODEL_NAME",
+  "MAX_LOADED_VOICES",
+  "MAX_TEXT_LENGTH",
+  "STREAM_CHUNK_SIZE",
+  "CACHE_ENABLED",
+  "CACHE_DIR",
+  "CACHE_SIZE_MB",
+  "CACHE_MAX_ENTRIES",
+  "CACHE_TTL_SECONDS",
+  "REDIS_URL",
+  "MAX_CONCURRENT_REQUESTS",
+  "MAX_QUEUE_SIZE",
+  "MAX_REQUESTS_PER_MINUTE",
+  "SHUTDOWN_GRACE_SECONDS",
+  "ONNX_INTRA_OP_THREADS",
 ];
 
 export async function startService(name: string, root: string, settings: ServiceSettings): Promise<RunningService> {

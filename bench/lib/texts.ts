@@ -15,7 +15,8 @@ export const LATENCY_TEXTS: ReadonlyArray<readonly [number, string]> = [
 ];
 
 /** Time to first audio: a paragraph of about 1,000 characters; its first sentence alone is the yardstick. */
-export const PARAGRAPH_FIRST_SENTENCE = "The old lighthouse stood at the edge of the cliff, watching over the harbor for more than a century.";
+export const PARAGRAPH_FIRST_SENTENCE =
+  "The old lighthouse stood at the edge of the cliff, watching over the harbor for more than a century.";
 export const PARAGRAPH = [
   PARAGRAPH_FIRST_SENTENCE,
   "Every night its lamp turned slowly, sending a pale beam across the dark water to guide the fishing boats home.",
@@ -52,7 +53,8 @@ export const LONG_SENTENCE =
 /** Fails fast when a text is far from its nominal length. */
 export function checkTexts(): void {
   for (const [nominal, text] of LATENCY_TEXTS) {
-    if (Math.abs(text.length - nominal) > nominal * 0.06) throw new Error(`latency text of nominal ${nominal} characters has ${text.length}`);
+    if (Math.abs(text.length - nominal) > nominal * 0.06)
+      throw new Error(`latency text of nominal ${nominal} characters has ${text.length}`);
   }
   if (Math.abs(PARAGRAPH.length - 1000) > 60) throw new Error(`the paragraph has ${PARAGRAPH.length} characters, expected about 1,000`);
   for (const text of THROUGHPUT_TEXTS) {

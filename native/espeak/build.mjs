@@ -53,7 +53,10 @@ if (!commonSource.includes(emojiAsLetters)) {
 if (statSync(join(out, "build", "src", "libespeak-ng", "libespeak-ng.a")).mtimeMs < statSync(common).mtimeMs) {
   // CMake's install step lists every data file (~1,000 lines); show its output only if it fails.
   try {
-    execFileSync("cmake", ["--build", join(out, "build"), "--target", "install", "--config", "Release"], { stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 * 1024 * 1024 });
+    execFileSync("cmake", ["--build", join(out, "build"), "--target", "install", "--config", "Release"], {
+      stdio: ["ignore", "pipe", "pipe"],
+      maxBuffer: 64 * 1024 * 1024,
+    });
   } catch (error) {
     process.stdout.write(error.stdout ?? "");
     process.stderr.write(error.stderr ?? "");

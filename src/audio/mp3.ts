@@ -26,8 +26,8 @@ const CBR_KBPS: Readonly<Record<number, Kbps>> = {
 let lameModule: Promise<WebAssembly.Module> | undefined;
 
 function compileLame(): Promise<WebAssembly.Module> {
-  lameModule ??= readFile(createRequire(import.meta.url).resolve("wasm-media-encoders/wasm/mp3")).then(
-    (bytes) => WebAssembly.compile(bytes),
+  lameModule ??= readFile(createRequire(import.meta.url).resolve("wasm-media-encoders/wasm/mp3")).then((bytes) =>
+    WebAssembly.compile(bytes),
   );
   return lameModule;
 }

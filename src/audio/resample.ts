@@ -110,14 +110,7 @@ function run(
     speex.HEAP32[(lengthsPointer >> 2) + 1] = outputs;
     speex._speex_resampler_reset_mem(state.pointer);
     speex._speex_resampler_skip_zeros(state.pointer); // output 0 is input time 0
-    const status = speex._speex_resampler_process_int(
-      state.pointer,
-      0,
-      inputPointer,
-      lengthsPointer,
-      outputPointer,
-      lengthsPointer + 4,
-    );
+    const status = speex._speex_resampler_process_int(state.pointer, 0, inputPointer, lengthsPointer, outputPointer, lengthsPointer + 4);
     if (status !== 0) throw new Error(`speex_resampler_process_int failed (${status})`);
     const produced = speex.HEAP32[(lengthsPointer >> 2) + 1]!;
     const output = new Int16Array(outputs); // any shortfall stays silent

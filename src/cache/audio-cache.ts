@@ -1,16 +1,10 @@
-import type { Logger } from 'pino';
-import { DiskTier } from './disk-tier.js';
-import type { CacheEntry, CachedAudio } from './entry.js';
-import type { LowerTier } from './lower-tier.js';
-import { MemoryTier } from './memory-tier.js';
-import { RedisTier } from './redis-tier.js';
-import {
-  TierCounters,
-  type CacheClearResult,
-  type CacheStats,
-  type CacheTierName,
-  type CacheTierStats,
-} from './stats.js';
+import type { Logger } from "pino";
+import { DiskTier } from "./disk-tier.js";
+import type { CacheEntry, CachedAudio } from "./entry.js";
+import type { LowerTier } from "./lower-tier.js";
+import { MemoryTier } from "./memory-tier.js";
+import { RedisTier } from "./redis-tier.js";
+import { TierCounters, type CacheClearResult, type CacheStats, type CacheTierName, type CacheTierStats } from "./stats.js";
 
 /** Parsed configuration; the cache never reads the environment itself. */
 export interface AudioCacheOptions {
@@ -31,7 +25,7 @@ export interface AudioCacheOptions {
   logger: Logger;
 }
 
-export const DEFAULT_KEY_PREFIX = 'aetheros:tts:audio:';
+export const DEFAULT_KEY_PREFIX = "aetheros:tts:audio:";
 
 export interface CacheHit {
   cached: true;
@@ -86,8 +80,10 @@ export async function openAudioCache(options: AudioCacheOptions): Promise<AudioC
 
 function validateLimits(options: AudioCacheOptions): { sizeBytes: number; maxEntries: number; ttlMs: number } {
   const { sizeBytes, maxEntries, ttlSeconds } = options;
-  if (!Number.isSafeInteger(sizeBytes) || sizeBytes <= 0) throw new RangeError(`cache sizeBytes must be a positive integer, got ${sizeBytes}`);
-  if (!Number.isSafeInteger(maxEntries) || maxEntries <= 0) throw new RangeError(`cache maxEntries must be a positive integer, got ${maxEntries}`);
+  if (!Number.isSafeInteger(sizeBytes) || sizeBytes <= 0)
+    throw new RangeError(`cache sizeBytes must be a positive integer, got ${sizeBytes}`);
+  if (!Number.isSafeInteger(maxEntries) || maxEntries <= 0)
+    throw new RangeError(`cache maxEntries must be a positive integer, got ${maxEntries}`);
   if (!Number.isFinite(ttlSeconds) || ttlSeconds <= 0) throw new RangeError(`cache ttlSeconds must be positive, got ${ttlSeconds}`);
   return { sizeBytes, maxEntries, ttlMs: ttlSeconds * 1000 };
 }
@@ -107,7 +103,7 @@ class TieredAudioCache implements AudioCache {
 
   async get(key: string): Promise<CacheHit | undefined> {
     const inMemory = this.#memory.get(key);
-    if (inMemory) return this.#hit('memory', inMemory);
+    if (inMemory) return this.#hit("memory", inMemory);
     for (const [depth, tier] of this.#lowerTiers.entries()) {
       const entry = await tier.get(key);
       if (!entry) continue;
@@ -135,12 +131,11 @@ class TieredAudioCache implements AudioCache {
 
   async stats(): Promise<CacheStats> {
     const tiers = [this.#memory.stats(), ...(await Promise.all(this.#lowerTiers.map((tier) => tier.stats())))];
-    const sum = (field: 'entries' | 'sizeBytes' | 'evictions' | 'errors'): number =>
-      tiers.reduce((total, tier) => total + tier[field], 0);
+    const sum = (field: "entries" | "sizeBytes" | "evictions" | "errors"): number => tiers.reduce((total, tier) => total + tier[field], 0);
     const total: CacheTierStats = {
-      ...this.#totals.snapshot('total', { entries: sum('entries'), sizeBytes: sum('sizeBytes'), available: true }),
-      evictions: sum('evictions'),
-      errors: sum('errors'),
+      ...this.#totals.snapshot("total", { entries: sum("entries"), sizeBytes: sum("sizeBytes"), available: true }),
+      evictions: sum("evictions"),
+      errors: sum("errors"),
     };
     return { enabled: true, total, tiers };
   }
@@ -189,7 +184,7 @@ class DisabledAudioCache implements AudioCache {
   }
 
   async stats(): Promise<CacheStats> {
-    const total = new TierCounters().snapshot('total', { entries: 0, sizeBytes: 0, available: false });
+    const total = new TierCounters().snapshot("total", { entries: 0, sizeBytes: 0, available: false });
     return { enabled: false, total, tiers: [] };
   }
 

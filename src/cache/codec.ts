@@ -1,4 +1,4 @@
-import type { CacheEntry } from './entry.js';
+import type { CacheEntry } from "./entry.js";
 
 /*
  * The byte form shared by the disk and Redis tiers:
@@ -10,7 +10,7 @@ import type { CacheEntry } from './entry.js';
  * served. JSON keeps the header readable and extensible; the audio stays raw.
  */
 
-const MAGIC = Buffer.from('AETC', 'latin1');
+const MAGIC = Buffer.from("AETC", "latin1");
 const VERSION = 1;
 const PREAMBLE_BYTES = MAGIC.length + 1 + 4;
 
@@ -37,7 +37,7 @@ export function encodeEntry(key: string, entry: CacheEntry): Buffer {
     sentenceByteEnds: audio.sentenceByteEnds,
     byteLength: audio.bytes.byteLength,
   };
-  const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
+  const headerBytes = Buffer.from(JSON.stringify(header), "utf8");
   const preamble = Buffer.alloc(PREAMBLE_BYTES);
   MAGIC.copy(preamble, 0);
   preamble.writeUInt8(VERSION, MAGIC.length);
@@ -49,14 +49,14 @@ export function encodeEntry(key: string, entry: CacheEntry): Buffer {
 export function decodeEntry(key: string, data: Uint8Array): CacheEntry {
   const buffer = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   if (buffer.length < PREAMBLE_BYTES || !buffer.subarray(0, MAGIC.length).equals(MAGIC)) {
-    throw new Error('cache entry: not an AETC entry');
+    throw new Error("cache entry: not an AETC entry");
   }
   const version = buffer.readUInt8(MAGIC.length);
   if (version !== VERSION) throw new Error(`cache entry: unknown version ${version}`);
   const headerEnd = PREAMBLE_BYTES + buffer.readUInt32BE(MAGIC.length + 1);
-  if (headerEnd > buffer.length) throw new Error('cache entry: header cut short');
-  const header = parseHeader(buffer.subarray(PREAMBLE_BYTES, headerEnd).toString('utf8'));
-  if (header.key !== key) throw new Error('cache entry: stored under another key');
+  if (headerEnd > buffer.length) throw new Error("cache entry: header cut short");
+  const header = parseHeader(buffer.subarray(PREAMBLE_BYTES, headerEnd).toString("utf8"));
+  if (header.key !== key) throw new Error("cache entry: stored under another key");
   if (buffer.length - headerEnd !== header.byteLength) {
     throw new Error(`cache entry: ${buffer.length - headerEnd} audio bytes, header says ${header.byteLength}`);
   }
@@ -76,19 +76,19 @@ export function decodeEntry(key: string, data: Uint8Array): CacheEntry {
 
 function parseHeader(json: string): Header {
   const value: unknown = JSON.parse(json);
-  if (typeof value !== 'object' || value === null) throw new Error('cache entry: header is not an object');
+  if (typeof value !== "object" || value === null) throw new Error("cache entry: header is not an object");
   const header = value as Record<string, unknown>;
-  const strings = ['key', 'encoding', 'modelUsed'] as const;
-  const numbers = ['storedAt', 'sampleRate', 'durationSeconds', 'byteLength'] as const;
+  const strings = ["key", "encoding", "modelUsed"] as const;
+  const numbers = ["storedAt", "sampleRate", "durationSeconds", "byteLength"] as const;
   for (const field of strings) {
-    if (typeof header[field] !== 'string') throw new Error(`cache entry: header ${field} is not a string`);
+    if (typeof header[field] !== "string") throw new Error(`cache entry: header ${field} is not a string`);
   }
   for (const field of numbers) {
-    if (typeof header[field] !== 'number') throw new Error(`cache entry: header ${field} is not a number`);
+    if (typeof header[field] !== "number") throw new Error(`cache entry: header ${field} is not a number`);
   }
   const ends = header.sentenceByteEnds;
   if (ends !== undefined && !(Array.isArray(ends) && ends.every(Number.isSafeInteger))) {
-    throw new Error('cache entry: header sentenceByteEnds is not a list of integers');
+    throw new Error("cache entry: header sentenceByteEnds is not a list of integers");
   }
   return header as unknown as Header;
 }

@@ -11,16 +11,16 @@
  *
  * One process per directory: the index lives in this process's memory.
  */
-import cacache from 'cacache';
-import { LRUCache } from 'lru-cache';
-import type { Logger } from 'pino';
-import { decodeEntry, encodeEntry } from './codec.js';
-import { remainingTtlMs, type CacheEntry } from './entry.js';
-import { FailureLog } from './failure-log.js';
-import type { LowerTier } from './lower-tier.js';
-import { TierCounters, type CacheClearResult, type CacheTierStats } from './stats.js';
+import cacache from "cacache";
+import { LRUCache } from "lru-cache";
+import type { Logger } from "pino";
+import { decodeEntry, encodeEntry } from "./codec.js";
+import { remainingTtlMs, type CacheEntry } from "./entry.js";
+import { FailureLog } from "./failure-log.js";
+import type { LowerTier } from "./lower-tier.js";
+import { TierCounters, type CacheClearResult, type CacheTierStats } from "./stats.js";
 
-declare module 'cacache' {
+declare module "cacache" {
   namespace rm {
     // cacache accepts this option; @types/cacache does not list it yet.
     function entry(cachePath: string, key: string, opts: { removeFully: boolean }): Promise<unknown>;
@@ -42,7 +42,7 @@ interface DiskRecord {
 }
 
 export class DiskTier implements LowerTier {
-  readonly name = 'disk';
+  readonly name = "disk";
   readonly #dir: string;
   readonly #sizeBytes: number;
   readonly #ttlMs: number;
@@ -65,7 +65,7 @@ export class DiskTier implements LowerTier {
       ttl: options.ttlMs,
       sizeCalculation: (record) => record.size,
       dispose: (record, key, reason) => {
-        if (reason === 'evict' || reason === 'expire') this.#counters.evictions++;
+        if (reason === "evict" || reason === "expire") this.#counters.evictions++;
         void this.#enqueue(key, () => this.#removeFiles(key, record));
       },
     });
@@ -112,7 +112,7 @@ export class DiskTier implements LowerTier {
     } catch (error) {
       this.#counters.misses++;
       this.#counters.errors++;
-      this.#logger.warn({ err: error, tier: this.name, key }, 'unreadable disk cache entry removed');
+      this.#logger.warn({ err: error, tier: this.name, key }, "unreadable disk cache entry removed");
       // Unless a concurrent put already replaced it, drop it; dispose removes the files.
       if (this.#index.peek(key, { allowStale: true })?.integrity === record.integrity) this.#index.delete(key);
       return undefined;
@@ -185,5 +185,5 @@ export class DiskTier implements LowerTier {
 
 function storedAtOf(entry: cacache.CacheObject): number {
   const storedAt: unknown = entry.metadata?.storedAt;
-  return typeof storedAt === 'number' ? storedAt : entry.time;
+  return typeof storedAt === "number" ? storedAt : entry.time;
 }

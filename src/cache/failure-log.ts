@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { Logger } from "pino";
 
 /**
  * Logs a tier's failures once per streak: the first failure is a warning,

@@ -7,7 +7,7 @@ export {
   type CacheHit,
   type CacheMiss,
   type CacheResult,
-} from './audio-cache.js';
-export type { CachedAudio } from './entry.js';
-export { cacheKey, type CacheKeyParts } from './key.js';
-export type { CacheClearResult, CacheStats, CacheTierName, CacheTierStats } from './stats.js';
+} from "./audio-cache.js";
+export type { CachedAudio } from "./entry.js";
+export { cacheKey, type CacheKeyParts } from "./key.js";
+export type { CacheClearResult, CacheStats, CacheTierName, CacheTierStats } from "./stats.js";

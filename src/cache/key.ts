@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash } from "node:crypto";
 
 /**
  * Everything that changes the synthesized audio, already resolved by the
@@ -22,11 +22,11 @@ export interface CacheKeyParts {
 }
 
 /** Bumped whenever the canonical form below changes, to orphan old keys. */
-const KEY_SCHEMA = 'aetheros-tts-audio-v1';
+const KEY_SCHEMA = "aetheros-tts-audio-v1";
 
 /** NFC plus whitespace folding: texts that differ only there sound the same. */
 function canonicalText(text: string): string {
-  return text.normalize('NFC').trim().replace(/\s+/g, ' ');
+  return text.normalize("NFC").trim().replace(/\s+/g, " ");
 }
 
 /**
@@ -50,16 +50,16 @@ export function cacheKey(parts: CacheKeyParts): string {
     KEY_SCHEMA,
     canonicalText(parts.text),
     parts.voice,
-    canonicalInteger('speakerId', parts.speakerId),
-    canonicalFloat('speed', parts.speed),
-    canonicalFloat('pitch', parts.pitch),
-    canonicalFloat('volume', parts.volume),
-    canonicalFloat('noiseScale', parts.noiseScale),
-    canonicalFloat('noiseW', parts.noiseW),
-    canonicalFloat('sentenceSilence', parts.sentenceSilence),
+    canonicalInteger("speakerId", parts.speakerId),
+    canonicalFloat("speed", parts.speed),
+    canonicalFloat("pitch", parts.pitch),
+    canonicalFloat("volume", parts.volume),
+    canonicalFloat("noiseScale", parts.noiseScale),
+    canonicalFloat("noiseW", parts.noiseW),
+    canonicalFloat("sentenceSilence", parts.sentenceSilence),
     parts.encoding,
-    canonicalInteger('sampleRate', parts.sampleRate),
+    canonicalInteger("sampleRate", parts.sampleRate),
     parts.modelHash,
   ]);
-  return createHash('sha256').update(canonical).digest('hex');
+  return createHash("sha256").update(canonical).digest("hex");
 }

@@ -1,5 +1,5 @@
-import type { CacheEntry } from './entry.js';
-import type { CacheClearResult, CacheTierStats } from './stats.js';
+import type { CacheEntry } from "./entry.js";
+import type { CacheClearResult, CacheTierStats } from "./stats.js";
 
 /**
  * A tier below memory (disk, Redis). No method rejects: a failing tier
@@ -7,7 +7,7 @@ import type { CacheClearResult, CacheTierStats } from './stats.js';
  * the cache can never fail a request.
  */
 export interface LowerTier {
-  readonly name: 'disk' | 'redis';
+  readonly name: "disk" | "redis";
   get(key: string): Promise<CacheEntry | undefined>;
   put(key: string, entry: CacheEntry): Promise<void>;
   clear(): Promise<CacheClearResult>;

@@ -1,6 +1,6 @@
-import { LRUCache } from 'lru-cache';
-import { remainingTtlMs, type CacheEntry } from './entry.js';
-import { TierCounters, type CacheClearResult, type CacheTierStats } from './stats.js';
+import { LRUCache } from "lru-cache";
+import { remainingTtlMs, type CacheEntry } from "./entry.js";
+import { TierCounters, type CacheClearResult, type CacheTierStats } from "./stats.js";
 
 /** Rough cost of an entry beyond its audio bytes: the metadata object and the map slot. */
 const ENTRY_OVERHEAD_BYTES = 512;
@@ -13,7 +13,7 @@ export interface MemoryTierOptions {
 
 /** In-process tier: decoded entries in an LRU bounded by bytes, count and age. */
 export class MemoryTier {
-  readonly name = 'memory';
+  readonly name = "memory";
   readonly #counters = new TierCounters();
   readonly #ttlMs: number;
   readonly #entries: LRUCache<string, CacheEntry>;
@@ -26,7 +26,7 @@ export class MemoryTier {
       ttl: options.ttlMs,
       sizeCalculation: (entry) => entry.audio.bytes.byteLength + ENTRY_OVERHEAD_BYTES,
       dispose: (_entry, _key, reason) => {
-        if (reason === 'evict' || reason === 'expire') this.#counters.evictions++;
+        if (reason === "evict" || reason === "expire") this.#counters.evictions++;
       },
     });
   }

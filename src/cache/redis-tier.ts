@@ -3,14 +3,14 @@
  * strategy we choose, and its offline queue can be turned off so commands
  * sent while disconnected fail at once instead of piling up in memory.
  */
-import { once } from 'node:events';
-import { Redis } from 'ioredis';
-import type { Logger } from 'pino';
-import { decodeEntry, encodeEntry } from './codec.js';
-import { remainingTtlMs, type CacheEntry } from './entry.js';
-import { FailureLog } from './failure-log.js';
-import type { LowerTier } from './lower-tier.js';
-import { TierCounters, type CacheClearResult, type CacheTierStats } from './stats.js';
+import { once } from "node:events";
+import { Redis } from "ioredis";
+import type { Logger } from "pino";
+import { decodeEntry, encodeEntry } from "./codec.js";
+import { remainingTtlMs, type CacheEntry } from "./entry.js";
+import { FailureLog } from "./failure-log.js";
+import type { LowerTier } from "./lower-tier.js";
+import { TierCounters, type CacheClearResult, type CacheTierStats } from "./stats.js";
 
 /** A lookup on the synthesis path should not wait long on a Redis that hangs. */
 const COMMAND_TIMEOUT_MS = 500;
@@ -28,7 +28,7 @@ export interface RedisTierOptions {
 }
 
 export class RedisTier implements LowerTier {
-  readonly name = 'redis';
+  readonly name = "redis";
   readonly #client: Redis;
   readonly #keyPrefix: string;
   readonly #ttlMs: number;
@@ -44,7 +44,7 @@ export class RedisTier implements LowerTier {
    */
   static async open(options: RedisTierOptions): Promise<RedisTier> {
     const tier = new RedisTier(options);
-    await once(tier.#client, 'ready', { signal: AbortSignal.timeout(CONNECT_TIMEOUT_MS) }).catch(() => undefined);
+    await once(tier.#client, "ready", { signal: AbortSignal.timeout(CONNECT_TIMEOUT_MS) }).catch(() => undefined);
     return tier;
   }
 
@@ -62,8 +62,8 @@ export class RedisTier implements LowerTier {
     });
     // Connection errors repeat on every reconnect attempt: they start a failure
     // streak but are not counted, since no lookup or store failed.
-    this.#client.on('error', (error: unknown) => this.#failures.fail(error));
-    this.#client.on('ready', () => this.#failures.recover());
+    this.#client.on("error", (error: unknown) => this.#failures.fail(error));
+    this.#client.on("ready", () => this.#failures.recover());
   }
 
   async get(key: string): Promise<CacheEntry | undefined> {
@@ -79,7 +79,7 @@ export class RedisTier implements LowerTier {
     } catch (error) {
       this.#counters.misses++;
       this.#counters.errors++;
-      this.#logger.warn({ err: error, tier: this.name, key }, 'unreadable redis cache entry removed');
+      this.#logger.warn({ err: error, tier: this.name, key }, "unreadable redis cache entry removed");
       this.#track(this.#run(() => this.#client.unlink(this.#keyPrefix + key)));
       return undefined;
     }
@@ -89,7 +89,7 @@ export class RedisTier implements LowerTier {
     const ttl = Math.ceil(remainingTtlMs(entry.storedAt, this.#ttlMs));
     if (ttl <= 0) return Promise.resolve();
     const data = encodeEntry(key, entry);
-    return this.#track(this.#run(() => this.#client.set(this.#keyPrefix + key, data, 'PX', ttl)));
+    return this.#track(this.#run(() => this.#client.set(this.#keyPrefix + key, data, "PX", ttl)));
   }
 
   /** Removes this service's keys only, by prefix, with SCAN + UNLINK (never KEYS, which blocks Redis). */
@@ -115,7 +115,7 @@ export class RedisTier implements LowerTier {
         usage.sizeBytes += sizes.reduce((sum, size) => sum + size, 0);
       }),
     );
-    return this.#counters.snapshot(this.name, { ...usage, available: this.#client.status === 'ready' });
+    return this.#counters.snapshot(this.name, { ...usage, available: this.#client.status === "ready" });
   }
 
   async flush(): Promise<void> {
@@ -152,7 +152,7 @@ export class RedisTier implements LowerTier {
     for await (const batch of stream) {
       const keys = batch as string[];
       if (keys.length === 0) continue;
-      const replies = (await this.#client.pipeline(keys.map((key) => ['strlen', key])).exec()) ?? [];
+      const replies = (await this.#client.pipeline(keys.map((key) => ["strlen", key])).exec()) ?? [];
       const sizes = replies.map(([error, size]) => {
         if (error) throw error;
         return Number(size);
@@ -164,5 +164,5 @@ export class RedisTier implements LowerTier {
 
 /** SCAN MATCH treats * ? [ ] and \ as pattern syntax; the prefix must match literally. */
 function escapeGlob(text: string): string {
-  return text.replace(/[*?[\]\\]/g, '\\$&');
+  return text.replace(/[*?[\]\\]/g, "\\$&");
 }

@@ -1,8 +1,8 @@
-export type CacheTierName = 'memory' | 'disk' | 'redis';
+export type CacheTierName = "memory" | "disk" | "redis";
 
 /** One tier's activity since start or last clear; mirrors CacheTierStats in tts.proto. */
 export interface CacheTierStats {
-  tier: CacheTierName | 'total';
+  tier: CacheTierName | "total";
   hits: number;
   misses: number;
   /** hits / (hits + misses), 0 when there were no lookups. */
@@ -55,7 +55,7 @@ export class TierCounters {
     this.errors = 0;
   }
 
-  snapshot(tier: CacheTierStats['tier'], usage: TierUsage): CacheTierStats {
+  snapshot(tier: CacheTierStats["tier"], usage: TierUsage): CacheTierStats {
     return {
       tier,
       hits: this.hits,

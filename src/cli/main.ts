@@ -118,14 +118,18 @@ async function listVoices(): Promise<void> {
     await stack.registry.scan();
     // The same filter and columns as the server's ListVoices below (nothing is loaded here).
     for (const voice of stack.registry.list().filter((v) => matchesLanguage(v.config.language, values.language ?? ""))) {
-      console.log(`${voice.id}${voice.id === settings.piperModelName ? " (default)" : ""}\t${bcp47(voice.config.language.code)}\t${voice.config.quality}\t${voice.config.sampleRate} Hz\t${voice.config.numSpeakers} speaker(s)`);
+      console.log(
+        `${voice.id}${voice.id === settings.piperModelName ? " (default)" : ""}\t${bcp47(voice.config.language.code)}\t${voice.config.quality}\t${voice.config.sampleRate} Hz\t${voice.config.numSpeakers} speaker(s)`,
+      );
     }
     await stack.close();
     return;
   }
   const { voices, defaultVoice } = await client().listVoices({ language: values.language ?? "" });
   for (const voice of voices) {
-    console.log(`${voice.id}${voice.id === defaultVoice ? " (default)" : ""}\t${voice.languageCode}\t${voice.quality}\t${voice.sampleRate} Hz\t${voice.numSpeakers} speaker(s)${voice.loaded ? "\tloaded" : ""}`);
+    console.log(
+      `${voice.id}${voice.id === defaultVoice ? " (default)" : ""}\t${voice.languageCode}\t${voice.quality}\t${voice.sampleRate} Hz\t${voice.numSpeakers} speaker(s)${voice.loaded ? "\tloaded" : ""}`,
+    );
   }
 }
 

@@ -31,9 +31,6 @@ export interface TtsClientOptions {
 export function createTtsClient(options: TtsClientOptions): TtsClient {
   const interceptors = [...(options.apiKey ? [bearer(options.apiKey)] : []), ...(options.interceptors ?? [])];
   const common = { baseUrl: options.baseUrl, interceptors, defaultTimeoutMs: options.defaultTimeoutMs };
-  const transport =
-    options.protocol === "connect"
-      ? createConnectTransport({ ...common, httpVersion: "2" })
-      : createGrpcTransport(common);
+  const transport = options.protocol === "connect" ? createConnectTransport({ ...common, httpVersion: "2" }) : createGrpcTransport(common);
   return createClient(TtsService, transport);
 }

@@ -147,7 +147,11 @@ class EnvReader {
     const keys = value.split(",").map((key) => key.trim());
     keys.forEach((key, index) => {
       if (!API_KEY.test(key)) {
-        throw new ConfigError(variable, `<entry ${index + 1} hidden>`, "comma-separated keys of 16 to 256 characters from A-Z a-z 0-9 . _ ~ + / = -");
+        throw new ConfigError(
+          variable,
+          `<entry ${index + 1} hidden>`,
+          "comma-separated keys of 16 to 256 characters from A-Z a-z 0-9 . _ ~ + / = -",
+        );
       }
     });
     return Object.freeze([...new Set(keys)]);
@@ -169,12 +173,17 @@ class EnvReader {
     if (value === undefined) return Object.freeze([]);
     const origins = value.split(",").map((origin) => origin.trim());
     if (origins.includes("*")) {
-      if (origins.length > 1) throw new ConfigError(variable, value, `"*" alone, or comma-separated origins such as https://app.example.com`);
+      if (origins.length > 1)
+        throw new ConfigError(variable, value, `"*" alone, or comma-separated origins such as https://app.example.com`);
       return Object.freeze(["*"]);
     }
     for (const origin of origins) {
       if (!URL.canParse(origin) || new URL(origin).origin !== origin) {
-        throw new ConfigError(variable, value, `comma-separated origins such as https://app.example.com (scheme, host and port only), or "*"`);
+        throw new ConfigError(
+          variable,
+          value,
+          `comma-separated origins such as https://app.example.com (scheme, host and port only), or "*"`,
+        );
       }
     }
     return Object.freeze(origins);

@@ -66,7 +66,10 @@ export class VoiceLoadError extends TtsError {
 /** The caller cancelled or its deadline passed while the work was pending. */
 export class AbortedError extends TtsError {
   constructor(reason: "cancelled" | "deadline") {
-    super(reason === "deadline" ? "DEADLINE_EXCEEDED" : "CANCELLED", `synthesis stopped: ${reason === "deadline" ? "deadline exceeded" : "cancelled by the client"}`);
+    super(
+      reason === "deadline" ? "DEADLINE_EXCEEDED" : "CANCELLED",
+      `synthesis stopped: ${reason === "deadline" ? "deadline exceeded" : "cancelled by the client"}`,
+    );
   }
 }
 

@@ -43,7 +43,10 @@ async function sessionFor(task: InferenceTask): Promise<VoiceSession> {
   while (sessions.size > task.maxLoadedVoices) {
     const [oldest, evicted] = sessions.entries().next().value!;
     sessions.delete(oldest);
-    void evicted.then((s) => s.release(), () => undefined);
+    void evicted.then(
+      (s) => s.release(),
+      () => undefined,
+    );
   }
   return session;
 }

@@ -49,15 +49,26 @@ export class VoiceSession {
         enableMemPattern: false,
       });
     } catch (error) {
-      throw new VoiceLoadError(modelFile, `onnxruntime cannot load the model (missing, truncated or corrupt): ${(error as Error).message}`, { cause: error });
+      throw new VoiceLoadError(
+        modelFile,
+        `onnxruntime cannot load the model (missing, truncated or corrupt): ${(error as Error).message}`,
+        { cause: error },
+      );
     }
     const inputs = new Set(session.inputNames);
     for (const name of ["input", "input_lengths", "scales"]) {
-      if (!inputs.has(name)) throw new VoiceLoadError(modelFile, `the model has no "${name}" input; it is not a Piper voice (inputs: ${session.inputNames.join(", ")})`);
+      if (!inputs.has(name))
+        throw new VoiceLoadError(
+          modelFile,
+          `the model has no "${name}" input; it is not a Piper voice (inputs: ${session.inputNames.join(", ")})`,
+        );
     }
     const modelMultiSpeaker = inputs.has("sid");
     if (modelMultiSpeaker !== config.numSpeakers > 1) {
-      throw new VoiceLoadError(modelFile, `the config says num_speakers=${config.numSpeakers} but the model ${modelMultiSpeaker ? "takes" : "has no"} a speaker input`);
+      throw new VoiceLoadError(
+        modelFile,
+        `the config says num_speakers=${config.numSpeakers} but the model ${modelMultiSpeaker ? "takes" : "has no"} a speaker input`,
+      );
     }
     return new VoiceSession(session, modelMultiSpeaker);
   }

@@ -63,12 +63,18 @@ export function parseVoiceConfig(raw: unknown, file: string): PiperVoiceConfig {
   const phonemeType = (json.phoneme_type ?? "espeak") as string;
   if (phonemeType !== "espeak" && phonemeType !== "text") bad("phoneme_type", '"espeak" or "text"');
   const espeak = isObject(json.espeak) ? json.espeak : {};
-  const espeakVoice = typeof espeak.voice === "string" && espeak.voice ? espeak.voice : phonemeType === "espeak" ? bad("espeak.voice", "a voice name such as \"en-us\"") : "";
+  const espeakVoice =
+    typeof espeak.voice === "string" && espeak.voice
+      ? espeak.voice
+      : phonemeType === "espeak"
+        ? bad("espeak.voice", 'a voice name such as "en-us"')
+        : "";
 
   const idMapRaw = isObject(json.phoneme_id_map) ? json.phoneme_id_map : bad("phoneme_id_map", "an object of phoneme → [ids]");
   const phonemeIdMap = new Map<string, number[]>();
   for (const [phoneme, ids] of Object.entries(idMapRaw)) {
-    if (!Array.isArray(ids) || ids.some((id) => !Number.isInteger(id) || id < 0)) bad(`phoneme_id_map[${JSON.stringify(phoneme)}]`, "an array of ids");
+    if (!Array.isArray(ids) || ids.some((id) => !Number.isInteger(id) || id < 0))
+      bad(`phoneme_id_map[${JSON.stringify(phoneme)}]`, "an array of ids");
     phonemeIdMap.set(phoneme, ids as number[]);
   }
   for (const required of ["^", "$", "_"]) {
@@ -81,7 +87,8 @@ export function parseVoiceConfig(raw: unknown, file: string): PiperVoiceConfig {
   const numSpeakers = positiveInt(json.num_speakers) ?? 1;
   const speakerIdMap = new Map<string, number>();
   for (const [name, id] of Object.entries(isObject(json.speaker_id_map) ? json.speaker_id_map : {})) {
-    if (!Number.isInteger(id) || (id as number) < 0 || (id as number) >= numSpeakers) bad(`speaker_id_map[${JSON.stringify(name)}]`, `an id from 0 to ${numSpeakers - 1}`);
+    if (!Number.isInteger(id) || (id as number) < 0 || (id as number) >= numSpeakers)
+      bad(`speaker_id_map[${JSON.stringify(name)}]`, `an id from 0 to ${numSpeakers - 1}`);
     speakerIdMap.set(name, id as number);
   }
 

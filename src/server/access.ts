@@ -13,11 +13,7 @@ import { OverloadedError, PermissionDeniedError, UnauthenticatedError } from "..
 export const PEER_ADDRESS = createContextKey<string>("unknown", { description: "peer address" });
 
 // Services every caller may use without a key and without counting against a limit.
-const OPEN_SERVICES = new Set([
-  Health.typeName,
-  "grpc.reflection.v1.ServerReflection",
-  "grpc.reflection.v1alpha.ServerReflection",
-]);
+const OPEN_SERVICES = new Set([Health.typeName, "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"]);
 
 // Methods only admin keys may call.
 const ADMIN_METHODS = new Set([`${TtsService.typeName}/ClearCache`]);
@@ -81,7 +77,12 @@ export function createAccess(options: AccessOptions): Access {
   return {
     check,
     interceptor: (next) => (req) => {
-      check({ service: req.service.typeName, method: req.method.name, authorization: req.header.get("authorization"), peer: req.contextValues.get(PEER_ADDRESS) });
+      check({
+        service: req.service.typeName,
+        method: req.method.name,
+        authorization: req.header.get("authorization"),
+        peer: req.contextValues.get(PEER_ADDRESS),
+      });
       return next(req);
     },
   };
@@ -140,7 +141,10 @@ class RateLimiter {
     if (bucket.tokens < 1) {
       this.buckets.set(client, bucket);
       const retryAfterMs = (1 - bucket.tokens) / this.refillPerMs;
-      throw new OverloadedError(`rate limit: at most ${this.perMinute} calls a minute per client (MAX_REQUESTS_PER_MINUTE); retry later`, retryAfterMs);
+      throw new OverloadedError(
+        `rate limit: at most ${this.perMinute} calls a minute per client (MAX_REQUESTS_PER_MINUTE); retry later`,
+        retryAfterMs,
+      );
     }
     bucket.tokens -= 1;
     this.buckets.set(client, bucket);

@@ -37,7 +37,13 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     defaultVoice: config.piperModelName,
   });
   const metrics = createMetrics(stack);
-  const server = createServer(config, { logger, health, tts, metrics, openai: { synthesizer: stack.synthesizer, registry: stack.registry, limits } });
+  const server = createServer(config, {
+    logger,
+    health,
+    tts,
+    metrics,
+    openai: { synthesizer: stack.synthesizer, registry: stack.registry, limits },
+  });
 
   return {
     server,

@@ -83,7 +83,14 @@ export function logCalls(logger: Logger): Interceptor {
 }
 
 /** Writes to an HTTP/2 or HTTP/1.1 stream the client has already closed fail with these. */
-const CLOSED_STREAM_ERRORS = new Set(["ERR_HTTP2_INVALID_STREAM", "ERR_HTTP2_STREAM_CANCEL", "ERR_STREAM_DESTROYED", "ERR_STREAM_WRITE_AFTER_END", "ECONNRESET", "EPIPE"]);
+const CLOSED_STREAM_ERRORS = new Set([
+  "ERR_HTTP2_INVALID_STREAM",
+  "ERR_HTTP2_STREAM_CANCEL",
+  "ERR_STREAM_DESTROYED",
+  "ERR_STREAM_WRITE_AFTER_END",
+  "ECONNRESET",
+  "EPIPE",
+]);
 
 /**
  * The status of a call ended by its client (cancel, deadline, connection closed), or
@@ -91,9 +98,12 @@ const CLOSED_STREAM_ERRORS = new Set(["ERR_HTTP2_INVALID_STREAM", "ERR_HTTP2_STR
  */
 function clientGone(signal: AbortSignal, err: unknown): ConnectError | undefined {
   if (signal.aborted) return ConnectError.from(signal.reason);
-  const code = (err as { code?: unknown; cause?: { code?: unknown } } | undefined)?.code ?? (err as { cause?: { code?: unknown } } | undefined)?.cause?.code;
+  const code =
+    (err as { code?: unknown; cause?: { code?: unknown } } | undefined)?.code ??
+    (err as { cause?: { code?: unknown } } | undefined)?.cause?.code;
   const reset = err instanceof ConnectError && /stream (has been destroyed|closed with)/i.test(err.rawMessage);
-  if ((typeof code === "string" && CLOSED_STREAM_ERRORS.has(code)) || reset) return new ConnectError("call ended by the client", Code.Canceled);
+  if ((typeof code === "string" && CLOSED_STREAM_ERRORS.has(code)) || reset)
+    return new ConnectError("call ended by the client", Code.Canceled);
   return undefined;
 }
 

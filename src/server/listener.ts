@@ -19,10 +19,7 @@ const HTTP2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 // A connection that has not said which protocol it speaks by then is dropped.
 const PROTOCOL_SNIFF_TIMEOUT_MS = 10_000;
 
-export type RequestHandler = (
-  req: IncomingMessage | Http2ServerRequest,
-  res: ServerResponse | Http2ServerResponse,
-) => void;
+export type RequestHandler = (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => void;
 
 export interface ListenerOptions {
   /** PEM certificate chain and private key; absent: cleartext. */

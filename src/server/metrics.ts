@@ -32,7 +32,12 @@ const CALL_SECONDS_BUCKETS = [0.001, 0.003, 0.01, 0.03, 0.1, 0.25, 0.5, 1, 2.5, 
 export function createMetrics(sources: Sources): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "aetheros_tts_" });
-  const calls = new Counter({ name: "aetheros_tts_rpc_total", help: "Calls by method and status code.", labelNames: ["method", "code"], registers: [registry] });
+  const calls = new Counter({
+    name: "aetheros_tts_rpc_total",
+    help: "Calls by method and status code.",
+    labelNames: ["method", "code"],
+    registers: [registry],
+  });
   const latency = new Histogram({
     name: "aetheros_tts_rpc_duration_seconds",
     help: "Call duration by method (until the last stream message).",
@@ -40,9 +45,24 @@ export function createMetrics(sources: Sources): Metrics {
     buckets: CALL_SECONDS_BUCKETS,
     registers: [registry],
   });
-  const synthesisSeconds = new Histogram({ name: "aetheros_tts_synthesis_seconds", help: "Server time of uncached syntheses.", buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30], registers: [registry] });
-  const realTimeFactor = new Histogram({ name: "aetheros_tts_real_time_factor", help: "Synthesis time / audio duration of uncached syntheses.", buckets: [0.02, 0.05, 0.1, 0.2, 0.5, 1, 2], registers: [registry] });
-  const httpRequests = new Counter({ name: "aetheros_tts_http_requests_total", help: "Plain-HTTP requests (page, /v1) by route and HTTP status.", labelNames: ["route", "status"], registers: [registry] });
+  const synthesisSeconds = new Histogram({
+    name: "aetheros_tts_synthesis_seconds",
+    help: "Server time of uncached syntheses.",
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+    registers: [registry],
+  });
+  const realTimeFactor = new Histogram({
+    name: "aetheros_tts_real_time_factor",
+    help: "Synthesis time / audio duration of uncached syntheses.",
+    buckets: [0.02, 0.05, 0.1, 0.2, 0.5, 1, 2],
+    registers: [registry],
+  });
+  const httpRequests = new Counter({
+    name: "aetheros_tts_http_requests_total",
+    help: "Plain-HTTP requests (page, /v1) by route and HTTP status.",
+    labelNames: ["route", "status"],
+    registers: [registry],
+  });
   const httpLatency = new Histogram({
     name: "aetheros_tts_http_request_duration_seconds",
     help: "Plain-HTTP request duration by route (until the response is sent).",
@@ -50,8 +70,17 @@ export function createMetrics(sources: Sources): Metrics {
     buckets: CALL_SECONDS_BUCKETS,
     registers: [registry],
   });
-  const audioSeconds = new Counter({ name: "aetheros_tts_audio_seconds_total", help: "Seconds of audio returned, by whether the cache answered.", labelNames: ["cached"], registers: [registry] });
-  const cacheGauge = (name: string, help: string, pick: (tier: { hits: number; misses: number; entries: number; sizeBytes: number }) => number) =>
+  const audioSeconds = new Counter({
+    name: "aetheros_tts_audio_seconds_total",
+    help: "Seconds of audio returned, by whether the cache answered.",
+    labelNames: ["cached"],
+    registers: [registry],
+  });
+  const cacheGauge = (
+    name: string,
+    help: string,
+    pick: (tier: { hits: number; misses: number; entries: number; sizeBytes: number }) => number,
+  ) =>
     new Gauge({
       name,
       help,
@@ -66,9 +95,30 @@ export function createMetrics(sources: Sources): Metrics {
   cacheGauge("aetheros_tts_cache_misses", "Cache misses per tier since start or last clear.", (t) => t.misses);
   cacheGauge("aetheros_tts_cache_entries", "Entries per cache tier.", (t) => t.entries);
   cacheGauge("aetheros_tts_cache_size_bytes", "Bytes per cache tier.", (t) => t.sizeBytes);
-  new Gauge({ name: "aetheros_tts_queue_depth", help: "Syntheses waiting for a slot.", registers: [registry], collect() { this.set(sources.admission.stats().queued); } });
-  new Gauge({ name: "aetheros_tts_syntheses_running", help: "Syntheses holding a slot.", registers: [registry], collect() { this.set(sources.admission.stats().running); } });
-  new Gauge({ name: "aetheros_tts_voices_loaded", help: "Voices loaded in memory.", registers: [registry], collect() { this.set(sources.registry.loadedIds().length); } });
+  new Gauge({
+    name: "aetheros_tts_queue_depth",
+    help: "Syntheses waiting for a slot.",
+    registers: [registry],
+    collect() {
+      this.set(sources.admission.stats().queued);
+    },
+  });
+  new Gauge({
+    name: "aetheros_tts_syntheses_running",
+    help: "Syntheses holding a slot.",
+    registers: [registry],
+    collect() {
+      this.set(sources.admission.stats().running);
+    },
+  });
+  new Gauge({
+    name: "aetheros_tts_voices_loaded",
+    help: "Voices loaded in memory.",
+    registers: [registry],
+    collect() {
+      this.set(sources.registry.loadedIds().length);
+    },
+  });
 
   const observeSpeech = (figures: SpeechFigures | undefined): void => {
     if (figures?.durationSeconds === undefined || figures.generationTimeMs === undefined) return;

@@ -83,7 +83,21 @@ const MODEL_ALIASES = ["tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-
 const PIPER_MODEL = "piper:";
 
 // OpenAI's built-in voices (the 6.x client's list); none is a Piper voice id.
-const OPENAI_VOICES = new Set(["alloy", "ash", "ballad", "cedar", "coral", "echo", "fable", "marin", "nova", "onyx", "sage", "shimmer", "verse"]);
+const OPENAI_VOICES = new Set([
+  "alloy",
+  "ash",
+  "ballad",
+  "cedar",
+  "coral",
+  "echo",
+  "fable",
+  "marin",
+  "nova",
+  "onyx",
+  "sage",
+  "shimmer",
+  "verse",
+]);
 
 // The fields the RPCs' messages name, as this API calls them.
 const FIELD_NAMES: Readonly<Record<string, string>> = {
@@ -129,35 +143,50 @@ export function openAiRoutes(context: OpenAiContext): Record<string, HttpRoute> 
   /** The voice a model speaks with: "" for the aliases (the default voice), the id for piper:<id>. */
   const voiceOfModel = async (model: unknown): Promise<string> => {
     if (typeof model !== "string" || model === "") {
-      throw new InvalidArgumentError("model", `model: ${notA(model, "model name")}; allowed ${MODEL_ALIASES.join(", ")} or piper:<voice id> (GET ${MODELS_PATH})`);
+      throw new InvalidArgumentError(
+        "model",
+        `model: ${notA(model, "model name")}; allowed ${MODEL_ALIASES.join(", ")} or piper:<voice id> (GET ${MODELS_PATH})`,
+      );
     }
     if ((MODEL_ALIASES as readonly string[]).includes(model)) return "";
     const voice = model.startsWith(PIPER_MODEL) ? model.slice(PIPER_MODEL.length) : undefined;
     const installed = () => voice !== undefined && registry.list().some((v) => v.id === voice);
     if (voice !== undefined && !installed()) await registry.scan();
-    if (voice === undefined || !installed()) throw new TtsError("NOT_FOUND", `model: no model named ${JSON.stringify(model)}; models: ${modelIds().join(", ")}`);
+    if (voice === undefined || !installed())
+      throw new TtsError("NOT_FOUND", `model: no model named ${JSON.stringify(model)}; models: ${modelIds().join(", ")}`);
     return voice;
   };
 
   const speech = async (req: Request, signal: AbortSignal): Promise<Reply> => {
     const body = parseJson(await readBody(req, context.maxRequestBytes));
     if (typeof body !== "object" || body === null || Array.isArray(body)) {
-      throw new InvalidArgumentError("body", `request body: ${shown(body)} is not a JSON object; send {"model": ..., "input": ..., "voice": ...}`);
+      throw new InvalidArgumentError(
+        "body",
+        `request body: ${shown(body)} is not a JSON object; send {"model": ..., "input": ..., "voice": ...}`,
+      );
     }
     const fields = body as Record<string, unknown>;
     const modelVoice = await voiceOfModel(fields.model);
     const input = fields.input;
-    if (typeof input !== "string") throw new InvalidArgumentError("input", `input: ${notA(input, "string")}; send the text to speak as a string`);
+    if (typeof input !== "string")
+      throw new InvalidArgumentError("input", `input: ${notA(input, "string")}; send the text to speak as a string`);
     const voice = voiceOf(fields.voice, modelVoice);
     const formatName = fields.response_format ?? DEFAULT_FORMAT;
     const format = typeof formatName === "string" && Object.hasOwn(FORMATS, formatName) ? FORMATS[formatName]! : undefined;
     if (format === undefined) {
-      throw new InvalidArgumentError("response_format", `response_format: ${shown(formatName)} is not supported by this service; allowed ${Object.keys(FORMATS).join(", ")}`);
+      throw new InvalidArgumentError(
+        "response_format",
+        `response_format: ${shown(formatName)} is not supported by this service; allowed ${Object.keys(FORMATS).join(", ")}`,
+      );
     }
     const speed = fields.speed ?? undefined;
     if (speed !== undefined && typeof speed !== "number") throw new InvalidArgumentError("speed", `speed: ${notA(speed, "number")}`);
     const streamFormat = fields.stream_format ?? "audio";
-    if (streamFormat !== "audio") throw new InvalidArgumentError("stream_format", `stream_format: ${shown(streamFormat)} is not supported by this service; allowed audio`);
+    if (streamFormat !== "audio")
+      throw new InvalidArgumentError(
+        "stream_format",
+        `stream_format: ${shown(streamFormat)} is not supported by this service; allowed audio`,
+      );
 
     const config = create(SynthesisConfigSchema, { voice, encoding: format.encoding, sampleRate: format.sampleRate, speed });
     const result = await synthesizer.synthesize(validateRequest(input, config, limits), signal);
@@ -176,7 +205,12 @@ export function openAiRoutes(context: OpenAiContext): Record<string, HttpRoute> 
 
   const models = async (): Promise<Reply> => {
     await registry.scan();
-    const data = modelIds().map((id) => ({ id, object: "model", created, owned_by: id.startsWith(PIPER_MODEL) ? "piper" : "aetheros-tts" }));
+    const data = modelIds().map((id) => ({
+      id,
+      object: "model",
+      created,
+      owned_by: id.startsWith(PIPER_MODEL) ? "piper" : "aetheros-tts",
+    }));
     return json(200, { object: "list", data });
   };
 
@@ -189,9 +223,15 @@ export function openAiRoutes(context: OpenAiContext): Record<string, HttpRoute> 
 /** `voice` as a Piper voice id ("" for the default voice). */
 function voiceOf(value: unknown, modelVoice: string): string {
   // OpenAI also takes a custom voice as {"id": ...}.
-  const voice = typeof value === "object" && value !== null && typeof (value as { id?: unknown }).id === "string" ? (value as { id: string }).id : value;
+  const voice =
+    typeof value === "object" && value !== null && typeof (value as { id?: unknown }).id === "string"
+      ? (value as { id: string }).id
+      : value;
   if (typeof voice !== "string" || voice === "") {
-    throw new InvalidArgumentError("voice", `voice: ${notA(value, "voice")}; allowed an installed voice id (GET ${MODELS_PATH} lists them as piper:<id>) or ${[...OPENAI_VOICES].join(", ")}`);
+    throw new InvalidArgumentError(
+      "voice",
+      `voice: ${notA(value, "voice")}; allowed an installed voice id (GET ${MODELS_PATH} lists them as piper:<id>) or ${[...OPENAI_VOICES].join(", ")}`,
+    );
   }
   return OPENAI_VOICES.has(voice.toLowerCase()) ? modelVoice : voice;
 }
@@ -214,10 +254,17 @@ function route(context: OpenAiContext, method: "GET" | "POST", handle: (req: Req
     const signal = AbortSignal.any([clientGone.signal, context.shutdownSignal]);
 
     const run = async (): Promise<Reply> => {
-      if (req.method !== method) throw new HttpExchangeError(`${req.method} ${path}: not allowed; allowed ${method}`, Code.Unimplemented, 405, { allow: method });
+      if (req.method !== method)
+        throw new HttpExchangeError(`${req.method} ${path}: not allowed; allowed ${method}`, Code.Unimplemented, 405, { allow: method });
       // Refused like RPCs while draining (refuseWhenDraining), and also until the voice is ready.
-      if (health.status(TtsService.typeName) !== ServingStatus.SERVING) throw new TtsError("UNAVAILABLE", "not serving: the server is starting up or shutting down; retry shortly");
-      access.check({ service: "openai", method: `${method} ${path}`, authorization: req.headers.authorization, peer: req.socket?.remoteAddress ?? "unknown" });
+      if (health.status(TtsService.typeName) !== ServingStatus.SERVING)
+        throw new TtsError("UNAVAILABLE", "not serving: the server is starting up or shutting down; retry shortly");
+      access.check({
+        service: "openai",
+        method: `${method} ${path}`,
+        authorization: req.headers.authorization,
+        peer: req.socket?.remoteAddress ?? "unknown",
+      });
       return handle(req, signal);
     };
 
@@ -231,7 +278,10 @@ function route(context: OpenAiContext, method: "GET" | "POST", handle: (req: Req
       )
       .then(({ reply, error }) => {
         if (!res.destroyed && !res.headersSent) {
-          const closing = error !== undefined && isExchangeError(error) && error.httpStatus === 413 && req.httpVersionMajor === 1 ? { connection: "close" } : {};
+          const closing =
+            error !== undefined && isExchangeError(error) && error.httpStatus === 413 && req.httpVersionMajor === 1
+              ? { connection: "close" }
+              : {};
           res.writeHead(reply.status, { ...reply.headers, ...closing, [REQUEST_ID_HEADER]: requestId });
           res.end(reply.body);
         }
@@ -293,7 +343,12 @@ function json(status: number, value: unknown): Reply {
 
 /** The request body, refused with 413 past `limit` bytes. */
 function readBody(req: Request, limit: number): Promise<Buffer> {
-  const tooLarge = () => new HttpExchangeError(`request body: more than ${limit} bytes; allowed at most ${limit} (MAX_REQUEST_BYTES)`, Code.ResourceExhausted, 413);
+  const tooLarge = () =>
+    new HttpExchangeError(
+      `request body: more than ${limit} bytes; allowed at most ${limit} (MAX_REQUEST_BYTES)`,
+      Code.ResourceExhausted,
+      413,
+    );
   return new Promise((resolve, reject) => {
     if (Number(req.headers["content-length"]) > limit) return reject(tooLarge());
     const chunks: Buffer[] = [];
@@ -316,7 +371,10 @@ function parseJson(body: Buffer): unknown {
   try {
     return JSON.parse(body.toString("utf8"));
   } catch (error) {
-    throw new InvalidArgumentError("body", `request body: not valid JSON (${(error as Error).message}); send {"model": "tts-1", "input": "Hello.", "voice": "alloy"}`);
+    throw new InvalidArgumentError(
+      "body",
+      `request body: not valid JSON (${(error as Error).message}); send {"model": "tts-1", "input": "Hello.", "voice": "alloy"}`,
+    );
   }
 }
 

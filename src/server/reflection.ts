@@ -3,15 +3,7 @@
 // files. Written here because no maintained package for Connect-ES v2 can be
 // installed from the npm registry this project uses.
 
-import {
-  create,
-  createRegistry,
-  fromBinary,
-  toBinary,
-  type DescFile,
-  type DescService,
-  type Registry,
-} from "@bufbuild/protobuf";
+import { create, createRegistry, fromBinary, toBinary, type DescFile, type DescService, type Registry } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import { Code, type ConnectRouter } from "@connectrpc/connect";
 import * as v1 from "../../gen/grpc/reflection/v1/reflection_pb.js";

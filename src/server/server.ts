@@ -73,7 +73,14 @@ export function createServer(config: Config, deps: ServerDeps): Server {
     fallback: (req, res) => (httpRoutes[(req.url ?? "").split("?")[0] ?? ""] ?? deps.metrics.serve)(req, res),
     // Outermost first: the log line shows the status the client received; access
     // errors are typed, so they sit inside mapErrors.
-    interceptors: [logCalls(deps.logger), deps.metrics.interceptor, drain.refuseWhenDraining, endWhenAborted, mapErrors, access.interceptor],
+    interceptors: [
+      logCalls(deps.logger),
+      deps.metrics.interceptor,
+      drain.refuseWhenDraining,
+      endWhenAborted,
+      mapErrors,
+      access.interceptor,
+    ],
     shutdownSignal: graceOver.signal,
     readMaxBytes: config.maxRequestBytes,
     // Responses go out uncompressed: encoded audio barely shrinks (PCM WAV to 84%, MP3 and

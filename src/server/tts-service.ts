@@ -146,7 +146,16 @@ function toStreamResponse(event: StreamEvent): SynthesizeStreamResponse {
   switch (event.type) {
     case "start":
       return create(SynthesizeStreamResponseSchema, {
-        event: { case: "start", value: { encoding: encodingOf(event.encoding as Encoding), sampleRate: event.sampleRate, channels: 1, voice: event.voice, modelUsed: event.modelUsed } },
+        event: {
+          case: "start",
+          value: {
+            encoding: encodingOf(event.encoding as Encoding),
+            sampleRate: event.sampleRate,
+            channels: 1,
+            voice: event.voice,
+            modelUsed: event.modelUsed,
+          },
+        },
       });
     case "chunk":
       return create(SynthesizeStreamResponseSchema, {

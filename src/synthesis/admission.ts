@@ -73,7 +73,10 @@ export class Admission {
       this.rejected++;
       const { maxConcurrent, maxQueue } = this.options;
       return Promise.reject(
-        new OverloadedError(`server busy: ${maxConcurrent} syntheses running and ${maxQueue} waiting (MAX_CONCURRENT_REQUESTS, MAX_QUEUE_SIZE); retry later`, this.retryAfterMs()),
+        new OverloadedError(
+          `server busy: ${maxConcurrent} syntheses running and ${maxQueue} waiting (MAX_CONCURRENT_REQUESTS, MAX_QUEUE_SIZE); retry later`,
+          this.retryAfterMs(),
+        ),
       );
     }
     return new Promise((resolve, reject) => {

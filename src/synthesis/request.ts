@@ -50,15 +50,24 @@ export function validateRequest(text: string, config: SynthesisConfig | undefine
   const length = [...text].length;
   if (text.trim().length === 0) throw new InvalidArgumentError("text", "text: must not be empty or only whitespace");
   if (length > limits.maxTextLength) {
-    throw new InvalidArgumentError("text", `text: ${length} characters is too long; allowed 1 to ${limits.maxTextLength} (MAX_TEXT_LENGTH)`);
+    throw new InvalidArgumentError(
+      "text",
+      `text: ${length} characters is too long; allowed 1 to ${limits.maxTextLength} (MAX_TEXT_LENGTH)`,
+    );
   }
   const encoding = ENCODINGS.get(config?.encoding ?? AudioEncoding.UNSPECIFIED);
   if (!encoding) {
-    throw new InvalidArgumentError("config.encoding", `config.encoding: ${config?.encoding} is not supported; allowed WAV, PCM, MP3, OGG_OPUS, FLAC`);
+    throw new InvalidArgumentError(
+      "config.encoding",
+      `config.encoding: ${config?.encoding} is not supported; allowed WAV, PCM, MP3, OGG_OPUS, FLAC`,
+    );
   }
   const sampleRate = config?.sampleRate ?? 0;
   if (sampleRate !== 0 && !(SAMPLE_RATES as readonly number[]).includes(sampleRate)) {
-    throw new InvalidArgumentError("config.sample_rate", `config.sample_rate: ${sampleRate} Hz is not supported; allowed ${SAMPLE_RATES.join(", ")} (or 0 for the voice's rate)`);
+    throw new InvalidArgumentError(
+      "config.sample_rate",
+      `config.sample_rate: ${sampleRate} Hz is not supported; allowed ${SAMPLE_RATES.join(", ")} (or 0 for the voice's rate)`,
+    );
   }
   return {
     text,

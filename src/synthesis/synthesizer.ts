@@ -53,7 +53,15 @@ export interface SynthesisResult {
 export type StreamEvent =
   | { type: "start"; encoding: string; sampleRate: number; voice: string; modelUsed: string }
   | { type: "chunk"; bytes: Uint8Array; sequence: number; sentenceIndex: number }
-  | { type: "summary"; durationSeconds: number; generationTimeMs: number; cached: boolean; sentenceCount: number; chunkCount: number; audioBytes: number };
+  | {
+      type: "summary";
+      durationSeconds: number;
+      generationTimeMs: number;
+      cached: boolean;
+      sentenceCount: number;
+      chunkCount: number;
+      audioBytes: number;
+    };
 
 /** Encoded output of one piece of the plan. */
 interface RenderedPiece {
@@ -114,7 +122,9 @@ export class Synthesizer {
       // Unary hits are served from the same entry, so the cache gets the whole file a unary
       // call returns (a stream's headers say "unknown length", an MP3 stream has no Info frame),
       // encoded alongside the stream from the same samples.
-      const whole = request.useCache ? new WholeFile(streamed, await createEncoder(request.encoding, speech.encodeRate, { streaming: false })) : undefined;
+      const whole = request.useCache
+        ? new WholeFile(streamed, await createEncoder(request.encoding, speech.encodeRate, { streaming: false }))
+        : undefined;
       // Rendering runs ahead of the client and gives the slot back once the inference is done.
       rendering = new ReadAhead(this.render(speech, whole ?? streamed, signal), () => permit.release());
       yield { ...start, sampleRate: streamed.sampleRate };
@@ -126,7 +136,8 @@ export class Synthesizer {
         yield* chunker.split(piece);
       }
       // Only a stream that ran to its end fills the cache.
-      if (whole) this.options.cache.put(speech.key, whole.cachedAudio(this.cachedAudio(speech, kept, streamed.sampleRate, durationSeconds)));
+      if (whole)
+        this.options.cache.put(speech.key, whole.cachedAudio(this.cachedAudio(speech, kept, streamed.sampleRate, durationSeconds)));
       yield chunker.summary(durationSeconds, performance.now() - started, false, speech.plan.sentenceCount);
     } finally {
       if (rendering) rendering.stop();
@@ -210,11 +221,18 @@ export class Synthesizer {
     const voice = await registry.get(voiceId);
     const config = voice.config;
     if (request.voice && request.language && !matchesLanguage(config.language, request.language)) {
-      throw new InvalidArgumentError("config.language", `config.language: ${JSON.stringify(request.language)} does not match voice ${voice.id}, which speaks ${bcp47(config.language.code)}`);
+      throw new InvalidArgumentError(
+        "config.language",
+        `config.language: ${JSON.stringify(request.language)} does not match voice ${voice.id}, which speaks ${bcp47(config.language.code)}`,
+      );
     }
     const speakerId = resolveSpeaker(voice.id, config, request.speaker);
     const plan = planSpeech(request.text, config);
-    if (plan.missingPhonemes.length > 0) this.options.logger.debug({ voice: voice.id, missing: plan.missingPhonemes }, "phonemes missing from the voice's id map were dropped");
+    if (plan.missingPhonemes.length > 0)
+      this.options.logger.debug(
+        { voice: voice.id, missing: plan.missingPhonemes },
+        "phonemes missing from the voice's id map were dropped",
+      );
     const settings: SpeechSettings = {
       speakerId,
       scales: {
@@ -246,7 +264,10 @@ export class Synthesizer {
     const preferred = voices.find((v) => v.id === this.options.defaultVoice) ?? voices[0];
     if (!preferred) {
       const spoken = [...new Set(this.options.registry.list().map((v) => bcp47(v.config.language.code)))].join(", ") || "none";
-      throw new TtsError("NOT_FOUND", `config.language: no installed voice speaks ${JSON.stringify(language)}; installed languages: ${spoken}`);
+      throw new TtsError(
+        "NOT_FOUND",
+        `config.language: no installed voice speaks ${JSON.stringify(language)}; installed languages: ${spoken}`,
+      );
     }
     return preferred.id;
   }
@@ -258,7 +279,10 @@ function resolveSpeaker(voiceId: string, config: PiperVoiceConfig, speaker: stri
   if (byName !== undefined) return byName;
   if (/^\d+$/.test(speaker) && Number(speaker) < config.numSpeakers) return Number(speaker);
   const names = [...config.speakerIdMap.keys()];
-  const allowed = config.numSpeakers > 1 ? `${names.length ? `${names.join(", ")} or ` : ""}ids 0 to ${config.numSpeakers - 1}` : "none: it has a single speaker (leave config.speaker empty)";
+  const allowed =
+    config.numSpeakers > 1
+      ? `${names.length ? `${names.join(", ")} or ` : ""}ids 0 to ${config.numSpeakers - 1}`
+      : "none: it has a single speaker (leave config.speaker empty)";
   throw new TtsError("NOT_FOUND", `config.speaker: voice ${voiceId} has no speaker ${JSON.stringify(speaker)}; speakers: ${allowed}`);
 }
 
@@ -307,7 +331,12 @@ class WholeFile implements AudioEncoder {
     const streamedBytes = streamedAudio.bytes;
     const bytes = concatBytes(this.parts);
     let shared = 0;
-    while (shared < streamedBytes.length && shared < bytes.length && streamedBytes[streamedBytes.length - 1 - shared] === bytes[bytes.length - 1 - shared]) shared++;
+    while (
+      shared < streamedBytes.length &&
+      shared < bytes.length &&
+      streamedBytes[streamedBytes.length - 1 - shared] === bytes[bytes.length - 1 - shared]
+    )
+      shared++;
     const ends = streamedAudio.sentenceByteEnds ?? [];
     const carried = ends.every((end) => end >= streamedBytes.length - shared);
     const shift = bytes.length - streamedBytes.length;

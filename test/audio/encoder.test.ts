@@ -10,7 +10,11 @@ const LOSSLESS = new Set<Encoding>(["wav", "pcm", "flac"]);
 const MP3_STREAM_LEAD = 1105;
 
 /** Feeds the encoder uneven pieces, an empty one included, and returns every piece it gave back. */
-function encodeInPieces(encoder: { write(s: Int16Array): Uint8Array; end(): Uint8Array }, source: Int16Array, sampleRate: number): Uint8Array[] {
+function encodeInPieces(
+  encoder: { write(s: Int16Array): Uint8Array; end(): Uint8Array },
+  source: Int16Array,
+  sampleRate: number,
+): Uint8Array[] {
   const pieces: Uint8Array[] = [];
   const sizes = [Math.round(sampleRate * 0.5), 1234, 0, 1, 7000, 333];
   for (let offset = 0, k = 0; offset < source.length; k++) {
@@ -120,7 +124,8 @@ describe("encoder headers", () => {
     expect(view.getUint16(head + 10, true)).toBeGreaterThan(0); // pre-skip
     expect(view.getUint32(head + 12, true)).toBe(22050);
     const headerTypes: number[] = [];
-    for (let at = Buffer.from(file).indexOf("OggS"); at >= 0; at = Buffer.from(file).indexOf("OggS", at + 4)) headerTypes.push(file[at + 5]!);
+    for (let at = Buffer.from(file).indexOf("OggS"); at >= 0; at = Buffer.from(file).indexOf("OggS", at + 4))
+      headerTypes.push(file[at + 5]!);
     expect(headerTypes.filter((t) => t & 2)).toHaveLength(1);
     expect(headerTypes.filter((t) => t & 4)).toHaveLength(1);
     expect(headerTypes.at(-1)! & 4).toBe(4);
@@ -141,7 +146,13 @@ describe("encoder headers", () => {
 
   it("reports a MIME type for every encoding", async () => {
     const types = await Promise.all(ENCODINGS.map(async (e) => (await createEncoder(e, 24000, { streaming: true })).mimeType));
-    expect(types).toEqual(["audio/wav", "audio/pcm;rate=24000;channels=1;format=s16le", "audio/mpeg", "audio/ogg; codecs=opus", "audio/flac"]);
+    expect(types).toEqual([
+      "audio/wav",
+      "audio/pcm;rate=24000;channels=1;format=s16le",
+      "audio/mpeg",
+      "audio/ogg; codecs=opus",
+      "audio/flac",
+    ]);
   });
 
   it("rejects a sample rate the codec cannot carry", async () => {

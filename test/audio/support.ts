@@ -72,8 +72,16 @@ export interface Probe {
 export async function probe(bytes: Uint8Array, rawRate?: number): Promise<Probe> {
   return withFile(bytes, async (path) => {
     const { stdout } = await run("ffprobe", [
-      "-v", "error", ...rawInput(rawRate), "-select_streams", "a:0",
-      "-show_entries", "stream=codec_name,sample_rate,channels", "-of", "json", path,
+      "-v",
+      "error",
+      ...rawInput(rawRate),
+      "-select_streams",
+      "a:0",
+      "-show_entries",
+      "stream=codec_name,sample_rate,channels",
+      "-of",
+      "json",
+      path,
     ]);
     const stream = JSON.parse(stdout).streams[0];
     return { codec: stream.codec_name, sampleRate: Number(stream.sample_rate), channels: stream.channels };
@@ -88,7 +96,19 @@ export async function decode(bytes: Uint8Array, options: { rawRate?: number; out
   return withFile(bytes, async (path) => {
     const { stdout, stderr } = await run(
       "ffmpeg",
-      ["-v", "error", ...rawInput(options.rawRate), "-i", path, ...(options.outputRate ? ["-ar", String(options.outputRate)] : []), "-f", "s16le", "-ac", "1", "-"],
+      [
+        "-v",
+        "error",
+        ...rawInput(options.rawRate),
+        "-i",
+        path,
+        ...(options.outputRate ? ["-ar", String(options.outputRate)] : []),
+        "-f",
+        "s16le",
+        "-ac",
+        "1",
+        "-",
+      ],
       { encoding: "buffer", maxBuffer: 1 << 28 },
     );
     if (stderr.length > 0) throw new Error(`ffmpeg reported: ${stderr.toString()}`);

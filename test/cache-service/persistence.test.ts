@@ -47,7 +47,11 @@ describe("restart", () => {
     const response = await second.grpc.synthesize({ text });
     expect(response.cached).toBe(true);
     expect(bytes(response.audio).equals(bytes(original.audio))).toBe(true);
-    expect(response).toMatchObject({ durationSeconds: original.durationSeconds, sampleRate: original.sampleRate, modelUsed: original.modelUsed });
+    expect(response).toMatchObject({
+      durationSeconds: original.durationSeconds,
+      sampleRate: original.sampleRate,
+      modelUsed: original.modelUsed,
+    });
     const stats = await cacheStats(second.grpc);
     expect(stats.memory).toMatchObject({ hits: 0, misses: 1, entries: 1 }); // promoted to memory
     expect(stats.disk).toMatchObject({ hits: 1, misses: 0, entries: 1 });

@@ -41,8 +41,7 @@ async function startPair(redis: RedisServer): Promise<[CachedServer, CachedServe
 /** Waits until `running`'s Redis tier holds `entries` keys (stores to Redis run in the background). */
 const redisEntries = (running: CachedServer, entries: number) => waitForEntries(running.grpc, entries, ["redis"]);
 
-const outageLines = (running: CachedServer) =>
-  running.logLines.filter((line) => line.tier === "redis" && (line.level as number) >= WARN);
+const outageLines = (running: CachedServer) => running.logLines.filter((line) => line.tier === "redis" && (line.level as number) >= WARN);
 
 describe("sharing through Redis", () => {
   let a: CachedServer;

@@ -43,7 +43,11 @@ describe("GetCacheStats", () => {
     const empty = await cacheStats(running.grpc);
     expect(empty.enabled).toBe(true);
     expect(empty.tierNames).toEqual(["memory", "disk"]);
-    for (const [tier, stats] of [["total", empty.total], ["memory", empty.memory], ["disk", empty.disk]] as const) {
+    for (const [tier, stats] of [
+      ["total", empty.total],
+      ["memory", empty.memory],
+      ["disk", empty.disk],
+    ] as const) {
       expect(stats).toEqual({ tier, hits: 0, misses: 0, hitRate: 0, entries: 0, sizeBytes: 0, evictions: 0, errors: 0, available: true });
     }
 
@@ -90,7 +94,11 @@ describe("ClearCache", () => {
     expect(cleared.entriesRemoved).toBe(4n); // two entries, in memory and on disk
     expect(Number(cleared.bytesRemoved)).toBe(before.total.sizeBytes);
     const after = await cacheStats(running.grpc);
-    for (const [tier, stats] of [["total", after.total], ["memory", after.memory], ["disk", after.disk]] as const) {
+    for (const [tier, stats] of [
+      ["total", after.total],
+      ["memory", after.memory],
+      ["disk", after.disk],
+    ] as const) {
       expect(stats).toEqual({ tier, hits: 0, misses: 0, hitRate: 0, entries: 0, sizeBytes: 0, evictions: 0, errors: 0, available: true });
     }
 
@@ -142,12 +150,16 @@ describe("over plain HTTP with Connect's JSON", () => {
       ["disk", undefined, "2", "2"],
     ]);
 
-    const got = await fetch(`${running.baseUrl}/aetheros.tts.v1.TtsService/GetCacheStats?encoding=json&message=${encodeURIComponent("{}")}`);
+    const got = await fetch(
+      `${running.baseUrl}/aetheros.tts.v1.TtsService/GetCacheStats?encoding=json&message=${encodeURIComponent("{}")}`,
+    );
     expect(got.status).toBe(200);
     expect(await got.json()).toEqual(json); // reading the stats counts nothing
 
     // ClearCache has side effects: no GET.
-    const clearByGet = await fetch(`${running.baseUrl}/aetheros.tts.v1.TtsService/ClearCache?encoding=json&message=${encodeURIComponent("{}")}`);
+    const clearByGet = await fetch(
+      `${running.baseUrl}/aetheros.tts.v1.TtsService/ClearCache?encoding=json&message=${encodeURIComponent("{}")}`,
+    );
     expect(clearByGet.ok).toBe(false);
     expect((await cacheStats(running.grpc)).total.entries).toBe(4);
 

@@ -112,10 +112,13 @@ export async function cacheStats(client: TtsClient): Promise<StatsNumbers> {
  */
 export async function waitForEntries(client: TtsClient, entries: number, tiers: ("disk" | "redis")[] = ["disk"]): Promise<StatsNumbers> {
   let last: StatsNumbers | undefined;
-  await waitUntil(async () => {
-    last = await cacheStats(client);
-    return tiers.every((tier) => last![tier]?.entries === entries);
-  }, `${tiers.join(" and ")} to hold ${entries} entries`);
+  await waitUntil(
+    async () => {
+      last = await cacheStats(client);
+      return tiers.every((tier) => last![tier]?.entries === entries);
+    },
+    `${tiers.join(" and ")} to hold ${entries} entries`,
+  );
   return last!;
 }
 

@@ -6,7 +6,17 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { AudioEncoding, type SynthesisConfigSchema } from "../../gen/aetheros/tts/v1/tts_pb.js";
-import { bytes, cacheStats, settledStats, startCachedServer, tempDir, waitForEntries, waitUntil, wavSizes, type CachedServer } from "./support.js";
+import {
+  bytes,
+  cacheStats,
+  settledStats,
+  startCachedServer,
+  tempDir,
+  waitForEntries,
+  waitUntil,
+  wavSizes,
+  type CachedServer,
+} from "./support.js";
 
 type ConfigInit = MessageInitShape<typeof SynthesisConfigSchema>;
 

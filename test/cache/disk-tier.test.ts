@@ -1,10 +1,10 @@
-import cacache from 'cacache';
-import { access, mkdir, readFile, truncate, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openAudioCache, type AudioCache, type AudioCacheOptions } from '../../src/cache/index.js';
-import { WARN, cacheOptions, capturingLogger, sampleAudio, withTempDir } from './fixtures.js';
+import cacache from "cacache";
+import { access, mkdir, readFile, truncate, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { openAudioCache, type AudioCache, type AudioCacheOptions } from "../../src/cache/index.js";
+import { WARN, cacheOptions, capturingLogger, sampleAudio, withTempDir } from "./fixtures.js";
 
 let dir: string;
 let removeDir: () => Promise<void>;
@@ -33,73 +33,73 @@ async function storeAndClose(key: string, size: number, overrides: Partial<Audio
   await cache.close();
 }
 
-const diskStats = async (cache: AudioCache) => (await cache.stats()).tiers.find((tier) => tier.tier === 'disk');
+const diskStats = async (cache: AudioCache) => (await cache.stats()).tiers.find((tier) => tier.tier === "disk");
 
-describe('disk tier', () => {
-  it('survives a restart: a new cache object over the same directory serves the entry', async () => {
-    await storeAndClose('k1', 100_000);
+describe("disk tier", () => {
+  it("survives a restart: a new cache object over the same directory serves the entry", async () => {
+    await storeAndClose("k1", 100_000);
 
     const restarted = await open();
-    const hit = await restarted.get('k1');
-    expect(hit).toMatchObject({ cached: true, tier: 'disk' });
+    const hit = await restarted.get("k1");
+    expect(hit).toMatchObject({ cached: true, tier: "disk" });
     expect(hit?.audio).toEqual(sampleAudio(100_000));
-    expect((await restarted.get('k1'))?.tier).toBe('memory'); // promoted
+    expect((await restarted.get("k1"))?.tier).toBe("memory"); // promoted
     expect(await diskStats(restarted)).toMatchObject({ entries: 1, hits: 1, misses: 0, available: true });
   });
 
   it.each([
-    ['truncated', (path: string) => truncate(path, 50)],
-    ['overwritten with other bytes', async (path: string) => writeFile(path, Buffer.alloc((await readFile(path)).length, 1))],
-  ])('treats a %s file as a miss and removes it', async (_damage, damage) => {
-    await storeAndClose('k1', 10_000);
+    ["truncated", (path: string) => truncate(path, 50)],
+    ["overwritten with other bytes", async (path: string) => writeFile(path, Buffer.alloc((await readFile(path)).length, 1))],
+  ])("treats a %s file as a miss and removes it", async (_damage, damage) => {
+    await storeAndClose("k1", 10_000);
     const { logger, lines } = capturingLogger();
     const restarted = await open({}, logger);
-    const info = await cacache.get.info(dir, 'k1');
+    const info = await cacache.get.info(dir, "k1");
     expect(info).not.toBeNull();
     await damage(info!.path);
 
-    expect(await restarted.get('k1')).toBeUndefined();
+    expect(await restarted.get("k1")).toBeUndefined();
     await restarted.flush();
     expect(await diskStats(restarted)).toMatchObject({ entries: 0, sizeBytes: 0, misses: 1, errors: 1 });
     await expect(access(info!.path)).rejects.toThrow(/ENOENT/);
-    expect(await cacache.get.info(dir, 'k1')).toBeNull();
-    expect(lines.filter((line) => line.level >= WARN && line.tier === 'disk')).toHaveLength(1);
+    expect(await cacache.get.info(dir, "k1")).toBeNull();
+    expect(lines.filter((line) => line.level >= WARN && line.tier === "disk")).toHaveLength(1);
   });
 
-  it('drops damaged content and crash leftovers when it opens', async () => {
-    await storeAndClose('k1', 10_000);
-    const info = await cacache.get.info(dir, 'k1');
+  it("drops damaged content and crash leftovers when it opens", async () => {
+    await storeAndClose("k1", 10_000);
+    const info = await cacache.get.info(dir, "k1");
     await truncate(info!.path, 50);
-    await mkdir(join(dir, 'tmp'), { recursive: true });
-    await writeFile(join(dir, 'tmp', 'half-written'), 'partial');
+    await mkdir(join(dir, "tmp"), { recursive: true });
+    await writeFile(join(dir, "tmp", "half-written"), "partial");
 
     const restarted = await open();
-    expect(await restarted.get('k1')).toBeUndefined();
-    await expect(access(join(dir, 'tmp'))).rejects.toThrow(/ENOENT/);
+    expect(await restarted.get("k1")).toBeUndefined();
+    await expect(access(join(dir, "tmp"))).rejects.toThrow(/ENOENT/);
     expect(await cacache.ls(dir)).toEqual({});
   });
 
-  it('does not serve entries past their TTL after a restart, and deletes them', async () => {
-    await storeAndClose('k1', 1000, { ttlSeconds: 0.2 });
+  it("does not serve entries past their TTL after a restart, and deletes them", async () => {
+    await storeAndClose("k1", 1000, { ttlSeconds: 0.2 });
     await sleep(300);
     const restarted = await open({ ttlSeconds: 0.2 });
     expect(await cacache.ls(dir)).toEqual({}); // deleted while opening, not left for a lookup to find
-    expect(await restarted.get('k1')).toBeUndefined();
+    expect(await restarted.get("k1")).toBeUndefined();
     expect(await diskStats(restarted)).toMatchObject({ entries: 0, evictions: 1 });
   });
 
-  it('expires entries while running', async () => {
+  it("expires entries while running", async () => {
     const cache = await open({ ttlSeconds: 0.2 });
-    cache.put('k1', sampleAudio(1000));
+    cache.put("k1", sampleAudio(1000));
     await cache.flush();
     await sleep(300);
-    expect(await cache.get('k1')).toBeUndefined();
+    expect(await cache.get("k1")).toBeUndefined();
     await cache.flush();
     expect(await diskStats(cache)).toMatchObject({ entries: 0, evictions: 1 });
     expect(await cacache.ls(dir)).toEqual({});
   });
 
-  it('keeps its files within the byte budget, counting evictions', async () => {
+  it("keeps its files within the byte budget, counting evictions", async () => {
     const cache = await open({ sizeBytes: 50_000 });
     for (let i = 0; i < 10; i++) cache.put(`k${i}`, sampleAudio(10_000, i));
     await cache.flush();
@@ -113,30 +113,30 @@ describe('disk tier', () => {
     expect(contentBytes.reduce((sum, size) => sum + size, 0)).toBe(disk?.sizeBytes);
   });
 
-  it('replacing an entry leaves one copy on disk', async () => {
+  it("replacing an entry leaves one copy on disk", async () => {
     const cache = await open();
-    cache.put('k1', sampleAudio(1000, 1));
+    cache.put("k1", sampleAudio(1000, 1));
     await cache.flush();
-    const first = await cacache.get.info(dir, 'k1');
-    cache.put('k1', sampleAudio(1000, 2));
+    const first = await cacache.get.info(dir, "k1");
+    cache.put("k1", sampleAudio(1000, 2));
     await cache.flush();
     await expect(access(first!.path)).rejects.toThrow(/ENOENT/);
     await cache.close();
 
     const restarted = await open();
-    expect((await restarted.get('k1'))?.audio.bytes[0]).toBe(2);
+    expect((await restarted.get("k1"))?.audio.bytes[0]).toBe(2);
   });
 
-  it('clear removes every entry and its files', async () => {
+  it("clear removes every entry and its files", async () => {
     const cache = await open();
-    cache.put('k1', sampleAudio(1000));
-    cache.put('k2', sampleAudio(2000));
+    cache.put("k1", sampleAudio(1000));
+    cache.put("k2", sampleAudio(2000));
     await cache.flush();
     const removed = await cache.clear();
     expect(removed.entriesRemoved).toBe(4); // two in memory, two on disk
     expect(await cacache.ls(dir)).toEqual({});
     expect(await diskStats(cache)).toMatchObject({ entries: 0, sizeBytes: 0 });
     await cache.close();
-    expect(await (await open()).get('k1')).toBeUndefined();
+    expect(await (await open()).get("k1")).toBeUndefined();
   });
 });

@@ -1,17 +1,17 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino, type Logger } from 'pino';
-import type { AudioCacheOptions, CachedAudio } from '../../src/cache/index.js';
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pino, type Logger } from "pino";
+import type { AudioCacheOptions, CachedAudio } from "../../src/cache/index.js";
 
 /** Audio whose bytes are `size` copies of `fill`, so different fills are different audio. */
 export function sampleAudio(size: number, fill = 7): CachedAudio {
   return {
     bytes: new Uint8Array(size).fill(fill),
-    encoding: 'wav',
+    encoding: "wav",
     sampleRate: 22050,
     durationSeconds: size / 44100,
-    modelUsed: 'piper:en_US-test-medium',
+    modelUsed: "piper:en_US-test-medium",
     sentenceByteEnds: [Math.floor(size / 2), size],
   };
 }
@@ -25,7 +25,7 @@ export interface LogLine {
 /** A real pino logger whose JSON lines are kept in memory for assertions. */
 export function capturingLogger(): { logger: Logger; lines: LogLine[] } {
   const lines: LogLine[] = [];
-  const logger = pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line) as LogLine) });
+  const logger = pino({ level: "debug" }, { write: (line: string) => lines.push(JSON.parse(line) as LogLine) });
   return { logger, lines };
 }
 
@@ -36,7 +36,7 @@ export function cacheOptions(logger: Logger, overrides: Partial<AudioCacheOption
 }
 
 export async function withTempDir(): Promise<{ dir: string; remove: () => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'aetheros-cache-test-'));
+  const dir = await mkdtemp(join(tmpdir(), "aetheros-cache-test-"));
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 

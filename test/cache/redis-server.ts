@@ -1,6 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { createServer } from "node:net";
 
 /** A throwaway redis-server on 127.0.0.1, without persistence. */
 export class RedisServer {
@@ -23,23 +23,21 @@ export class RedisServer {
 
   /** Starts the server again on the same port (empty: nothing is saved). */
   async restart(): Promise<void> {
-    const child = spawn(
-      'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawn("redis-server", ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     this.#process = child;
     await new Promise<void>((resolve, reject) => {
-      let output = '';
+      let output = "";
       const timer = setTimeout(() => reject(new Error(`redis-server did not start:\n${output}`)), 10_000);
-      child.stdout?.on('data', (chunk: Buffer) => {
+      child.stdout?.on("data", (chunk: Buffer) => {
         output += chunk.toString();
-        if (output.includes('Ready to accept connections')) {
+        if (output.includes("Ready to accept connections")) {
           clearTimeout(timer);
           resolve();
         }
       });
-      child.once('exit', (code) => {
+      child.once("exit", (code) => {
         clearTimeout(timer);
         reject(new Error(`redis-server exited with ${code}:\n${output}`));
       });
@@ -48,15 +46,15 @@ export class RedisServer {
 
   /** SIGSTOP: the server keeps its connections open but answers nothing, as when it hangs. */
   pause(): void {
-    this.#process?.kill('SIGSTOP');
+    this.#process?.kill("SIGSTOP");
   }
 
   /** SIGKILL: the connection drops with no goodbye, as in a crash. */
   async kill(): Promise<void> {
     const child = this.#process;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGKILL');
+    const exited = once(child, "exit");
+    child.kill("SIGKILL");
     await exited;
     this.#process = undefined;
   }
@@ -64,11 +62,11 @@ export class RedisServer {
 
 async function freePort(): Promise<number> {
   const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
   const address = server.address();
   server.close();
-  await once(server, 'close');
-  if (address === null || typeof address === 'string') throw new Error('no TCP port');
+  await once(server, "close");
+  if (address === null || typeof address === "string") throw new Error("no TCP port");
   return address.port;
 }

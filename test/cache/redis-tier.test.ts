@@ -1,9 +1,9 @@
-import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { openAudioCache, type AudioCache, type AudioCacheOptions, type CacheTierStats } from '../../src/cache/index.js';
-import { WARN, cacheOptions, capturingLogger, sampleAudio, waitFor, withTempDir } from './fixtures.js';
-import { RedisServer } from './redis-server.js';
+import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from "vitest";
+import { openAudioCache, type AudioCache, type AudioCacheOptions, type CacheTierStats } from "../../src/cache/index.js";
+import { WARN, cacheOptions, capturingLogger, sampleAudio, waitFor, withTempDir } from "./fixtures.js";
+import { RedisServer } from "./redis-server.js";
 
 let redis: RedisServer;
 const opened: AudioCache[] = [];
@@ -40,54 +40,54 @@ async function tierStats(cache: AudioCache, tier: string): Promise<CacheTierStat
   return stats;
 }
 
-const redisAvailable = (cache: AudioCache) => async () => (await tierStats(cache, 'redis')).available;
+const redisAvailable = (cache: AudioCache) => async () => (await tierStats(cache, "redis")).available;
 
-describe('redis tier', () => {
-  it('shares entries between cache instances: stored through A, a hit on B', async () => {
+describe("redis tier", () => {
+  it("shares entries between cache instances: stored through A, a hit on B", async () => {
     const keyPrefix = testPrefix();
     const a = await open({ keyPrefix });
     const b = await open({ keyPrefix });
     expect(await redisAvailable(b)()).toBe(true); // open waits for the first connection
 
-    a.put('k1', sampleAudio(100_000));
+    a.put("k1", sampleAudio(100_000));
     await a.flush();
-    const hit = await b.get('k1');
-    expect(hit).toMatchObject({ cached: true, tier: 'redis' });
+    const hit = await b.get("k1");
+    expect(hit).toMatchObject({ cached: true, tier: "redis" });
     expect(hit?.audio).toEqual(sampleAudio(100_000));
-    expect((await b.get('k1'))?.tier).toBe('memory');
-    expect(await tierStats(b, 'redis')).toMatchObject({ hits: 1, misses: 0, entries: 1, errors: 0, available: true });
-    expect((await tierStats(b, 'redis')).sizeBytes).toBeGreaterThan(100_000);
+    expect((await b.get("k1"))?.tier).toBe("memory");
+    expect(await tierStats(b, "redis")).toMatchObject({ hits: 1, misses: 0, entries: 1, errors: 0, available: true });
+    expect((await tierStats(b, "redis")).sizeBytes).toBeGreaterThan(100_000);
   });
 
-  it('promotes a Redis hit to the disk tier', async () => {
+  it("promotes a Redis hit to the disk tier", async () => {
     const keyPrefix = testPrefix();
     const { dir, remove } = await withTempDir();
     cleanups.push(remove);
     const a = await open({ keyPrefix });
     const b = await open({ keyPrefix, dir });
-    a.put('k1', sampleAudio(1000));
+    a.put("k1", sampleAudio(1000));
     await a.flush();
-    expect((await b.get('k1'))?.tier).toBe('redis');
+    expect((await b.get("k1"))?.tier).toBe("redis");
     await b.flush();
     await b.close();
 
     const diskOnly = await openAudioCache(cacheOptions(capturingLogger().logger, { dir }));
     opened.push(diskOnly);
-    expect((await diskOnly.get('k1'))?.tier).toBe('disk');
+    expect((await diskOnly.get("k1"))?.tier).toBe("disk");
   });
 
-  it('lets Redis expire entries with the TTL', async () => {
+  it("lets Redis expire entries with the TTL", async () => {
     const keyPrefix = testPrefix();
     const a = await open({ keyPrefix, ttlSeconds: 0.3 });
     const b = await open({ keyPrefix, ttlSeconds: 0.3 });
-    a.put('k1', sampleAudio(1000));
+    a.put("k1", sampleAudio(1000));
     await a.flush();
     await sleep(400);
-    expect(await b.get('k1')).toBeUndefined();
-    expect((await tierStats(b, 'redis')).entries).toBe(0);
+    expect(await b.get("k1")).toBeUndefined();
+    expect((await tierStats(b, "redis")).entries).toBe(0);
   });
 
-  it('clear empties every tier, and in Redis only this prefix', async () => {
+  it("clear empties every tier, and in Redis only this prefix", async () => {
     const keyPrefix = testPrefix();
     const { dir, remove } = await withTempDir();
     cleanups.push(remove);
@@ -95,28 +95,32 @@ describe('redis tier', () => {
     const cache = await open({ keyPrefix: `${keyPrefix}*:`, dir });
     const neighbour = await open({ keyPrefix: `${keyPrefix}x:` });
     for (let i = 0; i < 3; i++) cache.put(`k${i}`, sampleAudio(1000, i));
-    neighbour.put('k0', sampleAudio(1000));
+    neighbour.put("k0", sampleAudio(1000));
     await Promise.all([cache.flush(), neighbour.flush()]);
     const before = await cache.stats();
-    expect(before.tiers.map((tier) => [tier.tier, tier.entries])).toEqual([['memory', 3], ['disk', 3], ['redis', 3]]);
+    expect(before.tiers.map((tier) => [tier.tier, tier.entries])).toEqual([
+      ["memory", 3],
+      ["disk", 3],
+      ["redis", 3],
+    ]);
 
     const removed = await cache.clear();
     expect(removed.entriesRemoved).toBe(9);
     expect(removed.bytesRemoved).toBe(before.total.sizeBytes);
     const after = await cache.stats();
     expect(after.tiers.map((tier) => [tier.tier, tier.entries, tier.sizeBytes])).toEqual([
-      ['memory', 0, 0],
-      ['disk', 0, 0],
-      ['redis', 0, 0],
+      ["memory", 0, 0],
+      ["disk", 0, 0],
+      ["redis", 0, 0],
     ]);
     const fresh = await open({ keyPrefix: `${keyPrefix}*:` });
-    expect(await fresh.get('k0')).toBeUndefined();
+    expect(await fresh.get("k0")).toBeUndefined();
     const freshNeighbour = await open({ keyPrefix: `${keyPrefix}x:` });
-    expect((await freshNeighbour.get('k0'))?.tier).toBe('redis');
+    expect((await freshNeighbour.get("k0"))?.tier).toBe("redis");
   });
 });
 
-describe('redis outage', () => {
+describe("redis outage", () => {
   let server: RedisServer;
 
   beforeAll(async () => {
@@ -127,14 +131,14 @@ describe('redis outage', () => {
     await server.kill();
   });
 
-  it('turns a killed Redis into misses, logs once, and resumes after a restart', { timeout: 30_000 }, async () => {
+  it("turns a killed Redis into misses, logs once, and resumes after a restart", { timeout: 30_000 }, async () => {
     const { logger, lines } = capturingLogger();
     const keyPrefix = testPrefix();
     const a = await open({ redisUrl: server.url, keyPrefix }, logger);
     const b = await open({ redisUrl: server.url, keyPrefix });
-    a.put('before', sampleAudio(1000));
+    a.put("before", sampleAudio(1000));
     await a.flush();
-    expect((await b.get('before'))?.tier).toBe('redis');
+    expect((await b.get("before"))?.tier).toBe("redis");
 
     await server.kill();
     await waitFor(async () => !(await redisAvailable(a)()), 5000);
@@ -145,53 +149,53 @@ describe('redis outage', () => {
     }
     await a.flush();
     expect(Date.now() - started).toBeLessThan(2000); // fail fast, no waiting on a dead server
-    const down = await tierStats(a, 'redis');
+    const down = await tierStats(a, "redis");
     expect(down.available).toBe(false);
     expect(down.errors).toBeGreaterThanOrEqual(40); // 20 lookups + 20 stores, and the stats scan itself
     expect(down.misses).toBe(20);
-    const warnings = lines.filter((line) => line.level >= WARN && line.tier === 'redis');
+    const warnings = lines.filter((line) => line.level >= WARN && line.tier === "redis");
     expect(warnings).toHaveLength(1);
 
     await server.restart();
     await waitFor(redisAvailable(a), 10_000);
     await waitFor(redisAvailable(b), 10_000);
-    a.put('after', sampleAudio(1000));
+    a.put("after", sampleAudio(1000));
     await a.flush();
-    expect((await b.get('after'))?.tier).toBe('redis');
-    expect(lines.filter((line) => line.level >= WARN && line.tier === 'redis')).toHaveLength(1);
-    expect(lines.some((line) => line.tier === 'redis' && /recovered/.test(line.msg))).toBe(true);
+    expect((await b.get("after"))?.tier).toBe("redis");
+    expect(lines.filter((line) => line.level >= WARN && line.tier === "redis")).toHaveLength(1);
+    expect(lines.some((line) => line.tier === "redis" && /recovered/.test(line.msg))).toBe(true);
   });
 
-  it('bounds a lookup on a hung Redis by the command timeout, and one in flight when it dies', async () => {
+  it("bounds a lookup on a hung Redis by the command timeout, and one in flight when it dies", async () => {
     const hung = await RedisServer.start();
     onTestFinished(() => hung.kill()); // runs even when the test times out
     const cache = await open({ redisUrl: hung.url, keyPrefix: testPrefix() });
     hung.pause();
     let started = performance.now();
-    expect(await cache.get('k1')).toBeUndefined();
+    expect(await cache.get("k1")).toBeUndefined();
     const waited = performance.now() - started;
     expect(waited).toBeGreaterThan(400);
     expect(waited).toBeLessThan(1500);
 
-    const inFlight = cache.get('k2');
+    const inFlight = cache.get("k2");
     await sleep(50);
     started = performance.now();
     await hung.kill();
     expect(await inFlight).toBeUndefined();
     expect(performance.now() - started).toBeLessThan(300); // dropped with the link, not left to time out
-    expect((await tierStats(cache, 'redis')).errors).toBeGreaterThanOrEqual(2);
+    expect((await tierStats(cache, "redis")).errors).toBeGreaterThanOrEqual(2);
   });
 
-  it('starts without a reachable Redis and answers with misses', async () => {
+  it("starts without a reachable Redis and answers with misses", async () => {
     const { logger, lines } = capturingLogger();
     const down = await RedisServer.start();
     await down.kill();
     const cache = await open({ redisUrl: down.url, keyPrefix: testPrefix() }, logger);
-    cache.put('k1', sampleAudio(100));
+    cache.put("k1", sampleAudio(100));
     await cache.flush();
-    expect((await cache.get('k1'))?.tier).toBe('memory');
-    expect(await cache.get('k2')).toBeUndefined();
-    expect((await cache.stats()).tiers.find((tier) => tier.tier === 'redis')).toMatchObject({ available: false });
+    expect((await cache.get("k1"))?.tier).toBe("memory");
+    expect(await cache.get("k2")).toBeUndefined();
+    expect((await cache.stats()).tiers.find((tier) => tier.tier === "redis")).toMatchObject({ available: false });
     expect(lines.filter((line) => line.level >= WARN)).toHaveLength(1);
   });
 });

@@ -85,7 +85,12 @@ describe.each([
     // Two sentences, each with audio of its own.
     expect([...new Set(collected.chunks.map((chunk) => chunk.sentenceIndex))]).toEqual([0, 1]);
     const summary = collected.summary!;
-    expect(summary).toMatchObject({ sentenceCount: 2, chunkCount: collected.chunks.length, audioBytes: BigInt(collected.audio.length), cached: false });
+    expect(summary).toMatchObject({
+      sentenceCount: 2,
+      chunkCount: collected.chunks.length,
+      audioBytes: BigInt(collected.audio.length),
+      cached: false,
+    });
 
     expect(await probe(collected.audio)).toEqual({ codec: "pcm_s16le", sampleRate: VOICE_RATE, channels: 1 });
     const samples = await decode(collected.audio);

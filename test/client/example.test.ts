@@ -46,9 +46,14 @@ async function example(text: string): Promise<Run> {
   const cwd = await mkdtemp(join(tmpdir(), "tts-example-"));
   scratch.push(cwd);
   return new Promise((resolve) => {
-    execFile(process.execPath, ["--import", TSX, EXAMPLE, text, running.baseUrl], { cwd, timeout: 100_000, killSignal: "SIGKILL" }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : null, stdout, stderr, cwd });
-    });
+    execFile(
+      process.execPath,
+      ["--import", TSX, EXAMPLE, text, running.baseUrl],
+      { cwd, timeout: 100_000, killSignal: "SIGKILL" },
+      (error, stdout, stderr) => {
+        resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : null, stdout, stderr, cwd });
+      },
+    );
   });
 }
 

@@ -108,7 +108,7 @@ describe("loadConfig", () => {
     expect(() => loadConfig(env)).toThrow(message);
   });
 
-  it.each(["short", "has a space-0123456789", "comma-ok-0123456789,", "quote\"0123456789abcdef"])(
+  it.each(["short", "has a space-0123456789", "comma-ok-0123456789,", 'quote"0123456789abcdef'])(
     "rejects the API key %j without showing it",
     (key) => {
       for (const variable of ["API_KEYS", "ADMIN_API_KEYS"]) {
@@ -125,8 +125,6 @@ describe("loadConfig", () => {
   );
 
   it("keeps a password out of the REDIS_URL error", () => {
-    expect(() => loadConfig({ REDIS_URL: "http://user:hunter2@cache:6379" })).toThrow(
-      'REDIS_URL="http://***@cache:6379" is invalid',
-    );
+    expect(() => loadConfig({ REDIS_URL: "http://user:hunter2@cache:6379" })).toThrow('REDIS_URL="http://***@cache:6379" is invalid');
   });
 });

@@ -103,7 +103,14 @@ describe("deploy/kubernetes/tts.yaml", () => {
   }
 
   it("turns the probes NOT_SERVING once shutdown begins, so the pod leaves the Service", async () => {
-    const draining = await startServer({ ...env, SERVICE_PORT: "0", REDIS_URL: redis.url, MODELS_DIR: "models", CACHE_ENABLED: "false", SHUTDOWN_GRACE_SECONDS: "5" });
+    const draining = await startServer({
+      ...env,
+      SERVICE_PORT: "0",
+      REDIS_URL: redis.url,
+      MODELS_DIR: "models",
+      CACHE_ENABLED: "false",
+      SHUTDOWN_GRACE_SECONDS: "5",
+    });
     const port = draining.server.port;
     expect(await probeCheck(port, container.readinessProbe?.grpc?.service ?? "")).toBe("SERVING");
     draining.health.markShuttingDown();
@@ -114,7 +121,8 @@ describe("deploy/kubernetes/tts.yaml", () => {
   it("has the Service reach the container's gRPC port over h2c", () => {
     const service = find("Service", "aetheros-tts");
     const port = service.spec.ports[0] as { port: number; targetPort: string | number; appProtocol?: string };
-    const target = typeof port.targetPort === "number" ? port.targetPort : container.ports.find((p) => p.name === port.targetPort)?.containerPort;
+    const target =
+      typeof port.targetPort === "number" ? port.targetPort : container.ports.find((p) => p.name === port.targetPort)?.containerPort;
     expect(target).toBe(servicePort);
     expect(port.appProtocol).toBe("kubernetes.io/h2c");
     expect(service.spec.selector).toEqual(deployment.spec.selector.matchLabels);

@@ -97,7 +97,8 @@ function readmeExamples(blocks: Block[]): Example[] {
       const flush = (): void => {
         if (current === undefined) return;
         const [command] = logicalLines(current.command, /^>\s?/);
-        if (command && CLIENT_COMMAND.test(command.text)) examples.push(example(command.text, command.line, block, current.output.join("\n")));
+        if (command && CLIENT_COMMAND.test(command.text))
+          examples.push(example(command.text, command.line, block, current.output.join("\n")));
       };
       for (const { text, line } of block.lines) {
         const continuing = current !== undefined && current.output.length === 0 && /\\\s*$/.test(current.command.at(-1)?.text ?? "");
@@ -118,7 +119,10 @@ function blockServerEnv(block: Block): { env: Record<string, string>; setup: str
   if (start < 0) return undefined;
   const env = Object.fromEntries([...(lines[start]?.text.matchAll(/([A-Z][A-Z0-9_]*)=(\S*)/g) ?? [])].map((m) => [m[1], m[2]]));
   // What the block runs before starting the server (e.g. openssl making the certificate).
-  const setup = lines.slice(0, start).map(({ text }) => text).filter((text) => !CLIENT_COMMAND.test(text) && !/^npm\s/.test(text));
+  const setup = lines
+    .slice(0, start)
+    .map(({ text }) => text)
+    .filter((text) => !CLIENT_COMMAND.test(text) && !/^npm\s/.test(text));
   return { env, setup };
 }
 
@@ -184,10 +188,13 @@ function contextFor(block: Block): Promise<Context> {
       if (own === undefined) return { server: await serverWith({}), dir };
       for (const command of own.setup) {
         const run = await bash(command, dir);
-        if (run.code !== 0) throw new Error(`README.md block at line ${block.line}: setup \`${command}\` exited ${run.code}:\n${run.stderr}`);
+        if (run.code !== 0)
+          throw new Error(`README.md block at line ${block.line}: setup \`${command}\` exited ${run.code}:\n${run.stderr}`);
       }
       // Relative file names in the environment (TLS_CERT_FILE=cert.pem) are in the block's folder.
-      const env = Object.fromEntries(Object.entries(own.env).map(([name, value]) => [name, existsSync(join(dir, value)) && value !== "" ? join(dir, value) : value]));
+      const env = Object.fromEntries(
+        Object.entries(own.env).map(([name, value]) => [name, existsSync(join(dir, value)) && value !== "" ? join(dir, value) : value]),
+      );
       return { server: await serverWith(env), dir };
     })();
     contexts.set(block.index, context);
@@ -210,7 +217,10 @@ interface Outcome {
 
 /** grpcurl prints each message as its own pretty-printed JSON object. */
 function jsonMessages(text: string): Json[] {
-  return text.trim().split(/\n(?=\{)/).map((message) => JSON.parse(message) as Json);
+  return text
+    .trim()
+    .split(/\n(?=\{)/)
+    .map((message) => JSON.parse(message) as Json);
 }
 
 function oneJson(text: string): Json {
@@ -342,7 +352,8 @@ const CHECKS: Record<string, (outcome: Outcome) => void | Promise<void>> = {
     expect(defaultVoice).toBe("en_US-joe-medium");
     expect(voices.map((voice: Json) => voice.id)).toContain("en_US-joe-medium");
     const language = /"language":"([^"]+)"/.exec(example.command)?.[1];
-    if (language !== undefined) for (const voice of voices) expect(voice.languageCode.toLowerCase()).toMatch(new RegExp(`^${language.toLowerCase()}`));
+    if (language !== undefined)
+      for (const voice of voices) expect(voice.languageCode.toLowerCase()).toMatch(new RegExp(`^${language.toLowerCase()}`));
   },
   [`${TTS}/Health`]: ({ stdout }) => {
     const health = oneJson(stdout);
@@ -353,7 +364,10 @@ const CHECKS: Record<string, (outcome: Outcome) => void | Promise<void>> = {
   [`${TTS}/GetCacheStats`]: ({ stdout }) => expectCacheStats(oneJson(stdout)),
   [`${TTS}/ClearCache`]: async ({ stdout, server }) => {
     const cleared = oneJson(stdout);
-    expect(Object.keys(cleared).every((key) => ["entriesRemoved", "bytesRemoved"].includes(key)), stdout).toBe(true);
+    expect(
+      Object.keys(cleared).every((key) => ["entriesRemoved", "bytesRemoved"].includes(key)),
+      stdout,
+    ).toBe(true);
     expect(await cacheEntries(server)).toBe(0);
   },
   "grpc.health.v1.Health/Check": ({ stdout }) => expect(oneJson(stdout)).toEqual({ status: "SERVING" }),
@@ -382,7 +396,14 @@ beforeAll(() => {
 
 afterAll(async () => {
   // A server that failed to start has failed its examples already.
-  await Promise.all([...servers.values()].map((server) => server.then((running) => running.app.close(), () => undefined)));
+  await Promise.all(
+    [...servers.values()].map((server) =>
+      server.then(
+        (running) => running.app.close(),
+        () => undefined,
+      ),
+    ),
+  );
   rmSync(tmpRoot, { recursive: true, force: true });
 });
 
@@ -391,7 +412,10 @@ describe("README examples", () => {
 
   it("finds the examples, with every TtsService RPC called by grpcurl and by curl", () => {
     expect(EXAMPLES.length).toBeGreaterThanOrEqual(15);
-    expect(EXAMPLES.some((found) => found.expectedOutput !== undefined), "the Errors transcript").toBe(true);
+    expect(
+      EXAMPLES.some((found) => found.expectedOutput !== undefined),
+      "the Errors transcript",
+    ).toBe(true);
     for (const method of TtsService.methods) {
       for (const tool of ["grpcurl", "curl"]) {
         const found = commands.some((candidate) => candidate.tool === tool && candidate.calls === `${TTS}/${method.name}`);
@@ -402,7 +426,8 @@ describe("README examples", () => {
 
   for (const found of EXAMPLES) {
     it(`README.md:${found.line}: ${found.command}`, async () => {
-      if (found.calls === undefined) throw new Error(`README.md:${found.line}: cannot tell what this calls on ${README_PORT}: ${found.command}`);
+      if (found.calls === undefined)
+        throw new Error(`README.md:${found.line}: cannot tell what this calls on ${README_PORT}: ${found.command}`);
       const { server, dir } = await contextFor(found.block);
       const command = found.command.replaceAll(README_PORT, `localhost:${server.server.port}`);
 
@@ -415,7 +440,9 @@ describe("README examples", () => {
 
       const check = CHECKS[found.calls];
       if (check === undefined) {
-        throw new Error(`README.md:${found.line} calls "${found.calls}", which has no check: add one to CHECKS in test/readme/examples.test.ts`);
+        throw new Error(
+          `README.md:${found.line} calls "${found.calls}", which has no check: add one to CHECKS in test/readme/examples.test.ts`,
+        );
       }
       const before = snapshot(dir);
       const run = await bash(command, dir);
@@ -432,7 +459,10 @@ describe("README examples", () => {
       };
       expect(run.stdout.trim() !== "" || written.length > 0, "the command prints or writes something").toBe(true);
       await check(outcome);
-      expect(written.filter((name) => !read.has(name)), "files the command wrote that no check looked at").toEqual([]);
+      expect(
+        written.filter((name) => !read.has(name)),
+        "files the command wrote that no check looked at",
+      ).toEqual([]);
     });
   }
 });
@@ -451,7 +481,10 @@ function readmeConfigTable(): Map<string, string> {
   if (section === undefined) throw new Error("README.md has no ## Configuration section");
   const table = new Map<string, string>();
   for (const row of section.split("\n").filter((line) => /^\|\s*`[A-Z]/.test(line))) {
-    const [names = "", defaultCell = ""] = row.split("|").slice(1).map((cell) => cell.trim());
+    const [names = "", defaultCell = ""] = row
+      .split("|")
+      .slice(1)
+      .map((cell) => cell.trim());
     for (const [, name] of names.matchAll(/`([A-Z][A-Z0-9_]*)`/g)) table.set(name as string, defaultCell);
   }
   return table;
@@ -459,7 +492,11 @@ function readmeConfigTable(): Map<string, string> {
 
 function envExample(): Map<string, string> {
   const lines = readFileSync(join(REPO_ROOT, ".env.example"), "utf8").split("\n");
-  return new Map(lines.filter((line) => /^[A-Z][A-Z0-9_]*=/.test(line)).map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]));
+  return new Map(
+    lines
+      .filter((line) => /^[A-Z][A-Z0-9_]*=/.test(line))
+      .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
+  );
 }
 
 describe("configuration", () => {

@@ -57,7 +57,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   const wrong = results.filter((result) => result.got !== result.expected);
-  const rows = CASES.map((c) => [c.name, Code[c.code], ...PROTOCOLS.map((protocol) => results.find((r) => r.name === c.name && r.protocol === protocol)?.got ?? "–")]);
+  const rows = CASES.map((c) => [
+    c.name,
+    Code[c.code],
+    ...PROTOCOLS.map((protocol) => results.find((r) => r.name === c.name && r.protocol === protocol)?.got ?? "–"),
+  ]);
   record("2-bad-input", {
     order: 2,
     title: "Bad input",
@@ -90,7 +94,10 @@ describe("bad requests", () => {
   });
 
   it.each(PROTOCOLS)("a normal request over %s still succeeds afterwards", async (protocol) => {
-    const response = await ttsOver(running, protocol).synthesize({ text: "Still serving.", config: { encoding: AudioEncoding.PCM, useCache: false } });
+    const response = await ttsOver(running, protocol).synthesize({
+      text: "Still serving.",
+      config: { encoding: AudioEncoding.PCM, useCache: false },
+    });
     expect(response.durationSeconds).toBeGreaterThan(0.3);
   });
 });

@@ -30,7 +30,8 @@ afterAll(async () => {
 /** The server's event-loop delay since the previous scrape, in ms. */
 async function serverLoopDelay(): Promise<{ p50: number; p99: number; max: number }> {
   const text = await (await fetch(`${service.baseUrl}/metrics`)).text();
-  const seconds = (name: string) => Number(new RegExp(`^aetheros_tts_nodejs_eventloop_lag_${name}_seconds (\\S+)$`, "m").exec(text)?.[1] ?? Number.NaN);
+  const seconds = (name: string) =>
+    Number(new RegExp(`^aetheros_tts_nodejs_eventloop_lag_${name}_seconds (\\S+)$`, "m").exec(text)?.[1] ?? Number.NaN);
   return { p50: seconds("p50") * 1000, p99: seconds("p99") * 1000, max: seconds("max") * 1000 };
 }
 
@@ -47,7 +48,10 @@ describe("event loop", () => {
     const load = Array.from({ length: STREAMS }, async () => {
       while (probing) {
         const result = await outcomeOf(async () => {
-          const stream = tts.synthesizeStream({ text: proseOfLength(1000), config: { encoding: AudioEncoding.PCM, useCache: false } }, { timeoutMs: 300_000 });
+          const stream = tts.synthesizeStream(
+            { text: proseOfLength(1000), config: { encoding: AudioEncoding.PCM, useCache: false } },
+            { timeoutMs: 300_000 },
+          );
           for await (const message of stream) if (message.event.case === "chunk") audioBytes += message.event.value.audio.length;
         });
         streamOutcomes.push(result.outcome);
@@ -78,10 +82,27 @@ describe("event loop", () => {
 
     const row = (name: string, probes: { outcome: Outcome; ms: number }[]) => {
       const times = probes.map((probe) => probe.ms);
-      return [name, formatCounts(countBy(probes.map((probe) => probe.outcome))), ms(percentile(times, 0.5)), ms(percentile(times, 0.95)), ms(percentile(times, 0.99)), ms(Math.max(...times))];
+      return [
+        name,
+        formatCounts(countBy(probes.map((probe) => probe.outcome))),
+        ms(percentile(times, 0.5)),
+        ms(percentile(times, 0.95)),
+        ms(percentile(times, 0.99)),
+        ms(Math.max(...times)),
+      ];
     };
-    const p99 = Math.max(percentile(checks.map((c) => c.ms), 0.99), percentile(lists.map((l) => l.ms), 0.99));
-    const allOk = [...checks, ...lists].every((probe) => probe.outcome === "Ok") && notServing === 0 && streamOutcomes.every((o) => o === "Ok");
+    const p99 = Math.max(
+      percentile(
+        checks.map((c) => c.ms),
+        0.99,
+      ),
+      percentile(
+        lists.map((l) => l.ms),
+        0.99,
+      ),
+    );
+    const allOk =
+      [...checks, ...lists].every((probe) => probe.outcome === "Ok") && notServing === 0 && streamOutcomes.every((o) => o === "Ok");
     record("6-event-loop", {
       order: 6,
       title: "Event loop under synthesis load",
@@ -100,7 +121,8 @@ describe("event loop", () => {
         "both cores run inference, and this client runs on the same machine.",
       ].join("\n"),
       callsMade: checks.length + lists.length + streamOutcomes.length,
-      callsLost: [...checks, ...lists].filter((probe) => probe.outcome === "lost").length + streamOutcomes.filter((o) => o === "lost").length,
+      callsLost:
+        [...checks, ...lists].filter((probe) => probe.outcome === "lost").length + streamOutcomes.filter((o) => o === "lost").length,
     });
 
     expect(formatCounts(countBy([...checks, ...lists].map((probe) => probe.outcome)))).toBe(`Ok ${(PROBES * 2).toLocaleString("en-US")}`);

@@ -113,7 +113,8 @@ describe("faults", () => {
   it("the cache directory made read-only: calls keep succeeding", async () => {
     execFileSync("chmod", ["-R", "0555", cacheDir]);
     const outcomes: Outcome[] = [];
-    for (let i = 0; i < 20; i++) outcomes.push((await speak(i % 2 ? `Read-only cache new text ${i}.` : `Redis fault phrase ${i % 5}.`)).outcome);
+    for (let i = 0; i < 20; i++)
+      outcomes.push((await speak(i % 2 ? `Read-only cache new text ${i}.` : `Redis fault phrase ${i % 5}.`)).outcome);
     execFileSync("chmod", ["-R", "u+w", cacheDir]);
     const held = outcomes.every((o) => o === "Ok");
     tally("CACHE_DIR chmod -R 0555", outcomes, held, "10 new texts (stores fail), 10 earlier phrases");
@@ -124,11 +125,23 @@ describe("faults", () => {
     writeFileSync(join(work, "models", `${SPARE_VOICE}.onnx`), Buffer.from("this is not an onnx model ".repeat(1000)));
     const spare = await speak("Hello from the spare voice.", false, SPARE_VOICE);
     const spareAgain = await speak("Hello again from the spare voice.", false, SPARE_VOICE);
-    const defaults = [await speak("The default voice still speaks.", false), await speak("The default voice still speaks twice.", false, DEFAULT_VOICE)];
+    const defaults = [
+      await speak("The default voice still speaks.", false),
+      await speak("The default voice still speaks twice.", false, DEFAULT_VOICE),
+    ];
     const outcomes = [spare.outcome, spareAgain.outcome, ...defaults.map((d) => d.outcome)];
     const named = [spare, spareAgain].every((s) => s.error?.rawMessage.includes(`${SPARE_VOICE}.onnx`) === true);
-    const held = spare.outcome === "FailedPrecondition" && spareAgain.outcome === "FailedPrecondition" && named && defaults.every((d) => d.outcome === "Ok");
-    tally("Second voice's .onnx overwritten with garbage", outcomes, held, `message: ${JSON.stringify(spare.error?.rawMessage ?? "")}`.slice(0, 240));
+    const held =
+      spare.outcome === "FailedPrecondition" &&
+      spareAgain.outcome === "FailedPrecondition" &&
+      named &&
+      defaults.every((d) => d.outcome === "Ok");
+    tally(
+      "Second voice's .onnx overwritten with garbage",
+      outcomes,
+      held,
+      `message: ${JSON.stringify(spare.error?.rawMessage ?? "")}`.slice(0, 240),
+    );
     expect(spare.outcome).toBe("FailedPrecondition");
     expect(spare.error?.rawMessage).toContain(`${SPARE_VOICE}.onnx`);
     expect(spareAgain.outcome).toBe("FailedPrecondition");
@@ -136,10 +149,13 @@ describe("faults", () => {
   });
 
   it(`a client holding ${STREAMS} SynthesizeStreams it never reads: other calls keep being served`, async () => {
-    const text = "The morning train left the station a little after seven, carrying commuters toward the city. Rain had fallen through the night, and the fields beside the track shone under a pale sky.";
+    const text =
+      "The morning train left the station a little after seven, carrying commuters toward the city. Rain had fallen through the night, and the fields beside the track shone under a pale sky.";
     // Fill the cache first so that the streams replay several hundred kilobytes each.
     for await (const _ of client.synthesizeStream({ text, config: { encoding: AudioEncoding.WAV } }, { timeoutMs: 120_000 })) void _;
-    const message = Buffer.from(toBinary(SynthesizeStreamRequestSchema, create(SynthesizeStreamRequestSchema, { text, config: { encoding: AudioEncoding.WAV } })));
+    const message = Buffer.from(
+      toBinary(SynthesizeStreamRequestSchema, create(SynthesizeStreamRequestSchema, { text, config: { encoding: AudioEncoding.WAV } })),
+    );
     const frame = Buffer.concat([Buffer.from([0, 0, 0, 0, 0]), message]);
     frame.writeUInt32BE(message.length, 1);
     const sessions: ClientHttp2Session[] = [];
@@ -165,7 +181,8 @@ describe("faults", () => {
     const deadline = Date.now() + 120_000;
     while (answered < STREAMS && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     const outcomes: Outcome[] = [];
-    for (let i = 0; i < 10; i++) outcomes.push((await speak(i % 2 ? `While streams stall, new text ${i}.` : "Redis fault phrase 1.")).outcome);
+    for (let i = 0; i < 10; i++)
+      outcomes.push((await speak(i % 2 ? `While streams stall, new text ${i}.` : "Redis fault phrase 1.")).outcome);
     const rssHeld = rssMiB(service.entry.child.pid!);
     for (const session of sessions) session.destroy();
     await new Promise((resolve) => setTimeout(resolve, 1000));

@@ -55,7 +55,9 @@ afterAll(async () => {
 });
 
 async function speak(family: string, text: string, timeoutMs: number): Promise<boolean> {
-  const result = await outcomeOf(() => client.synthesize({ text, config: { encoding: AudioEncoding.PCM, useCache: false } }, { timeoutMs }));
+  const result = await outcomeOf(() =>
+    client.synthesize({ text, config: { encoding: AudioEncoding.PCM, useCache: false } }, { timeoutMs }),
+  );
   outcomes.push({ family, outcome: result.outcome, ms: result.ms, length: [...text].length });
   const ok = result.outcome === "Ok" || result.outcome === "InvalidArgument";
   if (!ok) failures.push(`${family} ${JSON.stringify(text.slice(0, 80))}: ${result.outcome} ${result.error?.rawMessage ?? ""}`);
@@ -120,7 +122,10 @@ describe("text fuzzing", () => {
   });
 
   it("the server still answers afterwards", async () => {
-    const response = await client.synthesize({ text: "Still here after the fuzzing.", config: { encoding: AudioEncoding.PCM, useCache: false } }, { timeoutMs: 60_000 });
+    const response = await client.synthesize(
+      { text: "Still here after the fuzzing.", config: { encoding: AudioEncoding.PCM, useCache: false } },
+      { timeoutMs: 60_000 },
+    );
     expect(response.durationSeconds).toBeGreaterThan(0.3);
     expect(failures).toEqual([]);
   });

@@ -25,7 +25,7 @@ let work: string;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "tts-load-"));
-  service = await startService({ MAX_CONCURRENT_REQUESTS: "2", CACHE_DIR: join(work, "cache"), MODELS_DIR: join(REPO_ROOT, "models")});
+  service = await startService({ MAX_CONCURRENT_REQUESTS: "2", CACHE_DIR: join(work, "cache"), MODELS_DIR: join(REPO_ROOT, "models") });
 });
 
 afterAll(async () => {
@@ -50,9 +50,20 @@ describe("load", () => {
 
     // Reflection gives ghz the schema (its parser rejects proto3 optional in tts.proto).
     // Round-robin over the array: half distinct texts (template), half cached phrases.
-    const distinct = (n: number) => ({ text: `Load test phrase {{.RequestNumber}} variant ${n}.`, config: { encoding: AudioEncoding.PCM } });
-    const data = [distinct(1), { text: CACHED[0], config: { encoding: AudioEncoding.PCM } }, distinct(2), { text: CACHED[1], config: { encoding: AudioEncoding.PCM } },
-      distinct(3), { text: CACHED[2], config: { encoding: AudioEncoding.PCM } }, distinct(4), { text: CACHED[3], config: { encoding: AudioEncoding.PCM } }];
+    const distinct = (n: number) => ({
+      text: `Load test phrase {{.RequestNumber}} variant ${n}.`,
+      config: { encoding: AudioEncoding.PCM },
+    });
+    const data = [
+      distinct(1),
+      { text: CACHED[0], config: { encoding: AudioEncoding.PCM } },
+      distinct(2),
+      { text: CACHED[1], config: { encoding: AudioEncoding.PCM } },
+      distinct(3),
+      { text: CACHED[2], config: { encoding: AudioEncoding.PCM } },
+      distinct(4),
+      { text: CACHED[3], config: { encoding: AudioEncoding.PCM } },
+    ];
     const dataFile = join(work, "data.json");
     writeFileSync(dataFile, JSON.stringify(data));
 
@@ -76,8 +87,24 @@ describe("load", () => {
     // ghz exits 1 when any call failed (RESOURCE_EXHAUSTED included): its JSON report is still on stdout.
     const { stdout, stderr } = await run(
       join(REPO_ROOT, ".tools/bin/ghz"),
-      ["--insecure", "--call", "aetheros.tts.v1.TtsService/Synthesize",
-        "-c", String(CONCURRENCY), "-z", `${DURATION_S}s`, "--duration-stop", "wait", "--timeout", "60s", "--data-file", dataFile, "-O", "json", `127.0.0.1:${service.port}`],
+      [
+        "--insecure",
+        "--call",
+        "aetheros.tts.v1.TtsService/Synthesize",
+        "-c",
+        String(CONCURRENCY),
+        "-z",
+        `${DURATION_S}s`,
+        "--duration-stop",
+        "wait",
+        "--timeout",
+        "60s",
+        "--data-file",
+        dataFile,
+        "-O",
+        "json",
+        `127.0.0.1:${service.port}`,
+      ],
       { cwd: REPO_ROOT, maxBuffer: 64 * 1024 * 1024 },
     ).catch((error: { stdout?: string; stderr?: string }) => ({ stdout: error.stdout ?? "", stderr: error.stderr ?? String(error) }));
     const rssAfter = rssMiB(service.entry.child.pid!);
@@ -101,17 +128,28 @@ describe("load", () => {
         "MAX_CONCURRENT_REQUESTS=2, MAX_QUEUE_SIZE default (32), cache on; requests alternate between distinct",
         `short texts (never cached) and ${CACHED.length} cached phrases. Latency figures are over every call, refusals included.`,
         "",
-        table(["Figure", "Value"], [
-          ["Calls", report.count.toLocaleString("en-US")],
-          ["Statuses", Object.entries(statuses).map(([name, count]) => `${name} ${count.toLocaleString("en-US")}`).join(", ")],
-          ["Other errors", report.errorDistribution ? JSON.stringify(report.errorDistribution) : "none"],
-          ["Throughput (all answers)", `${report.rps.toFixed(1)} calls/s`],
-          ["Throughput (OK)", `${((statuses.OK ?? 0) / DURATION_S).toFixed(1)} calls/s`],
-          ["p50 / p95 / p99", `${ms(latency(50))} / ${ms(latency(95))} / ${ms(latency(99))}`],
-          ["grpc.health.v1 Check during load", `${probes.length} probes, ${formatCounts(countBy(probes.map((p) => p.outcome)))}, not SERVING ${probes.filter((p) => !p.serving).length}`],
-          ["Health p50 / p99", `${ms(percentile(probeMs, 0.5))} / ${ms(percentile(probeMs, 0.99))}`],
-          ["Server RSS before / after", `${rssBefore.toFixed(0)} MiB / ${rssAfter.toFixed(0)} MiB`],
-        ]),
+        table(
+          ["Figure", "Value"],
+          [
+            ["Calls", report.count.toLocaleString("en-US")],
+            [
+              "Statuses",
+              Object.entries(statuses)
+                .map(([name, count]) => `${name} ${count.toLocaleString("en-US")}`)
+                .join(", "),
+            ],
+            ["Other errors", report.errorDistribution ? JSON.stringify(report.errorDistribution) : "none"],
+            ["Throughput (all answers)", `${report.rps.toFixed(1)} calls/s`],
+            ["Throughput (OK)", `${((statuses.OK ?? 0) / DURATION_S).toFixed(1)} calls/s`],
+            ["p50 / p95 / p99", `${ms(latency(50))} / ${ms(latency(95))} / ${ms(latency(99))}`],
+            [
+              "grpc.health.v1 Check during load",
+              `${probes.length} probes, ${formatCounts(countBy(probes.map((p) => p.outcome)))}, not SERVING ${probes.filter((p) => !p.serving).length}`,
+            ],
+            ["Health p50 / p99", `${ms(percentile(probeMs, 0.5))} / ${ms(percentile(probeMs, 0.99))}`],
+            ["Server RSS before / after", `${rssBefore.toFixed(0)} MiB / ${rssAfter.toFixed(0)} MiB`],
+          ],
+        ),
       ].join("\n"),
       callsMade: report.count + probes.length,
       callsLost: report.count - answered + probes.filter((probe) => probe.outcome === "lost").length,

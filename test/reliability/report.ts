@@ -38,9 +38,7 @@ export function recordedSections(): Section[] {
   } catch {
     return [];
   }
-  return names
-    .map((name) => JSON.parse(readFileSync(join(FIGURES_DIR, name), "utf8")) as Section)
-    .sort((a, b) => a.order - b.order);
+  return names.map((name) => JSON.parse(readFileSync(join(FIGURES_DIR, name), "utf8")) as Section).sort((a, b) => a.order - b.order);
 }
 
 /** The value at fraction `p` (0 to 1) of the sorted values: nearest rank. */

@@ -40,7 +40,7 @@ let work: string;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "tts-soak-"));
-  service = await startService({ MAX_CONCURRENT_REQUESTS: "2", CACHE_DIR: join(work, "cache"), MODELS_DIR: join(REPO_ROOT, "models")});
+  service = await startService({ MAX_CONCURRENT_REQUESTS: "2", CACHE_DIR: join(work, "cache"), MODELS_DIR: join(REPO_ROOT, "models") });
 });
 
 afterAll(async () => {
@@ -55,7 +55,9 @@ describe("soak", () => {
     // Warm-up, part one: every uncached sentence on both inference workers (two at once land
     // on distinct workers), so each worker's onnxruntime arena has met every input size.
     for (const text of FRESH) {
-      await Promise.all([0, 1].map(() => client.synthesize({ text, config: { encoding: AudioEncoding.PCM, useCache: false } }, { timeoutMs: 60_000 })));
+      await Promise.all(
+        [0, 1].map(() => client.synthesize({ text, config: { encoding: AudioEncoding.PCM, useCache: false } }, { timeoutMs: 60_000 })),
+      );
     }
     const outcomes: { outcome: Outcome; ms: number; cached: boolean }[] = [];
     const samples: { calls: number; rss: number }[] = [{ calls: 0, rss: rssMiB(pid) }];
@@ -87,15 +89,18 @@ describe("soak", () => {
         `one of ${FRESH.length} fixed sentences with use_cache=false (synthesized every time). RSS is the child's VmRSS; the check is`,
         `growth from warm-up (each of those sentences once on each worker, then the first ${WARM_UP.toLocaleString("en-US")} calls) to the end < 10 %.`,
         "",
-        table(["Figure", "Value"], [
-          ["Outcomes", formatCounts(countBy(outcomes.map((o) => o.outcome)))],
-          ["Cached p50 / p99", `${ms(percentile(cachedMs, 0.5))} / ${ms(percentile(cachedMs, 0.99))}`],
-          ["Uncached p50 / p99", `${ms(percentile(freshMs, 0.5))} / ${ms(percentile(freshMs, 0.99))}`],
-          [`RSS after warm-up (${WARM_UP} calls)`, `${warmRss.toFixed(1)} MiB`],
-          ["RSS at the end", `${endRss.toFixed(1)} MiB`],
-          ["Growth", `${(growth * 100).toFixed(1)} %`],
-          ["RSS every 1,000 calls (MiB)", samples.map((s) => s.rss.toFixed(0)).join(", ")],
-        ]),
+        table(
+          ["Figure", "Value"],
+          [
+            ["Outcomes", formatCounts(countBy(outcomes.map((o) => o.outcome)))],
+            ["Cached p50 / p99", `${ms(percentile(cachedMs, 0.5))} / ${ms(percentile(cachedMs, 0.99))}`],
+            ["Uncached p50 / p99", `${ms(percentile(freshMs, 0.5))} / ${ms(percentile(freshMs, 0.99))}`],
+            [`RSS after warm-up (${WARM_UP} calls)`, `${warmRss.toFixed(1)} MiB`],
+            ["RSS at the end", `${endRss.toFixed(1)} MiB`],
+            ["Growth", `${(growth * 100).toFixed(1)} %`],
+            ["RSS every 1,000 calls (MiB)", samples.map((s) => s.rss.toFixed(0)).join(", ")],
+          ],
+        ),
       ].join("\n"),
       callsMade: outcomes.length,
       callsLost: outcomes.filter((o) => o.outcome === "lost").length,

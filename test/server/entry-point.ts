@@ -41,9 +41,7 @@ export function startEntryPoint(env: Record<string, string>, spawnOptions: Pick<
     rawLines.push(line);
     stderr += `${line}\n`;
   });
-  const exited: EntryPoint["exited"] = new Promise((resolve) =>
-    child.once("exit", (code, signal) => resolve({ code, signal, stderr })),
-  );
+  const exited: EntryPoint["exited"] = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal, stderr })));
   const logged = (msg: string): Promise<LogLine> =>
     new Promise((resolve, reject) => {
       const check = (): void => {

@@ -64,7 +64,12 @@ function check(session: http2.ClientHttp2Session): Promise<string> {
   const frame = Buffer.alloc(5 + message.length);
   frame.writeUInt32BE(message.length, 1);
   frame.set(message, 5);
-  const stream = session.request({ ":method": "POST", ":path": "/grpc.health.v1.Health/Check", "content-type": "application/grpc", te: "trailers" });
+  const stream = session.request({
+    ":method": "POST",
+    ":path": "/grpc.health.v1.Health/Check",
+    "content-type": "application/grpc",
+    te: "trailers",
+  });
   stream.end(frame);
   return new Promise((resolve, reject) => {
     let status = "";
@@ -82,7 +87,12 @@ function watch(session: http2.ClientHttp2Session): http2.ClientHttp2Stream {
   const frame = Buffer.alloc(5 + message.length);
   frame.writeUInt32BE(message.length, 1);
   frame.set(message, 5);
-  const stream = session.request({ ":method": "POST", ":path": "/grpc.health.v1.Health/Watch", "content-type": "application/grpc", te: "trailers" });
+  const stream = session.request({
+    ":method": "POST",
+    ":path": "/grpc.health.v1.Health/Watch",
+    "content-type": "application/grpc",
+    te: "trailers",
+  });
   stream.end(frame);
   stream.on("data", () => {});
   stream.on("error", () => {});
@@ -113,7 +123,10 @@ describe("HTTP2_MAX_CONCURRENT_STREAMS", () => {
 
 describe("HTTP/2 keepalive", () => {
   it("PINGs every HTTP2_KEEPALIVE_INTERVAL_SECONDS and drops a connection that does not answer within the timeout", async () => {
-    running = await startServer({ HTTP2_KEEPALIVE_INTERVAL_SECONDS: "1", HTTP2_KEEPALIVE_TIMEOUT_SECONDS: "1", HTTP2_IDLE_TIMEOUT_SECONDS: "0" }, { ready: false });
+    running = await startServer(
+      { HTTP2_KEEPALIVE_INTERVAL_SECONDS: "1", HTTP2_KEEPALIVE_TIMEOUT_SECONDS: "1", HTTP2_IDLE_TIMEOUT_SECONDS: "0" },
+      { ready: false },
+    );
     // A peer that speaks just enough HTTP/2 to open the connection, then goes silent.
     const socket = net.connect(running.server.port, "127.0.0.1");
     const frameTypes: number[] = [];
@@ -139,7 +152,10 @@ describe("HTTP/2 keepalive", () => {
   });
 
   it("keeps a connection whose client answers the PINGs", async () => {
-    running = await startServer({ HTTP2_KEEPALIVE_INTERVAL_SECONDS: "1", HTTP2_KEEPALIVE_TIMEOUT_SECONDS: "1", HTTP2_IDLE_TIMEOUT_SECONDS: "0" }, { ready: false });
+    running = await startServer(
+      { HTTP2_KEEPALIVE_INTERVAL_SECONDS: "1", HTTP2_KEEPALIVE_TIMEOUT_SECONDS: "1", HTTP2_IDLE_TIMEOUT_SECONDS: "0" },
+      { ready: false },
+    );
     const session = await connect();
     let pings = 0;
     session.on("ping", () => pings++);

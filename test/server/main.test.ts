@@ -66,9 +66,7 @@ describe("entry point", () => {
 
       entry.child.kill("SIGTERM");
       await entry.logged("shutting down");
-      const refused = await callError(
-        createClient(Health, createGrpcTransport({ baseUrl })).check({ service: "" }),
-      );
+      const refused = await callError(createClient(Health, createGrpcTransport({ baseUrl })).check({ service: "" }));
       expect(refused.code).toBe(Code.Unavailable);
 
       // The call begun before SIGTERM is still served.
@@ -86,68 +84,64 @@ describe("entry point", () => {
     PROCESS_TIMEOUT_MS,
   );
 
-  it(
-    "on SIGTERM lets the SynthesizeStreams in progress run to their summary, refuses new calls with UNAVAILABLE, then exits 0",
-    async () => {
-      const entry = startEntryPoint({ ...SERVER_ENV, SHUTDOWN_GRACE_SECONDS: "60", CACHE_ENABLED: "false", MAX_CONCURRENT_REQUESTS: "2" });
-      const baseUrl = await listening(entry);
-      await entry.logged("serving");
-      const tts = createClient(TtsService, createGrpcTransport({ baseUrl }));
+  it("on SIGTERM lets the SynthesizeStreams in progress run to their summary, refuses new calls with UNAVAILABLE, then exits 0", async () => {
+    const entry = startEntryPoint({ ...SERVER_ENV, SHUTDOWN_GRACE_SECONDS: "60", CACHE_ENABLED: "false", MAX_CONCURRENT_REQUESTS: "2" });
+    const baseUrl = await listening(entry);
+    await entry.logged("serving");
+    const tts = createClient(TtsService, createGrpcTransport({ baseUrl }));
 
-      // Two streams of several seconds of inference each, both under way.
-      const streams = [0, 1].map(() => {
-        const messages = tts.synthesizeStream({ text: proseOfLength(450), config: { encoding: AudioEncoding.PCM } })[Symbol.asyncIterator]();
-        const cases: string[] = [];
-        let summary: { chunkCount: number } | undefined;
-        const firstChunk = (async () => {
-          while (!cases.includes("chunk")) {
-            const next = await messages.next();
-            if (next.done === true) throw new Error("the stream ended before its first chunk");
-            cases.push(next.value.event.case ?? "none");
-          }
-        })();
-        const rest = async () => {
-          for (let next = await messages.next(); next.done !== true; next = await messages.next()) {
-            cases.push(next.value.event.case ?? "none");
-            if (next.value.event.case === "summary") summary = next.value.event.value;
-          }
-          return { cases, summary };
-        };
-        return { firstChunk, rest };
-      });
-      await Promise.all(streams.map((stream) => stream.firstChunk));
-      const keptAlive = createClient(
-        TtsService,
-        createConnectTransport({ baseUrl, httpVersion: "1.1", nodeOptions: { agent: new http.Agent({ keepAlive: true, maxSockets: 1 }) } }),
-      );
-      await keptAlive.listVoices({});
+    // Two streams of several seconds of inference each, both under way.
+    const streams = [0, 1].map(() => {
+      const messages = tts.synthesizeStream({ text: proseOfLength(450), config: { encoding: AudioEncoding.PCM } })[Symbol.asyncIterator]();
+      const cases: string[] = [];
+      let summary: { chunkCount: number } | undefined;
+      const firstChunk = (async () => {
+        while (!cases.includes("chunk")) {
+          const next = await messages.next();
+          if (next.done === true) throw new Error("the stream ended before its first chunk");
+          cases.push(next.value.event.case ?? "none");
+        }
+      })();
+      const rest = async () => {
+        for (let next = await messages.next(); next.done !== true; next = await messages.next()) {
+          cases.push(next.value.event.case ?? "none");
+          if (next.value.event.case === "summary") summary = next.value.event.value;
+        }
+        return { cases, summary };
+      };
+      return { firstChunk, rest };
+    });
+    await Promise.all(streams.map((stream) => stream.firstChunk));
+    const keptAlive = createClient(
+      TtsService,
+      createConnectTransport({ baseUrl, httpVersion: "1.1", nodeOptions: { agent: new http.Agent({ keepAlive: true, maxSockets: 1 }) } }),
+    );
+    await keptAlive.listVoices({});
 
-      entry.child.kill("SIGTERM");
-      await entry.logged("shutting down");
-      const refusedCheck = await callError(createClient(Health, createGrpcTransport({ baseUrl })).check({ service: "" }));
-      expect(refusedCheck.code, String(refusedCheck)).toBe(Code.Unavailable);
-      // A call on a connection opened before SIGTERM reaches the server, which refuses it.
-      const refusedStream = await callError(
-        (async () => {
-          for await (const _ of keptAlive.synthesizeStream({ text: "Too late." }));
-        })(),
-      );
-      expect(refusedStream).toMatchObject({ code: Code.Unavailable, rawMessage: "server is shutting down" });
+    entry.child.kill("SIGTERM");
+    await entry.logged("shutting down");
+    const refusedCheck = await callError(createClient(Health, createGrpcTransport({ baseUrl })).check({ service: "" }));
+    expect(refusedCheck.code, String(refusedCheck)).toBe(Code.Unavailable);
+    // A call on a connection opened before SIGTERM reaches the server, which refuses it.
+    const refusedStream = await callError(
+      (async () => {
+        for await (const _ of keptAlive.synthesizeStream({ text: "Too late." }));
+      })(),
+    );
+    expect(refusedStream).toMatchObject({ code: Code.Unavailable, rawMessage: "server is shutting down" });
 
-      for (const { cases, summary } of await Promise.all(streams.map((stream) => stream.rest()))) {
-        expect(cases[0]).toBe("start");
-        expect(cases.at(-1)).toBe("summary");
-        expect(summary?.chunkCount).toBe(cases.filter((name) => name === "chunk").length);
-      }
-      const { code, signal } = await entry.exited;
-      expect({ code, signal }).toEqual({ code: 0, signal: null });
-      const streamCalls = entry.logLines.filter((line) => line.method === "aetheros.tts.v1.TtsService/SynthesizeStream");
-      expect(streamCalls.map((line) => line.code).sort()).toEqual(["ok", "ok", "unavailable"]);
-      expect(entry.logLines.some((line) => line.msg === "grace period over, cutting off calls")).toBe(false);
-      expect(entry.logLines.at(-1)?.msg).toBe("stopped");
-    },
-    120_000,
-  );
+    for (const { cases, summary } of await Promise.all(streams.map((stream) => stream.rest()))) {
+      expect(cases[0]).toBe("start");
+      expect(cases.at(-1)).toBe("summary");
+      expect(summary?.chunkCount).toBe(cases.filter((name) => name === "chunk").length);
+    }
+    const { code, signal } = await entry.exited;
+    expect({ code, signal }).toEqual({ code: 0, signal: null });
+    const streamCalls = entry.logLines.filter((line) => line.method === "aetheros.tts.v1.TtsService/SynthesizeStream");
+    expect(streamCalls.map((line) => line.code).sort()).toEqual(["ok", "ok", "unavailable"]);
+    expect(entry.logLines.some((line) => line.msg === "grace period over, cutting off calls")).toBe(false);
+    expect(entry.logLines.at(-1)?.msg).toBe("stopped");
+  }, 120_000);
 
   it(
     "cuts off a call still running when SHUTDOWN_GRACE_SECONDS is over, then exits 0",

@@ -45,10 +45,15 @@ it("answers 404 for other paths", async () => {
 
 it("counts plain-HTTP routes (the page, the OpenAI endpoint) by route and status", async () => {
   const scrape = async () => (await fetch(`${running.baseUrl}/metrics`)).text();
-  const count = (text: string, route: string, status: string) => sample(text, "aetheros_tts_http_requests_total", `route="${route}",status="${status}"`) ?? 0;
+  const count = (text: string, route: string, status: string) =>
+    sample(text, "aetheros_tts_http_requests_total", `route="${route}",status="${status}"`) ?? 0;
   const before = await scrape();
   const speech = (input: string) =>
-    fetch(`${running.baseUrl}/v1/audio/speech`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "tts-1", voice: "alloy", input, response_format: "wav" }) });
+    fetch(`${running.baseUrl}/v1/audio/speech`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "tts-1", voice: "alloy", input, response_format: "wav" }),
+    });
   expect((await speech("Counted over HTTP.")).status).toBe(200);
   expect((await speech("")).status).toBe(400);
   expect((await fetch(`${running.baseUrl}/`)).status).toBe(200);

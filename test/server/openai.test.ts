@@ -42,7 +42,11 @@ async function apiError(call: Promise<unknown>): Promise<APIError> {
 }
 
 /** OpenAI's error JSON, checked for its shape. */
-function expectOpenAiError(error: APIError, status: number, fields: { message?: string | RegExp; param: string | null; code: string; type?: string }) {
+function expectOpenAiError(
+  error: APIError,
+  status: number,
+  fields: { message?: string | RegExp; param: string | null; code: string; type?: string },
+) {
   expect(error.status).toBe(status);
   expect(Object.keys(error.error as object).sort()).toEqual(["code", "message", "param", "type"]);
   const body = error.error as { message: string; type: string; param: string | null; code: string };
@@ -88,17 +92,20 @@ describe("OpenAI-compatible endpoint", () => {
     { format: "opus", contentType: "audio/ogg", codec: "opus", rate: 48000 }, // Opus decoders output 48 kHz
     { format: "flac", contentType: "audio/flac", codec: "flac", rate: VOICE_RATE },
     { format: "wav", contentType: "audio/wav", codec: "pcm_s16le", rate: VOICE_RATE },
-  ] as const)("returns $format that ffmpeg decodes ($codec, $rate Hz, mono) with a plausible duration", async ({ format, contentType, codec, rate }) => {
-    const { response, audio } = await speak(client, { response_format: format });
-    expect(response.status).toBe(200);
-    expect(mediaType(response)).toBe(contentType);
-    expect(Number(response.headers.get("content-length"))).toBe(audio.length);
-    expect(await probe(audio)).toEqual({ codec, sampleRate: rate, channels: 1 });
-    const seconds = await decodedSeconds(audio, rate);
-    // About two and a half seconds of speech.
-    expect(seconds).toBeGreaterThan(1);
-    expect(seconds).toBeLessThan(6);
-  });
+  ] as const)(
+    "returns $format that ffmpeg decodes ($codec, $rate Hz, mono) with a plausible duration",
+    async ({ format, contentType, codec, rate }) => {
+      const { response, audio } = await speak(client, { response_format: format });
+      expect(response.status).toBe(200);
+      expect(mediaType(response)).toBe(contentType);
+      expect(Number(response.headers.get("content-length"))).toBe(audio.length);
+      expect(await probe(audio)).toEqual({ codec, sampleRate: rate, channels: 1 });
+      const seconds = await decodedSeconds(audio, rate);
+      // About two and a half seconds of speech.
+      expect(seconds).toBeGreaterThan(1);
+      expect(seconds).toBeLessThan(6);
+    },
+  );
 
   it("answers in mp3 when response_format is left out", async () => {
     const { response, audio } = await speak(client, {});
@@ -126,7 +133,8 @@ describe("OpenAI-compatible endpoint", () => {
 
   it("speaks faster at a higher speed and slower at a lower one", async () => {
     const text = proseOfLength(120);
-    const seconds = async (speed: number) => decodedSeconds((await speak(client, { input: text, speed, response_format: "wav" })).audio, VOICE_RATE);
+    const seconds = async (speed: number) =>
+      decodedSeconds((await speak(client, { input: text, speed, response_format: "wav" })).audio, VOICE_RATE);
     const normal = await seconds(1);
     expect(await seconds(2)).toBeLessThan(normal * 0.7);
     expect(await seconds(0.5)).toBeGreaterThan(normal * 1.5);
@@ -171,19 +179,35 @@ describe("OpenAI-compatible endpoint", () => {
 
   describe("errors, in OpenAI's error JSON with the field named", () => {
     it("refuses an empty input with 400", async () => {
-      expectOpenAiError(await apiError(speak(client, { input: "   " })), 400, { message: "input: must not be empty or only whitespace", param: "input", code: "invalid_argument" });
+      expectOpenAiError(await apiError(speak(client, { input: "   " })), 400, {
+        message: "input: must not be empty or only whitespace",
+        param: "input",
+        code: "invalid_argument",
+      });
     });
 
     it("refuses an input over MAX_TEXT_LENGTH with 400 naming the limit", async () => {
       const error = await apiError(speak(client, { input: "a".repeat(running.config.maxTextLength + 1) }));
-      expectOpenAiError(error, 400, { message: `input: ${running.config.maxTextLength + 1} characters is too long; allowed 1 to ${running.config.maxTextLength} (MAX_TEXT_LENGTH)`, param: "input", code: "invalid_argument" });
+      expectOpenAiError(error, 400, {
+        message: `input: ${running.config.maxTextLength + 1} characters is too long; allowed 1 to ${running.config.maxTextLength} (MAX_TEXT_LENGTH)`,
+        param: "input",
+        code: "invalid_argument",
+      });
     });
 
     it("refuses a speed out of range with 400 and the RPCs' message, the field renamed", async () => {
       const rpc = await callError(ttsClient(running).synthesize({ text: TEXT, config: { speed: 3 } }));
       expect(rpc.rawMessage).toBe("config.speed: 3 is out of range; allowed 0.5 to 2.0");
-      expectOpenAiError(await apiError(speak(client, { speed: 3 })), 400, { message: "speed: 3 is out of range; allowed 0.5 to 2.0", param: "speed", code: "invalid_argument" });
-      expectOpenAiError(await apiError(speak(client, { speed: 0.25 })), 400, { message: "speed: 0.25 is out of range; allowed 0.5 to 2.0", param: "speed", code: "invalid_argument" });
+      expectOpenAiError(await apiError(speak(client, { speed: 3 })), 400, {
+        message: "speed: 3 is out of range; allowed 0.5 to 2.0",
+        param: "speed",
+        code: "invalid_argument",
+      });
+      expectOpenAiError(await apiError(speak(client, { speed: 0.25 })), 400, {
+        message: "speed: 0.25 is out of range; allowed 0.5 to 2.0",
+        param: "speed",
+        code: "invalid_argument",
+      });
     });
 
     it("answers 404 for a voice that is not installed, listing the installed ones", async () => {
@@ -195,7 +219,11 @@ describe("OpenAI-compatible endpoint", () => {
     });
 
     it("answers 404 for an unknown model", async () => {
-      expectOpenAiError(await apiError(speak(client, { model: "tts-9" })), 404, { message: /^model: no model named "tts-9"; models: tts-1, /, param: "model", code: "not_found" });
+      expectOpenAiError(await apiError(speak(client, { model: "tts-9" })), 404, {
+        message: /^model: no model named "tts-9"; models: tts-1, /,
+        param: "model",
+        code: "not_found",
+      });
     });
 
     it("refuses aac with 400 listing the supported formats", async () => {
@@ -207,7 +235,11 @@ describe("OpenAI-compatible endpoint", () => {
     });
 
     it("refuses a body that is not JSON with 400", async () => {
-      const response = await fetch(`${running.baseUrl}/v1/audio/speech`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"model": "tts-1", "input": ' });
+      const response = await fetch(`${running.baseUrl}/v1/audio/speech`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: '{"model": "tts-1", "input": ',
+      });
       expect(response.status).toBe(400);
       expect(mediaType(response)).toBe("application/json");
       const body = (await response.json()) as { error: Record<string, unknown> };
@@ -216,15 +248,26 @@ describe("OpenAI-compatible endpoint", () => {
     });
 
     it("refuses fields of the wrong type with 400 naming them", async () => {
-      expectOpenAiError(await apiError(speak(client, { input: 42 as never })), 400, { message: "input: 42 is not a string; send the text to speak as a string", param: "input", code: "invalid_argument" });
-      expectOpenAiError(await apiError(speak(client, { speed: "fast" as never })), 400, { message: 'speed: "fast" is not a number', param: "speed", code: "invalid_argument" });
+      expectOpenAiError(await apiError(speak(client, { input: 42 as never })), 400, {
+        message: "input: 42 is not a string; send the text to speak as a string",
+        param: "input",
+        code: "invalid_argument",
+      });
+      expectOpenAiError(await apiError(speak(client, { speed: "fast" as never })), 400, {
+        message: 'speed: "fast" is not a number',
+        param: "speed",
+        code: "invalid_argument",
+      });
     });
   });
 
   it("logs one line per call with method, path, status, duration and request id", async () => {
     const since = running.logLines.length;
     const requestId = "openai-log-test-1";
-    await client.audio.speech.create({ model: "tts-1", voice: "alloy", input: "Logged.", response_format: "wav" }, { headers: { "x-request-id": requestId } });
+    await client.audio.speech.create(
+      { model: "tts-1", voice: "alloy", input: "Logged.", response_format: "wav" },
+      { headers: { "x-request-id": requestId } },
+    );
     const line = await waitForLog(running, since, (l) => l.request_id === requestId);
     expect(line).toMatchObject({ msg: "http", method: "POST", path: "/v1/audio/speech", status: 200, code: "ok" });
     expect(typeof line.duration_ms).toBe("number");
@@ -251,11 +294,23 @@ describe("OpenAI-compatible endpoint with API_KEYS, MAX_REQUESTS_PER_MINUTE and 
 
   it("refuses a call without a key or with a wrong one with 401", async () => {
     const wrong = openai(running, "openai-user-key-5e8d2c7a9b10");
-    expectOpenAiError(await apiError(speak(wrong, {})), 401, { message: "invalid API key", param: null, code: "unauthenticated", type: "authentication_error" });
-    expectOpenAiError(await apiError(wrong.models.list()), 401, { message: "invalid API key", param: null, code: "unauthenticated", type: "authentication_error" });
+    expectOpenAiError(await apiError(speak(wrong, {})), 401, {
+      message: "invalid API key",
+      param: null,
+      code: "unauthenticated",
+      type: "authentication_error",
+    });
+    expectOpenAiError(await apiError(wrong.models.list()), 401, {
+      message: "invalid API key",
+      param: null,
+      code: "unauthenticated",
+      type: "authentication_error",
+    });
     const response = await fetch(`${running.baseUrl}/v1/models`);
     expect(response.status).toBe(401);
-    expect(((await response.json()) as { error: { message: string } }).error.message).toBe("missing API key: send the header authorization: Bearer <key>");
+    expect(((await response.json()) as { error: { message: string } }).error.message).toBe(
+      "missing API key: send the header authorization: Bearer <key>",
+    );
   });
 
   it("serves a known key", async () => {
@@ -269,11 +324,21 @@ describe("OpenAI-compatible endpoint with API_KEYS, MAX_REQUESTS_PER_MINUTE and 
     const client = openai(running, LIMITED_KEY);
     for (let i = 0; i < PER_MINUTE; i++) await client.models.list();
     const error = await apiError(client.models.list());
-    expectOpenAiError(error, 429, { message: /^rate limit: at most 4 calls a minute per client/, param: null, code: "resource_exhausted", type: "rate_limit_error" });
+    expectOpenAiError(error, 429, {
+      message: /^rate limit: at most 4 calls a minute per client/,
+      param: null,
+      code: "resource_exhausted",
+      type: "rate_limit_error",
+    });
     expect(Number(error.headers?.get("retry-after"))).toBeGreaterThanOrEqual(1);
     expect(Number(error.headers?.get("retry-after-ms"))).toBeGreaterThan(0);
     // The same key over gRPC finds the same empty bucket.
-    const tts = createClient(TtsService, transportFor(running.baseUrl, "gRPC", { interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${LIMITED_KEY}`), next(req))] }));
+    const tts = createClient(
+      TtsService,
+      transportFor(running.baseUrl, "gRPC", {
+        interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${LIMITED_KEY}`), next(req))],
+      }),
+    );
     expect((await callError(tts.listVoices({}))).code).toBe(Code.ResourceExhausted);
   });
 
@@ -281,7 +346,9 @@ describe("OpenAI-compatible endpoint with API_KEYS, MAX_REQUESTS_PER_MINUTE and 
     const client = openai(running, ADMISSION_KEY);
     const since = running.logLines.length;
     const leaving = new AbortController();
-    const long = speak(client, { input: proseOfLength(1500), response_format: "wav" }, { signal: leaving.signal }).catch((error: unknown) => error);
+    const long = speak(client, { input: proseOfLength(1500), response_format: "wav" }, { signal: leaving.signal }).catch(
+      (error: unknown) => error,
+    );
     await waitUntil(() => running.app.admission.stats().running === 1, "the long synthesis holds the slot");
     const error = await apiError(speak(client, { input: "Another one.", response_format: "wav" }));
     expectOpenAiError(error, 429, { param: null, code: "resource_exhausted", type: "rate_limit_error" });

@@ -46,7 +46,11 @@ async function voicesSettled(page: Page): Promise<PageState> {
 async function speak(page: Page): Promise<PageState> {
   const runs = (await state(page)).runs;
   await page.click("#speak");
-  await page.waitForFunction((before) => window.ttsPage.runs > before && ["done", "error", "stopped"].includes(window.ttsPage.state), runs, { timeout: 100_000 });
+  await page.waitForFunction(
+    (before) => window.ttsPage.runs > before && ["done", "error", "stopped"].includes(window.ttsPage.state),
+    runs,
+    { timeout: 100_000 },
+  );
   return state(page);
 }
 

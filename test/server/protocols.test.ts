@@ -18,7 +18,7 @@ afterAll(() => running.app.close());
 const transports: Record<string, () => Transport> = {
   "Connect over HTTP/1.1": () => createConnectTransport({ baseUrl: running.baseUrl, httpVersion: "1.1" }),
   "Connect over HTTP/2": () => createConnectTransport({ baseUrl: running.baseUrl, httpVersion: "2" }),
-  "gRPC": () => createGrpcTransport({ baseUrl: running.baseUrl }),
+  gRPC: () => createGrpcTransport({ baseUrl: running.baseUrl }),
   "gRPC-Web over HTTP/1.1": () => createGrpcWebTransport({ baseUrl: running.baseUrl, httpVersion: "1.1" }),
 };
 
@@ -80,7 +80,7 @@ describe("request ids", () => {
   it("replaces an id that could corrupt the logs", async () => {
     const client = createClient(TtsService, transports["Connect over HTTP/1.1"]!());
     let echoed: string | null = null;
-    await client.health({}, { headers: { "x-request-id": "a b\"c" }, onHeader: (h) => (echoed = h.get("x-request-id")) });
+    await client.health({}, { headers: { "x-request-id": 'a b"c' }, onHeader: (h) => (echoed = h.get("x-request-id")) });
     expect(echoed).toMatch(/^[0-9a-f-]{36}$/);
   });
 });
@@ -108,7 +108,9 @@ describe("@grpc/grpc-js client", () => {
 
   it("receives a whole SynthesizeStream: start, audio chunks, summary", async () => {
     const client = grpcJsClient(running);
-    const call = client.synthesizeStream!({ text: "One sentence. And another one." }) as grpc.ClientReadableStream<{ event: { case: string } }>;
+    const call = client.synthesizeStream!({ text: "One sentence. And another one." }) as grpc.ClientReadableStream<{
+      event: { case: string };
+    }>;
     const cases: string[] = [];
     call.on("data", (message: { event: { case: string } }) => cases.push(message.event.case));
     await new Promise((resolve, reject) => call.on("end", resolve).on("error", reject));

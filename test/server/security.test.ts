@@ -143,7 +143,9 @@ describe("secrets in logs", () => {
     const calls = entry.logLines.filter((line) => line.msg === "rpc");
     expect(calls.length).toBe(PROTOCOLS.length * 5 * 3);
     // The limit was reached too, so those lines are in there as well.
-    expect(calls.map((line) => line.code)).toEqual(expect.arrayContaining(["ok", "unauthenticated", "permission_denied", "resource_exhausted", "not_found"]));
+    expect(calls.map((line) => line.code)).toEqual(
+      expect.arrayContaining(["ok", "unauthenticated", "permission_denied", "resource_exhausted", "not_found"]),
+    );
     for (const line of entry.rawLines) {
       for (const key of [USER_KEY, OTHER_KEY, ADMIN_KEY, WRONG_KEY]) expect(line).not.toContain(key);
     }
@@ -166,9 +168,23 @@ describe("TLS", () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "tts-tls-"));
     await promisify(execFile)("openssl", [
-      "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
-      "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-      "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"),
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-days",
+      "1",
+      "-subj",
+      "/CN=localhost",
+      "-addext",
+      "subjectAltName=DNS:localhost,IP:127.0.0.1",
+      "-keyout",
+      join(dir, "key.pem"),
+      "-out",
+      join(dir, "cert.pem"),
     ]);
     cert = await readFile(join(dir, "cert.pem"));
     running = await startServer({ TLS_CERT_FILE: join(dir, "cert.pem"), TLS_KEY_FILE: join(dir, "key.pem") }, { ready: false });
@@ -216,7 +232,11 @@ describe("CORS", () => {
   });
   afterAll(() => running.app.close());
 
-  function request(method: string, headers: Record<string, string>, body?: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  function request(
+    method: string,
+    headers: Record<string, string>,
+    body?: string,
+  ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
     return new Promise((resolve, reject) => {
       const req = http.request(`${running.baseUrl}/aetheros.tts.v1.TtsService/ListVoices`, { method, headers }, (res) => {
         let text = "";
@@ -238,7 +258,18 @@ describe("CORS", () => {
     expect(response.headers["access-control-allow-origin"]).toBe(ORIGIN);
     expect(response.headers["access-control-allow-methods"]).toBe("POST,GET");
     const allowed = String(response.headers["access-control-allow-headers"]).toLowerCase().split(",");
-    expect(allowed).toEqual(expect.arrayContaining(["content-type", "connect-protocol-version", "connect-timeout-ms", "x-grpc-web", "grpc-timeout", "x-user-agent", "authorization", "x-request-id"]));
+    expect(allowed).toEqual(
+      expect.arrayContaining([
+        "content-type",
+        "connect-protocol-version",
+        "connect-timeout-ms",
+        "x-grpc-web",
+        "grpc-timeout",
+        "x-user-agent",
+        "authorization",
+        "x-request-id",
+      ]),
+    );
     expect(response.headers["access-control-max-age"]).toBe("7200");
   });
 
@@ -248,7 +279,9 @@ describe("CORS", () => {
     expect(JSON.parse(response.body)).toMatchObject({ defaultVoice: "en_US-joe-medium" });
     expect(response.headers["access-control-allow-origin"]).toBe(ORIGIN);
     const exposed = String(response.headers["access-control-expose-headers"]).toLowerCase().split(",");
-    expect(exposed).toEqual(expect.arrayContaining(["grpc-status", "grpc-message", "grpc-status-details-bin", "x-request-id", "retry-after-ms"]));
+    expect(exposed).toEqual(
+      expect.arrayContaining(["grpc-status", "grpc-message", "grpc-status-details-bin", "x-request-id", "retry-after-ms"]),
+    );
   });
 
   it("gives an origin not on the list no access", async () => {
@@ -281,7 +314,11 @@ describe("CORS", () => {
     try {
       const response = await new Promise<http.IncomingMessage>((resolve, reject) =>
         http
-          .request(`${plain.baseUrl}/aetheros.tts.v1.TtsService/ListVoices`, { method: "OPTIONS", headers: { origin: ORIGIN, "access-control-request-method": "POST" } }, resolve)
+          .request(
+            `${plain.baseUrl}/aetheros.tts.v1.TtsService/ListVoices`,
+            { method: "OPTIONS", headers: { origin: ORIGIN, "access-control-request-method": "POST" } },
+            resolve,
+          )
           .on("error", reject)
           .end(),
       );

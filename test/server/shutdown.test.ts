@@ -15,10 +15,7 @@ afterEach(() => running.app.close());
 
 it("refuses a call on a kept-alive HTTP/1.1 connection with UNAVAILABLE once draining", async () => {
   running = await startServer({}, { ready: false });
-  const tts = createClient(
-    TtsService,
-    createConnectTransport({ baseUrl: running.baseUrl, httpVersion: "1.1", nodeOptions: { agent } }),
-  );
+  const tts = createClient(TtsService, createConnectTransport({ baseUrl: running.baseUrl, httpVersion: "1.1", nodeOptions: { agent } }));
   await tts.listVoices({});
 
   // A call in flight keeps the server draining instead of closed.
@@ -42,10 +39,7 @@ it("refuses a call on a kept-alive HTTP/1.1 connection with UNAVAILABLE once dra
 
 it("closes at once when only idle keep-alive connections are left", async () => {
   running = await startServer({ SHUTDOWN_GRACE_SECONDS: "20" }, { ready: false });
-  const tts = createClient(
-    TtsService,
-    createConnectTransport({ baseUrl: running.baseUrl, httpVersion: "1.1", nodeOptions: { agent } }),
-  );
+  const tts = createClient(TtsService, createConnectTransport({ baseUrl: running.baseUrl, httpVersion: "1.1", nodeOptions: { agent } }));
   await tts.listVoices({});
   const grpc = createClient(TtsService, createGrpcTransport({ baseUrl: running.baseUrl }));
   await grpc.listVoices({});

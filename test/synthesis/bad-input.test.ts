@@ -26,30 +26,100 @@ const range = (field: string, value: string, min: string, max: string): string[]
 const CASES: BadCase[] = [
   { name: "empty text", text: "", code: Code.InvalidArgument, mentions: ["text:", "empty"] },
   { name: "whitespace-only text", text: " \t\n  \u00a0", code: Code.InvalidArgument, mentions: ["text:", "whitespace"] },
-  { name: "text over MAX_TEXT_LENGTH", text: "a".repeat(MAX_TEXT_LENGTH + 1), code: Code.InvalidArgument, mentions: ["text:", `${MAX_TEXT_LENGTH + 1} characters`, `allowed 1 to ${MAX_TEXT_LENGTH}`, "MAX_TEXT_LENGTH"] },
+  {
+    name: "text over MAX_TEXT_LENGTH",
+    text: "a".repeat(MAX_TEXT_LENGTH + 1),
+    code: Code.InvalidArgument,
+    mentions: ["text:", `${MAX_TEXT_LENGTH + 1} characters`, `allowed 1 to ${MAX_TEXT_LENGTH}`, "MAX_TEXT_LENGTH"],
+  },
   { name: "text with nothing speakable: ...", text: "...", code: Code.InvalidArgument, mentions: ["text:", '"..."', "nothing speakable"] },
   { name: "text with nothing speakable: — —", text: "— —", code: Code.InvalidArgument, mentions: ["text:", '"— —"', "nothing speakable"] },
-  { name: "unknown voice", config: { voice: "xx_XX-nobody-low" }, code: Code.NotFound, mentions: ["config.voice:", '"xx_XX-nobody-low"', `installed voices: ${VOICE}`] },
-  { name: "voice id with a path: ../x", config: { voice: "../x" }, code: Code.InvalidArgument, mentions: ["config.voice:", '"../x"', "not a voice id"] },
-  { name: "voice id with a path: /etc/passwd", config: { voice: "/etc/passwd" }, code: Code.InvalidArgument, mentions: ["config.voice:", '"/etc/passwd"', "not a voice id"] },
-  { name: "unknown speaker name", config: { speaker: "bob" }, code: Code.NotFound, mentions: ["config.speaker:", '"bob"', VOICE, "single speaker"] },
-  { name: "speaker id beyond a single-speaker voice", config: { speaker: "1" }, code: Code.NotFound, mentions: ["config.speaker:", '"1"', "single speaker"] },
+  {
+    name: "unknown voice",
+    config: { voice: "xx_XX-nobody-low" },
+    code: Code.NotFound,
+    mentions: ["config.voice:", '"xx_XX-nobody-low"', `installed voices: ${VOICE}`],
+  },
+  {
+    name: "voice id with a path: ../x",
+    config: { voice: "../x" },
+    code: Code.InvalidArgument,
+    mentions: ["config.voice:", '"../x"', "not a voice id"],
+  },
+  {
+    name: "voice id with a path: /etc/passwd",
+    config: { voice: "/etc/passwd" },
+    code: Code.InvalidArgument,
+    mentions: ["config.voice:", '"/etc/passwd"', "not a voice id"],
+  },
+  {
+    name: "unknown speaker name",
+    config: { speaker: "bob" },
+    code: Code.NotFound,
+    mentions: ["config.speaker:", '"bob"', VOICE, "single speaker"],
+  },
+  {
+    name: "speaker id beyond a single-speaker voice",
+    config: { speaker: "1" },
+    code: Code.NotFound,
+    mentions: ["config.speaker:", '"1"', "single speaker"],
+  },
   { name: "speed 0.49", config: { speed: 0.49 }, code: Code.InvalidArgument, mentions: range("config.speed", "0.49", "0.5", "2.0") },
   { name: "speed 2.01", config: { speed: 2.01 }, code: Code.InvalidArgument, mentions: range("config.speed", "2.01", "0.5", "2.0") },
   { name: "speed NaN", config: { speed: Number.NaN }, code: Code.InvalidArgument, mentions: range("config.speed", "NaN", "0.5", "2.0") },
-  { name: "speed Infinity", config: { speed: Number.POSITIVE_INFINITY }, code: Code.InvalidArgument, mentions: range("config.speed", "Infinity", "0.5", "2.0") },
+  {
+    name: "speed Infinity",
+    config: { speed: Number.POSITIVE_INFINITY },
+    code: Code.InvalidArgument,
+    mentions: range("config.speed", "Infinity", "0.5", "2.0"),
+  },
   { name: "pitch 0.1", config: { pitch: 0.1 }, code: Code.InvalidArgument, mentions: range("config.pitch", "0.1", "0.5", "2.0") },
   { name: "pitch 3", config: { pitch: 3 }, code: Code.InvalidArgument, mentions: range("config.pitch", "3", "0.5", "2.0") },
   { name: "volume -1", config: { volume: -1 }, code: Code.InvalidArgument, mentions: range("config.volume", "-1", "0.0", "4.0") },
   { name: "volume 5", config: { volume: 5 }, code: Code.InvalidArgument, mentions: range("config.volume", "5", "0.0", "4.0") },
-  { name: "noise_scale 3", config: { noiseScale: 3 }, code: Code.InvalidArgument, mentions: range("config.noise_scale", "3", "0.0", "2.0") },
+  {
+    name: "noise_scale 3",
+    config: { noiseScale: 3 },
+    code: Code.InvalidArgument,
+    mentions: range("config.noise_scale", "3", "0.0", "2.0"),
+  },
   { name: "noise_w -0.5", config: { noiseW: -0.5 }, code: Code.InvalidArgument, mentions: range("config.noise_w", "-0.5", "0.0", "2.0") },
-  { name: "sentence_silence 6", config: { sentenceSilence: 6 }, code: Code.InvalidArgument, mentions: range("config.sentence_silence", "6", "0.0", "5.0") },
-  { name: "sample rate 11025", config: { sampleRate: 11025 }, code: Code.InvalidArgument, mentions: ["config.sample_rate: 11025 Hz", `allowed ${RATES}`] },
-  { name: "sample rate 7", config: { sampleRate: 7 }, code: Code.InvalidArgument, mentions: ["config.sample_rate: 7 Hz", `allowed ${RATES}`] },
-  { name: "unknown encoding 99", config: { encoding: 99 as AudioEncoding }, code: Code.InvalidArgument, mentions: ["config.encoding: 99", "allowed WAV, PCM, MP3, OGG_OPUS, FLAC"] },
-  { name: "language no voice speaks", config: { language: "de" }, code: Code.NotFound, mentions: ["config.language:", '"de"', "installed languages: en-US"] },
-  { name: "language contradicting the voice", config: { voice: VOICE, language: "de-DE" }, code: Code.InvalidArgument, mentions: ["config.language:", '"de-DE"', VOICE, "en-US"] },
+  {
+    name: "sentence_silence 6",
+    config: { sentenceSilence: 6 },
+    code: Code.InvalidArgument,
+    mentions: range("config.sentence_silence", "6", "0.0", "5.0"),
+  },
+  {
+    name: "sample rate 11025",
+    config: { sampleRate: 11025 },
+    code: Code.InvalidArgument,
+    mentions: ["config.sample_rate: 11025 Hz", `allowed ${RATES}`],
+  },
+  {
+    name: "sample rate 7",
+    config: { sampleRate: 7 },
+    code: Code.InvalidArgument,
+    mentions: ["config.sample_rate: 7 Hz", `allowed ${RATES}`],
+  },
+  {
+    name: "unknown encoding 99",
+    config: { encoding: 99 as AudioEncoding },
+    code: Code.InvalidArgument,
+    mentions: ["config.encoding: 99", "allowed WAV, PCM, MP3, OGG_OPUS, FLAC"],
+  },
+  {
+    name: "language no voice speaks",
+    config: { language: "de" },
+    code: Code.NotFound,
+    mentions: ["config.language:", '"de"', "installed languages: en-US"],
+  },
+  {
+    name: "language contradicting the voice",
+    config: { voice: VOICE, language: "de-DE" },
+    code: Code.InvalidArgument,
+    mentions: ["config.language:", '"de-DE"', VOICE, "en-US"],
+  },
 ];
 
 let running: RunningServer;
@@ -107,7 +177,10 @@ describe.each(["gRPC", "Connect"] as const)("over %s", (via) => {
 
 describe("after the table", () => {
   it.each(["gRPC", "Connect"] as const)("a normal request over %s still succeeds", async (via) => {
-    const response = await ttsClient(running, via).synthesize({ text: "Still serving.", config: { encoding: AudioEncoding.WAV, useCache: false } });
+    const response = await ttsClient(running, via).synthesize({
+      text: "Still serving.",
+      config: { encoding: AudioEncoding.WAV, useCache: false },
+    });
     expect(response.durationSeconds).toBeGreaterThan(0.3);
     expect(Buffer.from(response.audio.subarray(0, 4)).toString("latin1")).toBe("RIFF");
   });

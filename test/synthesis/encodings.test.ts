@@ -49,7 +49,12 @@ async function matchReference(response: SynthesizeResponse, rate: number): Promi
 
 describe("the reference", () => {
   it("is two sentences of real speech at the voice's rate", () => {
-    expect(reference).toMatchObject({ encoding: AudioEncoding.WAV, sampleRate: VOICE_RATE, textLength: TEXT.length, modelUsed: `piper:${VOICE}` });
+    expect(reference).toMatchObject({
+      encoding: AudioEncoding.WAV,
+      sampleRate: VOICE_RATE,
+      textLength: TEXT.length,
+      modelUsed: `piper:${VOICE}`,
+    });
     expect(reference.durationSeconds).toBeGreaterThan(3);
     expect(referenceSamples.length).toBe(Math.round(reference.durationSeconds * VOICE_RATE));
     expect(rms(referenceSamples)).toBeGreaterThan(1000);
@@ -62,7 +67,13 @@ describe.each(ENCODINGS)("Synthesize $name at the voice's rate", ({ value, codec
 
   it.each(["gRPC", "Connect"] as const)("over %s: ffmpeg decodes mono audio of the reported rate and duration", async (via) => {
     const response = await synthesize(value, 0, via);
-    expect(response).toMatchObject({ encoding: value, sampleRate: rate, cached: false, textLength: TEXT.length, modelUsed: `piper:${VOICE}` });
+    expect(response).toMatchObject({
+      encoding: value,
+      sampleRate: rate,
+      cached: false,
+      textLength: TEXT.length,
+      modelUsed: `piper:${VOICE}`,
+    });
     const decoded = await decodeChecked(response, codec, rate);
     expect(Math.abs(decoded.length / rate - response.durationSeconds)).toBeLessThanOrEqual(0.02);
     if (value !== AudioEncoding.OGG_OPUS) {
@@ -73,7 +84,11 @@ describe.each(ENCODINGS)("Synthesize $name at the voice's rate", ({ value, codec
     // Same speech as the reference: to the sample when lossless.
     expect(response.durationSeconds).toBeCloseTo(reference.durationSeconds, 3);
     if (LOSSLESS.has(value)) {
-      expect(Buffer.from(decoded.buffer, decoded.byteOffset, decoded.byteLength).equals(Buffer.from(referenceSamples.buffer, referenceSamples.byteOffset, referenceSamples.byteLength))).toBe(true);
+      expect(
+        Buffer.from(decoded.buffer, decoded.byteOffset, decoded.byteLength).equals(
+          Buffer.from(referenceSamples.buffer, referenceSamples.byteOffset, referenceSamples.byteLength),
+        ),
+      ).toBe(true);
     } else {
       const match = await matchReference(response, VOICE_RATE);
       expect(Math.abs(match.lag)).toBeLessThanOrEqual(1);
@@ -85,7 +100,10 @@ describe.each(ENCODINGS)("Synthesize $name at the voice's rate", ({ value, codec
 describe("output sample rates", () => {
   const cases = [
     ...[8000, 16000, 22050, 24000, 44100, 48000].map((rate) => ({ ...ENCODINGS[0], rate })),
-    ...[8000, 44100].flatMap((rate) => [{ ...ENCODINGS[2], rate }, { ...ENCODINGS[4], rate }]),
+    ...[8000, 44100].flatMap((rate) => [
+      { ...ENCODINGS[2], rate },
+      { ...ENCODINGS[4], rate },
+    ]),
   ];
 
   it.each(cases)("$name at $rate Hz: decodes at that rate with the same speech and duration", async ({ rate, ...encoding }) => {
@@ -101,17 +119,20 @@ describe("output sample rates", () => {
     expect(match.correlation).toBeGreaterThan(encoding.value === AudioEncoding.MP3 ? 0.98 : 0.999);
   });
 
-  it.each([8000, 16000, 22050, 48000])("OGG_OPUS asked for %i Hz reports and decodes at 48000 Hz, the Opus decoder's rate", async (rate) => {
-    const response = await synthesize(AudioEncoding.OGG_OPUS, rate);
-    expect(response).toMatchObject({ encoding: AudioEncoding.OGG_OPUS, sampleRate: 48000 });
-    const decoded = await decodeChecked(response, "opus", 48000);
-    expect(Math.abs(decoded.length / 48000 - response.durationSeconds)).toBeLessThanOrEqual(0.02);
-    expect(Math.abs(response.durationSeconds - reference.durationSeconds)).toBeLessThanOrEqual(0.001);
-    // OpusHead keeps the rate that was asked for, as the input rate.
-    const head = Buffer.from(response.audio).indexOf("OpusHead");
-    expect(new DataView(response.audio.buffer, response.audio.byteOffset).getUint32(head + 12, true)).toBe(rate);
-    const match = await matchReference(response, Math.min(rate, VOICE_RATE));
-    expect(Math.abs(match.lag)).toBeLessThanOrEqual(1);
-    expect(match.correlation).toBeGreaterThan(0.98);
-  });
+  it.each([8000, 16000, 22050, 48000])(
+    "OGG_OPUS asked for %i Hz reports and decodes at 48000 Hz, the Opus decoder's rate",
+    async (rate) => {
+      const response = await synthesize(AudioEncoding.OGG_OPUS, rate);
+      expect(response).toMatchObject({ encoding: AudioEncoding.OGG_OPUS, sampleRate: 48000 });
+      const decoded = await decodeChecked(response, "opus", 48000);
+      expect(Math.abs(decoded.length / 48000 - response.durationSeconds)).toBeLessThanOrEqual(0.02);
+      expect(Math.abs(response.durationSeconds - reference.durationSeconds)).toBeLessThanOrEqual(0.001);
+      // OpusHead keeps the rate that was asked for, as the input rate.
+      const head = Buffer.from(response.audio).indexOf("OpusHead");
+      expect(new DataView(response.audio.buffer, response.audio.byteOffset).getUint32(head + 12, true)).toBe(rate);
+      const match = await matchReference(response, Math.min(rate, VOICE_RATE));
+      expect(Math.abs(match.lag)).toBeLessThanOrEqual(1);
+      expect(match.correlation).toBeGreaterThan(0.98);
+    },
+  );
 });

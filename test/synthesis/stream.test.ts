@@ -97,7 +97,10 @@ describe.each(ENCODINGS)("SynthesizeStream $name", ({ value, codec }) => {
     }
 
     // The same speech as a unary call for the same text.
-    const unary = await ttsClient(running).synthesize({ text: TEXT, config: { ...NO_NOISE, encoding: AudioEncoding.WAV, useCache: false } });
+    const unary = await ttsClient(running).synthesize({
+      text: TEXT,
+      config: { ...NO_NOISE, encoding: AudioEncoding.WAV, useCache: false },
+    });
     expect(duration).toBeCloseTo(unary.durationSeconds, 6);
     const expected = await decode(unary.audio);
     const actual = value === AudioEncoding.OGG_OPUS ? await decode(collected.audio, { outputRate: VOICE_RATE }) : decoded;
@@ -108,7 +111,11 @@ describe.each(ENCODINGS)("SynthesizeStream $name", ({ value, codec }) => {
     } else if (value === AudioEncoding.OGG_OPUS) {
       expect(correlation(expected, actual.subarray(0, expected.length))).toBeGreaterThan(0.98);
     } else {
-      expect(Buffer.from(actual.buffer, actual.byteOffset, actual.byteLength).equals(Buffer.from(expected.buffer, expected.byteOffset, expected.byteLength))).toBe(true);
+      expect(
+        Buffer.from(actual.buffer, actual.byteOffset, actual.byteLength).equals(
+          Buffer.from(expected.buffer, expected.byteOffset, expected.byteLength),
+        ),
+      ).toBe(true);
     }
   });
 });
@@ -143,11 +150,16 @@ describe("one stream, every client", () => {
     const viaConnect = await stream(TEXT, config, "Connect");
     const client = grpcJsClient(running);
     try {
-      const call = client.synthesizeStream!({ text: TEXT, config: { ...config, useCache: false } }) as grpc.ClientReadableStream<SynthesizeStreamResponse>;
+      const call = client.synthesizeStream!({
+        text: TEXT,
+        config: { ...config, useCache: false },
+      }) as grpc.ClientReadableStream<SynthesizeStreamResponse>;
       const viaGrpcJs = await collectStream(call);
       for (const other of [viaConnect, viaGrpcJs]) {
         expect(other.cases).toEqual(viaGrpc.cases);
-        expect(other.chunks.map((c) => [c.sequence, c.sentenceIndex, c.audio.length])).toEqual(viaGrpc.chunks.map((c) => [c.sequence, c.sentenceIndex, c.audio.length]));
+        expect(other.chunks.map((c) => [c.sequence, c.sentenceIndex, c.audio.length])).toEqual(
+          viaGrpc.chunks.map((c) => [c.sequence, c.sentenceIndex, c.audio.length]),
+        );
         expect(Buffer.from(other.audio).equals(Buffer.from(viaGrpc.audio))).toBe(true);
       }
     } finally {
@@ -209,7 +221,10 @@ describe("incremental streaming and early stops", () => {
     const since = running.logLines.length;
     const client = grpcJsClient(running);
     try {
-      const call = client.synthesizeStream!({ text: PARAGRAPH, config: { encoding: AudioEncoding.MP3, useCache: false } }) as grpc.ClientReadableStream<SynthesizeStreamResponse>;
+      const call = client.synthesizeStream!({
+        text: PARAGRAPH,
+        config: { encoding: AudioEncoding.MP3, useCache: false },
+      }) as grpc.ClientReadableStream<SynthesizeStreamResponse>;
       const cases: string[] = [];
       call.on("data", (message: SynthesizeStreamResponse) => {
         cases.push(message.event.case ?? "none");
@@ -251,7 +266,11 @@ describe("incremental streaming and early stops", () => {
     expect(received).not.toContain("summary");
 
     // Earlier tests' cancelled streams may log their own stop late: pick this stream's line.
-    const stopped = await waitForLog(running, since, (line) => line.msg === "synthesis stopped early" && (line.pieces_total as number) >= 45);
+    const stopped = await waitForLog(
+      running,
+      since,
+      (line) => line.msg === "synthesis stopped early" && (line.pieces_total as number) >= 45,
+    );
     expect(stopped.aborted).toBe(true);
     expect(stopped.pieces_done).toBeLessThan(stopped.pieces_total as number);
 

