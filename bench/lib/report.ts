@@ -344,7 +344,7 @@ function goals(results: Results, s: Omit<Summary, "goals" | "recommendation">): 
             .map(([c, v]) => `${c} chars ${ms(v.default.median)} vs ${ms(v.identity.median)} ms`)
             .join(", ")}; ` +
           `gzip + gunzip of those WAV files alone: ${Object.entries(s.stages)
-            .map(([c, st]) => `${ms(st.gzip + st.gunzip)} ms (${(st.wavBytes / 1000).toFixed(0)} kB)`)
+            .map(([_c, st]) => `${ms(st.gzip + st.gunzip)} ms (${(st.wavBytes / 1000).toFixed(0)} kB)`)
             .join(", ")}. ` +
           (gzipped(results)
             ? "Fix (src/server/server.ts): serve without compression for audio, e.g. `acceptCompression: []` in connectNodeAdapter, or a compressMinBytes above the audio sizes."

@@ -6,7 +6,7 @@ export function applyGain(samples: Int16Array, gain: number): Int16Array {
   const out = new Int16Array(samples.length);
   for (let i = 0; i < samples.length; i++) {
     const value = Math.round(samples[i]! * gain);
-    out[i] = value > 32767 ? 32767 : value < -32768 ? -32768 : value;
+    out[i] = value > 32767 ? 32767 : Math.max(value, -32768);
   }
   return out;
 }

@@ -44,7 +44,7 @@ export function planSpeech(text: string, voice: PiperVoiceConfig): Plan {
   sentences.forEach((sentence, sentenceIndex) => {
     for (const phonemes of splitLongSentence(sentence)) {
       const result = phonemeIds(phonemes, voice);
-      result.missing.forEach((p) => missing.add(p));
+      for (const p of result.missing) missing.add(p);
       // BOS, PAD and EOS alone carry no speech.
       if (result.ids.length > 3) pieces.push({ sentenceIndex, phonemes, ids: result.ids });
     }

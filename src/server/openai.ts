@@ -39,7 +39,6 @@ import { codeName, isServerFault, REQUEST_ID_HEADER, requestIdFrom, untilAborted
 import type { HttpRoute } from "./routes.js";
 
 type Request = Parameters<HttpRoute>[0];
-type Response = Parameters<HttpRoute>[1];
 
 export const SPEECH_PATH = "/v1/audio/speech";
 export const MODELS_PATH = "/v1/models";

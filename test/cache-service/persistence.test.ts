@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { DEFAULT_CONFIG, DEFAULT_MODEL, DEFAULT_VOICE } from "../support/voice.js";
-import { bytes, cacheStats, startCachedServer, tempDir, waitForEntries, waitUntil, type CachedServer } from "./support.js";
+import { bytes, cacheStats, startCachedServer, tempDir, waitUntil, type CachedServer } from "./support.js";
 
 const MIB = 1024 * 1024;
 

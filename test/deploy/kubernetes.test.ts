@@ -34,6 +34,7 @@ interface Container {
 interface Manifest {
   kind: string;
   metadata: { name: string };
+  // biome-ignore lint/suspicious/noExplicitAny: a manifest's spec, read field by field in assertions
   spec: Record<string, any>;
 }
 

@@ -51,8 +51,10 @@ function fencedBlocks(markdown: string): Block[] {
   markdown.split("\n").forEach((text, i) => {
     const fence = /^```(\S*)\s*$/.exec(text);
     if (open === undefined && fence) open = { index: blocks.length, lang: fence[1] ?? "", line: i + 1, lines: [] };
-    else if (open !== undefined && /^```\s*$/.test(text)) blocks.push(open), (open = undefined);
-    else open?.lines.push({ text, line: i + 1 });
+    else if (open !== undefined && /^```\s*$/.test(text)) {
+      blocks.push(open);
+      open = undefined;
+    } else open?.lines.push({ text, line: i + 1 });
   });
   return blocks;
 }
@@ -102,8 +104,10 @@ function readmeExamples(blocks: Block[]): Example[] {
       };
       for (const { text, line } of block.lines) {
         const continuing = current !== undefined && current.output.length === 0 && /\\\s*$/.test(current.command.at(-1)?.text ?? "");
-        if (text.startsWith("$ ")) flush(), (current = { command: [{ text: text.slice(2), line }], output: [] });
-        else if (continuing) current?.command.push({ text, line });
+        if (text.startsWith("$ ")) {
+          flush();
+          current = { command: [{ text: text.slice(2), line }], output: [] };
+        } else if (continuing) current?.command.push({ text, line });
         else current?.output.push(text);
       }
       flush();
@@ -204,7 +208,8 @@ function contextFor(block: Block): Promise<Context> {
 
 // ---------------------------------------------------------------- checks
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: parsed JSON of many shapes, read field by field in assertions
+type Json = Record<string, any>;
 
 interface Outcome {
   readonly example: Example;
@@ -276,7 +281,7 @@ async function expectStream(messages: Json[]): Promise<void> {
   expect(first?.start, "the stream opens with start").toBeDefined();
   expect(last?.summary, "the stream closes with summary").toBeDefined();
   expect(chunks.length).toBeGreaterThan(0);
-  chunks.forEach((message, i) => expect(message.chunk?.sequence ?? 0, "chunk sequence").toBe(i));
+  for (const [i, message] of chunks.entries()) expect(message.chunk?.sequence ?? 0, "chunk sequence").toBe(i);
   const audio = Buffer.concat(chunks.map((message) => Buffer.from(message.chunk.audio as string, "base64")));
   expect(Number(last?.summary.chunkCount)).toBe(chunks.length);
   expect(Number(last?.summary.audioBytes)).toBe(audio.length);
@@ -316,7 +321,15 @@ async function cacheEntries(server: RunningServer): Promise<number> {
     baseUrl: `${tls ? "https" : "http"}://localhost:${server.server.port}`,
     httpVersion: "1.1",
     nodeOptions: tls ? { ca: readFileSync(tls.certFile) } : {},
-    interceptors: key === undefined ? [] : [(next) => (request) => (request.header.set("authorization", `Bearer ${key}`), next(request))],
+    interceptors:
+      key === undefined
+        ? []
+        : [
+            (next) => (request) => {
+              request.header.set("authorization", `Bearer ${key}`);
+              return next(request);
+            },
+          ],
   });
   const stats = await createClient(TtsService, transport).getCacheStats({});
   return Number(stats.total?.entries ?? -1);
@@ -455,7 +468,10 @@ describe("README examples", () => {
         stdout: run.stdout,
         server,
         written,
-        file: (name) => (read.add(name), readFileSync(join(dir, name))),
+        file: (name) => {
+          read.add(name);
+          return readFileSync(join(dir, name));
+        },
       };
       expect(run.stdout.trim() !== "" || written.length > 0, "the command prints or writes something").toBe(true);
       await check(outcome);
@@ -472,7 +488,17 @@ describe("README examples", () => {
 /** The variables loadConfig reads, found by handing it an environment that records every read. */
 function variablesTheParserReads(): string[] {
   const read = new Set<string>();
-  loadConfig(new Proxy({}, { get: (_target, name) => (typeof name === "string" && read.add(name), undefined) }));
+  loadConfig(
+    new Proxy(
+      {},
+      {
+        get: (_target, name) => {
+          if (typeof name === "string") read.add(name);
+          return undefined;
+        },
+      },
+    ),
+  );
   return [...read];
 }
 

@@ -70,7 +70,7 @@ afterAll(async () => {
     passed: allHeld && rows.length === 4,
     body: [
       "The entry point as a child process running as nobody (so that chmod binds), MAX_CONCURRENT_REQUESTS=2,",
-      "disk cache and a real redis-server. Faults survived: " + rows.filter((row) => row[3] === "yes").length + " of 4.",
+      `disk cache and a real redis-server. Faults survived: ${rows.filter((row) => row[3] === "yes").length} of 4.`,
       "",
       table(["Fault", "Calls", "Outcomes", "Held", "Notes"], rows),
     ].join("\n"),

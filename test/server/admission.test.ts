@@ -146,7 +146,14 @@ function ttsFrom(running: RunningServer, localAddress: string, apiKey?: string) 
     createGrpcTransport({
       baseUrl: running.baseUrl,
       nodeOptions: { createConnection: () => net.connect({ host: "127.0.0.1", port, localAddress }) },
-      interceptors: apiKey ? [(next) => (req) => (req.header.set("authorization", `Bearer ${apiKey}`), next(req))] : [],
+      interceptors: apiKey
+        ? [
+            (next) => (req) => {
+              req.header.set("authorization", `Bearer ${apiKey}`);
+              return next(req);
+            },
+          ]
+        : [],
     }),
   );
 }

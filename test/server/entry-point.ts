@@ -34,7 +34,7 @@ export function startEntryPoint(env: Record<string, string>, spawnOptions: Pick<
   createInterface({ input: child.stdout }).on("line", (line) => {
     rawLines.push(line);
     logLines.push(JSON.parse(line) as LogLine);
-    waiting.forEach((check) => check());
+    for (const check of waiting) check();
   });
   let stderr = "";
   createInterface({ input: child.stderr }).on("line", (line) => {

@@ -15,7 +15,9 @@ import { proseOfLength } from "./support.js";
 const PROCESS_TIMEOUT_MS = 30_000;
 
 const started: EntryPoint[] = [];
-afterEach(() => started.splice(0).forEach((entry) => entry.child.kill("SIGKILL")));
+afterEach(() => {
+  for (const entry of started.splice(0)) entry.child.kill("SIGKILL");
+});
 
 function startEntryPoint(env: Record<string, string>): EntryPoint {
   const entry = start(env);

@@ -336,7 +336,12 @@ describe("OpenAI-compatible endpoint with API_KEYS, MAX_REQUESTS_PER_MINUTE and 
     const tts = createClient(
       TtsService,
       transportFor(running.baseUrl, "gRPC", {
-        interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${LIMITED_KEY}`), next(req))],
+        interceptors: [
+          (next) => (req) => {
+            req.header.set("authorization", `Bearer ${LIMITED_KEY}`);
+            return next(req);
+          },
+        ],
       }),
     );
     expect((await callError(tts.listVoices({}))).code).toBe(Code.ResourceExhausted);

@@ -30,7 +30,7 @@ afterAll(() => running.app.close());
 async function ask(queries: v1.ServerReflectionRequest["messageRequest"][]): Promise<v1.ServerReflectionResponse[]> {
   const client = createClient(v1.ServerReflection, createGrpcTransport({ baseUrl: running.baseUrl }));
   const requests = new RequestStream<{ host: string; messageRequest: v1.ServerReflectionRequest["messageRequest"] }>();
-  queries.forEach((messageRequest) => requests.push({ host: "localhost", messageRequest }));
+  for (const messageRequest of queries) requests.push({ host: "localhost", messageRequest });
   requests.end();
   const answers: v1.ServerReflectionResponse[] = [];
   for await (const answer of client.serverReflectionInfo(requests)) answers.push(answer);

@@ -27,7 +27,14 @@ const ADMIN_KEY = "admin-key-c4e1f9a2b7d3e8f6";
 const WRONG_KEY = "user-key-7f3a9c1e5b2d4681"; // one character off
 
 function withKey(header: string | undefined): Interceptor[] {
-  return header === undefined ? [] : [(next) => (req) => (req.header.set("authorization", header), next(req))];
+  return header === undefined
+    ? []
+    : [
+        (next) => (req) => {
+          req.header.set("authorization", header);
+          return next(req);
+        },
+      ];
 }
 
 function tts(baseUrl: string, protocol: ProtocolName, authorization?: string) {

@@ -114,7 +114,7 @@ export function pageRoutes(): Record<string, HttpRoute> {
 function send(req: Request, res: Response, { asset, cacheControl }: { asset: Asset; cacheControl: string }): void {
   const headers = { ...SECURITY_HEADERS, etag: asset.etag, "cache-control": cacheControl };
   const ifNoneMatch = req.headers["if-none-match"];
-  if (ifNoneMatch !== undefined && ifNoneMatch.split(",").some((tag) => tag.trim().replace(/^W\//, "") === asset.etag)) {
+  if (ifNoneMatch?.split(",").some((tag) => tag.trim().replace(/^W\//, "") === asset.etag)) {
     res.writeHead(304, headers);
     res.end();
     return;
