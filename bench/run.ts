@@ -26,10 +26,9 @@ import { AudioEncoding, TtsService } from "../gen/aetheros/tts/v1/tts_pb.js";
 import { createEncoder } from "../src/audio/encoder.js";
 import { floatToPcm16 } from "../src/audio/pcm.js";
 import { cacheKey, openAudioCache, type CachedAudio } from "../src/cache/index.js";
-import { planSpeech, synthesizePieces, type SpeechSettings } from "../src/engine/engine.js";
-import { InferencePool } from "../src/engine/inference-pool.js";
+import { Engine, planSpeech, type SpeechSettings, type VoiceModel } from "../src/engine/index.js";
 import { ensureVoice } from "../src/voices/fetch.js";
-import { VoiceRegistry, type LoadedVoice } from "../src/voices/registry.js";
+import { VoiceCatalog } from "../src/voices/index.js";
 import { ensureOrtVenv, ensurePiperVenv, PiperReference, PythonProcess } from "./lib/piper.js";
 import { LoadSampler, memoryStatus, waitIdle } from "./lib/procs.js";
 import { renderMarkdown, renderTable, summarize } from "./lib/report.js";
@@ -153,7 +152,7 @@ const stopAll = async (): Promise<void> => {
 process.once("SIGINT", () => void stopAll().then(() => process.exit(130)));
 
 let piper: PiperReference | undefined;
-let pool: InferencePool | undefined;
+let inProcess: Engine | undefined;
 try {
   const results = await runAll();
   await mkdir(RESULTS_DIR, { recursive: true });
@@ -168,7 +167,7 @@ try {
 } finally {
   await stopAll();
   await piper?.stop();
-  await pool?.close();
+  await inProcess?.close();
 }
 
 async function runAll(): Promise<Results> {
@@ -182,11 +181,13 @@ async function runAll(): Promise<Results> {
     `Piper reference ready: piper-tts ${ref.info.piper_tts}, onnxruntime ${ref.info.onnxruntime}, intra_op_num_threads ${ref.info.intra_op_num_threads}`,
   );
 
-  // The engine in process: the service's own pool, registry and voice, no transport.
-  const enginePool = new InferencePool({ threads: 1, intraOpThreads: LATENCY_INTRA, maxLoadedVoices: 3 });
-  pool = enginePool;
-  const registry = new VoiceRegistry(MODELS_DIR, enginePool, 3, pino({ level: "silent" }));
-  const voice = await registry.get(VOICE);
+  // The engine in process: the service's own engine, catalog and voice, no transport.
+  const enginePool = new Engine({ threads: 1, intraOpThreads: LATENCY_INTRA, maxLoadedVoices: 3, logger: pino({ level: "silent" }) });
+  inProcess = enginePool;
+  const catalog = new VoiceCatalog(MODELS_DIR, pino({ level: "silent" }));
+  const voice = enginePool.model(await catalog.voice(VOICE));
+  await enginePool.load(await catalog.voice(VOICE));
+  const never = new AbortController().signal;
   const settings: SpeechSettings = {
     speakerId: 0,
     scales: { noiseScale: voice.config.noiseScale, lengthScale: voice.config.lengthScale, noiseW: voice.config.noiseW },
@@ -211,14 +212,14 @@ async function runAll(): Promise<Results> {
   };
   const engine = async (text: string) => {
     const started = performance.now();
-    const plan = planSpeech(text, voice.config);
+    const plan = await enginePool.plan(voice, text);
     const planned = performance.now();
     let inferenceMs = 0;
     let pcmMs = 0;
     let samples = 0;
     const pcm: Int16Array[] = [];
     let waiting = performance.now();
-    for await (const piece of synthesizePieces(enginePool, voice, plan, settings)) {
+    for await (const piece of enginePool.synthesize(voice, plan, settings, never)) {
       const inferred = performance.now();
       inferenceMs += inferred - waiting;
       const converted = floatToPcm16(piece.samples);
@@ -328,9 +329,9 @@ async function runAll(): Promise<Results> {
     "grpc-first-sentence": () => grpc(latencyService, PARAGRAPH_FIRST_SENTENCE),
     "engine-stream": async () => {
       const started = performance.now();
-      const plan = planSpeech(PARAGRAPH, voice.config);
+      const plan = await enginePool.plan(voice, PARAGRAPH);
       const phonemizeMs = performance.now() - started;
-      for await (const piece of synthesizePieces(enginePool, voice, plan, settings)) {
+      for await (const piece of enginePool.synthesize(voice, plan, settings, never)) {
         const pcm = floatToPcm16(piece.samples);
         return { ms: performance.now() - started, phonemizeMs, audioSeconds: pcm.length / rate };
       }
@@ -435,7 +436,7 @@ async function runAll(): Promise<Results> {
 
   // ------------------------------------------------------------ cache hits
   sampler.phase = "cache";
-  const cacheResults = await measureCache(voice);
+  const cacheResults = await measureCache(voice, catalog);
 
   // ------------------------------------------------------------ memory
   sampler.phase = "memory";
@@ -506,7 +507,7 @@ async function stopService(running: RunningService): Promise<void> {
  * (planSpeech + cacheKey + get). Over loopback: unary Synthesize with the cache on, the
  * second and later identical calls, against a service with the default settings.
  */
-async function measureCache(voice: LoadedVoice): Promise<Results["cache"]> {
+async function measureCache(voice: VoiceModel, catalog: VoiceCatalog): Promise<Results["cache"]> {
   const cacheDir = await mkdtemp(join(tmpdir(), "tts-bench-cache-"));
   const cached = await service("cache on (defaults)", { intraOpThreads: 1, workers: 2, cacheEnabled: true, env: { CACHE_DIR: cacheDir } });
   try {
@@ -628,7 +629,7 @@ async function measureCache(voice: LoadedVoice): Promise<Results["cache"]> {
     const hitPathMs: number[] = [];
     for (let i = 0; i < CACHE_LOOKUPS / 10; i++) {
       const started = performance.now();
-      planSpeech(text, voice.config);
+      await catalog.voice(VOICE);
       await lookup(keyOf(text));
       hitPathMs.push(performance.now() - started);
     }
@@ -688,7 +689,7 @@ async function measureMemory(): Promise<{ service: string; readings: MemoryReadi
  * service's session options (and the CPU arena off for comparison), on the 200-character
  * text and on the longest piece the engine makes (MAX_PIECE_PHONEMES).
  */
-async function probeMemory(voice: LoadedVoice): Promise<Results["memory"]["probes"]> {
+async function probeMemory(voice: VoiceModel): Promise<Results["memory"]["probes"]> {
   const dir = await mkdtemp(join(tmpdir(), "tts-bench-probe-"));
   try {
     const workloads: Array<[string, number[][]]> = [

@@ -115,9 +115,9 @@ async function listVoices(): Promise<void> {
   if (values.local) {
     const settings = loadConfig();
     const stack = await createSynthesisStack({ ...settings, cacheEnabled: false }, pino({ level: "warn" }));
-    await stack.registry.scan();
+    await stack.catalog.scan();
     // The same filter and columns as the server's ListVoices below (nothing is loaded here).
-    for (const voice of stack.registry.list().filter((v) => matchesLanguage(v.config.language, values.language ?? ""))) {
+    for (const voice of stack.catalog.list().filter((v) => matchesLanguage(v.config.language, values.language ?? ""))) {
       console.log(
         `${voice.id}${voice.id === settings.piperModelName ? " (default)" : ""}\t${bcp47(voice.config.language.code)}\t${voice.config.quality}\t${voice.config.sampleRate} Hz\t${voice.config.numSpeakers} speaker(s)`,
       );

@@ -1,76 +1,52 @@
 /**
- * Text → sentence plan → audio, for one loaded voice. Transport-free: the server, the CLI
- * and the benchmarks call this same code.
+ * The engine: phoneme plans and audio for a voice, in the inference workers. It is the one
+ * owner of loaded voices: at most MAX_LOADED_VOICES, the least recently used unloaded
+ * first (never one in use), each loaded in every worker.
+ *
+ * A voice whose model or config changes on disk is loaded again into new sessions in the
+ * background while the old ones keep serving; only once the new ones are warm do they take
+ * over. If the new files do not load, the old sessions go on serving, the failure is logged
+ * once per file version, and status() reports the voice as degraded.
  */
-import { AbortedError, NothingToSpeakError } from "./errors.js";
-import type { InferencePool, VoiceModel } from "./inference-pool.js";
+import type { Logger } from "pino";
+import { AbortedError, VoiceLoadError } from "./errors.js";
+import { InferencePool } from "./inference-pool.js";
 import type { Scales } from "./inference.js";
-import { phonemeIds } from "./phoneme-ids.js";
-import { phonemize } from "./phonemize.js";
+import type { Piece, Plan } from "./plan.js";
 import type { PiperVoiceConfig } from "./voice-config.js";
 
-/**
- * Longest piece, in phonemes, synthesized in one inference. At the medium voices' real-time
- * factor on one core (about 0.09) 250 phonemes is roughly a second of compute; longer
- * sentences are cut at their last clause pause (", " "; " ": ") or space before it, so a
- * stream never waits seconds for one piece.
- */
-export const MAX_PIECE_PHONEMES = 250;
-
-export interface EngineVoice extends VoiceModel {
-  id: string;
-  config: PiperVoiceConfig;
+export interface EngineOptions {
+  /** Inference worker threads (MAX_CONCURRENT_REQUESTS). */
+  threads: number;
+  /** onnxruntime threads inside one inference (ONNX_INTRA_OP_THREADS). */
+  intraOpThreads: number;
+  /** MAX_LOADED_VOICES. */
+  maxLoadedVoices: number;
+  logger: Logger;
 }
 
-/** One inference's worth of input. */
-export interface Piece {
-  /** Index of the sentence this piece belongs to. */
-  sentenceIndex: number;
-  phonemes: string[];
-  ids: number[];
+/** A voice's files as they are now (the voice catalog's view of them). */
+export interface VoiceFiles {
+  readonly id: string;
+  readonly modelFile: string;
+  readonly configFile: string;
+  readonly config: PiperVoiceConfig;
+  readonly configJson: unknown;
+  readonly modelHash: string;
+  /** Changes whenever the config file does. */
+  readonly configVersion: string;
 }
 
-export interface Plan {
-  pieces: Piece[];
-  sentenceCount: number;
-  /** Phonemes the voice's id map lacks; dropped, as Piper drops them. */
-  missingPhonemes: string[];
-}
-
-export function planSpeech(text: string, voice: PiperVoiceConfig): Plan {
-  const pieces: Piece[] = [];
-  const missing = new Set<string>();
-  const sentences = phonemize(text, voice).filter((sentence) => sentence.length > 0);
-  sentences.forEach((sentence, sentenceIndex) => {
-    for (const phonemes of splitLongSentence(sentence)) {
-      const result = phonemeIds(phonemes, voice);
-      for (const p of result.missing) missing.add(p);
-      // BOS, PAD and EOS alone carry no speech.
-      if (result.ids.length > 3) pieces.push({ sentenceIndex, phonemes, ids: result.ids });
-    }
-  });
-  if (pieces.length === 0) throw new NothingToSpeakError(text);
-  return { pieces, sentenceCount: sentences.length, missingPhonemes: [...missing] };
-}
-
-function splitLongSentence(sentence: string[]): string[][] {
-  const pieces: string[][] = [];
-  let rest = sentence;
-  while (rest.length > MAX_PIECE_PHONEMES) {
-    const window = rest.slice(0, MAX_PIECE_PHONEMES);
-    let cut = lastIndexWhere(window, (p, i) => p === " " && i > 0 && [",", ";", ":"].includes(window[i - 1]!));
-    if (cut <= 0) cut = window.lastIndexOf(" ");
-    if (cut <= 0) cut = MAX_PIECE_PHONEMES - 1;
-    pieces.push(rest.slice(0, cut + 1));
-    rest = rest.slice(cut + 1);
-  }
-  if (rest.length > 0) pieces.push(rest);
-  return pieces;
-}
-
-function lastIndexWhere<T>(items: readonly T[], test: (item: T, index: number) => boolean): number {
-  for (let i = items.length - 1; i >= 0; i--) if (test(items[i]!, i)) return i;
-  return -1;
+/** The model that speaks for a voice: what cache keys, plans and inference use. */
+export interface VoiceModel {
+  readonly id: string;
+  /** Identifies this model and config version in the workers. */
+  readonly key: string;
+  readonly modelFile: string;
+  readonly configFile: string;
+  readonly config: PiperVoiceConfig;
+  readonly configJson: unknown;
+  readonly modelHash: string;
 }
 
 export interface SpeechSettings {
@@ -78,28 +54,247 @@ export interface SpeechSettings {
   speakerId: number;
 }
 
-/**
- * Synthesizes the plan piece by piece, yielding each piece's raw float audio as soon as it
- * is ready. Stops before the next piece once `signal` aborts, so a cancelled call leaves no
- * work behind.
- */
-export async function* synthesizePieces(
-  pool: InferencePool,
-  voice: EngineVoice,
-  plan: Plan,
-  settings: SpeechSettings,
-  signal?: AbortSignal,
-): AsyncGenerator<{ piece: Piece; samples: Float32Array }> {
-  for (const piece of plan.pieces) {
-    throwIfAborted(signal);
-    const samples = await pool.run(voice, piece.ids, settings.scales, settings.speakerId);
-    throwIfAborted(signal);
-    yield { piece, samples };
+/** A voice that is not as its files say. */
+export interface VoiceProblem {
+  voice: string;
+  /** For operators: the file and the kind of problem. */
+  problem: string;
+  /** True while sessions loaded before the files changed still speak for it. */
+  serving: boolean;
+}
+
+export interface EngineStatus {
+  /** Ids of the loaded voices, sorted. */
+  loaded: string[];
+  degraded: VoiceProblem[];
+}
+
+interface Loaded {
+  model: VoiceModel;
+  /** Settles once every worker holds the model; rejected when it did not load. */
+  ready: Promise<void>;
+}
+
+export class Engine {
+  private readonly pool: InferencePool;
+  /** Loaded (or loading) voices by id, least recently used first. */
+  private readonly voices = new Map<string, Loaded>();
+  /** Syntheses using each model key now: a key in use is never unloaded. */
+  private readonly users = new Map<string, number>();
+  /** Keys no longer the voice's model, unloaded once their last user is done. */
+  private readonly retired = new Set<string>();
+  /** Reloads under way, by the new model's key. */
+  private readonly reloads = new Map<string, Promise<void>>();
+  /** The last load failure of each voice, with the key that failed. */
+  private readonly failures = new Map<string, { key: string; problem: VoiceProblem }>();
+  private readonly listeners = new Set<() => void>();
+
+  constructor(private readonly options: EngineOptions) {
+    this.pool = new InferencePool({ threads: options.threads, intraOpThreads: options.intraOpThreads });
+  }
+
+  /** Inference tasks waiting for a free worker. */
+  get queued(): number {
+    return this.pool.queued;
+  }
+
+  /**
+   * The model that speaks for the voice now, without loading anything: the loaded one, or
+   * the files' one when the voice is not loaded. When the files have changed since the voice
+   * was loaded, the new version starts loading in the background and the old one answers.
+   */
+  model(files: VoiceFiles): VoiceModel {
+    const current = modelOf(files);
+    const loaded = this.voices.get(files.id);
+    const failure = this.failures.get(files.id);
+    if (failure && failure.key !== current.key) this.clearFailure(files.id);
+    if (!loaded || loaded.model.key === current.key) return current;
+    this.reload(loaded, current);
+    return loaded.model;
+  }
+
+  /** Phonemizes the text for the model's voice, in a worker. */
+  plan(model: VoiceModel, text: string): Promise<Plan> {
+    return this.pool.plan(model, text);
+  }
+
+  /**
+   * Synthesizes the plan piece by piece, loading the voice first if it is not loaded, and
+   * yields each piece's float samples as soon as they are ready. Stops before the next piece
+   * once `signal` aborts, so a cancelled call leaves no work behind.
+   */
+  async *synthesize(
+    model: VoiceModel,
+    plan: Plan,
+    settings: SpeechSettings,
+    signal: AbortSignal,
+  ): AsyncGenerator<{ piece: Piece; samples: Float32Array }> {
+    const using = await this.use(model);
+    try {
+      for (const piece of plan.pieces) {
+        throwIfAborted(signal);
+        const samples = await this.pool.infer(using, piece.ids, settings.scales, settings.speakerId);
+        throwIfAborted(signal);
+        yield { piece, samples };
+      }
+    } finally {
+      this.release(using);
+    }
+  }
+
+  /** Loads the voice now (start-up) and waits until it speaks. */
+  async load(files: VoiceFiles): Promise<void> {
+    this.release(await this.use(this.model(files)));
+  }
+
+  /** Whether the voice can speak: it is loaded, or it is not known to fail to load. */
+  canSpeak(id: string): boolean {
+    const failure = this.failures.get(id);
+    return failure === undefined || failure.problem.serving;
+  }
+
+  isLoaded(id: string): boolean {
+    return this.voices.has(id);
+  }
+
+  status(): EngineStatus {
+    return {
+      loaded: [...this.voices.keys()].sort(),
+      degraded: [...this.failures.values()].map((failure) => failure.problem).sort((a, b) => a.voice.localeCompare(b.voice)),
+    };
+  }
+
+  /** Calls `listener` whenever a voice is loaded, unloaded, degraded or recovered. */
+  onChange(listener: () => void): void {
+    this.listeners.add(listener);
+  }
+
+  /** Lets running inferences finish, then stops the workers. */
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+
+  /** The model to synthesize with, loaded and counted as in use until release(). */
+  private async use(model: VoiceModel): Promise<VoiceModel> {
+    let loaded = this.voices.get(model.id);
+    // A model retired by a reload since the request chose it still speaks until it is unloaded.
+    const using = loaded && loaded.model.key !== model.key && this.retired.has(model.key) ? model : (loaded?.model ?? model);
+    if (!loaded) {
+      loaded = { model, ready: this.pool.load(model) };
+      this.voices.set(model.id, loaded);
+      this.settleLoad(loaded);
+    } else {
+      // Most recently used last.
+      this.voices.delete(model.id);
+      this.voices.set(model.id, loaded);
+    }
+    this.users.set(using.key, (this.users.get(using.key) ?? 0) + 1);
+    try {
+      if (using === loaded.model) await loaded.ready;
+    } catch (error) {
+      this.release(using);
+      throw error;
+    }
+    return using;
+  }
+
+  private release(model: VoiceModel): void {
+    const left = (this.users.get(model.key) ?? 1) - 1;
+    if (left > 0) {
+      this.users.set(model.key, left);
+      return;
+    }
+    this.users.delete(model.key);
+    if (this.retired.delete(model.key)) void this.pool.unload(model.key);
+    this.evict();
+  }
+
+  private settleLoad(loaded: Loaded): void {
+    const { model } = loaded;
+    loaded.ready.then(
+      () => {
+        this.clearFailure(model.id);
+        this.options.logger.info({ voice: model.id }, "voice loaded and warmed");
+        this.evict();
+        this.changed();
+      },
+      (error: unknown) => {
+        if (this.voices.get(model.id) === loaded) this.voices.delete(model.id);
+        void this.pool.unload(model.key);
+        this.fail(model, error, false);
+      },
+    );
+  }
+
+  /** Loads `next` beside the voice's current model; it takes over only once it speaks. */
+  private reload(loaded: Loaded, next: VoiceModel): void {
+    if (this.reloads.has(next.key) || this.failures.get(next.id)?.key === next.key) return;
+    const reloading = loaded.ready
+      .then(() => this.pool.load(next))
+      .then(
+        () => {
+          if (this.voices.get(next.id) !== loaded) return void this.pool.unload(next.key);
+          const old = loaded.model;
+          this.voices.set(next.id, { model: next, ready: Promise.resolve() });
+          this.clearFailure(next.id);
+          this.retire(old.key);
+          this.options.logger.info({ voice: next.id }, "voice reloaded: its files changed on disk");
+          this.changed();
+        },
+        (error: unknown) => {
+          void this.pool.unload(next.key);
+          this.fail(next, error, this.voices.get(next.id) === loaded);
+        },
+      )
+      .finally(() => this.reloads.delete(next.key));
+    this.reloads.set(next.key, reloading);
+  }
+
+  private retire(key: string): void {
+    if (this.users.has(key)) this.retired.add(key);
+    else void this.pool.unload(key);
+  }
+
+  /** Unloads the least recently used voices nobody is using, down to MAX_LOADED_VOICES. */
+  private evict(): void {
+    let excess = this.voices.size - this.options.maxLoadedVoices;
+    for (const [id, loaded] of this.voices) {
+      if (excess <= 0) break;
+      if (this.users.has(loaded.model.key)) continue;
+      this.voices.delete(id);
+      void loaded.ready.then(() => this.pool.unload(loaded.model.key)).catch(() => undefined);
+      excess--;
+      this.options.logger.info({ voice: id }, "voice unloaded (MAX_LOADED_VOICES)");
+      this.changed();
+    }
+  }
+
+  private fail(model: VoiceModel, error: unknown, serving: boolean): void {
+    const problem = error instanceof VoiceLoadError ? `${error.file}: ${error.problem}` : (error as Error).message;
+    const known = this.failures.get(model.id);
+    if (known?.key === model.key && known.problem.serving === serving) return;
+    this.failures.set(model.id, { key: model.key, problem: { voice: model.id, problem, serving } });
+    this.options.logger.error(
+      { voice: model.id, err: error, serving },
+      serving ? "voice files changed on disk and do not load; the sessions loaded before keep serving" : "voice does not load",
+    );
+    this.changed();
+  }
+
+  private clearFailure(id: string): void {
+    if (this.failures.delete(id)) this.changed();
+  }
+
+  private changed(): void {
+    for (const listener of this.listeners) listener();
   }
 }
 
-function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (!signal?.aborted) return;
-  const reason = signal.reason as { name?: string } | undefined;
-  throw new AbortedError(reason?.name === "TimeoutError" ? "deadline" : "cancelled");
+function modelOf(files: VoiceFiles): VoiceModel {
+  const { id, modelFile, configFile, config, configJson, modelHash, configVersion } = files;
+  return { id, key: `${id}#${modelHash}#${configVersion}`, modelFile, configFile, config, configJson, modelHash };
+}
+
+function throwIfAborted(signal: AbortSignal): void {
+  if (signal.aborted) throw AbortedError.of(signal);
 }

@@ -38,7 +38,7 @@ export class InvalidArgumentError extends TtsError {
 
 /** The text has nothing a voice can say (no phonemes after phonemization). */
 export class NothingToSpeakError extends TtsError {
-  constructor(text: string) {
+  constructor(readonly text: string) {
     const shown = text.length > 40 ? `${text.slice(0, 40)}…` : text;
     super("INVALID_ARGUMENT", `text: nothing speakable in ${JSON.stringify(shown)} (it produced no phonemes)`);
   }
@@ -70,6 +70,14 @@ export class AbortedError extends TtsError {
       reason === "deadline" ? "DEADLINE_EXCEEDED" : "CANCELLED",
       `synthesis stopped: ${reason === "deadline" ? "deadline exceeded" : "cancelled by the client"}`,
     );
+  }
+  /**
+   * Why an aborted signal stopped the work. A deadline is AbortSignal.timeout()'s
+   * TimeoutError or Connect's own deadline reason (status code 4, DEADLINE_EXCEEDED).
+   */
+  static of(signal: AbortSignal): AbortedError {
+    const reason = signal.reason as { name?: string; code?: unknown } | undefined;
+    return new AbortedError(reason?.name === "TimeoutError" || reason?.code === 4 ? "deadline" : "cancelled");
   }
 }
 

@@ -1,69 +1,119 @@
 /**
- * Worker-thread side of the inference pool. onnxruntime-node's session.run blocks the
- * thread it runs on for the whole inference (hundreds of milliseconds), so it runs here
- * and the event loop stays free for health checks and other calls.
- * Each worker keeps its own least-recently-used set of sessions.
+ * One inference worker thread. onnxruntime-node's session.run blocks the thread it runs on
+ * for the whole inference (hundreds of milliseconds), and espeak-ng's phonemization of a
+ * long text takes tens, so both run here and the event loop stays free for health checks
+ * and cache hits. The engine decides which voices are loaded; a worker only follows its
+ * load and unload messages.
  */
-import { parentPort } from "node:worker_threads";
-import { move } from "piscina";
-import { VoiceLoadError } from "./errors.js";
-import { WORKER_LOADED } from "./inference-pool.js";
-import { VoiceSession, type Scales } from "./inference.js";
-import { parseVoiceConfig } from "./voice-config.js";
+import { parentPort, workerData } from "node:worker_threads";
+import { nice } from "@napi-rs/nice";
+import { NothingToSpeakError, VoiceLoadError } from "./errors.js";
+import { VoiceSession } from "./inference.js";
+import { planSpeech } from "./plan.js";
+import { parseVoiceConfig, type PiperVoiceConfig } from "./voice-config.js";
+import {
+  type VoiceRef,
+  WORKER_READY,
+  type WorkerFailure,
+  type WorkerReply,
+  type WorkerRequest,
+  type WorkerResult,
+} from "./worker-protocol.js";
 
-export interface InferenceTask {
-  modelFile: string;
-  modelHash: string;
-  /** The voice's .onnx.json content, so the worker checks model and config together. */
-  configJson: unknown;
-  configFile: string;
-  ids: number[];
-  scales: Scales;
-  speakerId: number;
-  intraOpThreads: number;
-  maxLoadedVoices: number;
+/** Text each voice speaks once when loaded, so the first request meets a warm session. */
+const WARM_UP_TEXT = "Ready.";
+
+interface LoadedSession {
+  session: VoiceSession;
+  /** Inferences running on it; an unloaded session is released when this drops to 0. */
+  running: number;
+  unloaded: boolean;
 }
 
-// This module (onnxruntime's binding with it) has loaded: the pool may now stop this worker.
-parentPort?.postMessage(WORKER_LOADED);
+const port = parentPort;
+if (!port) throw new Error("inference-worker runs as a worker thread");
 
-const sessions = new Map<string, Promise<VoiceSession>>();
+// Inference runs at a lower CPU priority than the event loop (nice(2) per thread; the
+// intra-op threads onnxruntime starts inherit it), so with every core synthesizing, health
+// checks and cache hits still get the CPU first. Idle cores still go to inference.
+nice((workerData as { niceIncrement: number }).niceIncrement);
 
-async function sessionFor(task: InferenceTask): Promise<VoiceSession> {
-  const key = `${task.modelFile}#${task.modelHash}`;
-  let session = sessions.get(key);
-  if (session) {
-    sessions.delete(key); // re-insert: Map order is the recency order
-  } else {
-    const config = parseVoiceConfig(task.configJson, task.configFile);
-    session = VoiceSession.load(task.modelFile, config, { intraOpThreads: task.intraOpThreads });
-    session.catch(() => sessions.delete(key));
-  }
-  sessions.set(key, session);
-  while (sessions.size > task.maxLoadedVoices) {
-    const [oldest, evicted] = sessions.entries().next().value!;
-    sessions.delete(oldest);
-    void evicted.then(
-      (s) => s.release(),
-      () => undefined,
-    );
-  }
-  return session;
+const configs = new Map<string, PiperVoiceConfig>();
+const sessions = new Map<string, LoadedSession>();
+
+function configOf(voice: VoiceRef): PiperVoiceConfig {
+  if (voice.configJson !== undefined) configs.set(voice.key, parseVoiceConfig(voice.configJson, voice.configFile));
+  const config = configs.get(voice.key);
+  if (!config) throw new Error(`worker has no config for voice ${voice.key}`);
+  return config;
 }
 
-/** Error classes do not survive the thread boundary, so load failures travel as data. */
-export type InferenceResult = Float32Array | { loadError: { file: string; problem: string } };
-
-export default async function infer(task: InferenceTask): Promise<InferenceResult> {
-  let session: VoiceSession;
-  try {
-    session = await sessionFor(task);
-  } catch (error) {
-    if (error instanceof VoiceLoadError) return { loadError: { file: error.file, problem: error.problem } };
-    throw error;
+async function handle(request: WorkerRequest): Promise<WorkerResult> {
+  switch (request.op) {
+    case "plan":
+      return planSpeech(request.text, configOf(request.voice));
+    case "infer": {
+      configOf(request.voice);
+      const loaded = sessions.get(request.voice.key);
+      if (!loaded || loaded.unloaded) throw new Error(`voice ${request.voice.key} is not loaded in this worker`);
+      loaded.running++;
+      try {
+        // Copied out of onnxruntime's buffer so the copy's memory can be handed over.
+        return new Float32Array(await loaded.session.run(request.ids, request.scales, request.speakerId));
+      } finally {
+        loaded.running--;
+        if (loaded.unloaded && loaded.running === 0) await loaded.session.release();
+      }
+    }
+    case "load": {
+      const config = configOf(request.voice);
+      if (sessions.has(request.voice.key)) return undefined;
+      const session = await VoiceSession.load(request.voice.modelFile, config, { intraOpThreads: request.intraOpThreads });
+      let warmUp: number[];
+      try {
+        warmUp = planSpeech(WARM_UP_TEXT, config).pieces[0]!.ids;
+      } catch (error) {
+        await session.release();
+        throw new VoiceLoadError(
+          request.voice.configFile,
+          `espeak.voice ${JSON.stringify(config.espeakVoice)} cannot phonemize: ${(error as Error).message}`,
+        );
+      }
+      await session.run(warmUp, { noiseScale: config.noiseScale, lengthScale: config.lengthScale, noiseW: config.noiseW }, 0);
+      sessions.set(request.voice.key, { session, running: 0, unloaded: false });
+      return undefined;
+    }
+    case "unload": {
+      configs.delete(request.key);
+      const loaded = sessions.get(request.key);
+      sessions.delete(request.key);
+      if (loaded && !loaded.unloaded) {
+        loaded.unloaded = true;
+        if (loaded.running === 0) await loaded.session.release();
+      }
+      return undefined;
+    }
   }
-  const audio = await session.run(task.ids, task.scales, task.speakerId);
-  // Copy out of onnxruntime's buffer, then hand the copy's memory over instead of cloning it.
-  const samples = new Float32Array(audio);
-  return move(samples) as unknown as Float32Array;
 }
+
+function failure(error: unknown): WorkerFailure {
+  if (error instanceof VoiceLoadError) return { kind: "voice-load", message: error.message, file: error.file, problem: error.problem };
+  if (error instanceof NothingToSpeakError) return { kind: "nothing-to-speak", message: error.message, text: error.text };
+  return { kind: "other", message: error instanceof Error ? (error.stack ?? error.message) : String(error) };
+}
+
+port.on("message", ({ seq, request }: { seq: number; request: WorkerRequest }) => {
+  handle(request).then(
+    (value) => {
+      const reply: WorkerReply = { seq, ok: true, value };
+      port.postMessage(reply, value instanceof Float32Array ? [value.buffer as ArrayBuffer] : []);
+    },
+    (error: unknown) => {
+      const reply: WorkerReply = { seq, ok: false, failure: failure(error) };
+      port.postMessage(reply);
+    },
+  );
+});
+
+// This module, onnxruntime's binding with it, has loaded: the pool may now stop this worker.
+port.postMessage(WORKER_READY);

@@ -30,19 +30,22 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   const limits = { maxTextLength: config.maxTextLength };
   const tts = createTtsService({
     synthesizer: stack.synthesizer,
-    registry: stack.registry,
+    catalog: stack.catalog,
+    engine: stack.engine,
     cache: stack.cache,
     health,
     limits,
     defaultVoice: config.piperModelName,
   });
   const metrics = createMetrics(stack);
+  // grpc.health.v1 says SERVING only while the default voice can speak.
+  stack.engine.onChange(() => health.setAbleToServe(stack.engine.canSpeak(config.piperModelName)));
   const server = createServer(config, {
     logger,
     health,
     tts,
     metrics,
-    openai: { synthesizer: stack.synthesizer, registry: stack.registry, limits },
+    openai: { synthesizer: stack.synthesizer, catalog: stack.catalog, limits },
   });
 
   return {

@@ -18,6 +18,8 @@ export const WHOLE_SERVER = "";
 export class HealthReporter {
   private readonly statuses: Map<string, ServingStatus>;
   private shuttingDown = false;
+  private ready = false;
+  private ableToServe = true;
   // Bumped on every change so a watcher can tell whether it missed one.
   private version = 0;
   private readonly onChange = new Set<() => void>();
@@ -27,15 +29,28 @@ export class HealthReporter {
     this.statuses = new Map([WHOLE_SERVER, ...serviceNames].map((name) => [name, ServingStatus.NOT_SERVING]));
   }
 
-  /** The application is ready: every service is SERVING, unless shutdown has begun. */
+  /** The application is ready: every service is SERVING, unless shutdown has begun or it cannot serve. */
   markServing(): void {
-    if (!this.shuttingDown) this.setAll(ServingStatus.SERVING);
+    this.ready = true;
+    this.update();
+  }
+
+  /** Whether the service can answer at all now (its default voice speaks); NOT_SERVING while not. */
+  setAbleToServe(able: boolean): void {
+    this.ableToServe = able;
+    this.update();
   }
 
   /** Shutdown has begun: every service is NOT_SERVING from now on, and Watch streams end. */
   markShuttingDown(): void {
     this.shuttingDown = true;
     this.setAll(ServingStatus.NOT_SERVING);
+  }
+
+  private update(): void {
+    if (this.shuttingDown) return;
+    const status = this.ready && this.ableToServe ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
+    if (this.statuses.get(WHOLE_SERVER) !== status) this.setAll(status);
   }
 
   /** Status of a service, or undefined for a service this server does not have. */

@@ -18,7 +18,7 @@ export interface Metrics {
   serve: HttpRoute;
 }
 
-type Sources = Pick<SynthesisStack, "cache" | "registry" | "admission">;
+type Sources = Pick<SynthesisStack, "cache" | "engine" | "admission">;
 
 interface SpeechFigures {
   durationSeconds?: number;
@@ -116,7 +116,7 @@ export function createMetrics(sources: Sources): Metrics {
     help: "Voices loaded in memory.",
     registers: [registry],
     collect() {
-      this.set(sources.registry.loadedIds().length);
+      this.set(sources.engine.status().loaded.length);
     },
   });
 

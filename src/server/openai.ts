@@ -31,7 +31,7 @@ import { AudioEncoding, SynthesisConfigSchema, TtsService } from "../../gen/aeth
 import { InvalidArgumentError, TtsError } from "../engine/errors.js";
 import { validateRequest, type RequestLimits } from "../synthesis/request.js";
 import type { Synthesizer } from "../synthesis/synthesizer.js";
-import type { VoiceRegistry } from "../voices/registry.js";
+import type { VoiceCatalog } from "../voices/index.js";
 import type { Access } from "./access.js";
 import { RETRY_AFTER_HEADER, toConnectError } from "./errors.js";
 import { ServingStatus, type HealthReporter } from "./health.js";
@@ -46,7 +46,7 @@ export const MODELS_PATH = "/v1/models";
 /** What the routes need from the synthesis stack (given by app.ts). */
 export interface OpenAiDeps {
   readonly synthesizer: Synthesizer;
-  readonly registry: VoiceRegistry;
+  readonly catalog: VoiceCatalog;
   readonly limits: RequestLimits;
 }
 
@@ -133,11 +133,11 @@ interface Reply {
 
 /** The routes, path → handler, for the server's non-RPC fallback. */
 export function openAiRoutes(context: OpenAiContext): Record<string, HttpRoute> {
-  const { synthesizer, registry, limits } = context;
+  const { synthesizer, catalog, limits } = context;
   // OpenAI's `created` is when a model was published; here every model exists since start.
   const created = Math.floor(Date.now() / 1000);
 
-  const modelIds = (): string[] => [...MODEL_ALIASES, ...registry.list().map((voice) => `${PIPER_MODEL}${voice.id}`)];
+  const modelIds = (): string[] => [...MODEL_ALIASES, ...catalog.list().map((voice) => `${PIPER_MODEL}${voice.id}`)];
 
   /** The voice a model speaks with: "" for the aliases (the default voice), the id for piper:<id>. */
   const voiceOfModel = async (model: unknown): Promise<string> => {
@@ -149,8 +149,8 @@ export function openAiRoutes(context: OpenAiContext): Record<string, HttpRoute> 
     }
     if ((MODEL_ALIASES as readonly string[]).includes(model)) return "";
     const voice = model.startsWith(PIPER_MODEL) ? model.slice(PIPER_MODEL.length) : undefined;
-    const installed = () => voice !== undefined && registry.list().some((v) => v.id === voice);
-    if (voice !== undefined && !installed()) await registry.scan();
+    const installed = () => voice !== undefined && catalog.list().some((v) => v.id === voice);
+    if (voice !== undefined && !installed()) await catalog.scan();
     if (voice === undefined || !installed())
       throw new TtsError("NOT_FOUND", `model: no model named ${JSON.stringify(model)}; models: ${modelIds().join(", ")}`);
     return voice;
@@ -203,7 +203,7 @@ export function openAiRoutes(context: OpenAiContext): Record<string, HttpRoute> 
   };
 
   const models = async (): Promise<Reply> => {
-    await registry.scan();
+    await catalog.scan();
     const data = modelIds().map((id) => ({
       id,
       object: "model",

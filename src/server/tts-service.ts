@@ -16,6 +16,7 @@ import {
   SynthesizeResponseSchema,
   SynthesizeStreamResponseSchema,
   TtsService,
+  VoiceProblemSchema,
   VoiceSchema,
   type SynthesizeStreamResponse,
 } from "../../gen/aetheros/tts/v1/tts_pb.js";
@@ -24,13 +25,14 @@ import type { Encoding } from "../audio/encoder.js";
 import type { VoiceLanguage } from "../engine/voice-config.js";
 import { encodingOf, validateRequest, type RequestLimits } from "../synthesis/request.js";
 import type { StreamEvent, Synthesizer } from "../synthesis/synthesizer.js";
-import { bcp47, matchesLanguage } from "../voices/language.js";
-import type { VoiceRegistry } from "../voices/registry.js";
+import type { Engine } from "../engine/index.js";
+import { bcp47, matchesLanguage, type VoiceCatalog } from "../voices/index.js";
 import { ServingStatus, type HealthReporter } from "./health.js";
 
 export interface TtsServiceDeps {
   synthesizer: Synthesizer;
-  registry: VoiceRegistry;
+  catalog: VoiceCatalog;
+  engine: Engine;
   cache: AudioCache;
   health: HealthReporter;
   limits: RequestLimits;
@@ -38,7 +40,7 @@ export interface TtsServiceDeps {
 }
 
 export function createTtsService(deps: TtsServiceDeps): ServiceImpl<typeof TtsService> {
-  const { synthesizer, registry, cache, health, limits, defaultVoice } = deps;
+  const { synthesizer, catalog, engine, cache, health, limits, defaultVoice } = deps;
   return {
     async synthesize(request, context) {
       const speech = validateRequest(request.text, request.config, limits);
@@ -63,8 +65,8 @@ export function createTtsService(deps: TtsServiceDeps): ServiceImpl<typeof TtsSe
     },
 
     async listVoices(request) {
-      await registry.scan();
-      const voices = registry
+      await catalog.scan();
+      const voices = catalog
         .list()
         .filter((voice) => matchesLanguage(voice.config.language, request.language))
         .map((voice) => {
@@ -81,7 +83,7 @@ export function createTtsService(deps: TtsServiceDeps): ServiceImpl<typeof TtsSe
             numSpeakers: config.numSpeakers,
             speakers: [...config.speakerIdMap].map(([name, id]) => create(SpeakerSchema, { name, id })),
             sizeBytes: BigInt(voice.sizeBytes),
-            loaded: registry.isLoaded(voice.id),
+            loaded: engine.isLoaded(voice.id),
             dataset: config.dataset,
           });
         });
@@ -91,10 +93,12 @@ export function createTtsService(deps: TtsServiceDeps): ServiceImpl<typeof TtsSe
     async health() {
       const serving = health.status(TtsService.typeName) === ServingStatus.SERVING;
       const stats = await cache.stats();
+      const voices = engine.status();
       return create(HealthResponseSchema, {
         status: serving ? HealthStatus.SERVING : HealthStatus.NOT_SERVING,
-        modelLoaded: registry.isLoaded(defaultVoice),
-        loadedVoices: registry.loadedIds(),
+        modelLoaded: engine.isLoaded(defaultVoice),
+        loadedVoices: voices.loaded,
+        degradedVoices: voices.degraded.map((problem) => create(VoiceProblemSchema, problem)),
         cacheEntries: BigInt(stats.total.entries),
         uptimeSeconds: process.uptime(),
         version: packageJson.version,

@@ -64,7 +64,7 @@ export class Admission {
    * line is full, and with AbortedError when `signal` aborts before a slot is free.
    */
   acquire(signal: AbortSignal): Promise<Permit> {
-    if (signal.aborted) return Promise.reject(abortedError(signal));
+    if (signal.aborted) return Promise.reject(AbortedError.of(signal));
     if (this.running < this.options.maxConcurrent) {
       this.running++;
       return Promise.resolve(this.permit());
@@ -83,7 +83,7 @@ export class Admission {
       const leave = (): void => {
         this.line.delete(waiter);
         this.abandoned++;
-        reject(abortedError(signal));
+        reject(AbortedError.of(signal));
       };
       const waiter: Waiter = {
         grant: (permit) => {
@@ -94,16 +94,6 @@ export class Admission {
       this.line.add(waiter);
       signal.addEventListener("abort", leave, { once: true });
     });
-  }
-
-  /** Runs `work` holding a slot. */
-  async run<T>(signal: AbortSignal, work: () => Promise<T>): Promise<T> {
-    const permit = await this.acquire(signal);
-    try {
-      return await work();
-    } finally {
-      permit.release();
-    }
   }
 
   private permit(): Permit {
@@ -132,11 +122,4 @@ export class Admission {
     const estimate = this.averageHoldMs / this.options.maxConcurrent;
     return Math.round(Math.min(MAX_RETRY_AFTER_MS, Math.max(MIN_RETRY_AFTER_MS, estimate)));
   }
-}
-
-// Status code 4 is DEADLINE_EXCEEDED: the reason Connect gives a call's signal when its
-// deadline passes (AbortSignal.timeout() gives a TimeoutError).
-function abortedError(signal: AbortSignal): AbortedError {
-  const reason = signal.reason as { name?: string; code?: unknown } | undefined;
-  return new AbortedError(reason?.name === "TimeoutError" || reason?.code === 4 ? "deadline" : "cancelled");
 }

@@ -1,20 +1,19 @@
 /**
  * Everything between a validated request and its audio, built from the configuration:
- * inference workers, voice registry, cache and the Synthesizer. The server and the CLI's
- * --local mode build the same stack.
+ * voice catalog, engine (inference workers and loaded voices), cache, admission and the
+ * Synthesizer. The server and the CLI's --local mode build the same stack.
  */
 import type { Logger } from "pino";
-import { openAudioCache, type AudioCache } from "../cache/index.js";
+import { type AudioCache, openAudioCache } from "../cache/index.js";
 import type { Config } from "../config/config.js";
-import { InferencePool } from "../engine/inference-pool.js";
-import { ensureVoice } from "../voices/fetch.js";
-import { VoiceRegistry } from "../voices/registry.js";
+import { Engine } from "../engine/index.js";
+import { ensureVoice, VoiceCatalog } from "../voices/index.js";
 import { Admission } from "./admission.js";
 import { Synthesizer } from "./synthesizer.js";
 
 export interface SynthesisStack {
-  pool: InferencePool;
-  registry: VoiceRegistry;
+  catalog: VoiceCatalog;
+  engine: Engine;
   cache: AudioCache;
   synthesizer: Synthesizer;
   /** MAX_CONCURRENT_REQUESTS syntheses at once, MAX_QUEUE_SIZE waiting. */
@@ -26,12 +25,13 @@ export interface SynthesisStack {
 }
 
 export async function createSynthesisStack(config: Config, logger: Logger): Promise<SynthesisStack> {
-  const pool = new InferencePool({
+  const engine = new Engine({
     threads: config.maxConcurrentRequests,
     intraOpThreads: config.onnxIntraOpThreads,
     maxLoadedVoices: config.maxLoadedVoices,
+    logger,
   });
-  const registry = new VoiceRegistry(config.modelsDir, pool, config.maxLoadedVoices, logger);
+  const catalog = new VoiceCatalog(config.modelsDir, logger);
   const cache = await openAudioCache({
     enabled: config.cacheEnabled,
     sizeBytes: config.cacheSizeMb * 1024 * 1024,
@@ -43,8 +43,8 @@ export async function createSynthesisStack(config: Config, logger: Logger): Prom
   });
   const admission = new Admission({ maxConcurrent: config.maxConcurrentRequests, maxQueue: config.maxQueueSize });
   const synthesizer = new Synthesizer({
-    registry,
-    pool,
+    catalog,
+    engine,
     cache,
     logger,
     defaultVoice: config.piperModelName,
@@ -52,18 +52,18 @@ export async function createSynthesisStack(config: Config, logger: Logger): Prom
     admission,
   });
   return {
-    pool,
-    registry,
+    catalog,
+    engine,
     cache,
     synthesizer,
     admission,
     async loadDefaultVoice() {
       await ensureVoice(config.modelsDir, config.piperModelName, { log: (message) => logger.info(message) });
-      await registry.scan();
-      await registry.get(config.piperModelName);
+      await catalog.scan();
+      await engine.load(await catalog.voice(config.piperModelName));
     },
     async close() {
-      await pool.close();
+      await engine.close();
       await cache.close();
     },
   };

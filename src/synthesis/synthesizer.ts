@@ -1,7 +1,8 @@
 /**
- * The synthesis pipeline, one way through: validated request → voice and settings → cache →
- * engine → audio → bytes. Unary calls and streams share it; a stream sends each piece's
- * bytes as soon as its inference is done.
+ * The synthesis pipeline, one way through: validated request → voice (from the catalog,
+ * nothing loaded) → cache key → cache lookup; only on a miss: admission → plan (phonemize,
+ * in a worker) → engine (loads the voice if needed, inference) → audio → bytes. Unary calls
+ * and streams share it; a stream sends each piece's bytes as soon as its inference is done.
  */
 import type { Logger } from "pino";
 import { concatBytes } from "../audio/bytes.js";
@@ -11,19 +12,19 @@ import { shiftPitch } from "../audio/pitch.js";
 import { createResampler, type Resampler } from "../audio/resample.js";
 import { createSilence } from "../audio/silence.js";
 import { cacheKey, type AudioCache, type CachedAudio, type CacheResult } from "../cache/index.js";
-import { planSpeech, synthesizePieces, type Plan, type SpeechSettings } from "../engine/engine.js";
+import type { Engine, SpeechSettings, VoiceModel } from "../engine/engine.js";
 import { AbortedError, InvalidArgumentError, TtsError } from "../engine/errors.js";
-import type { InferencePool } from "../engine/inference-pool.js";
+import type { Plan } from "../engine/plan.js";
 import type { PiperVoiceConfig } from "../engine/voice-config.js";
+import type { VoiceCatalog } from "../voices/catalog.js";
 import { bcp47, matchesLanguage } from "../voices/language.js";
-import type { LoadedVoice, VoiceRegistry } from "../voices/registry.js";
 import type { Admission, Permit } from "./admission.js";
 import { ReadAhead } from "./read-ahead.js";
 import type { SpeechRequest } from "./request.js";
 
 export interface SynthesizerOptions {
-  registry: VoiceRegistry;
-  pool: InferencePool;
+  catalog: VoiceCatalog;
+  engine: Engine;
   cache: AudioCache;
   logger: Logger;
   defaultVoice: string;
@@ -32,12 +33,11 @@ export interface SynthesizerOptions {
   admission?: Admission;
 }
 
-/** A request with its voice loaded and every setting resolved. */
+/** A request with its voice's model and every setting resolved; nothing loaded or phonemized yet. */
 interface ResolvedSpeech {
   request: SpeechRequest;
-  voice: LoadedVoice;
+  model: VoiceModel;
   settings: SpeechSettings;
-  plan: Plan;
   /** Rate the samples are resampled to before encoding. */
   encodeRate: number;
   key: string;
@@ -79,7 +79,11 @@ export class Synthesizer {
     const speech = await this.resolve(request);
     const produce = async () => {
       const permit = await this.admit(signal);
-      return this.renderWhole(speech, signal).finally(() => permit.release());
+      try {
+        return await this.renderWhole(speech, await this.plan(speech), signal);
+      } finally {
+        permit.release();
+      }
     };
     const result = request.useCache ? await this.sharedOrProduced(speech.key, produce, signal) : { cached: false, audio: await produce() };
     return { audio: result.audio, cached: result.cached, generationTimeMs: performance.now() - started };
@@ -104,20 +108,21 @@ export class Synthesizer {
   async *stream(request: SpeechRequest, signal: AbortSignal): AsyncGenerator<StreamEvent> {
     const started = performance.now();
     const speech = await this.resolve(request);
-    const start = { type: "start", voice: speech.voice.id, modelUsed: speech.modelUsed, encoding: request.encoding } as const;
+    const start = { type: "start", voice: speech.model.id, modelUsed: speech.modelUsed, encoding: request.encoding } as const;
     const chunker = new Chunker(this.options.streamChunkSize);
 
     const hit = request.useCache ? await this.options.cache.get(speech.key) : undefined;
     if (hit) {
       yield { ...start, sampleRate: hit.audio.sampleRate };
       yield* chunker.replay(hit.audio);
-      yield chunker.summary(hit.audio.durationSeconds, performance.now() - started, true, speech.plan.sentenceCount);
+      yield chunker.summary(hit.audio.durationSeconds, performance.now() - started, true, hit.audio.sentenceByteEnds?.length ?? 1);
       return;
     }
 
     const permit = await this.admit(signal);
     let rendering: ReadAhead<RenderedPiece> | undefined;
     try {
+      const plan = await this.plan(speech);
       const streamed = await createEncoder(request.encoding, speech.encodeRate, { streaming: true });
       // Unary hits are served from the same entry, so the cache gets the whole file a unary
       // call returns (a stream's headers say "unknown length", an MP3 stream has no Info frame),
@@ -126,7 +131,7 @@ export class Synthesizer {
         ? new WholeFile(streamed, await createEncoder(request.encoding, speech.encodeRate, { streaming: false }))
         : undefined;
       // Rendering runs ahead of the client and gives the slot back once the inference is done.
-      rendering = new ReadAhead(this.render(speech, whole ?? streamed, signal), () => permit.release());
+      rendering = new ReadAhead(this.render(speech, plan, whole ?? streamed, signal), () => permit.release());
       yield { ...start, sampleRate: streamed.sampleRate };
       const kept: RenderedPiece[] = [];
       let durationSeconds = 0;
@@ -138,7 +143,7 @@ export class Synthesizer {
       // Only a stream that ran to its end fills the cache.
       if (whole)
         this.options.cache.put(speech.key, whole.cachedAudio(this.cachedAudio(speech, kept, streamed.sampleRate, durationSeconds)));
-      yield chunker.summary(durationSeconds, performance.now() - started, false, speech.plan.sentenceCount);
+      yield chunker.summary(durationSeconds, performance.now() - started, false, plan.sentenceCount);
     } finally {
       if (rendering) rendering.stop();
       else permit.release();
@@ -149,17 +154,29 @@ export class Synthesizer {
     return this.options.admission?.acquire(signal) ?? Promise.resolve({ release() {} });
   }
 
-  private async renderWhole(speech: ResolvedSpeech, signal: AbortSignal): Promise<CachedAudio> {
+  /** Phonemizes in a worker; logs phonemes the voice's id map lacks (Piper drops them too). */
+  private async plan(speech: ResolvedSpeech): Promise<Plan> {
+    const plan = await this.options.engine.plan(speech.model, speech.request.text);
+    if (plan.missingPhonemes.length > 0) {
+      this.options.logger.debug(
+        { voice: speech.model.id, missing: plan.missingPhonemes },
+        "phonemes missing from the voice's id map were dropped",
+      );
+    }
+    return plan;
+  }
+
+  private async renderWhole(speech: ResolvedSpeech, plan: Plan, signal: AbortSignal): Promise<CachedAudio> {
     const encoder = await createEncoder(speech.request.encoding, speech.encodeRate, { streaming: false });
     const pieces: RenderedPiece[] = [];
-    for await (const piece of this.render(speech, encoder, signal)) pieces.push(piece);
+    for await (const piece of this.render(speech, plan, encoder, signal)) pieces.push(piece);
     return this.cachedAudio(speech, pieces, encoder.sampleRate, pieces.at(-1)!.durationSeconds!);
   }
 
   /** Synthesizes and encodes piece by piece; the last piece is the encoder's final bytes. */
-  private async *render(speech: ResolvedSpeech, encoder: AudioEncoder, signal: AbortSignal): AsyncGenerator<RenderedPiece> {
-    const { request, voice, plan, settings, encodeRate } = speech;
-    const voiceRate = voice.config.sampleRate;
+  private async *render(speech: ResolvedSpeech, plan: Plan, encoder: AudioEncoder, signal: AbortSignal): AsyncGenerator<RenderedPiece> {
+    const { request, model, settings, encodeRate } = speech;
+    const voiceRate = model.config.sampleRate;
     const resampler: Resampler | undefined = encodeRate === voiceRate ? undefined : await createResampler(voiceRate, encodeRate);
     let samplesOut = 0;
     let piecesDone = 0;
@@ -172,7 +189,7 @@ export class Synthesizer {
     };
     let finished = false;
     try {
-      for await (const { piece, samples } of synthesizePieces(this.options.pool, voice, plan, settings, signal)) {
+      for await (const { piece, samples } of this.options.engine.synthesize(model, plan, settings, signal)) {
         const parts: Uint8Array[] = [];
         if (previousSentence >= 0 && piece.sentenceIndex !== previousSentence && request.sentenceSilence > 0) {
           parts.push(encode(createSilence(request.sentenceSilence, voiceRate)));
@@ -190,7 +207,7 @@ export class Synthesizer {
       if (!finished) {
         encoder.end(); // codecs hold native state until end()
         this.options.logger.info(
-          { voice: voice.id, pieces_done: piecesDone, pieces_total: plan.pieces.length, aborted: signal.aborted },
+          { voice: model.id, pieces_done: piecesDone, pieces_total: plan.pieces.length, aborted: signal.aborted },
           "synthesis stopped early",
         );
       }
@@ -216,23 +233,16 @@ export class Synthesizer {
   }
 
   private async resolve(request: SpeechRequest): Promise<ResolvedSpeech> {
-    const { registry } = this.options;
     const voiceId = request.voice || (request.language ? this.voiceForLanguage(request.language) : this.options.defaultVoice);
-    const voice = await registry.get(voiceId);
-    const config = voice.config;
+    const model = this.options.engine.model(await this.options.catalog.voice(voiceId));
+    const { config } = model;
     if (request.voice && request.language && !matchesLanguage(config.language, request.language)) {
       throw new InvalidArgumentError(
         "config.language",
-        `config.language: ${JSON.stringify(request.language)} does not match voice ${voice.id}, which speaks ${bcp47(config.language.code)}`,
+        `config.language: ${JSON.stringify(request.language)} does not match voice ${model.id}, which speaks ${bcp47(config.language.code)}`,
       );
     }
-    const speakerId = resolveSpeaker(voice.id, config, request.speaker);
-    const plan = planSpeech(request.text, config);
-    if (plan.missingPhonemes.length > 0)
-      this.options.logger.debug(
-        { voice: voice.id, missing: plan.missingPhonemes },
-        "phonemes missing from the voice's id map were dropped",
-      );
+    const speakerId = resolveSpeaker(model.id, config, request.speaker);
     const settings: SpeechSettings = {
       speakerId,
       scales: {
@@ -244,7 +254,7 @@ export class Synthesizer {
     const encodeRate = request.sampleRate || config.sampleRate;
     const key = cacheKey({
       text: request.text,
-      voice: voice.id,
+      voice: model.id,
       speakerId,
       speed: request.speed,
       pitch: request.pitch,
@@ -254,16 +264,16 @@ export class Synthesizer {
       sentenceSilence: request.sentenceSilence,
       encoding: request.encoding,
       sampleRate: encodeRate,
-      modelHash: voice.modelHash,
+      modelHash: model.modelHash,
     });
-    return { request, voice, settings, plan, encodeRate, key, modelUsed: `piper:${voice.id}` };
+    return { request, model, settings, encodeRate, key, modelUsed: `piper:${model.id}` };
   }
 
   private voiceForLanguage(language: string): string {
-    const voices = this.options.registry.list().filter((v) => matchesLanguage(v.config.language, language));
+    const voices = this.options.catalog.list().filter((v) => matchesLanguage(v.config.language, language));
     const preferred = voices.find((v) => v.id === this.options.defaultVoice) ?? voices[0];
     if (!preferred) {
-      const spoken = [...new Set(this.options.registry.list().map((v) => bcp47(v.config.language.code)))].join(", ") || "none";
+      const spoken = [...new Set(this.options.catalog.list().map((v) => bcp47(v.config.language.code)))].join(", ") || "none";
       throw new TtsError(
         "NOT_FOUND",
         `config.language: no installed voice speaks ${JSON.stringify(language)}; installed languages: ${spoken}`,

@@ -8,11 +8,11 @@
 import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { floatToPcm16 } from "../../src/audio/pcm.js";
-import { InferencePool } from "../../src/engine/inference-pool.js";
-import { readVoiceConfig } from "../../src/engine/voice-config.js";
-import { createHash } from "node:crypto";
+import pino from "pino";
+import { Engine } from "../../src/engine/index.js";
+import { VoiceCatalog } from "../../src/voices/index.js";
 import { correlation } from "../audio/support.js";
-import { DEFAULT_CONFIG, DEFAULT_MODEL } from "../support/voice.js";
+import { DEFAULT_VOICE, MODELS_DIR } from "../support/voice.js";
 
 interface GoldenItem {
   file: string;
@@ -25,16 +25,11 @@ const golden = JSON.parse(readFileSync("test/golden/audio.json", "utf8")) as {
   synthesis_config: { length_scale: number };
   items: GoldenItem[];
 };
-const config = await readVoiceConfig(DEFAULT_CONFIG);
-const configJson: unknown = JSON.parse(readFileSync(DEFAULT_CONFIG, "utf8"));
-const pool = new InferencePool({ threads: 1, intraOpThreads: 1, maxLoadedVoices: 1 });
-afterAll(() => pool.close());
-const model = {
-  modelFile: DEFAULT_MODEL,
-  configFile: DEFAULT_CONFIG,
-  configJson,
-  modelHash: createHash("sha256").update(readFileSync(DEFAULT_MODEL)).digest("hex"),
-};
+const logger = pino({ level: "silent" });
+const engine = new Engine({ threads: 1, intraOpThreads: 1, maxLoadedVoices: 1, logger });
+afterAll(() => engine.close());
+const model = engine.model(await new VoiceCatalog(MODELS_DIR, logger).voice(DEFAULT_VOICE));
+const { config } = model;
 
 /** The PCM samples of a golden WAV (16-bit mono, canonical 44-byte header checked). */
 function goldenSamples(file: string): Int16Array {
@@ -49,7 +44,16 @@ describe("deterministic audio matches piper-tts 1.8.0", () => {
       const expected = goldenSamples(item.file);
       expect(expected.length).toBe(item.num_samples);
       const scales = { noiseScale: 0, lengthScale: config.lengthScale, noiseW: 0 };
-      const sentences = await Promise.all(item.sentences.map((s) => pool.run(model, s.ids, scales, 0).then((raw) => floatToPcm16(raw))));
+      // Piper's own ids, one piece per sentence, through the engine's whole path.
+      const plan = {
+        pieces: item.sentences.map((s, i) => ({ sentenceIndex: i, phonemes: [], ids: s.ids })),
+        sentenceCount: item.sentences.length,
+        missingPhonemes: [],
+      };
+      const sentences: Int16Array[] = [];
+      for await (const { samples } of engine.synthesize(model, plan, { scales, speakerId: 0 }, new AbortController().signal)) {
+        sentences.push(floatToPcm16(samples));
+      }
       const ours = new Int16Array(sentences.reduce((n, s) => n + s.length, 0));
       let offset = 0;
       for (const sentence of sentences) {

@@ -1,0 +1,13 @@
+/** The engine: text → phoneme ids → audio samples, for the voices it loads. */
+export {
+  Engine,
+  type EngineOptions,
+  type EngineStatus,
+  type SpeechSettings,
+  type VoiceFiles,
+  type VoiceModel,
+  type VoiceProblem,
+} from "./engine.js";
+export type { Scales } from "./inference.js";
+export { MAX_PIECE_PHONEMES, planSpeech, type Piece, type Plan } from "./plan.js";
+export { parseVoiceConfig, readVoiceConfig, type PiperVoiceConfig, type VoiceLanguage } from "./voice-config.js";

@@ -1,0 +1,43 @@
+/**
+ * Messages between the engine (main thread) and its inference workers. A voice is named by
+ * its key (id, model hash, config version); its config JSON travels to a worker only with the
+ * first message that worker gets for that key.
+ */
+import type { Scales } from "./inference.js";
+import type { Plan } from "./plan.js";
+
+export interface VoiceRef {
+  readonly key: string;
+  readonly modelFile: string;
+  readonly configFile: string;
+  /** Present when the worker does not hold this key's config yet. */
+  readonly configJson?: unknown;
+}
+
+export type WorkerRequest =
+  /** Text → sentence pieces of phoneme ids (espeak-ng runs in the worker, not on the event loop). */
+  | { readonly op: "plan"; readonly voice: VoiceRef; readonly text: string }
+  /** One piece's ids → float samples. The voice must be loaded in this worker. */
+  | { readonly op: "infer"; readonly voice: VoiceRef; readonly ids: number[]; readonly scales: Scales; readonly speakerId: number }
+  /** Creates the voice's onnxruntime session and warms it with one short sentence. */
+  | { readonly op: "load"; readonly voice: VoiceRef; readonly intraOpThreads: number }
+  /** Releases the voice's session once no inference is using it, and forgets its config. */
+  | { readonly op: "unload"; readonly key: string };
+
+export type WorkerResult = Plan | Float32Array | undefined;
+
+/** Errors do not keep their class across threads; these fields rebuild the typed ones. */
+export interface WorkerFailure {
+  readonly kind: "voice-load" | "nothing-to-speak" | "other";
+  readonly message: string;
+  readonly file?: string;
+  readonly problem?: string;
+  readonly text?: string;
+}
+
+export type WorkerReply =
+  | { readonly seq: number; readonly ok: true; readonly value: WorkerResult }
+  | { readonly seq: number; readonly ok: false; readonly failure: WorkerFailure };
+
+/** Posted once by each worker after its modules (onnxruntime's binding among them) loaded. */
+export const WORKER_READY = "aetheros-tts inference worker ready";
