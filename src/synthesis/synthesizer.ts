@@ -80,7 +80,7 @@ export class Synthesizer {
     const produce = async () => {
       const permit = await this.admit(signal);
       try {
-        return await this.renderWhole(speech, await this.plan(speech), signal);
+        return await this.renderWhole(speech, await this.plan(speech, signal), signal);
       } finally {
         permit.release();
       }
@@ -122,7 +122,7 @@ export class Synthesizer {
     const permit = await this.admit(signal);
     let rendering: ReadAhead<RenderedPiece> | undefined;
     try {
-      const plan = await this.plan(speech);
+      const plan = await this.plan(speech, signal);
       const streamed = await createEncoder(request.encoding, speech.encodeRate, { streaming: true });
       // Unary hits are served from the same entry, so the cache gets the whole file a unary
       // call returns (a stream's headers say "unknown length", an MP3 stream has no Info frame),
@@ -154,8 +154,12 @@ export class Synthesizer {
     return this.options.admission?.acquire(signal) ?? Promise.resolve({ release() {} });
   }
 
-  /** Phonemizes in a worker; logs phonemes the voice's id map lacks (Piper drops them too). */
-  private async plan(speech: ResolvedSpeech): Promise<Plan> {
+  /**
+   * Phonemizes in a worker, unless the call is already over (a slot can come free just as
+   * its deadline passes); logs phonemes the voice's id map lacks (Piper drops them too).
+   */
+  private async plan(speech: ResolvedSpeech, signal: AbortSignal): Promise<Plan> {
+    if (signal.aborted) throw AbortedError.of(signal);
     const plan = await this.options.engine.plan(speech.model, speech.request.text);
     if (plan.missingPhonemes.length > 0) {
       this.options.logger.debug(

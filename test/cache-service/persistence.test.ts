@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { DEFAULT_CONFIG, DEFAULT_MODEL, DEFAULT_VOICE } from "../support/voice.js";
-import { bytes, cacheStats, startCachedServer, tempDir, waitUntil, type CachedServer } from "./support.js";
+import { bytes, type CachedServer, cacheStats, startCachedServer, tempDir, waitForLog, waitUntil } from "./support.js";
 
 const MIB = 1024 * 1024;
 
@@ -162,11 +162,14 @@ describe("a replaced voice model file", () => {
     await rename(replacement, model);
     const since = running.logLines.length;
 
+    // The new file loads beside the old sessions; until it speaks, the old model answers.
+    const during = await running.grpc.synthesize({ text });
+    expect(during.audio).toEqual(first.audio);
+    await waitForLog(running, since, (line) => line.msg === "voice reloaded: its files changed on disk", "the reload");
     const after = await running.grpc.synthesize({ text });
     expect(after.cached).toBe(false);
     expect(after.modelUsed).toBe(first.modelUsed);
     expect(after.durationSeconds).toBeGreaterThan(1);
-    expect(running.logLines.slice(since).filter((line) => line.msg === "voice loaded and warmed")).toHaveLength(1);
     expect((await running.grpc.synthesize({ text })).cached).toBe(true);
     // The old model's entry is still stored (until evicted), under a key no request makes.
     const stats = await cacheStats(running.grpc);
