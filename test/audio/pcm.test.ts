@@ -1,6 +1,5 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { applyGain } from "../../src/audio/gain.js";
 import { floatToPcm16 } from "../../src/audio/pcm.js";
 import { createSilence } from "../../src/audio/silence.js";
 
@@ -27,23 +26,6 @@ describe("floatToPcm16", () => {
 
   it("turns NaN into 0 instead of NumPy's undefined cast", () => {
     expect(Array.from(floatToPcm16(Float32Array.from([Number.NaN, 0.5])))).toEqual([0, 32767]);
-  });
-});
-
-describe("applyGain", () => {
-  it("saturates at 32767 and -32768 instead of wrapping around", () => {
-    const out = applyGain(Int16Array.from([20000, -20000, 32767, -32768, 9000, -9000]), 4);
-    expect(Array.from(out)).toEqual([32767, -32768, 32767, -32768, 32767, -32768]);
-  });
-
-  it("scales and rounds inside the range", () => {
-    expect(Array.from(applyGain(Int16Array.from([1000, -1001, 3, 0]), 0.5))).toEqual([500, -500, 2, 0]);
-    expect(Array.from(applyGain(Int16Array.from([1000, -1000]), 2.5))).toEqual([2500, -2500]);
-    expect(Array.from(applyGain(Int16Array.from([1234, -32768]), 0))).toEqual([0, 0]);
-  });
-
-  it("rejects gains outside 0 to 4", () => {
-    for (const gain of [-0.1, 4.01, Number.NaN]) expect(() => applyGain(new Int16Array(1), gain)).toThrow(RangeError);
   });
 });
 
