@@ -37,6 +37,14 @@ export interface Config {
   readonly http2KeepaliveTimeoutSeconds: number;
   /** Seconds an HTTP/2 connection may stay without a stream before it is closed; 0 never. */
   readonly http2IdleTimeoutSeconds: number;
+  /** Seconds an HTTP/1.1 request may take to send all its headers (else 408, connection closed). */
+  readonly http1HeadersTimeoutSeconds: number;
+  /** Seconds an HTTP/1.1 request may take to send headers and body (else 408); at least the headers timeout. */
+  readonly http1RequestTimeoutSeconds: number;
+  /** Port of the plaintext listener answering grpc.health.v1 only (kubelet's probes with TLS on); undefined: none. */
+  readonly healthPort: number | undefined;
+  /** Whether GET /metrics answers without an API key when API keys are on. */
+  readonly metricsPublic: boolean;
   /** Keys accepted in `authorization: Bearer <key>`; empty (with adminApiKeys) turns auth off. */
   readonly apiKeys: readonly string[];
   /** Keys that may also call ClearCache. */
@@ -65,9 +73,11 @@ type Env = Readonly<Record<string, string | undefined>>;
 export function loadConfig(env: Env = process.env): Config {
   const read = new EnvReader(env);
   const maxTextLength = read.integer("MAX_TEXT_LENGTH", 5000, 1, 1_000_000);
+  const servicePort = read.integer("SERVICE_PORT", 8002, 0, 65_535);
+  const http1HeadersTimeoutSeconds = read.integer("HTTP1_HEADERS_TIMEOUT_SECONDS", 20, 1, 3600);
   return Object.freeze({
     serviceHost: read.string("SERVICE_HOST", "0.0.0.0"),
-    servicePort: read.integer("SERVICE_PORT", 8002, 0, 65_535),
+    servicePort,
     logLevel: read.oneOf("LOG_LEVEL", "info", LOG_LEVELS),
     modelsDir: read.string("MODELS_DIR", "models"),
     piperModelName: read.string("PIPER_MODEL_NAME", "en_US-joe-medium"),
@@ -92,6 +102,11 @@ export function loadConfig(env: Env = process.env): Config {
     http2KeepaliveIntervalSeconds: read.integer("HTTP2_KEEPALIVE_INTERVAL_SECONDS", 60, 0, 86_400),
     http2KeepaliveTimeoutSeconds: read.integer("HTTP2_KEEPALIVE_TIMEOUT_SECONDS", 20, 1, 3600),
     http2IdleTimeoutSeconds: read.integer("HTTP2_IDLE_TIMEOUT_SECONDS", 300, 0, 86_400),
+    http1HeadersTimeoutSeconds,
+    // Node refuses a request timeout shorter than the headers timeout.
+    http1RequestTimeoutSeconds: read.integer("HTTP1_REQUEST_TIMEOUT_SECONDS", 60, http1HeadersTimeoutSeconds, 3600),
+    healthPort: read.optionalPort("HEALTH_PORT", servicePort),
+    metricsPublic: read.boolean("METRICS_PUBLIC", false),
     apiKeys: read.secretList("API_KEYS"),
     adminApiKeys: read.secretList("ADMIN_API_KEYS"),
     tls: read.tls("TLS_CERT_FILE", "TLS_KEY_FILE"),
@@ -122,6 +137,15 @@ class EnvReader {
       throw new ConfigError(variable, value, `an integer from ${min} to ${max}`);
     }
     return parsed;
+  }
+
+  /** A port other than `servicePort` (0 picks a free one); unset: undefined. */
+  optionalPort(variable: string, servicePort: number): number | undefined {
+    const value = this.raw(variable);
+    if (value === undefined) return undefined;
+    const port = this.integer(variable, 0, 0, 65_535);
+    if (port !== 0 && port === servicePort) throw new ConfigError(variable, value, `a port other than SERVICE_PORT (${servicePort})`);
+    return port;
   }
 
   boolean(variable: string, fallback: boolean): boolean {

@@ -54,7 +54,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     admission: stack.admission,
     async listen() {
       const port = await server.listen();
-      logger.info({ host: config.serviceHost, port }, "listening");
+      logger.info({ host: config.serviceHost, port, health_port: server.healthPort }, "listening");
       return port;
     },
     async ready() {

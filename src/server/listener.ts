@@ -9,6 +9,10 @@
 // keepalive interval and drops it when a PING goes unanswered for the
 // keepalive timeout (a peer gone without a FIN), and closes it (GOAWAY) once it
 // has had no stream for the idle timeout.
+//
+// Every HTTP/1.1 request must have sent its headers within the headers timeout and
+// all of its body within the request timeout (else 408 and the connection is closed),
+// so that clients trickling bytes (slowloris) cannot hold connections for ever.
 
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import http2, { type Http2ServerRequest, type Http2ServerResponse, type Http2Session } from "node:http2";
@@ -18,6 +22,17 @@ const HTTP2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 
 // A connection that has not said which protocol it speaks by then is dropped.
 const PROTOCOL_SNIFF_TIMEOUT_MS = 10_000;
+
+// Streams one HTTP/2 connection may have reset by its client before they were answered,
+// in a burst and then per second; beyond that the connection is dropped (HTTP/2 rapid
+// reset, CVE-2023-44487). nghttp2's own limit (1000, then 33 a second) ends a flooding
+// connection with a GOAWAY only after every stream it had already read.
+const RESET_BURST = 50;
+const RESETS_PER_SECOND = 10;
+
+// How often HTTP/1.1 connections are checked against the headers and request timeouts;
+// a slow connection is closed at most this long after its timeout.
+const HTTP1_TIMEOUT_CHECK_MS = 1000;
 
 export type RequestHandler = (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => void;
 
@@ -32,6 +47,10 @@ export interface ListenerOptions {
   readonly keepaliveTimeoutMs: number;
   /** A connection without a stream this long is closed; 0 never. */
   readonly idleTimeoutMs: number;
+  /** An HTTP/1.1 request whose headers have not all arrived this long after it began gets 408. */
+  readonly http1HeadersTimeoutMs: number;
+  /** An HTTP/1.1 request not wholly received (headers and body) this long after it began gets 408. */
+  readonly http1RequestTimeoutMs: number;
 }
 
 export class DualProtocolListener {
@@ -41,10 +60,16 @@ export class DualProtocolListener {
 
   constructor(handler: RequestHandler, options: ListenerOptions) {
     const settings = { maxConcurrentStreams: options.maxConcurrentStreams };
+    const http1Timeouts = {
+      headersTimeout: options.http1HeadersTimeoutMs,
+      requestTimeout: options.http1RequestTimeoutMs,
+      connectionsCheckingInterval: HTTP1_TIMEOUT_CHECK_MS,
+    };
     const track = (socket: Socket): void => {
       this.sockets.add(socket);
       socket.once("close", () => this.sockets.delete(socket));
     };
+    const http2Handler = skippingResetStreams(handler);
     const onSession = (session: Http2Session): void => {
       this.sessions.add(session);
       session.once("close", () => this.sessions.delete(session));
@@ -53,14 +78,19 @@ export class DualProtocolListener {
     if (options.tls) {
       const secure = http2.createSecureServer(
         { ...options.tls, allowHTTP1: true, settings, handshakeTimeout: PROTOCOL_SNIFF_TIMEOUT_MS },
-        handler,
+        (req, res) => ("stream" in req ? http2Handler : handler)(req, res),
       );
+      // Read by its HTTP/1.1 fallback when it starts listening.
+      Object.assign(secure, http1Timeouts);
       secure.on("connection", track);
       secure.on("session", onSession);
       this.tcp = secure;
     } else {
-      const http1 = http.createServer(handler);
-      const h2c = http2.createServer({ settings }, handler);
+      const http1 = http.createServer(http1Timeouts, handler);
+      // It never listens itself (connections are handed to it), but the headers and request
+      // timeouts are only checked once a server has emitted "listening".
+      http1.emit("listening");
+      const h2c = http2.createServer({ settings }, http2Handler);
       h2c.on("session", onSession);
       this.tcp = net.createServer((socket) => {
         track(socket);
@@ -96,6 +126,37 @@ export class DualProtocolListener {
   }
 }
 
+/**
+ * Streams a client may reset before they are answered: a burst, refilled at a steady rate
+ * (a client cancelling its calls now and then never runs out; a flood does at once).
+ */
+class ResetBudget {
+  private tokens = RESET_BURST;
+  private at = performance.now();
+
+  take(): boolean {
+    const now = performance.now();
+    this.tokens = Math.min(RESET_BURST, this.tokens + ((now - this.at) / 1000) * RESETS_PER_SECOND);
+    this.at = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
+/**
+ * A stream the client resets in the same read that opened it (HTTP/2 rapid reset) never
+ * reaches the handler: the handler runs once the whole read has been processed, and only
+ * for streams still open by then.
+ */
+function skippingResetStreams(handler: RequestHandler): RequestHandler {
+  return (req, res) => {
+    const { stream } = req as Http2ServerRequest;
+    queueMicrotask(() => {
+      if (!stream.closed && !stream.destroyed) handler(req, res);
+    });
+  };
+}
+
 function superviseSession(session: Http2Session, options: ListenerOptions): void {
   const { keepaliveIntervalMs, keepaliveTimeoutMs, idleTimeoutMs } = options;
   let keepalive: NodeJS.Timeout | undefined;
@@ -117,11 +178,16 @@ function superviseSession(session: Http2Session, options: ListenerOptions): void
   const armIdle = (): void => {
     if (idleTimeoutMs > 0) idle = setTimeout(() => session.close(), idleTimeoutMs).unref();
   };
+  const resets = new ResetBudget();
   session.on("stream", (stream) => {
     streams++;
     clearTimeout(idle);
     stream.once("close", () => {
       if (--streams === 0) armIdle();
+      // Reset by the client before any answer: what a rapid-reset flood is made of. Node
+      // reports resets once the read they came in has been processed, so a flood costs the
+      // streams of one read (64 KiB) and is dropped before the next.
+      if (stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR && !stream.headersSent && !resets.take()) session.destroy();
     });
   });
   session.once("close", () => {
@@ -137,6 +203,9 @@ function routeByPreface(socket: Socket, http1: http.Server, h2c: http2.Http2Serv
   const drop = (): void => {
     socket.destroy();
   };
+  // A deadline, not an idle timeout: trickling the preface a byte at a time does not extend it.
+  const sniffDeadline = setTimeout(drop, PROTOCOL_SNIFF_TIMEOUT_MS);
+  const stopSniffing = (): void => clearTimeout(sniffDeadline);
   const onData = (chunk: Buffer): void => {
     received = Buffer.concat([received, chunk]);
     const compared = Math.min(received.length, HTTP2_PREFACE.length);
@@ -145,8 +214,8 @@ function routeByPreface(socket: Socket, http1: http.Server, h2c: http2.Http2Serv
 
     socket.off("data", onData);
     socket.off("error", drop);
-    socket.off("timeout", drop);
-    socket.setTimeout(0);
+    socket.off("close", stopSniffing);
+    clearTimeout(sniffDeadline);
     socket.pause();
     socket.unshift(received);
     if (isHttp2) {
@@ -159,6 +228,5 @@ function routeByPreface(socket: Socket, http1: http.Server, h2c: http2.Http2Serv
   };
   socket.on("data", onData);
   socket.on("error", drop);
-  socket.on("timeout", drop);
-  socket.setTimeout(PROTOCOL_SNIFF_TIMEOUT_MS);
+  socket.on("close", stopSniffing);
 }

@@ -9,11 +9,14 @@ import type { Config } from "../config/config.js";
 import type { TtsService } from "../../gen/aetheros/tts/v1/tts_pb.js";
 import { createAccess, PEER_ADDRESS } from "./access.js";
 import { withCors } from "./cors.js";
+import { withoutOverflowingDeadlines } from "./deadline.js";
 import { Drain } from "./drain.js";
 import type { HealthReporter } from "./health.js";
+import { createHealthListener } from "./health-listener.js";
 import { endWhenAborted, logCalls, mapErrors } from "./interceptors.js";
 import { DualProtocolListener } from "./listener.js";
 import type { Metrics } from "./metrics.js";
+import { metricsRoute } from "./metrics-access.js";
 import { openAiRoutes, type OpenAiDeps } from "./openai.js";
 import { pageRoutes } from "./page/serve.js";
 import { routes, type HttpRoute } from "./routes.js";
@@ -47,6 +50,8 @@ export interface Server {
   close(): Promise<void>;
   /** The bound port; only once listen() has resolved. */
   readonly port: number;
+  /** The bound HEALTH_PORT; undefined when it is off. Only once listen() has resolved. */
+  readonly healthPort: number | undefined;
 }
 
 export function createServer(config: Config, deps: ServerDeps): Server {
@@ -65,12 +70,13 @@ export function createServer(config: Config, deps: ServerDeps): Server {
   });
   // Everything that is not an RPC, by path; any other path goes to GET /metrics, which
   // answers 404 for it.
+  const metrics = metricsRoute(deps.metrics.serve, access, config.metricsPublic);
   const httpRoutes: Record<string, HttpRoute> = Object.fromEntries(
     Object.entries({ ...pageRoutes(), ...openai }).map(([path, handler]) => [path, deps.metrics.countHttp(path, handler)]),
   );
   const handler = connectNodeAdapter({
     routes: routes(deps),
-    fallback: (req, res) => (httpRoutes[(req.url ?? "").split("?")[0] ?? ""] ?? deps.metrics.serve)(req, res),
+    fallback: (req, res) => (httpRoutes[(req.url ?? "").split("?")[0] ?? ""] ?? metrics)(req, res),
     // Outermost first: the log line shows the status the client received; access
     // errors are typed, so they sit inside mapErrors.
     interceptors: [
@@ -88,22 +94,34 @@ export function createServer(config: Config, deps: ServerDeps): Server {
     acceptCompression: [],
     contextValues: (req) => createContextValues().set(PEER_ADDRESS, req.socket?.remoteAddress ?? "unknown"),
   });
-  const tracked = drain.track(withCors(config.corsOrigins, handler));
+  const tracked = drain.track(withCors(config.corsOrigins, withoutOverflowingDeadlines(handler)));
+  const connectionLimits = {
+    maxConcurrentStreams: config.http2MaxConcurrentStreams,
+    keepaliveIntervalMs: config.http2KeepaliveIntervalSeconds * 1000,
+    keepaliveTimeoutMs: config.http2KeepaliveTimeoutSeconds * 1000,
+    idleTimeoutMs: config.http2IdleTimeoutSeconds * 1000,
+    http1HeadersTimeoutMs: config.http1HeadersTimeoutSeconds * 1000,
+    http1RequestTimeoutMs: config.http1RequestTimeoutSeconds * 1000,
+  };
+  const healthListener = config.healthPort === undefined ? undefined : createHealthListener(deps.health, connectionLimits);
   let listener: DualProtocolListener | undefined;
   let boundPort: number | undefined;
+  let boundHealthPort: number | undefined;
   let closed: Promise<void> | undefined;
 
   const closeGracefully = async (): Promise<void> => {
     deps.health.markShuttingDown();
     drain.start();
     if (listener === undefined) return;
-    const connectionsGone = listener.stopAccepting();
+    // Probes keep reading NOT_SERVING on HEALTH_PORT until the service port is gone too.
+    const connectionsGone = Promise.all([listener.stopAccepting(), healthListener?.stopAccepting()]);
     if (!(await drain.idle(config.shutdownGraceSeconds * 1000))) {
       deps.logger.warn({ requests_in_flight: drain.requestsInFlight }, "grace period over, cutting off calls");
       graceOver.abort(new ConnectError("server shut down", Code.Unavailable));
       await drain.idle(CUT_OFF_ANSWER_MS);
     }
     listener.destroyConnections();
+    healthListener?.destroyConnections();
     await connectionsGone;
   };
 
@@ -113,15 +131,14 @@ export function createServer(config: Config, deps: ServerDeps): Server {
         cert: await readFile(config.tls.certFile),
         key: await readFile(config.tls.keyFile),
       };
-      listener = new DualProtocolListener(tracked, {
-        tls,
-        maxConcurrentStreams: config.http2MaxConcurrentStreams,
-        keepaliveIntervalMs: config.http2KeepaliveIntervalSeconds * 1000,
-        keepaliveTimeoutMs: config.http2KeepaliveTimeoutSeconds * 1000,
-        idleTimeoutMs: config.http2IdleTimeoutSeconds * 1000,
-      });
+      listener = new DualProtocolListener(tracked, { tls, ...connectionLimits });
       boundPort = await listener.listen(config.serviceHost, config.servicePort);
+      if (healthListener !== undefined) boundHealthPort = await healthListener.listen(config.serviceHost, config.healthPort!);
       return boundPort;
+    },
+    get healthPort() {
+      if (boundPort === undefined) throw new Error("the server is not listening");
+      return boundHealthPort;
     },
     close() {
       closed ??= closeGracefully();

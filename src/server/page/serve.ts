@@ -5,6 +5,7 @@
 
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { extname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import type { HttpRoute } from "../routes.js";
@@ -13,7 +14,8 @@ type Request = Parameters<HttpRoute>[0];
 type Response = Parameters<HttpRoute>[1];
 
 const INDEX_HTML = fileURLToPath(new URL("index.html", import.meta.url));
-const PAGE_TS = fileURLToPath(new URL("page.ts", import.meta.url));
+// page.ts from the sources, page.js in the build (dist/).
+const PAGE_SOURCE = fileURLToPath(new URL(`page${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
 
 export const PAGE_PATH = "/";
 export const BUNDLE_PATH = "/page.js";
@@ -49,7 +51,7 @@ function asset(body: Buffer, contentType: string): Asset {
 async function buildAssets(): Promise<Assets> {
   const [result, html] = await Promise.all([
     build({
-      entryPoints: [PAGE_TS],
+      entryPoints: [PAGE_SOURCE],
       bundle: true,
       write: false,
       format: "esm",
