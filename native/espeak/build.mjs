@@ -1,6 +1,7 @@
 // Builds the espeak-ng binding (run by `npm install`/`npm ci` through the postinstall script).
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureBuildPrerequisites } from "../../tools/prerequisites.mjs";
@@ -70,7 +71,7 @@ cpSync(join(target, "libaetheros_espeak.so"), join(here, "espeak.node"));
 rmSync(join(here, "espeak-ng-data"), { recursive: true, force: true });
 cpSync(join(out, "share", "espeak-ng-data"), join(here, "espeak-ng-data"), { recursive: true });
 
-// Piper's espeak-ng (upstream commit 212928b) writes the linking [;] between an i-vowel and
+// Piper's espeak-ng writes the linking [;] between an i-vowel and
 // a following vowel as IPA ʲ ("ðɪʲ ˈoʊld"); the 1.52.0.1 snapshot in espeak-rs-sys hides it
 // (`ipa NULL`), which changed the ids of 44 of the 221 golden lines. Recompile the phoneme
 // tables from that snapshot without the three lines, with the espeak-ng it built.
@@ -84,4 +85,40 @@ if (!source.includes(hidden)) throw new Error(`${phonemes} no longer hides the l
 writeFileSync(phonemes, source.replace(hidden, ""));
 const compiled = execFileSync(join(out, "bin", "espeak-ng"), [`--path=${here}`, `--compile-phonemes=${phsource}`], { encoding: "utf8" });
 if (!/Compiled phonemes: 0 errors/.test(compiled)) throw new Error(`espeak-ng --compile-phonemes failed:\n${compiled}`);
+
+// piper-tts 1.8.0 is built from upstream espeak-ng 724808c (2026-04), whose English dictionary
+// sources are newer than the 1.52.0.1 snapshot's by these edits. The one that matters most:
+// `(has-been)` became a noun-only entry; without $noun it is found before `(has been)`, so
+// every "has been" was spoken hˈæzbiːn instead of hɐzbɪn. Apply them, recompile en_dict with
+// the espeak-ng built above and check it is byte for byte the en_dict piper-tts ships.
+const PIPER_EN_DICT_SHA256 = "e287f8e93e02fa0d4cd246d954309d932c2b71c803dc52176368534bf884173e";
+const dictionaryEdits = {
+  en_list: [
+    ["bvld\tbUl@vA@d\n", "blvd\tbUl@vA@d\n"],
+    ["tbsp\tteIb@Lspu:n\n", "tbsp\tteIb@Lspu:n\ntdae\t$abbrev\n"],
+    ["alphabetize\talf@b@taIz\n", "alphabetize\talf@b@taIz\nalpharetrovirus\talpha retrovirus $text\n"],
+    ["bakelite\tbeIk@laIt\n", "bakelite\tbeIk@laIt\nbanknote\tb'aNknoUt\n"],
+    ["(lean-to)\tli:n||tu:\n", "(lean-to)\tli:n||tu:   $noun\n"],
+    ["sommelier\ts0m'Eli@\n", "sommelier\ts0m@lj'e\n"],
+    ["?!3 weekend\t$2\n", "?!3 weekend\t$2\nweeknote\tw'i:knoUt\n"],
+    ["linkedin\tlInkt||'In\n", "linkedin\tlInkt||'In\nLoomis\t\tl'u:mIs\n"],
+    ["(has-been)       hazbi:n   \n", "(has-been)       hazbi:n\t$noun\n"],
+  ],
+  en_rules: [["        retro (P5  r,EtroU   // prefix\n", "     _) retro (@P5 r,EtroU   // prefix\n"]],
+};
+const dictsource = join(here, "target", "dictsource");
+rmSync(dictsource, { recursive: true, force: true });
+mkdirSync(dictsource, { recursive: true });
+for (const name of ["en_list", "en_rules", "en_emoji"]) {
+  let text = readFileSync(join(out, "espeak-ng", "dictsource", name), "utf8");
+  for (const [from, to] of dictionaryEdits[name] ?? []) {
+    if (text.split(from).length !== 2) throw new Error(`${name} no longer holds ${JSON.stringify(from)}; review the dictionary edits`);
+    text = text.replace(from, to);
+  }
+  writeFileSync(join(dictsource, name), text);
+}
+// espeak-ng reads the dictionary sources from its working directory.
+execFileSync(join(out, "bin", "espeak-ng"), [`--path=${here}`, "--compile=en"], { cwd: dictsource, stdio: ["ignore", "pipe", "pipe"] });
+const enDict = createHash("sha256").update(readFileSync(join(here, "espeak-ng-data", "en_dict"))).digest("hex");
+if (enDict !== PIPER_EN_DICT_SHA256) throw new Error(`compiled en_dict has sha256 ${enDict}, not piper-tts 1.8.0's ${PIPER_EN_DICT_SHA256}`);
 console.log(`espeak-ng binding ready: ${join(here, "espeak.node")}`);
