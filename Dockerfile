@@ -14,6 +14,8 @@ COPY --from=rust /usr/local/rustup /usr/local/rustup
 ENV CARGO_HOME=/usr/local/cargo RUSTUP_HOME=/usr/local/rustup PATH=/usr/local/cargo/bin:$PATH
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
+# npm ci links the workspace packages (the typed client) and needs their manifests.
+COPY clients/node/package.json clients/node/package.json
 COPY native/espeak native/espeak
 COPY tools/prerequisites.mjs tools/prerequisites.mjs
 RUN npm ci
