@@ -17,6 +17,8 @@ COPY --from=rust /usr/local/rustup /usr/local/rustup
 ENV CARGO_HOME=/usr/local/cargo RUSTUP_HOME=/usr/local/rustup PATH=/usr/local/cargo/bin:$PATH ONNXRUNTIME_NODE_INSTALL=skip
 WORKDIR /app
 COPY package.json package-lock.json ./
+# npm ci links the workspace packages (the typed client) and needs their manifests.
+COPY clients/node/package.json clients/node/package.json
 COPY native/espeak native/espeak
 COPY tools/prerequisites.mjs tools/prerequisites.mjs
 RUN npm ci

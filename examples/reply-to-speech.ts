@@ -7,7 +7,7 @@
  */
 import { writeFile } from "node:fs/promises";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { AudioEncoding, createTtsClient } from "../src/client/index.js";
+import { AudioEncoding, createTtsClient } from "@aetheros/tts-client";
 
 const RETRYABLE = new Set([Code.Unavailable, Code.ResourceExhausted]);
 

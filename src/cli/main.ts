@@ -14,7 +14,7 @@ import { parseArgs } from "node:util";
 import { create, toJsonString } from "@bufbuild/protobuf";
 import { pino } from "pino";
 import { AudioEncoding, HealthResponseSchema, SynthesisConfigSchema, type SynthesisConfig } from "../../gen/aetheros/tts/v1/tts_pb.js";
-import { createTtsClient } from "../client/index.js";
+import { createTtsClient } from "../../clients/node/src/index.js";
 import { loadConfig } from "../config/config.js";
 import { createSynthesisStack } from "../synthesis/stack.js";
 import { validateRequest } from "../synthesis/request.js";

@@ -1,4 +1,4 @@
-// The typed Node client (`createTtsClient` from "@aetheros/tts/client") against the real
+// The typed Node client (`createTtsClient` from "@aetheros/tts-client", here from its source) against the real
 // service on an ephemeral port: both of its protocols synthesize decodable audio and
 // stream start, chunks and summary as an async iterable; apiKey travels as a bearer token
 // and the server refuses calls without it; defaultTimeoutMs is the deadline of every call
@@ -6,7 +6,7 @@
 
 import { Code, type Interceptor } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AudioEncoding, createTtsClient, HealthStatus, type TtsClientOptions } from "@aetheros/tts/client";
+import { AudioEncoding, createTtsClient, HealthStatus, type TtsClientOptions } from "../../clients/node/src/index.js";
 import { callError, startServer, type RunningServer } from "../server/running-server.js";
 import { proseOfLength, waitUntil } from "../server/support.js";
 import { collectStream, decode, probe, VOICE, VOICE_RATE } from "../synthesis/support.js";

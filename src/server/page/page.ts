@@ -6,7 +6,7 @@
 // What the page did is kept in window.ttsPage (and shown under the form) so that people
 // and tests can see it.
 
-import { AudioEncoding, createTtsWebClient, type StreamSummary } from "../../client/web.js";
+import { AudioEncoding, createTtsWebClient, type StreamSummary } from "../../../clients/node/src/web.js";
 
 type Format = "pcm" | "wav" | "mp3" | "ogg-opus" | "flac";
 
