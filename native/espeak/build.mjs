@@ -119,6 +119,9 @@ for (const name of ["en_list", "en_rules", "en_emoji"]) {
 }
 // espeak-ng reads the dictionary sources from its working directory.
 execFileSync(join(out, "bin", "espeak-ng"), [`--path=${here}`, "--compile=en"], { cwd: dictsource, stdio: ["ignore", "pipe", "pipe"] });
-const enDict = createHash("sha256").update(readFileSync(join(here, "espeak-ng-data", "en_dict"))).digest("hex");
-if (enDict !== PIPER_EN_DICT_SHA256) throw new Error(`compiled en_dict has sha256 ${enDict}, not piper-tts 1.8.0's ${PIPER_EN_DICT_SHA256}`);
+const enDict = createHash("sha256")
+  .update(readFileSync(join(here, "espeak-ng-data", "en_dict")))
+  .digest("hex");
+if (enDict !== PIPER_EN_DICT_SHA256)
+  throw new Error(`compiled en_dict has sha256 ${enDict}, not piper-tts 1.8.0's ${PIPER_EN_DICT_SHA256}`);
 console.log(`espeak-ng binding ready: ${join(here, "espeak.node")}`);

@@ -233,7 +233,10 @@ export class Engine {
       .then(() => this.pool.load(next))
       .then(
         () => {
-          if (this.voices.get(next.id) !== loaded) return void this.pool.unload(next.key);
+          if (this.voices.get(next.id) !== loaded) {
+            void this.pool.unload(next.key);
+            return;
+          }
           const old = loaded.model;
           this.voices.set(next.id, { model: next, ready: Promise.resolve() });
           this.clearFailure(next.id);

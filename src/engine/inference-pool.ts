@@ -90,7 +90,10 @@ class PoolWorker {
   }
 
   send(job: Job): void {
-    if (this.failure) return job.reject(this.failure);
+    if (this.failure) {
+      job.reject(this.failure);
+      return;
+    }
     const seq = this.seq++;
     this.pending.set(seq, job);
     this.thread.postMessage({ seq, request: job.request(this) });

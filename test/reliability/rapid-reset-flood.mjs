@@ -25,12 +25,7 @@ function frame(type, flags, streamId, payload) {
 function literal(nameIndex, value) {
   return Buffer.concat([Buffer.from([nameIndex, value.length]), Buffer.from(value)]);
 }
-const headerBlock = Buffer.concat([
-  Buffer.from([0x83, 0x86]),
-  literal(0x04, PATH),
-  literal(0x01, `${HOST}:${port}`),
-  literal(0x0f, ""),
-]);
+const headerBlock = Buffer.concat([Buffer.from([0x83, 0x86]), literal(0x04, PATH), literal(0x01, `${HOST}:${port}`), literal(0x0f, "")]);
 // content-type (static index 31) needs the 4-bit prefix continuation: 0x0f 0x10.
 const contentType = Buffer.concat([Buffer.from([0x0f, 0x10, 16]), Buffer.from("application/grpc")]);
 const te = Buffer.concat([Buffer.from([0x00, 2]), Buffer.from("te"), Buffer.from([8]), Buffer.from("trailers")]);
