@@ -26,32 +26,89 @@ const outDirs = readdirSync(builds)
 const out = outDirs[0];
 if (out === undefined) throw new Error("espeak-ng-data was not compiled; see the cargo output above");
 
-// Piper's espeak-ng counts emoji as letters (IsAlpha), so a word that holds one stays one word
-// and is spoken a character at a time, each emoji with its whole en_emoji name ("😀😀" is
-// "grinning face grinning face", "❤️" is "red heart"). The 1.52.0.1 snapshot does not, and
-// there a letter-by-letter emoji keeps only the first word of its name ("grinning grinning",
-// "red"): 4 of the 221 golden lines. Which characters Piper treats so was probed character by
-// character against piper-tts 1.8.0 (see README): pictographs, skin-tone modifiers and
-// regional indicators in U+2600-27BF and from U+1F000. Patch IsAlpha in the copied source,
-// rebuild and reinstall the library, then relink the binding against it.
-const common = join(out, "espeak-ng", "src", "libespeak-ng", "common.c");
+// Each edit replaces text that must occur exactly once; `applied` shows it is already in.
+function patchSource(file, edits) {
+  let text = readFileSync(file, "utf8");
+  let changed = false;
+  for (const { from, to, applied } of edits) {
+    if (text.includes(applied)) continue;
+    if (text.split(from).length !== 2) throw new Error(`${file} has changed; review the patch that replaces ${JSON.stringify(from)}`);
+    text = text.replace(from, to);
+    changed = true;
+  }
+  if (changed) writeFileSync(file, text);
+  return file;
+}
+// Piper's espeak-ng (upstream 724808c) counts the Miscellaneous Symbols, Dingbats and emoji
+// blocks (U+2600-27BF, U+1F000-1FBFF) as letters (IsAlpha), so a word that holds one stays one
+// word and is spoken a character at a time, each with its whole en_emoji name ("😀😀" is
+// "grinning face grinning face", "❤️" is "red heart") or, without one, as "symbol" and its
+// code ("✓" is "symbol 2713"). The 1.52.0.1 snapshot does not: there a letter-by-letter emoji
+// keeps only the first word of its name ("grinning grinning", "red": 4 of the 221 golden
+// lines) and other symbols are silent (687 of the sweep's). Patch IsAlpha in the copied
+// source, rebuild and reinstall the library, then relink the binding against it.
+const libespeak = join(out, "espeak-ng", "src", "libespeak-ng");
 const belowCombining = "\tif (c < 0x300)\n\t\treturn 0;\n";
 const emojiAsLetters = `
-\t// aetheros-tts: emoji are letters here, as in the espeak-ng that Piper is built with
-\tif (((c >= 0x2600) && (c <= 0x27bf)) || (c >= 0x1f000)) {
-\t\tif (ucd_properties(c, ucd_lookup_category(c)) & (UCD_PROPERTY_EXTENDED_PICTOGRAPHIC | UCD_PROPERTY_EMOJI_MODIFIER | UCD_PROPERTY_REGIONAL_INDICATOR))
-\t\t\treturn 1;
-\t}
+\t// aetheros-tts: symbols and emoji are letters, as in the espeak-ng that Piper is built with
+\tif (((c >= 0x2600) && (c <= 0x27bf)) || ((c >= 0x1f000) && (c <= 0x1fbff)))
+\t\treturn 1;
 `;
-const commonSource = readFileSync(common, "utf8");
-if (!commonSource.includes(emojiAsLetters)) {
-  if (commonSource.split(belowCombining).length !== 2 || !commonSource.includes("<ucd/ucd.h>")) {
-    throw new Error(`${common} has changed; review the emoji step for the new espeak-ng source`);
-  }
-  writeFileSync(common, commonSource.replace(belowCombining, belowCombining + emojiAsLetters));
-}
+const patched = [
+  patchSource(join(libespeak, "common.c"), [{ from: belowCombining, to: belowCombining + emojiAsLetters, applied: emojiAsLetters }]),
+];
+
+// Piper's espeak-ng bounds how far back a phoneme program's conditions (prevPh, prev2PhW,
+// isAfterStress, isFirstVowel) may look: InterpretPhoneme takes the start of the phoneme
+// list. When it writes a phoneme's IPA it passes the phoneme itself as that start, so there
+// every look-back condition is false and a phoneme keeps its plain IPA: the linking [;] after
+// an i-vowel is ʲ ("ðɪʲ ˈoʊld", 44 of the 221 golden lines) and the flap [*] after [@-] is ɾ,
+// not r ("й"). The 1.52.0.1 snapshot looks back without a bound. Give it the same bound as a
+// global (espeak-ng's state is global anyway), set only while WritePhMnemonic looks up an IPA.
+const bound = (distance) =>
+  `\t\t\tif ((condition_plist_start != NULL) && (plist < condition_plist_start + ${distance}))\n\t\t\t\treturn false;\n`;
+const boundDeclaration = `// aetheros-tts: the first phoneme a condition may look back to (NULL: no bound), as newer
+// espeak-ng passes it to InterpretPhoneme as plist_start.
+PHONEME_LIST *condition_plist_start = NULL;
+
+`;
+patched.push(
+  patchSource(join(libespeak, "synthdata.c"), [
+    { from: "static int CountVowelPosition(", to: `${boundDeclaration}static int CountVowelPosition(`, applied: boundDeclaration },
+    {
+      from: "\t\tif (plist->sourceix != 0)\n\t\t\tbreak;\n\t\tplist--;",
+      to: "\t\tif (plist->sourceix != 0 || plist == condition_plist_start)\n\t\t\tbreak;\n\t\tplist--;",
+      applied: "plist == condition_plist_start",
+    },
+    { from: "\t\tcase 5: // prevPhW\n", to: `\t\tcase 5: // prevPhW\n${bound(1)}`, applied: `// prevPhW\n${bound(1)}` },
+    { from: "\t\tcase 10: // prev2PhW\n", to: `\t\tcase 10: // prev2PhW\n${bound(2)}`, applied: `// prev2PhW\n${bound(2)}` },
+    {
+      from: "\t\t\tif (plist->phcode == 1) {\n",
+      to: `\t\t\tif (plist->phcode == 1) {\n${bound(1).replaceAll("\t\t\t", "\t\t\t\t")}`,
+      applied: `\t\t\tif (plist->phcode == 1) {\n${bound(1).replaceAll("\t\t\t", "\t\t\t\t")}`,
+    },
+    {
+      from: "\t\t\t\tdo {\n\t\t\t\t\tplist--;\n",
+      to: `\t\t\t\tdo {\n${bound(1).replaceAll("\t\t\t", "\t\t\t\t\t")}\t\t\t\t\tplist--;\n`,
+      applied: `\t\t\t\tdo {\n${bound(1).replaceAll("\t\t\t", "\t\t\t\t\t")}`,
+    },
+  ]),
+  patchSource(join(libespeak, "dictionary.c"), [
+    {
+      from: "char *WritePhMnemonic(",
+      to: "extern PHONEME_LIST *condition_plist_start; // aetheros-tts, synthdata.c\n\nchar *WritePhMnemonic(",
+      applied: "extern PHONEME_LIST *condition_plist_start;",
+    },
+    {
+      from: "\t\t\tInterpretPhoneme(NULL, 0, plist, &phdata, NULL);\n",
+      to: "\t\t\tcondition_plist_start = plist;\n\t\t\tInterpretPhoneme(NULL, 0, plist, &phdata, NULL);\n\t\t\tcondition_plist_start = NULL;\n",
+      applied: "\t\t\tcondition_plist_start = plist;\n",
+    },
+  ]),
+);
 // Also after an earlier run that patched the source but failed before rebuilding.
-if (statSync(join(out, "build", "src", "libespeak-ng", "libespeak-ng.a")).mtimeMs < statSync(common).mtimeMs) {
+const library = statSync(join(out, "build", "src", "libespeak-ng", "libespeak-ng.a")).mtimeMs;
+if (patched.some((file) => statSync(file).mtimeMs > library)) {
   // CMake's install step lists every data file (~1,000 lines); show its output only if it fails.
   try {
     execFileSync("cmake", ["--build", join(out, "build"), "--target", "install", "--config", "Release"], {
@@ -63,28 +120,17 @@ if (statSync(join(out, "build", "src", "libespeak-ng", "libespeak-ng.a")).mtimeM
     process.stderr.write(error.stderr ?? "");
     throw error;
   }
-  execFileSync("cargo", ["clean", "--release", "-p", "aetheros-espeak", "--manifest-path", join(here, "Cargo.toml")], { stdio: "inherit" });
+  // espeak-rs-sys's rlib carries a copy of the static library it was compiled with, and the
+  // binding is linked against that copy: remove the rlib so cargo rebuilds it from the patched
+  // library (without rerunning its build script, which would start from pristine source).
+  const deps = join(target, "deps");
+  for (const name of readdirSync(deps).filter((file) => /^libespeak_rs_sys-.*\.(rlib|rmeta)$/.test(file))) rmSync(join(deps, name));
   execFileSync("cargo", ["build", "--release", "--locked", "--manifest-path", join(here, "Cargo.toml")], { stdio: "inherit" });
 }
 cpSync(join(target, "libaetheros_espeak.so"), join(here, "espeak.node"));
 
 rmSync(join(here, "espeak-ng-data"), { recursive: true, force: true });
 cpSync(join(out, "share", "espeak-ng-data"), join(here, "espeak-ng-data"), { recursive: true });
-
-// Piper's espeak-ng writes the linking [;] between an i-vowel and
-// a following vowel as IPA ʲ ("ðɪʲ ˈoʊld"); the 1.52.0.1 snapshot in espeak-rs-sys hides it
-// (`ipa NULL`), which changed the ids of 44 of the 221 golden lines. Recompile the phoneme
-// tables from that snapshot without the three lines, with the espeak-ng it built.
-const phsource = join(here, "target", "phsource");
-rmSync(phsource, { recursive: true, force: true });
-cpSync(join(out, "espeak-ng", "phsource"), phsource, { recursive: true });
-const phonemes = join(phsource, "phonemes");
-const hidden = "  IF prevPh(#i) THEN\n    ipa NULL   // linking after i vowel, don't show in ipa\n  ENDIF\n";
-const source = readFileSync(phonemes, "utf8");
-if (!source.includes(hidden)) throw new Error(`${phonemes} no longer hides the linking ʲ; review this step for the new espeak-ng source`);
-writeFileSync(phonemes, source.replace(hidden, ""));
-const compiled = execFileSync(join(out, "bin", "espeak-ng"), [`--path=${here}`, `--compile-phonemes=${phsource}`], { encoding: "utf8" });
-if (!/Compiled phonemes: 0 errors/.test(compiled)) throw new Error(`espeak-ng --compile-phonemes failed:\n${compiled}`);
 
 // piper-tts 1.8.0 is built from upstream espeak-ng 724808c (2026-04), whose English dictionary
 // sources are newer than the 1.52.0.1 snapshot's by these edits. The one that matters most:

@@ -11,14 +11,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-venv="${GOLDEN_VENV:-$here/.venv}"
-python="${PYTHON:-python3}"
-
-if [ ! -x "$venv/bin/python" ]; then
-  echo "creating $venv" >&2
-  "$python" -m venv "$venv"
-fi
-"$venv/bin/python" -m pip install --disable-pip-version-check --quiet -r "$here/requirements.txt"
+python="$(bash "$here/venv.sh")"
 
 cd "$root"
-exec "$venv/bin/python" "$here/generate.py" "$@"
+exec "$python" "$here/generate.py" "$@"
