@@ -16,9 +16,7 @@ import { createTtsClient } from "../../clients/node/src/index.js";
 import { loadConfig } from "../config/config.js";
 import { createSynthesisStack } from "../synthesis/stack.js";
 import { validateRequest } from "../synthesis/request.js";
-import { progressBar } from "../voices/progress.js";
-import { fetchVoice, isVoiceInstalled } from "../voices/fetch.js";
-import { bcp47, matchesLanguage } from "../voices/language.js";
+import { bcp47, fetchVoice, isVoiceInstalled, matchesLanguage, progressBar, VoiceCatalog } from "../voices/index.js";
 
 const FORMATS: Record<string, AudioEncoding> = {
   wav: AudioEncoding.WAV,
@@ -168,34 +166,22 @@ function noVoiceFor(language: string, installed: string[]): Error {
 async function listVoices(): Promise<void> {
   if (values.local) {
     const settings = loadConfig();
-    const stack = await createSynthesisStack({ ...settings, cacheEnabled: false }, pino({ level: "warn" }));
-<<<<<<< HEAD
-    await stack.catalog.scan();
-    // The same filter and columns as the server's ListVoices below (nothing is loaded here).
-    for (const voice of stack.catalog.list().filter((v) => matchesLanguage(v.config.language, values.language ?? ""))) {
+    // The voice files alone: nothing is loaded, no inference worker starts.
+    const catalog = new VoiceCatalog(settings.modelsDir, pino({ level: "warn" }));
+    await catalog.scan();
+    // The same filter and columns as the server's ListVoices below.
+    const all = catalog.list();
+    const matching = all.filter((v) => matchesLanguage(v.config.language, values.language ?? ""));
+    if (matching.length === 0 && values.language) {
+      throw noVoiceFor(
+        values.language,
+        all.map((v) => `${v.id} (${bcp47(v.config.language.code)})`),
+      );
+    }
+    for (const voice of matching) {
       console.log(
         `${voice.id}${voice.id === settings.piperModelName ? " (default)" : ""}\t${bcp47(voice.config.language.code)}\t${voice.config.quality}\t${voice.config.sampleRate} Hz\t${voice.config.numSpeakers} speaker(s)`,
       );
-=======
-    try {
-      await stack.registry.scan();
-      // The same filter and columns as the server's ListVoices below (nothing is loaded here).
-      const all = stack.registry.list();
-      const matching = all.filter((v) => matchesLanguage(v.config.language, values.language ?? ""));
-      if (matching.length === 0 && values.language) {
-        throw noVoiceFor(
-          values.language,
-          all.map((v) => `${v.id} (${bcp47(v.config.language.code)})`),
-        );
-      }
-      for (const voice of matching) {
-        console.log(
-          `${voice.id}${voice.id === settings.piperModelName ? " (default)" : ""}\t${bcp47(voice.config.language.code)}\t${voice.config.quality}\t${voice.config.sampleRate} Hz\t${voice.config.numSpeakers} speaker(s)`,
-        );
-      }
-    } finally {
-      await stack.close();
->>>>>>> edge
     }
     return;
   }
