@@ -6,39 +6,28 @@
  *   node --import tsx examples/reply-to-speech.ts "It is sunny today. Highs of 24 degrees." [http://127.0.0.1:8002]
  */
 import { writeFile } from "node:fs/promises";
-import { Code, ConnectError } from "@connectrpc/connect";
 import { AudioEncoding, createTtsClient } from "@aetheros/tts-client";
 
-const RETRYABLE = new Set([Code.Unavailable, Code.ResourceExhausted]);
-
 async function speakReply(text: string, baseUrl: string): Promise<Uint8Array[]> {
-  const tts = createTtsClient({ baseUrl });
-  for (let attempt = 1; ; attempt++) {
-    const chunks: Uint8Array[] = [];
-    try {
-      // The whole reply must be spoken within 10 s, or the assistant moves on.
-      const stream = tts.synthesizeStream({ text, config: { encoding: AudioEncoding.OGG_OPUS } }, { timeoutMs: 10_000 });
-      for await (const message of stream) {
-        if (message.event.case === "start") console.log(`voice ${message.event.value.voice}, ${message.event.value.sampleRate} Hz`);
-        if (message.event.case === "chunk") {
-          chunks.push(message.event.value.audio); // hand to the audio output here
-          console.log(
-            `chunk ${message.event.value.sequence} (sentence ${message.event.value.sentenceIndex}): ${message.event.value.audio.length} bytes`,
-          );
-        }
-        if (message.event.case === "summary")
-          console.log(`done: ${message.event.value.durationSeconds.toFixed(2)} s of audio, cached: ${message.event.value.cached}`);
-      }
-      return chunks;
-    } catch (error) {
-      const status = ConnectError.from(error);
-      // Audio already played cannot be taken back: retry only before the first chunk.
-      if (attempt >= 2 || chunks.length > 0 || !RETRYABLE.has(status.code)) throw status;
-      // A busy server says when a slot should be free (retry-after-ms); wait that, up to 1 s.
-      const hint = Number(status.metadata.get("retry-after-ms") ?? 200);
-      await new Promise((resolve) => setTimeout(resolve, Math.min(Number.isFinite(hint) ? hint : 200, 1000)));
+  // One retry of RESOURCE_EXHAUSTED or UNAVAILABLE, after the server's retry-after-ms hint
+  // (waits over 1 s are not worth it here). The client retries a stream only before its first
+  // chunk: audio already played cannot be taken back.
+  const tts = createTtsClient({ baseUrl, retry: { maxAttempts: 2, maxDelayMs: 1000 } });
+  const chunks: Uint8Array[] = [];
+  // The whole reply must be spoken within 10 s, or the assistant moves on.
+  const stream = tts.synthesizeStream({ text, config: { encoding: AudioEncoding.OGG_OPUS } }, { timeoutMs: 10_000 });
+  for await (const message of stream) {
+    if (message.event.case === "start") console.log(`voice ${message.event.value.voice}, ${message.event.value.sampleRate} Hz`);
+    if (message.event.case === "chunk") {
+      chunks.push(message.event.value.audio); // hand to the audio output here
+      console.log(
+        `chunk ${message.event.value.sequence} (sentence ${message.event.value.sentenceIndex}): ${message.event.value.audio.length} bytes`,
+      );
     }
+    if (message.event.case === "summary")
+      console.log(`done: ${message.event.value.durationSeconds.toFixed(2)} s of audio, cached: ${message.event.value.cached}`);
   }
+  return chunks;
 }
 
 const [text = "It is sunny today. Highs of twenty four degrees.", baseUrl = "http://127.0.0.1:8002"] = process.argv.slice(2);
