@@ -86,7 +86,7 @@ export class Engine {
   /** Reloads under way, by the new model's key. */
   private readonly reloads = new Map<string, Promise<void>>();
   /** The last load failure of each voice, with the key that failed. */
-  private readonly failures = new Map<string, { key: string; problem: VoiceProblem }>();
+  private readonly failures = new Map<string, { key: string; problem: VoiceProblem; error: unknown }>();
   private readonly listeners = new Set<() => void>();
 
   constructor(private readonly options: EngineOptions) {
@@ -180,6 +180,9 @@ export class Engine {
     // A model retired by a reload since the request chose it still speaks until it is unloaded.
     const using = loaded && loaded.model.key !== model.key && this.retired.has(model.key) ? model : (loaded?.model ?? model);
     if (!loaded) {
+      // Files known not to load are not tried again on every request, only once they change.
+      const failed = this.failures.get(model.id);
+      if (failed?.key === model.key && failed.error instanceof VoiceLoadError) throw failed.error;
       loaded = { model, ready: this.pool.load(model) };
       this.voices.set(model.id, loaded);
       this.settleLoad(loaded);
@@ -276,7 +279,7 @@ export class Engine {
     const problem = error instanceof VoiceLoadError ? `${error.file}: ${error.problem}` : (error as Error).message;
     const known = this.failures.get(model.id);
     if (known?.key === model.key && known.problem.serving === serving) return;
-    this.failures.set(model.id, { key: model.key, problem: { voice: model.id, problem, serving } });
+    this.failures.set(model.id, { key: model.key, problem: { voice: model.id, problem, serving }, error });
     this.options.logger.error(
       { voice: model.id, err: error, serving },
       serving ? "voice files changed on disk and do not load; the sessions loaded before keep serving" : "voice does not load",
