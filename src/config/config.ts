@@ -25,6 +25,8 @@ export interface Config {
   readonly maxQueueSize: number;
   /** 0 turns rate limiting off. */
   readonly maxRequestsPerMinute: number;
+  /** Failed authentications an address may make a minute before it is refused outright. */
+  readonly authFailuresPerMinute: number;
   readonly shutdownGraceSeconds: number;
   readonly onnxIntraOpThreads: number;
   /** Largest request message accepted, in bytes (Connect's readMaxBytes). */
@@ -94,6 +96,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxConcurrentRequests: read.integer("MAX_CONCURRENT_REQUESTS", 2, 1, 256),
     maxQueueSize: read.integer("MAX_QUEUE_SIZE", 32, 0, 100_000),
     maxRequestsPerMinute: read.integer("MAX_REQUESTS_PER_MINUTE", 0, 0, 1_000_000),
+    authFailuresPerMinute: read.integer("AUTH_FAILURES_PER_MINUTE", 30, 1, 1_000_000),
     shutdownGraceSeconds: read.integer("SHUTDOWN_GRACE_SECONDS", 25, 0, 3600),
     onnxIntraOpThreads: read.integer("ONNX_INTRA_OP_THREADS", 1, 1, 256),
     // By default room for MAX_TEXT_LENGTH characters of 4 UTF-8 bytes and the config.

@@ -9,7 +9,7 @@
  * of the line when its caller gives up (p-queue's signal option only rejects the caller's
  * promise in its newest versions, and neither bounds the line).
  */
-import { AbortedError, OverloadedError } from "../engine/errors.js";
+import { AbortedError, OverloadedError } from "../errors/index.js";
 
 export interface AdmissionOptions {
   maxConcurrent: number;

@@ -23,6 +23,7 @@ describe("loadConfig", () => {
       maxConcurrentRequests: 2,
       maxQueueSize: 32,
       maxRequestsPerMinute: 0,
+      authFailuresPerMinute: 30,
       shutdownGraceSeconds: 25,
       onnxIntraOpThreads: 1,
       maxRequestBytes: 65536,

@@ -394,7 +394,7 @@ const CHECKS: Record<string, (outcome: Outcome) => void | Promise<void>> = {
     expect(list.data.map((model: Json) => model.id)).toEqual(expect.arrayContaining(["tts-1", "piper:en_US-joe-medium"]));
   },
   metrics: ({ stdout }) => {
-    expect(stdout).toMatch(/^aetheros_tts_rpc_total\{/m);
+    expect(stdout).toMatch(/^grpc_server_handled_total\{/m);
     expect(stdout).toMatch(/^aetheros_tts_voices_loaded \d/m);
   },
 };
