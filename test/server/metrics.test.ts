@@ -1,4 +1,5 @@
 // Prometheus metrics at GET /metrics on the service port, scraped after real calls.
+import { spawnSync } from "node:child_process";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -42,6 +43,15 @@ it("counts calls by method and status, synthesis figures, cache, queue and voice
   // Node's own metrics under their usual names, as Node.js dashboards expect them.
   expect(text).toContain("nodejs_eventloop_lag_seconds");
   expect(text).not.toContain("aetheros_tts_nodejs_");
+});
+
+it("passes promtool check metrics (names, types and help as Prometheus expects them)", async () => {
+  const tts = createClient(TtsService, createGrpcTransport({ baseUrl: running.baseUrl }));
+  await tts.synthesize({ text: "Linted." });
+  await callError(tts.synthesize({ text: "" }));
+  const text = await (await fetch(`${running.baseUrl}/metrics`)).text();
+  const lint = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" });
+  expect({ status: lint.status, output: `${lint.stdout}${lint.stderr}`.trim() }).toEqual({ status: 0, output: "" });
 });
 
 it("answers 404 for other paths", async () => {
