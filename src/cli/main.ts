@@ -130,7 +130,7 @@ async function say(text: string, output: string): Promise<void> {
     const stack = await createSynthesisStack({ ...settings, cacheEnabled: false }, pino({ level: "warn" }));
     try {
       await stack.loadDefaultVoice();
-      const result = await stack.synthesizer.synthesize(validateRequest(text, config, settings), AbortSignal.timeout(120_000));
+      const result = await stack.synthesizer.synthesize(validateRequest(text, config, settings), AbortSignal.timeout(120_000), "cli");
       audio = result.audio.bytes;
       summary = `${result.audio.durationSeconds.toFixed(2)} s at ${result.audio.sampleRate} Hz by ${result.audio.modelUsed} in ${result.generationTimeMs.toFixed(0)} ms`;
     } finally {

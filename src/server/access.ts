@@ -45,9 +45,10 @@ export interface Caller {
 export interface Access {
   /**
    * Throws UnauthenticatedError, PermissionDeniedError or OverloadedError (typed, mapped in
-   * status.ts like any other) when the caller may not go on; returns when it may.
+   * status.ts like any other) when the caller may not go on. Returns who the caller is, for
+   * its budgets and shares: "key <SHA-256 of its key>" when keys are on, else "peer <address>".
    */
-  check(caller: Caller): void;
+  check(caller: Caller): string;
 }
 
 /**
@@ -70,9 +71,9 @@ export function createAccess(options: AccessOptions, onFailure: (failure: AuthFa
     failed,
     `too many failed authentications from this address: at most ${failed} a minute (AUTH_FAILURES_PER_MINUTE); retry later`,
   );
-  const check = (caller: Caller): void => {
-    if (OPEN_SERVICES.has(caller.service)) return;
+  const check = (caller: Caller): string => {
     let client = `peer ${caller.peer}`;
+    if (OPEN_SERVICES.has(caller.service)) return client;
     if (keys.enabled) {
       try {
         failures.check(caller.peer);
@@ -96,6 +97,7 @@ export function createAccess(options: AccessOptions, onFailure: (failure: AuthFa
       client = `key ${fingerprint(presented).toString("hex")}`;
     }
     limiter?.take(client);
+    return client;
   };
   return { check };
 }

@@ -146,7 +146,7 @@ export function openAiRoutes(context: OpenAiContext): Record<string, HttpRoute> 
     return voice;
   };
 
-  const speech = async (req: Request, signal: AbortSignal): Promise<Reply> => {
+  const speech = async (req: Request, { signal, client }: { signal: AbortSignal; client: string }): Promise<Reply> => {
     const contentType = req.headers["content-type"];
     if (!/^application\/json\s*(;|$)/i.test(contentType ?? "")) throw new UnsupportedMediaTypeError(contentType, "application/json");
     const body = parseJson(await readBody(req, context.maxRequestBytes));
@@ -173,7 +173,7 @@ export function openAiRoutes(context: OpenAiContext): Record<string, HttpRoute> 
       throw new InvalidArgumentError("stream_format", `${shown(streamFormat)} is not supported by this service; allowed audio`);
 
     const config = create(SynthesisConfigSchema, { voice, encoding: format.encoding, sampleRate: format.sampleRate, speed });
-    const result = await synthesizer.synthesize(validateRequest(input, config, limits), signal);
+    const result = await synthesizer.synthesize(validateRequest(input, config, limits), signal, client);
     const { audio } = result;
     return {
       status: 200,
@@ -221,15 +221,19 @@ function voiceOf(value: unknown, modelVoice: string): string {
 }
 
 /** A route of `method` through the call pipeline; other verbs get 405. */
-function route(context: OpenAiContext, method: "GET" | "POST", handle: (req: Request, signal: AbortSignal) => Promise<Reply>): HttpRoute {
+function route(
+  context: OpenAiContext,
+  method: "GET" | "POST",
+  handle: (req: Request, call: { signal: AbortSignal; client: string }) => Promise<Reply>,
+): HttpRoute {
   return pipelineRoute(
     context.pipeline,
     { service: "openai", shutdownSignal: context.shutdownSignal, replyError },
-    async (req, res, signal) => {
+    async (req, res, call) => {
       const path = (req.url ?? "").split("?")[0] ?? "";
       if (req.method !== method) throw new MethodNotAllowedError(req.method ?? "", path, method);
       if (!context.serving()) throw new UnavailableError("not serving: the server is starting up or shutting down; retry shortly");
-      send(res, await handle(req, signal));
+      send(res, await handle(req, call));
     },
   );
 }

@@ -34,6 +34,9 @@ export interface Call {
 /** The call an RPC belongs to, set by the boundary for the interceptor. */
 export const CALL = createContextKey<Call | undefined>(undefined, { description: "call" });
 
+/** Who is calling, as access.ts names it, for the caller's share of the synthesis queue. */
+export const CLIENT = createContextKey<string>("unknown", { description: "client" });
+
 /** The peer's IP address, set for each call from its connection (see server.ts). */
 export const PEER_ADDRESS = createContextKey<string>("unknown", { description: "peer address" });
 
@@ -59,8 +62,8 @@ export interface PipelineDeps {
 export interface CallPipeline {
   /** Starts a call: its request id is the caller's x-request-id when acceptable, else a new one. */
   begin(kind: CallKind, offeredRequestId: string | null | undefined): Call;
-  /** The checks before any handler runs: not draining, then access (key, role, rate). */
-  admit(caller: Caller): void;
+  /** The checks before any handler runs: not draining, then access (key, role, rate). Returns who calls. */
+  admit(caller: Caller): string;
   /** The call's one log line and one metric sample; `httpStatus` for a plain-HTTP route. */
   finish(call: Call, error: ConnectError | undefined, httpStatus?: number): void;
   /** The pipeline for RPCs, as one Connect interceptor. */
@@ -80,9 +83,9 @@ export function createPipeline(deps: PipelineDeps): CallPipeline {
     };
   };
 
-  const admit = (caller: Caller): void => {
+  const admit = (caller: Caller): string => {
     if (deps.draining()) throw new UnavailableError("server is shutting down");
-    access.check(caller);
+    return access.check(caller);
   };
 
   const finish = (call: Call, error: ConnectError | undefined, httpStatus?: number): void => {
@@ -111,12 +114,13 @@ export function createPipeline(deps: PipelineDeps): CallPipeline {
       return error;
     };
     try {
-      admit({
+      const client = admit({
         service: req.service.typeName,
         method: req.method.name,
         authorization: req.header.get("authorization"),
         peer: req.contextValues.get(PEER_ADDRESS),
       });
+      req.contextValues.set(CLIENT, client);
       // A request stream that cannot be decoded fails while the implementation reads it.
       const request = req.stream ? { ...req, message: decodedOrRefused(req.message) } : req;
       const res = await untilAborted(next(request), req.signal);
@@ -166,7 +170,8 @@ export function pipelineRoute(
      */
     readonly replyError: (res: Parameters<HttpRoute>[1], error: ConnectError, req: Parameters<HttpRoute>[0]) => number;
   },
-  handle: (req: Parameters<HttpRoute>[0], res: Parameters<HttpRoute>[1], signal: AbortSignal) => Promise<void>,
+  /** `signal` aborts when the client leaves or the grace period is over; `client` is who calls. */
+  handle: (req: Parameters<HttpRoute>[0], res: Parameters<HttpRoute>[1], call: { signal: AbortSignal; client: string }) => Promise<void>,
 ): HttpRoute {
   return (req, res) => {
     const path = (req.url ?? "").split("?")[0] ?? "";
@@ -180,13 +185,13 @@ export function pipelineRoute(
     });
     const signal = AbortSignal.any([clientLeft.signal, options.shutdownSignal]);
     const run = async (): Promise<void> => {
-      pipeline.admit({
+      const client = pipeline.admit({
         service: options.service,
         method: `${req.method} ${path}`,
         authorization: req.headers.authorization,
         peer: req.socket?.remoteAddress ?? "unknown",
       });
-      await handle(req, res, signal);
+      await handle(req, res, { signal, client });
     };
     untilAborted(run(), signal).then(
       () => {

@@ -25,6 +25,7 @@ import type { Engine, VoiceLanguage } from "../engine/index.js";
 import { type RequestLimits, type StreamEvent, type Synthesizer, validateRequest } from "../synthesis/index.js";
 import { bcp47, matchesLanguage, type VoiceCatalog } from "../voices/index.js";
 import { ServingStatus, type HealthReporter } from "./health.js";
+import { CLIENT } from "./pipeline.js";
 
 export interface TtsServiceDeps {
   synthesizer: Synthesizer;
@@ -41,7 +42,7 @@ export function createTtsService(deps: TtsServiceDeps): ServiceImpl<typeof TtsSe
   return {
     async synthesize(request, context) {
       const speech = validateRequest(request.text, request.config, limits);
-      const result = await synthesizer.synthesize(speech, context.signal);
+      const result = await synthesizer.synthesize(speech, context.signal, context.values.get(CLIENT));
       return create(SynthesizeResponseSchema, {
         audio: result.audio.bytes,
         encoding: speech.encoding,
@@ -56,7 +57,7 @@ export function createTtsService(deps: TtsServiceDeps): ServiceImpl<typeof TtsSe
 
     async *synthesizeStream(request, context) {
       const speech = validateRequest(request.text, request.config, limits);
-      for await (const event of synthesizer.stream(speech, context.signal)) {
+      for await (const event of synthesizer.stream(speech, context.signal, context.values.get(CLIENT))) {
         yield toStreamResponse(event);
       }
     },

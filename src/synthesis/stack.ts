@@ -41,7 +41,11 @@ export async function createSynthesisStack(config: Config, logger: Logger): Prom
     redisUrl: config.redisUrl,
     logger,
   });
-  const admission = new Admission({ maxConcurrent: config.maxConcurrentRequests, maxQueue: config.maxQueueSize });
+  const admission = new Admission({
+    maxConcurrent: config.maxConcurrentRequests,
+    maxQueue: config.maxQueueSize,
+    maxQueuePerClient: config.maxQueuePerClient,
+  });
   const synthesizer = new Synthesizer({
     catalog,
     engine,

@@ -77,11 +77,12 @@ interface RenderedPiece {
 export class Synthesizer {
   constructor(private readonly options: SynthesizerOptions) {}
 
-  async synthesize(request: SpeechRequest, signal: AbortSignal): Promise<SynthesisResult> {
+  /** `client` names the caller for its share of the synthesis queue (an API key's fingerprint, else an address). */
+  async synthesize(request: SpeechRequest, signal: AbortSignal, client: string): Promise<SynthesisResult> {
     const started = performance.now();
     const speech = await this.resolve(request);
     const produce = async () => {
-      const permit = await this.admit(signal);
+      const permit = await this.admit(signal, client);
       try {
         return await this.renderWhole(speech, await this.plan(speech, signal), signal);
       } finally {
@@ -108,7 +109,7 @@ export class Synthesizer {
     }
   }
 
-  async *stream(request: SpeechRequest, signal: AbortSignal): AsyncGenerator<StreamEvent> {
+  async *stream(request: SpeechRequest, signal: AbortSignal, client: string): AsyncGenerator<StreamEvent> {
     const started = performance.now();
     const speech = await this.resolve(request);
     const start = { type: "start", voice: speech.model.id, modelUsed: speech.modelUsed, encoding: request.encoding } as const;
@@ -122,7 +123,7 @@ export class Synthesizer {
       return;
     }
 
-    const permit = await this.admit(signal);
+    const permit = await this.admit(signal, client);
     let rendering: ReadAhead<RenderedPiece> | undefined;
     try {
       const plan = await this.plan(speech, signal);
@@ -153,8 +154,8 @@ export class Synthesizer {
     }
   }
 
-  private admit(signal: AbortSignal): Promise<Permit> {
-    return this.options.admission?.acquire(signal) ?? Promise.resolve({ release() {} });
+  private admit(signal: AbortSignal, client: string): Promise<Permit> {
+    return this.options.admission?.acquire(signal, client) ?? Promise.resolve({ release() {} });
   }
 
   /**

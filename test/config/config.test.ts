@@ -22,6 +22,7 @@ describe("loadConfig", () => {
       redisUrl: undefined,
       maxConcurrentRequests: 2,
       maxQueueSize: 32,
+      maxQueuePerClient: 8,
       maxRequestsPerMinute: 0,
       authFailuresPerMinute: 30,
       shutdownGraceSeconds: 25,

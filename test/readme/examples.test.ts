@@ -559,7 +559,9 @@ describe("configuration", () => {
     for (const scale of [1, 20]) {
       const env = Object.fromEntries(refersTo.map((other) => [other, String(Number(envExample().get(other)) * scale)]));
       const formula = refersTo.reduce((text, other) => text.replaceAll(other, env[other] as string), literal as string);
-      const computed = Function(`"use strict"; return (${formula.replaceAll("×", "*").replace(/\bmax\(/g, "Math.max(")});`)() as number;
+      const computed = Function(
+        `"use strict"; return (${formula.replaceAll("×", "*").replace(/\b(max|ceil)\(/g, "Math.$1(")});`,
+      )() as number;
       expect(loadConfig({ ...env, [variable]: String(computed) }), `${variable} = ${formula} = ${computed}`).toEqual(loadConfig(env));
     }
   });
