@@ -1,23 +1,28 @@
 /*
- * End-to-end benchmark (issue 8): this service over gRPC, its engine in process, the Piper
- * reference (piper-tts 1.8.0, Python API) and the bare onnxruntime floor, interleaved in one
- * run on the same voice file, texts and machine. Not a test; run with
+ * End-to-end benchmark (issues 8, 12, 13): this service over gRPC, its engine in process, the
+ * Piper reference (piper-tts 1.8.0, Python API), its peers (Piper's own http_server and
+ * sherpa-onnx-node) and the bare onnxruntime floor, interleaved in one run on the same voice
+ * file, texts and machine. Not a test; run with
  *
  *   npm run bench                 full run (~10 min on 2 cores): bench/results/latest.json + BENCHMARKS.md
  *   npm run bench -- --quick      a few iterations to check the harness: bench/results/quick.json only
  *   npm run bench -- --report     re-render the table and BENCHMARKS.md from bench/results/latest.json
  *
  * Environment: BENCH_ITERATIONS (default 20), BENCH_SEED, BENCH_NOTE (a line for the report,
- * e.g. what else ran on the machine). Fetches what it needs: the voice (src/voices/fetch.ts)
- * and the Piper reference (a private virtualenv in bench/.venv, git-ignored).
+ * e.g. what else ran on the machine), BENCH_BASELINE (the results file to compare throughput
+ * and memory with; default: bench/results/latest.json as it was before this run). Fetches what
+ * it needs: the voice (src/voices/fetch.ts), the Piper reference and http_server (a private
+ * virtualenv in bench/.venv) and sherpa's copy of the voice (bench/.sherpa), all git-ignored.
  */
 import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { cpus, release, totalmem, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { gunzip, gzip as gzipCallback } from "node:zlib";
+import { createTtsClient, DEFAULT_WINDOW_BYTES } from "@aetheros/tts-client";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import * as ort from "onnxruntime-node";
@@ -26,13 +31,17 @@ import { AudioEncoding, TtsService } from "../gen/aetheros/tts/v1/tts_pb.js";
 import { createEncoder } from "../src/audio/encoder.js";
 import { floatToPcm16 } from "../src/audio/pcm.js";
 import { cacheKey, openAudioCache, type CachedAudio } from "../src/cache/index.js";
-import { Engine, planSpeech, type SpeechSettings, type VoiceModel } from "../src/engine/index.js";
+import { loadConfig } from "../src/config/index.js";
+import { Engine, type Plan, planSpeech, type SpeechSettings, type VoiceModel } from "../src/engine/index.js";
 import { ensureVoice } from "../src/voices/fetch.js";
 import { VoiceCatalog } from "../src/voices/index.js";
-import { ensureOrtVenv, ensurePiperVenv, PiperReference, PythonProcess } from "./lib/piper.js";
+import { ghzUnary, grpcJsSynthesize, grpcurlUnary, type SynthesizeInit, statusName, tool } from "./lib/clients.js";
+import { ensureOrtVenv, ensurePiperVenv, JsonLineProcess, PiperHttpServer, PiperReference } from "./lib/piper.js";
 import { LoadSampler, memoryStatus, waitIdle } from "./lib/procs.js";
 import { renderMarkdown, renderTable, summarize } from "./lib/report.js";
 import {
+  type Baseline,
+  parseResults,
   serializeResults,
   type LatencySample,
   type MemoryReading,
@@ -41,8 +50,19 @@ import {
   type TtfaSample,
 } from "./lib/results.js";
 import { startService, type RunningService, type ServiceSettings } from "./lib/service.js";
-import { seededRandom, shuffled } from "./lib/stats.js";
-import { checkTexts, LATENCY_TEXTS, LONG_SENTENCE, PARAGRAPH, PARAGRAPH_FIRST_SENTENCE, THROUGHPUT_TEXTS } from "./lib/texts.js";
+import { prepareSherpaVoice, SherpaPeer } from "./lib/sherpa.js";
+import { mean, seededRandom, shuffled } from "./lib/stats.js";
+import {
+  checkTexts,
+  LATENCY_TEXTS,
+  LONG_SENTENCE,
+  longText,
+  oneSentence,
+  PARAGRAPH,
+  PARAGRAPH_FIRST_SENTENCE,
+  THROUGHPUT_TEXTS,
+  TTFA_TEXTS,
+} from "./lib/texts.js";
 
 const gzipAsync = promisify(gzipCallback);
 const gunzipAsync = promisify(gunzip);
@@ -58,7 +78,7 @@ const args = new Set(process.argv.slice(2));
 const log = (message: string): void => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
 
 if (args.has("--report")) {
-  const results = JSON.parse(await readFile(LATEST, "utf8")) as Results;
+  const results = parseResults(await readFile(LATEST, "utf8"));
   const summary = summarize(results);
   console.log(renderTable(results, summary));
   await writeFile(REPORT, renderMarkdown(results, summary));
@@ -75,6 +95,14 @@ const CONCURRENCY = [1, 2, 4, 8];
 const CACHE_LOOKUPS = quick ? 500 : 5000;
 const LOOPBACK_CACHE_ROUNDS = quick ? 10 : 100;
 const SEED = Number(process.env.BENCH_SEED ?? 8);
+/** sherpa-onnx-node's threads: both cores for one request, as the latency service and Piper use them. */
+const SHERPA_THREADS = 2;
+/** Cache hits on long texts: issue 12's 5,000 characters (the shipped MAX_TEXT_LENGTH). */
+const LONG_HIT_CHARS = 5000;
+/** The shipped MAX_TEXT_LENGTH (no variable set): the longest sentence the memory section speaks. */
+const MAX_TEXT_LENGTH = loadConfig({}).maxTextLength;
+const GHZ_CALLS = quick ? 50 : 500;
+const GRPCURL_CALLS = quick ? 3 : 20;
 // Every timed single call starts on an idle machine. onnxruntime's intra-op threads spin for
 // a while after a run, and a subject timed right after another paid for those threads: the
 // service most (its inference runs at nice +10), 1.30x the bare session back to back against
@@ -109,6 +137,8 @@ const FLOOR_SESSION_OPTIONS = {
 
 checkTexts();
 await checkFloorOptions();
+// Read before this run overwrites latest.json.
+const baseline = await readBaseline(process.env.BENCH_BASELINE ?? LATEST);
 const ortPackage = async (name: string): Promise<string> =>
   (JSON.parse(await readFile(join(ROOT, "node_modules", name, "package.json"), "utf8")) as { version: string }).version;
 const ORT_VERSIONS = { node: await ortPackage("onnxruntime-node"), common: await ortPackage("onnxruntime-common") };
@@ -152,6 +182,8 @@ const stopAll = async (): Promise<void> => {
 process.once("SIGINT", () => void stopAll().then(() => process.exit(130)));
 
 let piper: PiperReference | undefined;
+let sherpa: SherpaPeer | undefined;
+let piperHttp: PiperHttpServer | undefined;
 let inProcess: Engine | undefined;
 try {
   const results = await runAll();
@@ -167,6 +199,8 @@ try {
 } finally {
   await stopAll();
   await piper?.stop();
+  await sherpa?.stop();
+  await piperHttp?.stop();
   await inProcess?.close();
 }
 
@@ -180,6 +214,38 @@ async function runAll(): Promise<Results> {
   log(
     `Piper reference ready: piper-tts ${ref.info.piper_tts}, onnxruntime ${ref.info.onnxruntime}, intra_op_num_threads ${ref.info.intra_op_num_threads}`,
   );
+  // Peers (issue 13 item 6). Each is optional: one that cannot start is reported as such and the run goes on.
+  const peers: NonNullable<Results["peers"]> = {};
+  sampler.phase = "peers start-up";
+  try {
+    const sherpaVoice = await prepareSherpaVoice(MODEL_FILE, join(ROOT, "bench", ".sherpa"));
+    // The service's own espeak-ng data (built by npm ci): sherpa's archives, which carry theirs, cannot be fetched here.
+    const espeakData = join(ROOT, "native", "espeak", "espeak-ng-data");
+    sherpa = await SherpaPeer.start(ROOT, sherpaVoice, espeakData, SHERPA_THREADS);
+    peers.sherpa = {
+      description: `sherpa-onnx-node ${sherpa.info.sherpa_onnx_node}, OfflineTts (VITS/Piper), numThreads ${SHERPA_THREADS}, the voice's noise/length scales, espeak-ng-data of native/espeak; a copy of the .onnx with sherpa's metadata (${Object.entries(
+        sherpaVoice.metadata,
+      )
+        .map(([k, v]) => `${k}=${v}`)
+        .join(", ")}) and a tokens.txt from phoneme_id_map; timed in its own process around generate() + WAV bytes`,
+      version: sherpa.info.sherpa_onnx_node,
+    };
+    log(`sherpa-onnx-node ${sherpa.info.sherpa_onnx_node} ready (${SHERPA_THREADS} threads)`);
+  } catch (error) {
+    peers.sherpa = { description: "sherpa-onnx-node", version: "n/a", unavailable: (error as Error).message.split("\n")[0]! };
+    log(`sherpa-onnx-node unavailable: ${(error as Error).message}`);
+  }
+  try {
+    piperHttp = await PiperHttpServer.start(python, MODEL_FILE);
+    peers["piper-http"] = {
+      description: `\`python -m piper.http_server -m ${VOICE}.onnx\` (piper-tts ${ref.info.piper_tts}, Flask's server, onnxruntime default threads), POST /synthesize {"text"} over HTTP/1.1 on loopback, timed in the harness until the whole WAV arrived`,
+      version: ref.info.piper_tts,
+    };
+    log(`Piper http_server ready on ${piperHttp.url}`);
+  } catch (error) {
+    peers["piper-http"] = { description: "piper.http_server", version: "n/a", unavailable: (error as Error).message.split("\n")[0]! };
+    log(`Piper http_server unavailable: ${(error as Error).message}`);
+  }
 
   // The engine in process: the service's own engine, catalog and voice, no transport.
   const enginePool = new Engine({ threads: 1, intraOpThreads: LATENCY_INTRA, maxLoadedVoices: 3, logger: pino({ level: "silent" }) });
@@ -258,16 +324,20 @@ async function runAll(): Promise<Results> {
     const answer = await ref.synth(text);
     return { ms: answer.ms, audioSeconds: answer.samples / ref.info.sample_rate };
   };
+  const peerSynth = async (peer: { synth(text: string): Promise<{ ms: number; samples: number }> }, text: string) => {
+    const answer = await peer.synth(text);
+    return { ms: answer.ms, audioSeconds: answer.samples / rate };
+  };
 
   // ------------------------------------------------------------ uncached latency
   const texts = LATENCY_TEXTS.map(([chars, text]) => {
-    const plan = planSpeech(text, voice.config);
+    const units = unitsOf(planSpeech(text, voice.config));
     return {
       chars,
       text,
-      ids: plan.pieces.map((p) => p.ids),
-      pieces: plan.pieces.length,
-      phonemes: plan.pieces.reduce((n, p) => n + p.phonemes.length, 0),
+      ids: units.map((p) => p.ids),
+      pieces: units.length,
+      phonemes: units.reduce((n, p) => n + p.phonemes.length, 0),
     };
   });
   // The same service through a client that offers no compression (the server then sends the WAV as is).
@@ -281,6 +351,8 @@ async function runAll(): Promise<Results> {
     floor: (t) => floor(LATENCY_INTRA, t.ids),
     "floor-1t": (t) => floor(1, t.ids),
   };
+  if (sherpa) latencySubjects.sherpa = (t) => peerSynth(sherpa!, t.text);
+  if (piperHttp) latencySubjects["piper-http"] = (t) => peerSynth(piperHttp!, t.text);
   const latency: LatencySample[] = [];
   for (let iteration = -WARMUP; iteration < ITERATIONS; iteration++) {
     sampler.phase = iteration < 0 ? "latency warm-up" : "latency";
@@ -299,33 +371,37 @@ async function runAll(): Promise<Results> {
 
   // ------------------------------------------------------------ time to first audio
   sampler.phase = "time to first audio";
-  const paragraphPlan = planSpeech(PARAGRAPH, voice.config);
-  const firstPieceIds = [paragraphPlan.pieces[0]!.ids];
-  const ttfaSubjects: Record<string, () => Promise<Omit<TtfaSample, "iteration" | "subject">>> = {
-    "grpc-stream": async () => {
-      const abort = new AbortController();
-      const started = performance.now();
-      let startMs: number | undefined;
-      let ms = Number.NaN;
-      try {
-        for await (const message of latencyService.client.synthesizeStream(
-          { text: PARAGRAPH, config: { encoding: AudioEncoding.WAV, useCache: false } },
-          { signal: abort.signal, timeoutMs: 120_000 },
-        )) {
-          if (message.event.case === "start") startMs = performance.now() - started;
-          if (message.event.case === "chunk") {
-            ms = performance.now() - started;
-            abort.abort();
-            break;
-          }
+  const paragraphUnits = unitsOf(planSpeech(PARAGRAPH, voice.config));
+  const firstPieceIds = [paragraphUnits[0]!.ids];
+  /** SynthesizeStream until its first AudioChunk, then cancelled; the server's leftover work is waited out, not counted. */
+  const streamFirst = async (running: RunningService, text: string) => {
+    const abort = new AbortController();
+    const started = performance.now();
+    let startMs: number | undefined;
+    let ms = Number.NaN;
+    let audioBytes = 0;
+    try {
+      for await (const message of running.client.synthesizeStream(
+        { text, config: { encoding: AudioEncoding.WAV, useCache: false } },
+        { signal: abort.signal, timeoutMs: 120_000 },
+      )) {
+        if (message.event.case === "start") startMs = performance.now() - started;
+        if (message.event.case === "chunk") {
+          ms = performance.now() - started;
+          audioBytes = message.event.value.audio.length;
+          abort.abort();
+          break;
         }
-      } catch (error) {
-        if (!abort.signal.aborted) throw error;
       }
-      // The server finishes the inference already running for the next piece; wait it out.
-      const drainMs = await waitIdle(latencyService.pid);
-      return { ms, startMs, drainMs };
-    },
+    } catch (error) {
+      if (!abort.signal.aborted) throw error;
+    }
+    // The server finishes the inference already running; wait it out.
+    const drainMs = await waitIdle(running.pid);
+    return { ms, startMs, drainMs, audioSeconds: audioBytes / 2 / rate };
+  };
+  const ttfaSubjects: Record<string, () => Promise<Omit<TtfaSample, "iteration" | "subject">>> = {
+    "grpc-stream": () => streamFirst(latencyService, PARAGRAPH),
     "grpc-first-sentence": () => grpc(latencyService, PARAGRAPH_FIRST_SENTENCE),
     "engine-stream": async () => {
       const started = performance.now();
@@ -344,6 +420,15 @@ async function runAll(): Promise<Results> {
     "piper-first-sentence": () => piperSynth(PARAGRAPH_FIRST_SENTENCE),
     "floor-first-piece": () => floor(LATENCY_INTRA, firstPieceIds),
   };
+  // Issue 13: the first AudioChunk of each text against Piper's first synthesize() chunk of the same text.
+  for (const t of TTFA_TEXTS) {
+    ttfaSubjects[`stream-default:${t.key}`] = () => streamFirst(defaultService, t.text);
+    ttfaSubjects[`stream-latency:${t.key}`] = () => streamFirst(latencyService, t.text);
+    ttfaSubjects[`piper-first:${t.key}`] = async () => {
+      const answer = await ref.first(t.text);
+      return { ms: answer.ms, audioSeconds: answer.samples / ref.info.sample_rate };
+    };
+  }
   const ttfa: TtfaSample[] = [];
   for (let iteration = -1; iteration < TTFA_RUNS; iteration++) {
     for (const subject of shuffled(Object.keys(ttfaSubjects), random)) {
@@ -367,11 +452,11 @@ async function runAll(): Promise<Results> {
   }
   // The bare floor per onnxruntime build: Node's, Python's at Node's version, Python's at Piper's.
   const floorScript = join(ROOT, "bench", "lib", "ort_floor.py");
-  const pyFloors = new Map<string, PythonProcess<{ onnxruntime: string }>>();
+  const pyFloors = new Map<string, JsonLineProcess<{ onnxruntime: string }>>();
   if (ortPython)
-    pyFloors.set(`python ${ORT_VERSIONS.node}`, await PythonProcess.start(ortPython, floorScript, [MODEL_FILE, String(LATENCY_INTRA)]));
+    pyFloors.set(`python ${ORT_VERSIONS.node}`, await JsonLineProcess.start(ortPython, floorScript, [MODEL_FILE, String(LATENCY_INTRA)]));
   if (ref.info.onnxruntime !== ORT_VERSIONS.node)
-    pyFloors.set(`python ${ref.info.onnxruntime}`, await PythonProcess.start(python, floorScript, [MODEL_FILE, String(LATENCY_INTRA)]));
+    pyFloors.set(`python ${ref.info.onnxruntime}`, await JsonLineProcess.start(python, floorScript, [MODEL_FILE, String(LATENCY_INTRA)]));
   const builds: Record<string, (t: (typeof texts)[number]) => Promise<number>> = {
     [`node ${ORT_VERSIONS.node}`]: async (t) => (await floor(LATENCY_INTRA, t.ids)).ms,
   };
@@ -446,7 +531,7 @@ async function runAll(): Promise<Results> {
   const load = sampler.stop();
   const finishedAt = new Date();
   return {
-    schema: 1,
+    schema: 2,
     mode: quick ? "quick" : "full",
     note: process.env.BENCH_NOTE,
     startedAt: startedAt.toISOString(),
@@ -482,10 +567,18 @@ async function runAll(): Promise<Results> {
       subjects: Object.keys(latencySubjects),
       samples: latency,
     },
+    peers,
+    ttfaTexts: TTFA_TEXTS.map((t) => ({
+      key: t.key,
+      label: t.label,
+      chars: t.text.length,
+      sentences: new Set(unitsOf(planSpeech(t.text, voice.config)).map((u) => u.sentenceIndex)).size,
+    })),
+    baseline,
     ttfa: {
       paragraphChars: PARAGRAPH.length,
       firstSentenceChars: PARAGRAPH_FIRST_SENTENCE.length,
-      paragraphPieces: paragraphPlan.pieces.length,
+      paragraphPieces: paragraphUnits.length,
       samples: ttfa,
     },
     phonemize: { samples: phonemize },
@@ -693,8 +786,8 @@ async function probeMemory(voice: VoiceModel): Promise<Results["memory"]["probes
   const dir = await mkdtemp(join(tmpdir(), "tts-bench-probe-"));
   try {
     const workloads: Array<[string, number[][]]> = [
-      [`the ${LATENCY_TEXTS.at(-1)![0]}-character text`, planSpeech(LATENCY_TEXTS.at(-1)![1], voice.config).pieces.map((p) => p.ids)],
-      ["the longest piece (MAX_PIECE_PHONEMES)", [planSpeech(LONG_SENTENCE, voice.config).pieces[0]!.ids]],
+      [`the ${LATENCY_TEXTS.at(-1)![0]}-character text`, unitsOf(planSpeech(LATENCY_TEXTS.at(-1)![1], voice.config)).map((p) => p.ids)],
+      ["the first inference of LONG_SENTENCE (bench/lib/texts.ts)", [unitsOf(planSpeech(LONG_SENTENCE, voice.config))[0]!.ids]],
     ];
     const shipped = { ...FLOOR_SESSION_OPTIONS, intraOpNumThreads: 1 };
     const variants: Array<[string, Record<string, unknown>, number]> = [
@@ -722,6 +815,61 @@ async function probeMemory(voice: VoiceModel): Promise<Results["memory"]["probes
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The plan's units of inference: `pieces` in today's engine, `sentences` once the windowed
+ * engine lands (issue 13). Read either, so the harness runs before and after that change.
+ */
+interface PlanUnit {
+  sentenceIndex: number;
+  phonemes: string[];
+  ids: number[];
+}
+function unitsOf(plan: Plan): PlanUnit[] {
+  const either = plan as unknown as { pieces?: PlanUnit[]; sentences?: PlanUnit[] };
+  const units = either.sentences ?? either.pieces;
+  if (!units) throw new Error("planSpeech returned neither sentences nor pieces: update unitsOf in bench/run.ts");
+  return units;
+}
+
+/** The figures of an earlier run to compare with; undefined when there is none. */
+async function readBaseline(file: string): Promise<Baseline | undefined> {
+  if (!existsSync(file)) return undefined;
+  const old = parseResults(await readFile(file, "utf8"));
+  // Audio seconds per wall-clock second over all batches of a service and level, as the report computes it.
+  const throughput: Baseline["throughput"] = {};
+  for (const sample of old.throughput.samples) {
+    const level = ((throughput[sample.config] ??= {})[sample.concurrency] ??= 0);
+    throughput[sample.config]![sample.concurrency] = level + sample.audioSeconds;
+  }
+  for (const [config, levels] of Object.entries(throughput)) {
+    for (const level of Object.keys(levels).map(Number)) {
+      const wallSeconds = old.throughput.samples
+        .filter((s) => s.config === config && s.concurrency === level)
+        .reduce((n, s) => n + s.wallMs / 1000, 0);
+      levels[level] = levels[level]! / wallSeconds;
+    }
+  }
+  const reading = (prefix: string) => old.memory.readings.find((r) => r.label.startsWith(prefix))?.rssBytes ?? Number.NaN;
+  const latency: Baseline["latency"] = {};
+  for (const subject of old.latency.subjects) {
+    for (const { chars } of old.latency.texts) {
+      const ms = old.latency.samples.filter((s) => s.subject === subject && s.chars === chars).map((s) => s.ms).sort((a, b) => a - b);
+      (latency[subject] ??= {})[chars] = ms.length ? (ms[(ms.length - 1) >> 1]! + ms[ms.length >> 1]!) / 2 : Number.NaN;
+    }
+  }
+  return {
+    file: file.startsWith(ROOT) ? file.slice(ROOT.length) : file,
+    mode: old.mode,
+    startedAt: old.startedAt,
+    gitCommit: old.versions.gitCommit,
+    foreignCores: mean(old.load.samples.map((s) => s.foreignCores)),
+    throughput,
+    throughputBatch: old.settings.throughputBatch,
+    memory: { serving: reading("serving"), afterLoad: reading("default voice"), piper: old.memory.piper.rssBytes },
+    latency,
+  };
 }
 
 function machine(): Results["machine"] {
