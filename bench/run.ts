@@ -51,7 +51,7 @@ import {
 } from "./lib/results.js";
 import { startService, type RunningService, type ServiceSettings } from "./lib/service.js";
 import { prepareSherpaVoice, SherpaPeer } from "./lib/sherpa.js";
-import { mean, seededRandom, shuffled } from "./lib/stats.js";
+import { mean, median, seededRandom, shuffled } from "./lib/stats.js";
 import {
   checkTexts,
   LATENCY_TEXTS,
@@ -482,6 +482,19 @@ async function runAll(): Promise<Results> {
   for (const child of pyFloors.values()) await child.stop();
   log(`onnxruntime builds compared: ${Object.keys(builds).join(", ")}`);
   const piperMemory = await ref.request<{ rss_bytes: number; hwm_bytes: number }>({ op: "rss" });
+  const peerMemory: MemoryReading[] = [];
+  if (sherpa) {
+    const m = await sherpa.rss();
+    peerMemory.push({
+      label: `sherpa-onnx-node process (one voice, ${SHERPA_THREADS} threads)`,
+      rssBytes: m.rss_bytes,
+      hwmBytes: m.hwm_bytes,
+    });
+  }
+  if (piperHttp) peerMemory.push({ label: "Piper http_server process (one voice)", ...memoryStatus(piperHttp.pid) });
+  // Done with the peers: their processes leave the machine before throughput and memory are measured.
+  await sherpa?.stop();
+  await piperHttp?.stop();
 
   // ------------------------------------------------------------ throughput
   sampler.phase = "throughput";
@@ -585,7 +598,7 @@ async function runAll(): Promise<Results> {
     ortBuilds: { builds: Object.keys(builds), samples: ortBuilds },
     cache: cacheResults,
     throughput: { texts: BATCH.length, levels: CONCURRENCY, samples: throughput },
-    memory: { service: memory.service, readings: memory.readings, piper: others.at(-1)!, others: others.slice(0, -1), probes },
+    memory: { ...memory, piper: others.at(-1)!, others: [...others.slice(0, -1), ...peerMemory], probes },
   };
 }
 
@@ -597,52 +610,102 @@ async function stopService(running: RunningService): Promise<void> {
 /**
  * Cache hits. In process: AudioCache.get of a memory entry holding the real WAV of the
  * 100-character text, and the whole hit path of Synthesizer.synthesize before the transport
- * (planSpeech + cacheKey + get). Over loopback: unary Synthesize with the cache on, the
- * second and later identical calls, against a service with the default settings.
+ * (planSpeech + cacheKey + get). Over loopback (issue 12): unary Synthesize with the cache on,
+ * the second and later identical calls, against a service with the default settings, from
+ * every client a user might pick, interleaved: the project's own @aetheros/tts-client (4 MiB
+ * HTTP/2 windows), connect-node's gRPC transport as is (Node's 64 KiB windows; offers gzip) and
+ * without compression, @grpc/grpc-js with its defaults; then ghz and grpcurl with theirs. Texts:
+ * the latency texts and one of LONG_HIT_CHARS characters, whose hit's server-side time
+ * (generation_time_ms) must not grow with the text.
  */
 async function measureCache(voice: VoiceModel, catalog: VoiceCatalog): Promise<Results["cache"]> {
   const cacheDir = await mkdtemp(join(tmpdir(), "tts-bench-cache-"));
   const cached = await service("cache on (defaults)", { intraOpThreads: 1, workers: 2, cacheEnabled: true, env: { CACHE_DIR: cacheDir } });
+  const grpcJs = grpcJsSynthesize(cached.baseUrl);
   try {
     const loopbackMissMs: number[] = [];
     const wavByChars = new Map<number, Uint8Array>();
     let entryBytes: Uint8Array | undefined;
-    const call = async (text: string) => {
+    const hitTexts: Array<readonly [number, string]> = [...LATENCY_TEXTS, [LONG_HIT_CHARS, longText(LONG_HIT_CHARS)]];
+    const request = (text: string): SynthesizeInit => ({ text, config: { encoding: AudioEncoding.WAV, useCache: true } });
+    for (const [chars, text] of hitTexts) {
       const started = performance.now();
-      const response = await cached.client.synthesize(
-        { text, config: { encoding: AudioEncoding.WAV, useCache: true } },
-        { timeoutMs: 120_000 },
-      );
-      return { ms: performance.now() - started, response };
-    };
-    for (const [chars, text] of LATENCY_TEXTS) {
-      const first = await call(text);
-      if (first.response.cached) throw new Error(`the cache of a fresh service already held the ${chars}-character text`);
-      loopbackMissMs.push(first.ms);
-      wavByChars.set(chars, first.response.audio);
-      if (chars === 100) entryBytes = first.response.audio;
+      const response = await cached.client.synthesize(request(text), { timeoutMs: 600_000 });
+      if (response.cached) throw new Error(`the cache of a fresh service already held the ${chars}-character text`);
+      log(`cache: ${chars}-character miss ${Math.round(performance.now() - started)} ms, ${response.audio.length} bytes of WAV`);
+      if (chars !== LONG_HIT_CHARS) {
+        loopbackMissMs.push(performance.now() - started);
+        wavByChars.set(chars, response.audio);
+      }
+      if (chars === 100) entryBytes = response.audio;
     }
     // A client that does not offer gzip: the server then sends the audio uncompressed.
     const identity = createClient(TtsService, createGrpcTransport({ baseUrl: cached.baseUrl, acceptCompression: [] }));
-    const clients = { default: cached.client, identity } as const;
-    const hit = async (client: keyof typeof clients, text: string) => {
+    const ttsClient = createTtsClient({ baseUrl: cached.baseUrl });
+    const clients: Record<string, (r: SynthesizeInit) => Promise<{ cached: boolean; generationTimeMs: number }>> = {
+      "tts-client": (r) => ttsClient.synthesize(r, { timeoutMs: 120_000 }),
+      default: (r) => cached.client.synthesize(r, { timeoutMs: 120_000 }),
+      identity: (r) => identity.synthesize(r, { timeoutMs: 120_000 }),
+      "grpc-js": (r) => grpcJs.call(r),
+    };
+    const clientRecords: NonNullable<Results["cache"]["clients"]> = {
+      "tts-client": { label: "@aetheros/tts-client (clients/node)", windowBytes: DEFAULT_WINDOW_BYTES },
+      default: { label: "connect-node createGrpcTransport as is (offers gzip)" },
+      identity: { label: "connect-node createGrpcTransport, acceptCompression: []" },
+      "grpc-js": { label: "@grpc/grpc-js Client, default options" },
+    };
+    // Which client takes which text: a refusal (grpc-js's 4 MiB receive limit on the long WAV) is a finding, not a failure.
+    const refused: NonNullable<Results["cache"]["refused"]> = [];
+    const pairs: Array<[string, number, string]> = [];
+    for (const [chars, text] of hitTexts) {
+      for (const client of Object.keys(clients)) {
+        try {
+          const response = await clients[client]!(request(text));
+          if (!response.cached) throw new Error(`${client}: the second identical call was not a cache hit`);
+          pairs.push([client, chars, text]);
+        } catch (error) {
+          refused.push({ client, chars, code: statusName(error), message: (error as Error).message.slice(0, 300) });
+          log(`cache: ${client} refused the ${chars}-character hit: ${(error as Error).message.slice(0, 200)}`);
+        }
+      }
+    }
+    const hit = async (client: string, text: string) => {
       const started = performance.now();
-      const response = await clients[client].synthesize(
-        { text, config: { encoding: AudioEncoding.WAV, useCache: true } },
-        { timeoutMs: 120_000 },
-      );
+      const response = await clients[client]!(request(text));
       const ms = performance.now() - started;
       if (!response.cached) throw new Error("the second identical call was not a cache hit");
       return { ms, serverMs: response.generationTimeMs };
     };
-    for (let i = 0; i < 20; i++)
-      for (const [, text] of LATENCY_TEXTS) for (const client of ["default", "identity"] as const) await hit(client, text); // warm-up
+    for (let i = 0; i < 10; i++) for (const [client, , text] of pairs) await hit(client, text); // warm-up
     const loopback: Results["cache"]["loopback"] = [];
     for (let round = 0; round < LOOPBACK_CACHE_ROUNDS; round++) {
-      for (const [chars, text] of shuffled(LATENCY_TEXTS, random)) {
-        for (const client of shuffled(["default", "identity"] as const, random))
-          loopback.push({ chars, client, ...(await hit(client, text)) });
-      }
+      for (const [client, chars, text] of shuffled(pairs, random)) loopback.push({ chars, client, ...(await hit(client, text)) });
+    }
+    log(`cache: ${loopback.length} loopback hits from ${Object.keys(clients).length} clients`);
+    // Go's gRPC through ghz and grpcurl, with their defaults, on the 100-character text.
+    const text100 = LATENCY_TEXTS.find(([chars]) => chars === 100)![1];
+    const jsonRequest = { text: text100, config: { encoding: "AUDIO_ENCODING_WAV", use_cache: true } };
+    let ghz: Results["cache"]["ghz"];
+    const ghzBin = tool(ROOT, "ghz");
+    try {
+      if (!ghzBin) throw new Error("no .tools/bin/ghz (node tools/prerequisites.mjs test installs it)");
+      ghz = { chars: 100, ...(await ghzUnary(ghzBin, cached.baseUrl, jsonRequest, GHZ_CALLS)) };
+      const long = await ghzUnary(ghzBin, cached.baseUrl, { ...jsonRequest, text: hitTexts.at(-1)![1] }, 1);
+      for (const [message, n] of Object.entries(long.errors))
+        if (n > 0) refused.push({ client: "ghz", chars: LONG_HIT_CHARS, code: "error", message: message.slice(0, 300) });
+    } catch (error) {
+      ghz = { unavailable: (error as Error).message.slice(0, 300) };
+    }
+    let grpcurl: Results["cache"]["grpcurl"];
+    const grpcurlBin = tool(ROOT, "grpcurl");
+    try {
+      if (!grpcurlBin) throw new Error("no .tools/bin/grpcurl (node tools/prerequisites.mjs test installs it)");
+      await grpcurlUnary(grpcurlBin, cached.baseUrl, jsonRequest);
+      const ms: number[] = [];
+      for (let i = 0; i < GRPCURL_CALLS; i++) ms.push(await grpcurlUnary(grpcurlBin, cached.baseUrl, jsonRequest));
+      grpcurl = { chars: 100, ms };
+    } catch (error) {
+      grpcurl = { unavailable: (error as Error).message.slice(0, 300) };
     }
     // What gzip costs on these WAV files: the server compresses for any client that offers it.
     const gzip: Results["cache"]["gzip"] = [];
@@ -727,18 +790,24 @@ async function measureCache(voice: VoiceModel, catalog: VoiceCatalog): Promise<R
       hitPathMs.push(performance.now() - started);
     }
     await memory.close();
-    log(`cache: ${inProcessMs.length} in-process lookups, ${loopback.length} loopback hits`);
+    log(`cache: ${inProcessMs.length} in-process lookups`);
     return {
       entryBytes: entryBytes!.length,
       inProcessMs,
       hitPathMs,
       loopback,
+      clients: clientRecords,
+      textChars: Object.fromEntries(hitTexts.map(([chars, text]) => [chars, text.length])),
+      refused,
+      ghz,
+      grpcurl,
       loopbackMissMs,
       gzip,
       responseEncoding,
       stats: { tiers: tierStats },
     };
   } finally {
+    grpcJs.close();
     await stopService(cached);
     await rm(cacheDir, { recursive: true, force: true });
   }
@@ -749,7 +818,7 @@ async function measureCache(voice: VoiceModel, catalog: VoiceCatalog): Promise<R
  * intra-op thread each, cache off): the default voice alone, then three voices (copies of
  * the default voice's two files under other names in a temporary MODELS_DIR).
  */
-async function measureMemory(): Promise<{ service: string; readings: MemoryReading[] }> {
+async function measureMemory(): Promise<{ service: string; longestSentenceChars: number; readings: MemoryReading[] }> {
   const dir = await mkdtemp(join(tmpdir(), "tts-bench-models-"));
   const ids = [VOICE, `${VOICE}-copy2`, `${VOICE}-copy3`];
   for (const id of ids) {
@@ -767,10 +836,18 @@ async function measureMemory(): Promise<{ service: string; readings: MemoryReadi
     read("serving (default voice loaded and warmed)");
     for (let i = 0; i < 4; i++) await Promise.all([speak(VOICE), speak(VOICE)]);
     read("default voice, after 8 syntheses of the 200-character text (2 at a time)");
+    // Issue 13: the longest input the shipped defaults accept, as ONE sentence.
+    const started = performance.now();
+    await running.client.synthesize(
+      { text: oneSentence(MAX_TEXT_LENGTH), config: { voice: VOICE, encoding: AudioEncoding.WAV, useCache: false } },
+      { timeoutMs: 1_800_000 },
+    );
+    log(`memory: one ${MAX_TEXT_LENGTH}-character sentence took ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    read(`default voice, after one sentence of MAX_TEXT_LENGTH (${MAX_TEXT_LENGTH}) characters`);
     for (const id of ids.slice(1)) for (let i = 0; i < 2; i++) await Promise.all([speak(id), speak(id)]);
     read("three voices loaded, after 4 syntheses on each copy");
     log(`memory: ${readings.map((r) => `${r.label}: ${(r.rssBytes / 2 ** 20).toFixed(0)} MiB`).join("; ")}`);
-    return { service: name, readings };
+    return { service: name, longestSentenceChars: MAX_TEXT_LENGTH, readings };
   } finally {
     await stopService(running);
     await rm(dir, { recursive: true, force: true });
@@ -855,8 +932,9 @@ async function readBaseline(file: string): Promise<Baseline | undefined> {
   const latency: Baseline["latency"] = {};
   for (const subject of old.latency.subjects) {
     for (const { chars } of old.latency.texts) {
-      const ms = old.latency.samples.filter((s) => s.subject === subject && s.chars === chars).map((s) => s.ms).sort((a, b) => a - b);
-      (latency[subject] ??= {})[chars] = ms.length ? (ms[(ms.length - 1) >> 1]! + ms[ms.length >> 1]!) / 2 : Number.NaN;
+      (latency[subject] ??= {})[chars] = median(
+        old.latency.samples.filter((s) => s.subject === subject && s.chars === chars).map((s) => s.ms),
+      );
     }
   }
   return {

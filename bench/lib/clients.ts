@@ -97,10 +97,8 @@ export async function ghzUnary(
 /** One grpcurl process per call, timed from spawn to exit (what a shell user waits for). */
 export async function grpcurlUnary(grpcurl: string, baseUrl: string, request: Record<string, unknown>): Promise<number> {
   const started = performance.now();
-  await execFileAsync(
-    grpcurl,
-    ["-plaintext", "-d", JSON.stringify(request), new URL(baseUrl).host, `${TtsService.typeName}/Synthesize`],
-    { maxBuffer: 256 * 1024 * 1024 },
-  );
+  await execFileAsync(grpcurl, ["-plaintext", "-d", JSON.stringify(request), new URL(baseUrl).host, `${TtsService.typeName}/Synthesize`], {
+    maxBuffer: 256 * 1024 * 1024,
+  });
   return performance.now() - started;
 }

@@ -111,10 +111,13 @@ export function checkTexts(): void {
   }
   if (new Set(THROUGHPUT_TEXTS).size !== THROUGHPUT_TEXTS.length) throw new Error("throughput texts must be distinct");
   const long = TTFA_TEXTS.find((t) => t.key === "sentence-300")!.text;
-  if (Math.abs(long.length - 300) > 20 || /[.!?]./.test(long)) throw new Error(`the long sentence must be one ~300-character sentence: ${long.length}`);
-  if (!TTFA_TEXTS.find((t) => t.key === "good-morning")!.text.startsWith("Good morning. ")) throw new Error("the paragraph must open with Good morning.");
+  if (Math.abs(long.length - 300) > 20 || /[.!?]./.test(long))
+    throw new Error(`the long sentence must be one ~300-character sentence: ${long.length}`);
+  if (!TTFA_TEXTS.find((t) => t.key === "good-morning")!.text.startsWith("Good morning. "))
+    throw new Error("the paragraph must open with Good morning.");
   for (const n of [5000, 1234]) {
     if (longText(n).length < n - 150) throw new Error(`longText(${n}) has ${longText(n).length} characters`);
-    if (oneSentence(n).length !== n || /[.!?]./.test(oneSentence(n))) throw new Error(`oneSentence(${n}) is not one sentence of ${n} characters`);
+    if (oneSentence(n).length !== n || /[.!?]./.test(oneSentence(n)))
+      throw new Error(`oneSentence(${n}) is not one sentence of ${n} characters`);
   }
 }
