@@ -186,7 +186,11 @@ let sherpa: SherpaPeer | undefined;
 let piperHttp: PiperHttpServer | undefined;
 let inProcess: Engine | undefined;
 try {
-  const results = await runAll();
+  const results = await runAll().catch((error: unknown) => {
+    // Shown before the cleanup below, which waits for child processes to end.
+    log(`failed: ${(error as Error).stack ?? String(error)}`);
+    throw error;
+  });
   await mkdir(RESULTS_DIR, { recursive: true });
   const file = quick ? join(RESULTS_DIR, "quick.json") : LATEST;
   await writeFile(file, serializeResults(results));

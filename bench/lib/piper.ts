@@ -127,7 +127,7 @@ export class JsonLineProcess<Info> {
   }
 
   async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = new Promise((resolve) => this.child.once("exit", resolve));
     this.child.stdin.end();
     await exited;
@@ -236,8 +236,10 @@ export class PiperHttpServer {
     return { ms, samples: (body.length - 44) / 2 };
   }
 
+  /** Idempotent: a second call (the harness's cleanup after an early stop) resolves at once. */
   async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
+    // A child ended by a signal has exitCode null and signalCode set; either means it is gone.
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = new Promise((resolve) => this.child.once("exit", resolve));
     this.child.kill("SIGTERM");
     await exited;
