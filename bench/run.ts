@@ -663,13 +663,29 @@ async function measureCache(voice: VoiceModel, catalog: VoiceCatalog): Promise<R
     const pairs: Array<[string, number, string]> = [];
     for (const [chars, text] of hitTexts) {
       for (const client of Object.keys(clients)) {
+        // grpc-js is probed on a channel of its own: after refusing an oversized response, its channel
+        // failed the next calls too (RESOURCE_EXHAUSTED "Bandwidth exhausted"), which is recorded below.
+        const probe = client === "grpc-js" ? grpcJsSynthesize(cached.baseUrl) : undefined;
+        const call = probe ? probe.call : clients[client]!;
         try {
-          const response = await clients[client]!(request(text));
+          const response = await call(request(text));
           if (!response.cached) throw new Error(`${client}: the second identical call was not a cache hit`);
           pairs.push([client, chars, text]);
         } catch (error) {
           refused.push({ client, chars, code: statusName(error), message: (error as Error).message.slice(0, 300) });
           log(`cache: ${client} refused the ${chars}-character hit: ${(error as Error).message.slice(0, 200)}`);
+          if (probe) {
+            const next = LATENCY_TEXTS[0]!;
+            try {
+              await probe.call(request(next[1]));
+            } catch (after) {
+              const message = `the next call on the same channel (${next[0]} characters) failed too: ${(after as Error).message.slice(0, 200)}`;
+              refused.push({ client: `${client}, same channel afterwards`, chars: next[0], code: statusName(after), message });
+              log(`cache: ${client}: ${message}`);
+            }
+          }
+        } finally {
+          probe?.close();
         }
       }
     }

@@ -5,7 +5,8 @@
  */
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { readFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { create, fromBinary, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
@@ -63,7 +64,13 @@ export async function ghzUnary(
   request: Record<string, unknown>,
   count: number,
 ): Promise<{ version: string; ms: number[]; errors: Record<string, number> }> {
-  const version = (await execFileAsync(ghz, ["--version"])).stdout.trim();
+  const printed = await execFileAsync(ghz, ["--version"]);
+  let version = (printed.stdout || printed.stderr).trim();
+  // `go install` builds say "dev"; the version is the one tools/prerequisites.mjs installs.
+  if (version === "dev") {
+    const pinned = /ghz@(v[\w.-]+)/.exec(await readFile(join(dirname(dirname(ghz)), "..", "tools", "prerequisites.mjs"), "utf8").catch(() => ""));
+    if (pinned) version = `${pinned[1]} (tools/prerequisites.mjs; the binary says "dev")`;
+  }
   const { stdout } = await execFileAsync(
     ghz,
     [
