@@ -68,7 +68,9 @@ export async function ghzUnary(
   let version = (printed.stdout || printed.stderr).trim();
   // `go install` builds say "dev"; the version is the one tools/prerequisites.mjs installs.
   if (version === "dev") {
-    const pinned = /ghz@(v[\w.-]+)/.exec(await readFile(join(dirname(dirname(ghz)), "..", "tools", "prerequisites.mjs"), "utf8").catch(() => ""));
+    const pinned = /ghz@(v[\w.-]+)/.exec(
+      await readFile(join(dirname(dirname(ghz)), "..", "tools", "prerequisites.mjs"), "utf8").catch(() => ""),
+    );
     if (pinned) version = `${pinned[1]} (tools/prerequisites.mjs; the binary says "dev")`;
   }
   const { stdout } = await execFileAsync(
