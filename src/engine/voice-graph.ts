@@ -40,15 +40,16 @@ export async function prepareVoice(
   options: InferenceOptions,
 ): Promise<PreparedVoice> {
   const whole: VoiceGraph = { kind: "whole", modelFile };
-  const { ids } = planSpeech(SELF_CHECK_TEXT, config).sentences[0]!;
-  const speak = (graph: VoiceGraph) => speakAtNoiseZero(graph, ids, config, options);
+  let ids: number[];
   let expected: Float32Array;
   try {
-    expected = await speak(whole);
+    ids = planSpeech(SELF_CHECK_TEXT, config).sentences[0]!.ids;
+    expected = await speakAtNoiseZero(whole, ids, config, options);
   } catch {
-    // Nothing to compare with: loading it in every worker reports why the model does not load.
+    // Nothing to compare with: loading the voice in every worker reports why it cannot speak.
     return { graph: whole };
   }
+  const speak = (graph: VoiceGraph) => speakAtNoiseZero(graph, ids, config, options);
   const files = partFiles(modelFile, modelHash);
   const cached = await Promise.all([access(files.encoderFile), access(files.decoderFile)]).then(
     () => true,

@@ -17,7 +17,7 @@ import { Engine, type VoiceModel } from "../../src/engine/index.js";
 import { partFiles, prepareVoice } from "../../src/engine/voice-graph.js";
 import { splitVoice } from "../../src/engine/voice-split.js";
 import { VoiceCatalog } from "../../src/voices/index.js";
-import { DEFAULT_CONFIG, DEFAULT_MODEL, DEFAULT_VOICE } from "../support/voice.js";
+import { DEFAULT_CONFIG, DEFAULT_MODEL } from "../support/voice.js";
 
 const golden = JSON.parse(await readFile("test/golden/audio.json", "utf8")) as {
   items: { file: string; sentences: { ids: number[] }[] }[];
