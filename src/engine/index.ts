@@ -10,5 +10,5 @@ export {
   type VoiceProblem,
 } from "./engine.js";
 export type { Scales } from "./inference.js";
-export { planSpeech, type Plan, type PlannedSentence } from "./plan.js";
+export { MAX_SENTENCE_PHONEMES, planSpeech, type Plan, type PlannedSentence } from "./plan.js";
 export { parseVoiceConfig, readVoiceConfig, type PiperVoiceConfig, type VoiceLanguage } from "./voice-config.js";
