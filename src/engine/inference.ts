@@ -20,7 +20,7 @@
  *   inference time is the same (0.996x in an interleaved A/B of 120 runs here).
  */
 import * as ort from "onnxruntime-node";
-import { VoiceLoadError } from "./errors.js";
+import { VoiceLoadError } from "../errors/index.js";
 import type { PiperVoiceConfig } from "./voice-config.js";
 import { DURATIONS, LATENT } from "./voice-split.js";
 
@@ -93,9 +93,7 @@ export class VoiceSession {
           enableMemPattern: false,
         });
       } catch (error) {
-        throw new VoiceLoadError(file, `onnxruntime cannot load the model (missing, truncated or corrupt): ${(error as Error).message}`, {
-          cause: error,
-        });
+        throw new VoiceLoadError(file, "onnxruntime cannot load the model (missing, truncated or corrupt)", { cause: error });
       }
     };
     const file = graph.kind === "split" ? graph.encoderFile : graph.modelFile;

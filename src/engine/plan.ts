@@ -7,7 +7,7 @@
  * Piper's; the decoder's latency and memory are bounded by its windows (inference.ts). Only
  * a sentence longer than MAX_SENTENCE_PHONEMES, which real text rarely has, is cut.
  */
-import { NothingToSpeakError } from "./errors.js";
+import { NothingToSpeakError } from "../errors/index.js";
 import { phonemeIds } from "./phoneme-ids.js";
 import { phonemize } from "./phonemize.js";
 import type { PiperVoiceConfig } from "./voice-config.js";
