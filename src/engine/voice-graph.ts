@@ -8,10 +8,14 @@
  * The parts must earn their place: chained, with windowed decoding, they must give the
  * whole model's samples on a self-check sentence at noise 0. A voice that does not split,
  * or whose parts fail the check, runs whole; the reason goes back to the engine to log.
+ * The check costs a load and a run of the whole model (it doubled a voice's load time
+ * here), so a pass is recorded beside the parts (`.checked`, with the onnxruntime version
+ * and the decode windows it held for) and not repeated while those stay the same.
  */
 import { randomUUID } from "node:crypto";
 import { access, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { type InferenceOptions, type VoiceGraph, VoiceSession } from "./inference.js";
+import * as ort from "onnxruntime-node";
+import { DECODE_WINDOWS, type InferenceOptions, type VoiceGraph, VoiceSession } from "./inference.js";
 import { planSpeech } from "./plan.js";
 import type { PiperVoiceConfig } from "./voice-config.js";
 import { splitVoice } from "./voice-split.js";
@@ -28,9 +32,9 @@ export interface PreparedVoice {
   wholeBecause?: string;
 }
 
-export function partFiles(modelFile: string, modelHash: string): { encoderFile: string; decoderFile: string } {
+export function partFiles(modelFile: string, modelHash: string): { encoderFile: string; decoderFile: string; checkFile: string } {
   const base = `${modelFile}.${modelHash.slice(0, 16)}`;
-  return { encoderFile: `${base}.encoder`, decoderFile: `${base}.decoder` };
+  return { encoderFile: `${base}.encoder`, decoderFile: `${base}.decoder`, checkFile: `${base}.checked` };
 }
 
 export async function prepareVoice(
@@ -40,6 +44,15 @@ export async function prepareVoice(
   options: InferenceOptions,
 ): Promise<PreparedVoice> {
   const whole: VoiceGraph = { kind: "whole", modelFile };
+  const { encoderFile, decoderFile, checkFile } = partFiles(modelFile, modelHash);
+  const graph: VoiceGraph = { kind: "split", encoderFile, decoderFile };
+  const verdict = `${JSON.stringify({ onnxruntime: ort.env.versions.common, windows: options.windows ?? DECODE_WINDOWS, text: SELF_CHECK_TEXT })}\n`;
+  const cached = await Promise.all([access(encoderFile), access(decoderFile)]).then(
+    () => true,
+    () => false,
+  );
+  if (cached && (await readFile(checkFile, "utf8").catch(() => undefined)) === verdict) return { graph };
+
   let ids: number[];
   let expected: Float32Array;
   try {
@@ -49,31 +62,27 @@ export async function prepareVoice(
     // Nothing to compare with: loading the voice in every worker reports why it cannot speak.
     return { graph: whole };
   }
-  const speak = (graph: VoiceGraph) => speakAtNoiseZero(graph, ids, config, options);
-  const files = partFiles(modelFile, modelHash);
-  const cached = await Promise.all([access(files.encoderFile), access(files.decoderFile)]).then(
-    () => true,
-    () => false,
-  );
   if (!cached) {
     const split = splitVoice(await readFile(modelFile));
     if ("reason" in split) return { graph: whole, wholeBecause: `the graph does not split: ${split.reason}` };
     try {
-      await writeAtomically(files.encoderFile, split.encoder);
-      await writeAtomically(files.decoderFile, split.decoder);
+      await writeAtomically(encoderFile, split.encoder);
+      await writeAtomically(decoderFile, split.decoder);
     } catch (error) {
       return { graph: whole, wholeBecause: `the parts cannot be written beside the voice: ${(error as Error).message}` };
     }
   }
-  const graph: VoiceGraph = { kind: "split", ...files };
   let actual: Float32Array;
   try {
-    actual = await speak(graph);
+    actual = await speakAtNoiseZero(graph, ids, config, options);
   } catch (error) {
     return { graph: whole, wholeBecause: `the parts do not run: ${(error as Error).message}` };
   }
   const problem = difference(actual, expected);
-  return problem === undefined ? { graph } : { graph: whole, wholeBecause: problem };
+  if (problem !== undefined) return { graph: whole, wholeBecause: problem };
+  // Unrecorded, the pass is only checked again at the next load.
+  await writeAtomically(checkFile, verdict).catch(() => undefined);
+  return { graph };
 }
 
 async function speakAtNoiseZero(
@@ -118,7 +127,7 @@ function difference(actual: Float32Array, expected: Float32Array): string | unde
 }
 
 /** Readers see the whole file or none: written beside the target, then renamed onto it. */
-async function writeAtomically(file: string, bytes: Uint8Array): Promise<void> {
+async function writeAtomically(file: string, bytes: Uint8Array | string): Promise<void> {
   const temporary = `${file}.${randomUUID()}.tmp`;
   try {
     await writeFile(temporary, bytes);

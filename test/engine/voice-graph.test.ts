@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ModelProtoSchema, TensorProtoSchema } from "../../gen/onnx/onnx_pb.js";
 import { floatToPcm16 } from "../../src/audio/pcm.js";
 import { Engine, type VoiceModel } from "../../src/engine/index.js";
+import { DECODE_WINDOWS } from "../../src/engine/inference.js";
 import { partFiles, prepareVoice } from "../../src/engine/voice-graph.js";
 import { splitVoice } from "../../src/engine/voice-split.js";
 import { VoiceCatalog } from "../../src/voices/index.js";
@@ -107,7 +108,7 @@ const wholeLogs = (voice: string) =>
   logLines.filter((line) => line.voice === voice && line.msg === "voice runs as one model, without windowed decoding");
 
 describe("split or whole", () => {
-  it("the real voice loads split: its parts are cached beside it by hash, written whole, and it decodes in windows", async () => {
+  it("the real voice loads split: its parts and its passed self-check are recorded beside it by hash, written whole, and it decodes in windows", async () => {
     const model = engine.model(await catalog.voice("split"));
     const spoken = await speakHello(model);
     expect(spoken.windows).toBeGreaterThan(1);
@@ -116,8 +117,13 @@ describe("split or whole", () => {
     const names = (await readdir(dir)).filter((name) => name.startsWith("split."));
     const files = partFiles(model.modelFile, model.modelHash);
     expect(names.sort()).toEqual(
-      ["split.onnx", "split.onnx.json", files.encoderFile.slice(dir.length + 1), files.decoderFile.slice(dir.length + 1)].sort(),
+      [
+        "split.onnx",
+        "split.onnx.json",
+        ...[files.encoderFile, files.decoderFile, files.checkFile].map((f) => f.slice(dir.length + 1)),
+      ].sort(),
     );
+    expect(JSON.parse(await readFile(files.checkFile, "utf8"))).toMatchObject({ windows: DECODE_WINDOWS });
     // The voice catalog does not take the parts for voices.
     await catalog.scan();
     expect(catalog.list().map((v) => v.id)).toEqual(["split", "stale", "uncut"]);
@@ -143,9 +149,12 @@ describe("split or whole", () => {
     const logged = wholeLogs("stale");
     expect(logged).toHaveLength(1);
     expect(logged[0]!.reason).toMatch(/the parts differ from the whole model by [\d.]+ LSB on the self-check sentence/);
+    // No pass recorded: the next load checks again.
+    const { checkFile } = partFiles(model.modelFile, model.modelHash);
+    await expect(readFile(checkFile)).rejects.toThrow(/ENOENT/);
   });
 
-  it("the self-check catches windows whose context is too small for the decoder", async () => {
+  it("the self-check catches windows whose context is too small for the decoder (a pass recorded for other windows does not count)", async () => {
     const voice = await catalog.voice("split");
     const prepared = await prepareVoice(voice.modelFile, voice.modelHash, voice.config, {
       intraOpThreads: 1,
