@@ -2,16 +2,40 @@
 // grpcui and buf curl can list and describe the services without the .proto
 // files. Written here because no maintained package for Connect-ES v2 can be
 // installed from the npm registry this project uses.
+//
+// The descriptors served are `buf build`'s (gen/descriptors.binpb, written by
+// `npm run generate`), not those embedded in the generated code: only buf's keep
+// the source info, so that `grpcurl describe` shows the proto's comments.
 
-import { create, createRegistry, fromBinary, toBinary, type DescFile, type DescService, type Registry } from "@bufbuild/protobuf";
-import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
+import { readFileSync } from "node:fs";
+import {
+  create,
+  createFileRegistry,
+  createRegistry,
+  type DescFile,
+  type DescService,
+  fromBinary,
+  type Registry,
+  toBinary,
+} from "@bufbuild/protobuf";
+import { FileDescriptorProtoSchema, FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { Code, type ConnectRouter } from "@connectrpc/connect";
 import * as v1 from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import * as v1alpha from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
 
+/** `buf build` output beside the generated code (copied next to it by the production build). */
+const DESCRIPTORS = new URL("../../gen/descriptors.binpb", import.meta.url);
+
 /** Serves reflection for the given services and for the reflection services themselves. */
 export function registerReflection(router: ConnectRouter, services: readonly DescService[]): void {
-  const reflected = new ReflectedDescriptors([...services, v1.ServerReflection, v1alpha.ServerReflection]);
+  const described = createFileRegistry(fromBinary(FileDescriptorSetSchema, readFileSync(DESCRIPTORS)));
+  const reflected = new ReflectedDescriptors(
+    [...services, v1.ServerReflection, v1alpha.ServerReflection].map((service) => {
+      const withComments = described.getService(service.typeName);
+      if (withComments === undefined) throw new Error(`${DESCRIPTORS.pathname} lacks ${service.typeName}: run npm run generate`);
+      return withComments;
+    }),
+  );
 
   router.service(v1.ServerReflection, {
     async *serverReflectionInfo(requests) {
