@@ -26,13 +26,22 @@ import * as v1alpha from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
 /** `buf build` output beside the generated code (copied next to it by the production build). */
 const DESCRIPTORS = new URL("../../gen/descriptors.binpb", import.meta.url);
 
-/** Serves reflection for the given services and for the reflection services themselves. */
-export function registerReflection(router: ConnectRouter, services: readonly DescService[]): void {
+/**
+ * Serves reflection for the given services and for the reflection services themselves;
+ * `files`: more files to describe beside the services' own, such as the error details' types.
+ */
+export function registerReflection(router: ConnectRouter, services: readonly DescService[], files: readonly DescFile[] = []): void {
   const described = createFileRegistry(fromBinary(FileDescriptorSetSchema, readFileSync(DESCRIPTORS)));
+  const missing = (name: string) => new Error(`${DESCRIPTORS.pathname} lacks ${name}: run npm run generate`);
   const reflected = new ReflectedDescriptors(
     [...services, v1.ServerReflection, v1alpha.ServerReflection].map((service) => {
       const withComments = described.getService(service.typeName);
-      if (withComments === undefined) throw new Error(`${DESCRIPTORS.pathname} lacks ${service.typeName}: run npm run generate`);
+      if (withComments === undefined) throw missing(service.typeName);
+      return withComments;
+    }),
+    files.map((file) => {
+      const withComments = described.getFile(file.proto.name);
+      if (withComments === undefined) throw missing(file.proto.name);
       return withComments;
     }),
   );
@@ -60,9 +69,9 @@ class ReflectedDescriptors {
   private readonly filesByName = new Map<string, DescFile>();
   private readonly registry: Registry;
 
-  constructor(services: readonly DescService[]) {
+  constructor(services: readonly DescService[], files: readonly DescFile[]) {
     this.serviceNames = services.map((service) => service.typeName).sort();
-    for (const file of withImports(services.map((service) => service.file))) {
+    for (const file of withImports([...services.map((service) => service.file), ...files])) {
       this.filesByName.set(fileName(file), file);
     }
     this.registry = createRegistry(...this.filesByName.values());
