@@ -38,6 +38,15 @@ const (
 	AudioEncoding_AUDIO_ENCODING_OGG_OPUS AudioEncoding = 4
 	// Free Lossless Audio Codec, 16-bit.
 	AudioEncoding_AUDIO_ENCODING_FLAC AudioEncoding = 5
+	// Headerless G.711 µ-law (PCMU), 8 bits a sample: what telephone media streams
+	// carry, usually at sample_rate 8000.
+	AudioEncoding_AUDIO_ENCODING_MULAW AudioEncoding = 6
+	// Headerless G.711 A-law (PCMA), 8 bits a sample, usually at sample_rate 8000.
+	AudioEncoding_AUDIO_ENCODING_ALAW AudioEncoding = 7
+	// G.711 µ-law in RIFF/WAVE (format code 7).
+	AudioEncoding_AUDIO_ENCODING_WAV_MULAW AudioEncoding = 8
+	// G.711 A-law in RIFF/WAVE (format code 6).
+	AudioEncoding_AUDIO_ENCODING_WAV_ALAW AudioEncoding = 9
 )
 
 // Enum value maps for AudioEncoding.
@@ -49,6 +58,10 @@ var (
 		3: "AUDIO_ENCODING_MP3",
 		4: "AUDIO_ENCODING_OGG_OPUS",
 		5: "AUDIO_ENCODING_FLAC",
+		6: "AUDIO_ENCODING_MULAW",
+		7: "AUDIO_ENCODING_ALAW",
+		8: "AUDIO_ENCODING_WAV_MULAW",
+		9: "AUDIO_ENCODING_WAV_ALAW",
 	}
 	AudioEncoding_value = map[string]int32{
 		"AUDIO_ENCODING_UNSPECIFIED": 0,
@@ -57,6 +70,10 @@ var (
 		"AUDIO_ENCODING_MP3":         3,
 		"AUDIO_ENCODING_OGG_OPUS":    4,
 		"AUDIO_ENCODING_FLAC":        5,
+		"AUDIO_ENCODING_MULAW":       6,
+		"AUDIO_ENCODING_ALAW":        7,
+		"AUDIO_ENCODING_WAV_MULAW":   8,
+		"AUDIO_ENCODING_WAV_ALAW":    9,
 	}
 )
 
@@ -1829,14 +1846,18 @@ const file_aetheros_tts_v1_tts_proto_rawDesc = "" +
 	"\x11ClearCacheRequest\"b\n" +
 	"\x12ClearCacheResponse\x12'\n" +
 	"\x0fentries_removed\x18\x01 \x01(\x04R\x0eentriesRemoved\x12#\n" +
-	"\rbytes_removed\x18\x02 \x01(\x04R\fbytesRemoved*\xad\x01\n" +
+	"\rbytes_removed\x18\x02 \x01(\x04R\fbytesRemoved*\x9b\x02\n" +
 	"\rAudioEncoding\x12\x1e\n" +
 	"\x1aAUDIO_ENCODING_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12AUDIO_ENCODING_WAV\x10\x01\x12\x16\n" +
 	"\x12AUDIO_ENCODING_PCM\x10\x02\x12\x16\n" +
 	"\x12AUDIO_ENCODING_MP3\x10\x03\x12\x1b\n" +
 	"\x17AUDIO_ENCODING_OGG_OPUS\x10\x04\x12\x17\n" +
-	"\x13AUDIO_ENCODING_FLAC\x10\x05*g\n" +
+	"\x13AUDIO_ENCODING_FLAC\x10\x05\x12\x18\n" +
+	"\x14AUDIO_ENCODING_MULAW\x10\x06\x12\x17\n" +
+	"\x13AUDIO_ENCODING_ALAW\x10\a\x12\x1c\n" +
+	"\x18AUDIO_ENCODING_WAV_MULAW\x10\b\x12\x1b\n" +
+	"\x17AUDIO_ENCODING_WAV_ALAW\x10\t*g\n" +
 	"\fHealthStatus\x12\x1d\n" +
 	"\x19HEALTH_STATUS_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15HEALTH_STATUS_SERVING\x10\x01\x12\x1d\n" +

@@ -15,6 +15,10 @@ class AudioEncoding(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     AUDIO_ENCODING_MP3: _ClassVar[AudioEncoding]
     AUDIO_ENCODING_OGG_OPUS: _ClassVar[AudioEncoding]
     AUDIO_ENCODING_FLAC: _ClassVar[AudioEncoding]
+    AUDIO_ENCODING_MULAW: _ClassVar[AudioEncoding]
+    AUDIO_ENCODING_ALAW: _ClassVar[AudioEncoding]
+    AUDIO_ENCODING_WAV_MULAW: _ClassVar[AudioEncoding]
+    AUDIO_ENCODING_WAV_ALAW: _ClassVar[AudioEncoding]
 
 class HealthStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -27,6 +31,10 @@ AUDIO_ENCODING_PCM: AudioEncoding
 AUDIO_ENCODING_MP3: AudioEncoding
 AUDIO_ENCODING_OGG_OPUS: AudioEncoding
 AUDIO_ENCODING_FLAC: AudioEncoding
+AUDIO_ENCODING_MULAW: AudioEncoding
+AUDIO_ENCODING_ALAW: AudioEncoding
+AUDIO_ENCODING_WAV_MULAW: AudioEncoding
+AUDIO_ENCODING_WAV_ALAW: AudioEncoding
 HEALTH_STATUS_UNSPECIFIED: HealthStatus
 HEALTH_STATUS_SERVING: HealthStatus
 HEALTH_STATUS_NOT_SERVING: HealthStatus
