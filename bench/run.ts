@@ -265,9 +265,9 @@ async function runAll(): Promise<Results> {
     return {
       chars,
       text,
-      ids: plan.pieces.map((p) => p.ids),
-      pieces: plan.pieces.length,
-      phonemes: plan.pieces.reduce((n, p) => n + p.phonemes.length, 0),
+      ids: plan.sentences.map((s) => s.ids),
+      pieces: plan.sentences.length,
+      phonemes: plan.sentences.reduce((n, s) => n + s.phonemes.length, 0),
     };
   });
   // The same service through a client that offers no compression (the server then sends the WAV as is).
@@ -300,7 +300,7 @@ async function runAll(): Promise<Results> {
   // ------------------------------------------------------------ time to first audio
   sampler.phase = "time to first audio";
   const paragraphPlan = planSpeech(PARAGRAPH, voice.config);
-  const firstPieceIds = [paragraphPlan.pieces[0]!.ids];
+  const firstPieceIds = [paragraphPlan.sentences[0]!.ids];
   const ttfaSubjects: Record<string, () => Promise<Omit<TtfaSample, "iteration" | "subject">>> = {
     "grpc-stream": async () => {
       const abort = new AbortController();
@@ -485,7 +485,7 @@ async function runAll(): Promise<Results> {
     ttfa: {
       paragraphChars: PARAGRAPH.length,
       firstSentenceChars: PARAGRAPH_FIRST_SENTENCE.length,
-      paragraphPieces: paragraphPlan.pieces.length,
+      paragraphPieces: paragraphPlan.sentences.length,
       samples: ttfa,
     },
     phonemize: { samples: phonemize },
@@ -687,14 +687,14 @@ async function measureMemory(): Promise<{ service: string; readings: MemoryReadi
 /**
  * Where one session's memory goes: bench/lib/memory-probe.ts in a process of its own, with the
  * service's session options (and the CPU arena off for comparison), on the 200-character
- * text and on the longest piece the engine makes (MAX_PIECE_PHONEMES).
+ * text and on one long sentence.
  */
 async function probeMemory(voice: VoiceModel): Promise<Results["memory"]["probes"]> {
   const dir = await mkdtemp(join(tmpdir(), "tts-bench-probe-"));
   try {
     const workloads: Array<[string, number[][]]> = [
-      [`the ${LATENCY_TEXTS.at(-1)![0]}-character text`, planSpeech(LATENCY_TEXTS.at(-1)![1], voice.config).pieces.map((p) => p.ids)],
-      ["the longest piece (MAX_PIECE_PHONEMES)", [planSpeech(LONG_SENTENCE, voice.config).pieces[0]!.ids]],
+      [`the ${LATENCY_TEXTS.at(-1)![0]}-character text`, planSpeech(LATENCY_TEXTS.at(-1)![1], voice.config).sentences.map((s) => s.ids)],
+      ["the long sentence (bench/lib/texts.ts LONG_SENTENCE)", [planSpeech(LONG_SENTENCE, voice.config).sentences[0]!.ids]],
     ];
     const shipped = { ...FLOOR_SESSION_OPTIONS, intraOpNumThreads: 1 };
     const variants: Array<[string, Record<string, unknown>, number]> = [
