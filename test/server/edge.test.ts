@@ -87,12 +87,13 @@ describe("HTTP/2 rapid reset", () => {
    * pairs; resolves once the server has closed the connection (nothing here closes it),
    * with the number of bytes the server sent.
    */
-  function flood(from: string, count: number, { patient = false } = {}): Promise<number> {
+  function flood(from: string, count: number, { patient = false, hangUpAfterMs = 0 } = {}): Promise<number> {
     return new Promise((resolve) => {
       const socket = net.connect({ port: running.server.port, host: "127.0.0.1", localAddress: from });
       let received = 0;
       socket.on("error", () => undefined);
       socket.once("close", () => resolve(received));
+      if (hangUpAfterMs > 0) setTimeout(() => socket.destroy(), hangUpAfterMs);
       socket.on("connect", () => {
         if (!patient) return socket.write(Buffer.concat([preface, pairs(count)]));
         socket.write(preface);
@@ -140,6 +141,13 @@ describe("HTTP/2 rapid reset", () => {
   it("drops a connection whose flood starts after the connection is set up", async () => {
     expect(await flood("127.0.0.3", 500, { patient: true })).toBeGreaterThan(0);
     expect((await healthCheck(running.server.port)).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
+  });
+
+  it("a call reset in the read that opened it never reaches the service (no call logged)", async () => {
+    const since = running.logLines.length;
+    // Fewer than the budget, after the connection is set up: the connection stays.
+    await flood("127.0.0.7", 40, { patient: true, hangUpAfterMs: 500 });
+    expect(running.logLines.slice(since).filter((line) => line.method === "grpc.health.v1.Health/Check")).toEqual([]);
   });
 
   it("keeps a client that cancels a few calls now and then", async () => {
