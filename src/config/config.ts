@@ -21,6 +21,8 @@ export interface Config {
   readonly cacheTtlSeconds: number;
   /** Undefined when REDIS_URL is unset: the Redis cache tier is off. */
   readonly redisUrl: string | undefined;
+  /** Seconds between estimates of the Redis tier's entries and bytes (read by stats, metrics and Health). */
+  readonly redisSizeRefreshSeconds: number;
   readonly maxConcurrentRequests: number;
   readonly maxQueueSize: number;
   /** 0 turns rate limiting off. */
@@ -91,6 +93,7 @@ export function loadConfig(env: Env = process.env): Config {
     cacheMaxEntries: read.integer("CACHE_MAX_ENTRIES", 10_000, 1, 100_000_000),
     cacheTtlSeconds: read.integer("CACHE_TTL_SECONDS", 86_400, 1, 31_536_000),
     redisUrl: read.optionalRedisUrl("REDIS_URL"),
+    redisSizeRefreshSeconds: read.integer("REDIS_SIZE_REFRESH_SECONDS", 30, 1, 86_400),
     maxConcurrentRequests: read.integer("MAX_CONCURRENT_REQUESTS", 2, 1, 256),
     maxQueueSize: read.integer("MAX_QUEUE_SIZE", 32, 0, 100_000),
     maxRequestsPerMinute: read.integer("MAX_REQUESTS_PER_MINUTE", 0, 0, 1_000_000),

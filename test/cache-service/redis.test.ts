@@ -31,14 +31,14 @@ async function startPair(redis: RedisServer): Promise<[CachedServer, CachedServe
   for (let i = 0; i < 2; i++) {
     const { dir, remove } = await tempDir();
     dirs.push(remove);
-    const running = await startCachedServer(dir, { REDIS_URL: redis.url });
+    const running = await startCachedServer(dir, { REDIS_URL: redis.url, REDIS_SIZE_REFRESH_SECONDS: "1" });
     servers.push(running);
     pair.push(running);
   }
   return pair as [CachedServer, CachedServer];
 }
 
-/** Waits until `running`'s Redis tier holds `entries` keys (stores to Redis run in the background). */
+/** Waits until `running`'s estimate of its Redis tier (refreshed every second here) holds `entries` keys. */
 const redisEntries = (running: CachedServer, entries: number) => waitForEntries(running.grpc, entries, ["redis"]);
 
 const outageLines = (running: CachedServer) => running.logLines.filter((line) => line.tier === "redis" && (line.level as number) >= WARN);

@@ -33,7 +33,7 @@ async function storeAndClose(key: string, size: number, overrides: Partial<Audio
   await cache.close();
 }
 
-const diskStats = async (cache: AudioCache) => (await cache.stats()).tiers.find((tier) => tier.tier === "disk");
+const diskStats = (cache: AudioCache) => cache.stats().tiers.find((tier) => tier.tier === "disk");
 
 describe("disk tier", () => {
   it("survives a restart: a new cache object over the same directory serves the entry", async () => {
@@ -44,7 +44,7 @@ describe("disk tier", () => {
     expect(hit).toMatchObject({ cached: true, tier: "disk" });
     expect(hit?.audio).toEqual(sampleAudio(100_000));
     expect((await restarted.get("k1"))?.tier).toBe("memory"); // promoted
-    expect(await diskStats(restarted)).toMatchObject({ entries: 1, hits: 1, misses: 0, available: true });
+    expect(diskStats(restarted)).toMatchObject({ entries: 1, hits: 1, misses: 0, available: true });
   });
 
   it.each([
@@ -60,7 +60,7 @@ describe("disk tier", () => {
 
     expect(await restarted.get("k1")).toBeUndefined();
     await restarted.flush();
-    expect(await diskStats(restarted)).toMatchObject({ entries: 0, sizeBytes: 0, misses: 1, errors: 1 });
+    expect(diskStats(restarted)).toMatchObject({ entries: 0, sizeBytes: 0, misses: 1, errors: 1 });
     await expect(access(info!.path)).rejects.toThrow(/ENOENT/);
     expect(await cacache.get.info(dir, "k1")).toBeNull();
     expect(lines.filter((line) => line.level >= WARN && line.tier === "disk")).toHaveLength(1);
@@ -85,7 +85,7 @@ describe("disk tier", () => {
     const restarted = await open({ ttlSeconds: 0.2 });
     expect(await cacache.ls(dir)).toEqual({}); // deleted while opening, not left for a lookup to find
     expect(await restarted.get("k1")).toBeUndefined();
-    expect(await diskStats(restarted)).toMatchObject({ entries: 0, evictions: 1 });
+    expect(diskStats(restarted)).toMatchObject({ entries: 0, evictions: 1 });
   });
 
   it("expires entries while running", async () => {
@@ -95,7 +95,7 @@ describe("disk tier", () => {
     await sleep(300);
     expect(await cache.get("k1")).toBeUndefined();
     await cache.flush();
-    expect(await diskStats(cache)).toMatchObject({ entries: 0, evictions: 1 });
+    expect(diskStats(cache)).toMatchObject({ entries: 0, evictions: 1 });
     expect(await cacache.ls(dir)).toEqual({});
   });
 
@@ -103,7 +103,7 @@ describe("disk tier", () => {
     const cache = await open({ sizeBytes: 50_000 });
     for (let i = 0; i < 10; i++) cache.put(`k${i}`, sampleAudio(10_000, i));
     await cache.flush();
-    const disk = await diskStats(cache);
+    const disk = diskStats(cache);
     expect(disk?.entries).toBe(4);
     expect(disk?.evictions).toBe(6);
     expect(disk?.sizeBytes).toBeLessThanOrEqual(50_000);
@@ -135,7 +135,7 @@ describe("disk tier", () => {
     const removed = await cache.clear();
     expect(removed.entriesRemoved).toBe(4); // two in memory, two on disk
     expect(await cacache.ls(dir)).toEqual({});
-    expect(await diskStats(cache)).toMatchObject({ entries: 0, sizeBytes: 0 });
+    expect(diskStats(cache)).toMatchObject({ entries: 0, sizeBytes: 0 });
     await cache.close();
     expect(await (await open()).get("k1")).toBeUndefined();
   });
