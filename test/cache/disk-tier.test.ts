@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openAudioCache, type AudioCache, type AudioCacheOptions } from "../../src/cache/index.js";
+import { makeUnwritable } from "../support/unwritable-dir.js";
 import { WARN, cacheOptions, capturingLogger, sampleAudio, withTempDir } from "./fixtures.js";
 
 let dir: string;
@@ -140,3 +141,85 @@ describe("disk tier", () => {
     expect(await (await open()).get("k1")).toBeUndefined();
   });
 });
+
+describe("a cache directory that cannot be used at start", () => {
+  const ERROR = 50;
+
+  /** Opens over `cacheDir`, checks the cache still answers from memory, and returns the disk tier's stats and the error lines. */
+  async function openOver(cacheDir: string) {
+    const { logger, lines } = capturingLogger();
+    const cache = await open({ dir: cacheDir }, logger);
+    cache.put("k1", sampleAudio(1000));
+    await cache.flush();
+    expect((await cache.get("k1"))?.tier).toBe("memory");
+    expect(await cache.get("k2")).toBeUndefined();
+    return { disk: diskStats(cache), errors: lines.filter((line) => line.level >= WARN) };
+  }
+
+  it("is read-only: the cache serves from memory, the disk tier is unavailable, and one error line names the directory", async () => {
+    await storeAndClose("stored-before", 1000); // a directory with content, as after a restart
+    const unwritable = await makeUnwritable(dir);
+    try {
+      const { disk, errors } = await openOver(dir);
+      expect(disk).toEqual({ ...UNAVAILABLE_DISK, misses: 1 });
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatchObject({ level: ERROR, tier: "disk", dir });
+      expect(errors[0]!.msg).toContain(dir);
+      expect(errors[0]!.msg).toContain(unwritable.code);
+    } finally {
+      await unwritable.restore();
+    }
+  });
+
+  it("is a path under a regular file: the same", async () => {
+    await writeFile(join(dir, "a-file"), "not a directory");
+    const cacheDir = join(dir, "a-file", "cache");
+    const { disk, errors } = await openOver(cacheDir);
+    expect(disk).toEqual({ ...UNAVAILABLE_DISK, misses: 1 });
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ level: ERROR, tier: "disk", dir: cacheDir });
+    expect(errors[0]!.msg).toContain("ENOTDIR");
+  });
+
+  it("is missing under a parent it cannot write to: the same", async () => {
+    const parent = join(dir, "parent");
+    await mkdir(parent);
+    const unwritable = await makeUnwritable(parent);
+    try {
+      const { disk, errors } = await openOver(join(parent, "cache"));
+      expect(disk).toEqual({ ...UNAVAILABLE_DISK, misses: 1 });
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatchObject({ level: ERROR, tier: "disk", dir: join(parent, "cache") });
+    } finally {
+      await unwritable.restore();
+    }
+  });
+
+  it("stays unavailable after the directory becomes usable, until the cache is opened again", async () => {
+    const unwritable = await makeUnwritable(dir);
+    const cache = await open();
+    await unwritable.restore();
+    cache.put("k1", sampleAudio(1000));
+    await cache.flush();
+    expect(await cacache.ls(dir)).toEqual({}); // stores were dropped, not written
+    expect(diskStats(cache)).toMatchObject({ available: false });
+    await cache.close();
+
+    const reopened = await open();
+    expect(diskStats(reopened)).toMatchObject({ available: true, errors: 0 });
+  });
+});
+
+/** The disk tier's stats when its directory could not be opened: the failed open is its one error. */
+const UNAVAILABLE_DISK = {
+  tier: "disk",
+  hits: 0,
+  misses: 0,
+  hitRate: 0,
+  entries: 0,
+  sizeBytes: 0,
+  evictions: 0,
+  errors: 1,
+  available: false,
+  sizeAgeSeconds: 0,
+};

@@ -208,3 +208,68 @@ describe("redis outage", () => {
     expect(lines.filter((line) => line.level >= WARN)).toHaveLength(1);
   });
 });
+
+describe("redis size estimate", () => {
+  let server: RedisServer;
+
+  beforeAll(async () => {
+    server = await RedisServer.start();
+  });
+
+  afterAll(async () => {
+    await server.kill();
+  });
+
+  /** Calls by command, leaving out what reading them costs (the reading client's HELLO, CLIENT and INFO). */
+  async function dataCommandCalls(): Promise<Record<string, number>> {
+    const calls = await server.commandCalls();
+    const reading = (command: string) => command === "hello" || command === "info" || command.startsWith("client");
+    return Object.fromEntries(Object.entries(calls).filter(([command]) => !reading(command)));
+  }
+
+  it("estimates 200,000 keys among 300,000 from a bounded sample, and stats() sends Redis nothing", { timeout: 120_000 }, async () => {
+    const keyPrefix = "estimated:";
+    await server.fill(keyPrefix, 200_000, 100);
+    await server.fill("someone-else:", 100_000, 100);
+    const beforeOpen = await dataCommandCalls();
+    const cache = await open({ redisUrl: server.url, keyPrefix });
+    const afterOpen = await dataCommandCalls();
+
+    const redis = tierStats(cache, "redis");
+    expect(redis.entries).toBeGreaterThan(190_000);
+    expect(redis.entries).toBeLessThan(210_000);
+    expect(redis.sizeBytes / redis.entries).toBeCloseTo(100, 1); // every value is 100 bytes
+    // The estimate at open read a sample, not the keyspace: counting it all would take
+    // 600 SCAN calls of 500 keys and 200,000 STRLENs.
+    const used = (command: string) => (afterOpen[command] ?? 0) - (beforeOpen[command] ?? 0);
+    expect(used("scan")).toBeLessThan(60);
+    expect(used("strlen")).toBeLessThanOrEqual(10_500);
+    expect(used("keys")).toBe(0);
+
+    for (let i = 0; i < 1000; i++) cache.stats();
+    expect(await dataCommandCalls()).toEqual(afterOpen);
+  });
+
+  it("keeps the last estimate while Redis hangs, reporting it unavailable and the estimate's growing age", async () => {
+    const hung = await RedisServer.start();
+    onTestFinished(() => hung.kill());
+    const cache = await open({ redisUrl: hung.url, keyPrefix: testPrefix(), ...QUICK_ESTIMATES });
+    cache.put("k1", sampleAudio(1000, 1));
+    cache.put("k2", sampleAudio(1000, 2));
+    await cache.flush();
+    await redisEntries(cache, 2);
+    const measured = tierStats(cache, "redis");
+
+    hung.pause();
+    // Nothing else talks to Redis now: the periodic estimate finds the hang.
+    await waitFor(async () => !tierStats(cache, "redis").available, 5000);
+    const during = tierStats(cache, "redis");
+    expect(during).toMatchObject({ entries: 2, sizeBytes: measured.sizeBytes, available: false });
+    await waitFor(async () => tierStats(cache, "redis").sizeAgeSeconds > during.sizeAgeSeconds + 0.5, 5000);
+
+    hung.resume();
+    await waitFor(async () => tierStats(cache, "redis").available, 5000);
+    await waitFor(async () => tierStats(cache, "redis").sizeAgeSeconds < during.sizeAgeSeconds, 5000);
+    expect(tierStats(cache, "redis")).toMatchObject({ entries: 2, sizeBytes: measured.sizeBytes });
+  });
+});
