@@ -166,6 +166,7 @@ class TieredAudioCache implements AudioCache {
   }
 
   async close(): Promise<void> {
+    this.#memory.close();
     await Promise.all(this.#lowerTiers.map((tier) => tier.close()));
   }
 

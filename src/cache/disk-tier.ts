@@ -21,7 +21,7 @@ import cacache from "cacache";
 import { LRUCache } from "lru-cache";
 import type { Logger } from "pino";
 import { decodeEntry, encodeEntry } from "./codec.js";
-import { remainingTtlMs, type CacheEntry } from "./entry.js";
+import { remainingTtlMs, staleSweepIntervalMs, type CacheEntry } from "./entry.js";
 import { FailureLog } from "./failure-log.js";
 import type { LowerTier } from "./lower-tier.js";
 import { TierCounters, type CacheClearResult, type CacheTierStats } from "./stats.js";
@@ -57,6 +57,7 @@ export class DiskTier implements LowerTier {
   readonly #counters = new TierCounters();
   readonly #failures: FailureLog;
   readonly #index: LRUCache<string, DiskRecord>;
+  readonly #staleSweep: NodeJS.Timeout;
   /** The last pending file operation per key; chaining keeps each key's writes and removals in order. */
   readonly #queues = new Map<string, Promise<void>>();
 
@@ -76,6 +77,8 @@ export class DiskTier implements LowerTier {
         void this.#enqueue(key, () => this.#removeFiles(key, record));
       },
     });
+    // Also deletes the expired entries' files, which would otherwise stay until touched.
+    this.#staleSweep = setInterval(() => this.#index.purgeStale(), staleSweepIntervalMs(options.ttlMs)).unref();
   }
 
   /**
@@ -88,6 +91,7 @@ export class DiskTier implements LowerTier {
       await tier.#load();
       return tier;
     } catch (error) {
+      await tier.close();
       const problem = error instanceof Error ? error.message : String(error);
       options.logger.error(
         { err: error, tier: tier.name, dir: options.dir },
@@ -162,7 +166,6 @@ export class DiskTier implements LowerTier {
   }
 
   stats(): CacheTierStats {
-    this.#index.purgeStale();
     return this.#counters.snapshot(this.name, {
       entries: this.#index.size,
       sizeBytes: this.#index.calculatedSize,
@@ -175,6 +178,7 @@ export class DiskTier implements LowerTier {
   }
 
   close(): Promise<void> {
+    clearInterval(this.#staleSweep);
     return this.flush();
   }
 

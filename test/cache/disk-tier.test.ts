@@ -5,7 +5,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openAudioCache, type AudioCache, type AudioCacheOptions } from "../../src/cache/index.js";
 import { makeUnwritable } from "../support/unwritable-dir.js";
-import { WARN, cacheOptions, capturingLogger, sampleAudio, withTempDir } from "./fixtures.js";
+import { WARN, cacheOptions, capturingLogger, sampleAudio, waitFor, withTempDir } from "./fixtures.js";
 
 let dir: string;
 let removeDir: () => Promise<void>;
@@ -87,6 +87,15 @@ describe("disk tier", () => {
     expect(await cacache.ls(dir)).toEqual({}); // deleted while opening, not left for a lookup to find
     expect(await restarted.get("k1")).toBeUndefined();
     expect(diskStats(restarted)).toMatchObject({ entries: 0, evictions: 1 });
+  });
+
+  it("deletes an expired entry's files without a lookup, and stops counting it", async () => {
+    const cache = await open({ ttlSeconds: 0.2 });
+    cache.put("k1", sampleAudio(1000));
+    await cache.flush();
+    expect(Object.keys(await cacache.ls(dir))).toEqual(["k1"]);
+    await waitFor(async () => Object.keys(await cacache.ls(dir)).length === 0, 5000);
+    expect(diskStats(cache)).toMatchObject({ entries: 0, sizeBytes: 0, evictions: 1 });
   });
 
   it("expires entries while running", async () => {
