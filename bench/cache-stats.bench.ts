@@ -6,7 +6,8 @@
  *   npx tsx bench/cache-stats.bench.ts
  * Needs redis-server on PATH (npm test's prerequisites install it) and the default voice.
  * The keys are small (256-byte values): what a size count costs grows with the number of
- * keys, not with their size. Compare runs on the same machine only.
+ * keys, not with their size. The disk tier starts full too: CACHE_MAX_ENTRIES (10,000)
+ * entries stored in CACHE_DIR beforehand. Compare runs on the same machine only.
  */
 import { spawn } from "node:child_process";
 import { once } from "node:events";
@@ -20,7 +21,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Redis } from "ioredis";
 import { pino } from "pino";
 import { TtsService } from "../gen/aetheros/tts/v1/tts_pb.js";
-import { DEFAULT_KEY_PREFIX } from "../src/cache/index.js";
+import { DEFAULT_KEY_PREFIX, openAudioCache } from "../src/cache/index.js";
 import { loadConfig } from "../src/config/config.js";
 import { createApp } from "../src/server/app.js";
 
@@ -59,6 +60,20 @@ const config = loadConfig({
   REDIS_URL: redisUrl,
   LOG_LEVEL: "silent",
 });
+const diskFiller = await openAudioCache({
+  enabled: true,
+  sizeBytes: config.cacheSizeMb * 1024 * 1024,
+  maxEntries: config.cacheMaxEntries,
+  ttlSeconds: config.cacheTtlSeconds,
+  dir: cacheDir,
+  logger: pino({ level: "silent" }),
+});
+for (let i = 0; i < config.cacheMaxEntries; i++) {
+  const bytes = new Uint8Array(VALUE_BYTES).fill(i % 256);
+  diskFiller.put(`bench-${i}`, { bytes, encoding: "wav", sampleRate: 22050, durationSeconds: 0.01, modelUsed: "bench" });
+}
+await diskFiller.flush();
+await diskFiller.close();
 const app = await createApp(config, pino({ level: "silent" }));
 const baseUrl = `http://127.0.0.1:${await app.listen()}`;
 await app.ready();
@@ -99,7 +114,9 @@ const report = async (situation: string, count: number): Promise<void> => {
 try {
   const stats = await client.getCacheStats({});
   const redisTier = stats.tiers.find((tier) => tier.tier === "redis");
+  const diskTier = stats.tiers.find((tier) => tier.tier === "disk");
   console.log(`Redis tier at start: ${redisTier?.entries} entries, ${redisTier?.sizeBytes} bytes (${KEYS} keys stored)`);
+  console.log(`disk tier at start: ${diskTier?.entries} entries`);
   console.log(
     `load average ${loadavg()
       .map((l) => l.toFixed(2))
