@@ -6,7 +6,7 @@
  *   npx tsx bench/audio.bench.ts
  */
 import { performance } from "node:perf_hooks";
-import { createEncoder, type Encoding } from "../src/audio/encoder.js";
+import { createEncoder, encodingName, OUTPUT_ENCODINGS } from "../src/audio/index.js";
 import { shiftPitch } from "../src/audio/pitch.js";
 import { createResampler } from "../src/audio/resample.js";
 
@@ -45,7 +45,7 @@ async function time(run: () => Promise<unknown> | unknown): Promise<{ cold: numb
 const samples = speechLike();
 const rows: Array<{ task: string; bytes?: number; cold: number; median: number; p95: number }> = [];
 
-for (const encoding of ["wav", "pcm", "mp3", "ogg_opus", "flac"] as Encoding[]) {
+for (const encoding of OUTPUT_ENCODINGS) {
   for (const streaming of [false, true]) {
     let bytes = 0;
     const result = await time(async () => {
@@ -55,7 +55,7 @@ for (const encoding of ["wav", "pcm", "mp3", "ogg_opus", "flac"] as Encoding[]) 
       for (let at = 0; at < samples.length; at += step) bytes += encoder.write(samples.subarray(at, at + step)).length;
       bytes += encoder.end().length;
     });
-    rows.push({ task: `encode ${encoding}${streaming ? " (stream, 1 s pieces)" : ""}`, bytes, ...result });
+    rows.push({ task: `encode ${encodingName(encoding)}${streaming ? " (stream, 1 s pieces)" : ""}`, bytes, ...result });
   }
 }
 for (const to of [8000, 48000]) {

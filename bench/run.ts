@@ -231,7 +231,7 @@ async function runAll(): Promise<Results> {
     const ms = performance.now() - started;
     // WAV encoding, as the service does it, timed on its own after the measured region.
     const encodeStarted = performance.now();
-    const encoder = await createEncoder("wav", rate, { streaming: false });
+    const encoder = await createEncoder(AudioEncoding.WAV, rate, { streaming: false });
     for (const part of pcm) encoder.write(part);
     encoder.end();
     const encodeWavMs = performance.now() - encodeStarted;

@@ -66,6 +66,7 @@ export function ensureTestPrerequisites() {
     curl: "curl", // the README's examples (test/readme) run with it
     openssl: "openssl", // the README's TLS example makes its certificate with it
     chromium: "/usr/bin/chromium", // the browser page's tests (playwright-core drives it; fonts come with its dependencies)
+    prometheus: "promtool", // `promtool check metrics` on GET /metrics (Debian's package; only its promtool is used)
   });
   ensureGoTools({
     grpcurl: "github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.4",

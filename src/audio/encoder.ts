@@ -4,32 +4,32 @@ import { createFlacEncoder } from "./flac.js";
 import { createMp3Encoder } from "./mp3.js";
 import { createOggOpusEncoder } from "./opus.js";
 import { createRawPcmEncoder } from "./raw-pcm.js";
-import type { AudioEncoder, EncoderOptions, Encoding } from "./types.js";
+import { AudioEncoding } from "../../gen/aetheros/tts/v1/tts_pb.js";
+import { encodingName, type OutputEncoding } from "./encodings.js";
+import type { AudioEncoder, EncoderOptions } from "./types.js";
 import { createWavEncoder } from "./wav.js";
-
-export type { AudioEncoder, EncoderOptions, Encoding } from "./types.js";
 
 /**
  * An encoder for mono 16-bit PCM at `sampleRate`. Asynchronous only because a codec's
  * WebAssembly is compiled on first use; write() and end() are synchronous.
  */
-export async function createEncoder(encoding: Encoding, sampleRate: number, opts: EncoderOptions): Promise<AudioEncoder> {
+export async function createEncoder(encoding: OutputEncoding, sampleRate: number, opts: EncoderOptions): Promise<AudioEncoder> {
   if (!Number.isInteger(sampleRate) || sampleRate <= 0) throw new RangeError(`invalid sample rate ${sampleRate}`);
   const encoder = await codecEncoder(encoding, sampleRate, opts.streaming);
   return endsOnce(encoder, encoding);
 }
 
-function codecEncoder(encoding: Encoding, sampleRate: number, streaming: boolean): AudioEncoder | Promise<AudioEncoder> {
+function codecEncoder(encoding: OutputEncoding, sampleRate: number, streaming: boolean): AudioEncoder | Promise<AudioEncoder> {
   switch (encoding) {
-    case "wav":
+    case AudioEncoding.WAV:
       return createWavEncoder(sampleRate, streaming);
-    case "pcm":
+    case AudioEncoding.PCM:
       return createRawPcmEncoder(sampleRate);
-    case "mp3":
+    case AudioEncoding.MP3:
       return createMp3Encoder(sampleRate, streaming);
-    case "ogg_opus":
+    case AudioEncoding.OGG_OPUS:
       return createOggOpusEncoder(sampleRate, streaming);
-    case "flac":
+    case AudioEncoding.FLAC:
       return createFlacEncoder(sampleRate, streaming);
     default:
       throw new RangeError(`unknown encoding ${String(encoding satisfies never)}`);
@@ -37,13 +37,12 @@ function codecEncoder(encoding: Encoding, sampleRate: number, streaming: boolean
 }
 
 /** Rejects use after end(): a codec's state is freed there. */
-function endsOnce(encoder: AudioEncoder, encoding: Encoding): AudioEncoder {
+function endsOnce(encoder: AudioEncoder, encoding: OutputEncoding): AudioEncoder {
   let ended = false;
   const check = () => {
-    if (ended) throw new Error(`${encoding} encoder used after end()`);
+    if (ended) throw new Error(`${encodingName(encoding)} encoder used after end()`);
   };
   return {
-    mimeType: encoder.mimeType,
     sampleRate: encoder.sampleRate,
     write(samples) {
       check();

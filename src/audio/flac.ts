@@ -46,7 +46,6 @@ export async function createFlacEncoder(sampleRate: number, streaming: boolean):
   };
 
   const flacEncoder: AudioEncoder = {
-    mimeType: "audio/flac",
     sampleRate,
     write(samples) {
       if (!flac.FLAC__stream_encoder_process_interleaved(encoder, Int32Array.from(samples), samples.length)) {

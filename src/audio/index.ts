@@ -5,8 +5,18 @@
 //   encoder.write(pcm)                 one encoder per request; end() after the last sentence
 // Between sentences, pass createSilence(sentenceSilence, voiceRate) through the same
 // resampler so that its stream sees what the client hears.
+export { concatBytes } from "./bytes.js";
 export { createEncoder } from "./encoder.js";
-export type { AudioEncoder, EncoderOptions, Encoding } from "./types.js";
+export {
+  contentTypeOf,
+  encodingName,
+  encodingNamed,
+  extensionOf,
+  OUTPUT_ENCODINGS,
+  type OutputEncoding,
+  outputEncoding,
+} from "./encodings.js";
+export type { AudioEncoder, EncoderOptions } from "./types.js";
 export { createResampler } from "./resample.js";
 export type { Resampler } from "./resample.js";
 export { shiftPitch } from "./pitch.js";

@@ -45,7 +45,6 @@ export async function createMp3Encoder(sampleRate: number, streaming: boolean): 
   const encode = (samples: Int16Array) => lame.encode([int16ToFloat(samples)]).slice();
 
   return {
-    mimeType: "audio/mpeg",
     sampleRate,
     write(samples) {
       samplesIn += samples.length;

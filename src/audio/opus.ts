@@ -77,7 +77,6 @@ export async function createOggOpusEncoder(sampleRate: number, streaming: boolea
   };
 
   return {
-    mimeType: "audio/ogg; codecs=opus",
     sampleRate: DECODED_RATE,
     write(samples) {
       const input = resampler ? resampler.process(samples) : samples;

@@ -5,7 +5,6 @@ import type { AudioEncoder } from "./types.js";
 /** Every write's bytes go out at once in either mode: there is no header to fill in. */
 export function createRawPcmEncoder(sampleRate: number): AudioEncoder {
   return {
-    mimeType: `audio/pcm;rate=${sampleRate};channels=1;format=s16le`,
     sampleRate,
     write: s16leBytes,
     end: () => EMPTY_BYTES,

@@ -1,14 +1,9 @@
-/** Output encodings, named after proto AudioEncoding (the server maps the enum to these). */
-export type Encoding = "wav" | "pcm" | "mp3" | "ogg_opus" | "flac";
-
 /**
  * Turns mono 16-bit PCM into one encoded file, piece by piece. The concatenation of
  * every array returned by write() and end() is one valid file; in streaming mode the
  * first non-empty piece is enough for a player to start.
  */
 export interface AudioEncoder {
-  /** Content type of the encoded bytes. */
-  readonly mimeType: string;
   /** Sample rate a decoder outputs: the requested rate, except 48000 for ogg_opus. */
   readonly sampleRate: number;
   /** Encodes more samples; may return no bytes while the codec fills a frame. */

@@ -36,7 +36,6 @@ export function createWavEncoder(sampleRate: number, streaming: boolean): AudioE
   const held: Uint8Array[] = [];
   let heldBytes = 0;
   return {
-    mimeType: "audio/wav",
     sampleRate,
     write(samples) {
       const data = s16leBytes(samples);

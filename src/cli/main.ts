@@ -11,22 +11,15 @@ import { parseArgs } from "node:util";
 import { create, toJsonString } from "@bufbuild/protobuf";
 import { pino } from "pino";
 import packageJson from "../../package.json" with { type: "json" };
-import { AudioEncoding, HealthResponseSchema, SynthesisConfigSchema, type SynthesisConfig } from "../../gen/aetheros/tts/v1/tts_pb.js";
 import { createTtsClient } from "../../clients/node/src/index.js";
-import { loadConfig } from "../config/config.js";
-import { createSynthesisStack } from "../synthesis/stack.js";
-import { validateRequest } from "../synthesis/request.js";
+import { type AudioEncoding, HealthResponseSchema, type SynthesisConfig, SynthesisConfigSchema } from "../../gen/aetheros/tts/v1/tts_pb.js";
+import { encodingName, encodingNamed, extensionOf, OUTPUT_ENCODINGS } from "../audio/index.js";
+import { loadConfig } from "../config/index.js";
+import { createSynthesisStack, validateRequest } from "../synthesis/index.js";
 import { bcp47, fetchVoice, isVoiceInstalled, matchesLanguage, progressBar, VoiceCatalog } from "../voices/index.js";
 
-const FORMATS: Record<string, AudioEncoding> = {
-  wav: AudioEncoding.WAV,
-  pcm: AudioEncoding.PCM,
-  mp3: AudioEncoding.MP3,
-  ogg: AudioEncoding.OGG_OPUS,
-  ogg_opus: AudioEncoding.OGG_OPUS,
-  opus: AudioEncoding.OGG_OPUS,
-  flac: AudioEncoding.FLAC,
-};
+// The names --format and -o's extension take: each encoding's name and extension, and "ogg".
+const FORMAT_NAMES = [...new Set(OUTPUT_ENCODINGS.flatMap((e) => [encodingName(e), extensionOf(e)])), "ogg"].join(", ");
 
 const OPTIONS = {
   output: { type: "string", short: "o" },
@@ -55,7 +48,7 @@ const usage = `usage:
 
 say:
   -o, --output FILE   where the audio goes (required); - for stdout
-  -f, --format NAME   ${Object.keys(FORMATS).join(", ")}; default: FILE's extension
+  -f, --format NAME   ${FORMAT_NAMES}; default: FILE's extension
   --voice ID          voice id (default: the server's PIPER_MODEL_NAME)
   --speaker NAME      speaker of a multi-speaker voice (default: its first)
   --language TAG      BCP 47 tag the voice must speak (say), or to filter by (voices list)
@@ -96,9 +89,9 @@ function number(name: "speed" | "pitch" | "volume" | "rate"): number | undefined
 
 /** The encoding --format names, else the one -o's extension names. */
 function encodingOf(output: string): AudioEncoding {
-  const known = Object.keys(FORMATS).join(", ");
+  const known = FORMAT_NAMES;
   if (values.format !== undefined) {
-    const encoding = FORMATS[values.format.toLowerCase()];
+    const encoding = encodingNamed(values.format);
     if (encoding === undefined) fail(`--format: ${JSON.stringify(values.format)} is not one of ${known}`);
     return encoding;
   }
@@ -108,7 +101,7 @@ function encodingOf(output: string): AudioEncoding {
       `-o ${output}: ${output === "-" ? "stdout has" : "the file name has"} no extension to take the format from; pass --format (${known})`,
     );
   }
-  const encoding = FORMATS[extension.toLowerCase()];
+  const encoding = encodingNamed(extension);
   if (encoding === undefined)
     fail(`-o ${output}: the extension .${extension} is not a format (${known}); rename the file or pass --format`);
   return encoding;
@@ -137,7 +130,7 @@ async function say(text: string, output: string): Promise<void> {
     const stack = await createSynthesisStack({ ...settings, cacheEnabled: false }, pino({ level: "warn" }));
     try {
       await stack.loadDefaultVoice();
-      const result = await stack.synthesizer.synthesize(validateRequest(text, config, settings), AbortSignal.timeout(120_000));
+      const result = await stack.synthesizer.synthesize(validateRequest(text, config, settings), AbortSignal.timeout(120_000), "cli");
       audio = result.audio.bytes;
       summary = `${result.audio.durationSeconds.toFixed(2)} s at ${result.audio.sampleRate} Hz by ${result.audio.modelUsed} in ${result.generationTimeMs.toFixed(0)} ms`;
     } finally {

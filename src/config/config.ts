@@ -25,8 +25,12 @@ export interface Config {
   readonly redisSizeRefreshSeconds: number;
   readonly maxConcurrentRequests: number;
   readonly maxQueueSize: number;
+  /** Syntheses one client (API key, else address) may have waiting. */
+  readonly maxQueuePerClient: number;
   /** 0 turns rate limiting off. */
   readonly maxRequestsPerMinute: number;
+  /** Failed authentications an address may make a minute before it is refused outright. */
+  readonly authFailuresPerMinute: number;
   readonly shutdownGraceSeconds: number;
   readonly onnxIntraOpThreads: number;
   /** Largest request message accepted, in bytes (Connect's readMaxBytes). */
@@ -77,6 +81,7 @@ export function loadConfig(env: Env = process.env): Config {
   const maxTextLength = read.integer("MAX_TEXT_LENGTH", 5000, 1, 1_000_000);
   const servicePort = read.integer("SERVICE_PORT", 8002, 0, 65_535);
   const http1HeadersTimeoutSeconds = read.integer("HTTP1_HEADERS_TIMEOUT_SECONDS", 20, 1, 3600);
+  const maxQueueSize = read.integer("MAX_QUEUE_SIZE", 32, 0, 100_000);
   return Object.freeze({
     serviceHost: read.string("SERVICE_HOST", "0.0.0.0"),
     servicePort,
@@ -95,8 +100,11 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl: read.optionalRedisUrl("REDIS_URL"),
     redisSizeRefreshSeconds: read.integer("REDIS_SIZE_REFRESH_SECONDS", 30, 1, 86_400),
     maxConcurrentRequests: read.integer("MAX_CONCURRENT_REQUESTS", 2, 1, 256),
-    maxQueueSize: read.integer("MAX_QUEUE_SIZE", 32, 0, 100_000),
+    maxQueueSize,
+    // By default a quarter of the queue: four clients can fill it, one cannot.
+    maxQueuePerClient: read.integer("MAX_QUEUE_PER_CLIENT", Math.max(1, Math.ceil(maxQueueSize / 4)), 1, 100_000),
     maxRequestsPerMinute: read.integer("MAX_REQUESTS_PER_MINUTE", 0, 0, 1_000_000),
+    authFailuresPerMinute: read.integer("AUTH_FAILURES_PER_MINUTE", 30, 1, 1_000_000),
     shutdownGraceSeconds: read.integer("SHUTDOWN_GRACE_SECONDS", 25, 0, 3600),
     onnxIntraOpThreads: read.integer("ONNX_INTRA_OP_THREADS", 1, 1, 256),
     // By default room for MAX_TEXT_LENGTH characters of 4 UTF-8 bytes and the config.

@@ -9,7 +9,7 @@
  * once per file version, and status() reports the voice as degraded.
  */
 import type { Logger } from "pino";
-import { AbortedError, VoiceLoadError } from "./errors.js";
+import { AbortedError, ServiceError, VoiceLoadError } from "../errors/index.js";
 import { InferencePool } from "./inference-pool.js";
 import type { Scales } from "./inference.js";
 import type { Piece, Plan } from "./plan.js";
@@ -57,7 +57,7 @@ export interface SpeechSettings {
 /** A voice that is not as its files say. */
 export interface VoiceProblem {
   voice: string;
-  /** For operators: the file and the kind of problem. */
+  /** The file's name and the kind of problem; the server log has the path and the library's message. */
   problem: string;
   /** True while sessions loaded before the files changed still speak for it. */
   serving: boolean;
@@ -276,7 +276,8 @@ export class Engine {
   }
 
   private fail(model: VoiceModel, error: unknown, serving: boolean): void {
-    const problem = error instanceof VoiceLoadError ? `${error.file}: ${error.problem}` : (error as Error).message;
+    // Health is open to every caller: it gets the file's name and the kind of problem, the log the rest.
+    const problem = error instanceof ServiceError ? error.message : "the voice does not load (the server log has the details)";
     const known = this.failures.get(model.id);
     if (known?.key === model.key && known.problem.serving === serving) return;
     this.failures.set(model.id, { key: model.key, problem: { voice: model.id, problem, serving }, error });

@@ -5,7 +5,7 @@
  * each worker holds and sends a config only to a worker that lacks it.
  */
 import { Worker } from "node:worker_threads";
-import { NothingToSpeakError, VoiceLoadError } from "./errors.js";
+import { NothingToSpeakError, VoiceLoadError } from "../errors/index.js";
 import type { Scales } from "./inference.js";
 import type { Plan } from "./plan.js";
 import {
@@ -213,7 +213,13 @@ export class InferencePool {
 }
 
 function rebuild(failure: WorkerFailure): Error {
-  if (failure.kind === "voice-load") return new VoiceLoadError(failure.file!, failure.problem!);
+  if (failure.kind === "voice-load") {
+    return new VoiceLoadError(
+      failure.file!,
+      failure.problem!,
+      failure.detail === undefined ? undefined : { cause: new Error(failure.detail) },
+    );
+  }
   if (failure.kind === "nothing-to-speak") return new NothingToSpeakError(failure.text!);
   return new Error(`inference worker: ${failure.message}`);
 }

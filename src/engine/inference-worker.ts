@@ -7,7 +7,7 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { nice } from "@napi-rs/nice";
-import { NothingToSpeakError, VoiceLoadError } from "./errors.js";
+import { NothingToSpeakError, VoiceLoadError } from "../errors/index.js";
 import { VoiceSession } from "./inference.js";
 import { planSpeech } from "./plan.js";
 import { parseVoiceConfig, type PiperVoiceConfig } from "./voice-config.js";
@@ -97,7 +97,10 @@ async function handle(request: WorkerRequest): Promise<WorkerResult> {
 }
 
 function failure(error: unknown): WorkerFailure {
-  if (error instanceof VoiceLoadError) return { kind: "voice-load", message: error.message, file: error.file, problem: error.problem };
+  if (error instanceof VoiceLoadError) {
+    const detail = error.cause instanceof Error ? error.cause.message : undefined;
+    return { kind: "voice-load", message: error.message, file: error.file, problem: error.problem, detail };
+  }
   if (error instanceof NothingToSpeakError) return { kind: "nothing-to-speak", message: error.message, text: error.text };
   return { kind: "other", message: error instanceof Error ? (error.stack ?? error.message) : String(error) };
 }

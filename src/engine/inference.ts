@@ -17,7 +17,7 @@
  *   inference time is the same (0.996x in an interleaved A/B of 120 runs here).
  */
 import * as ort from "onnxruntime-node";
-import { VoiceLoadError } from "./errors.js";
+import { VoiceLoadError } from "../errors/index.js";
 import type { PiperVoiceConfig } from "./voice-config.js";
 
 export interface InferenceOptions {
@@ -49,11 +49,7 @@ export class VoiceSession {
         enableMemPattern: false,
       });
     } catch (error) {
-      throw new VoiceLoadError(
-        modelFile,
-        `onnxruntime cannot load the model (missing, truncated or corrupt): ${(error as Error).message}`,
-        { cause: error },
-      );
+      throw new VoiceLoadError(modelFile, "onnxruntime cannot load the model (missing, truncated or corrupt)", { cause: error });
     }
     const inputs = new Set(session.inputNames);
     for (const name of ["input", "input_lengths", "scales"]) {

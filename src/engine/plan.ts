@@ -3,7 +3,7 @@
  * voice. Pure and synchronous (espeak-ng is called in process): the engine runs it inside
  * an inference worker, after admission, never on the event loop.
  */
-import { NothingToSpeakError } from "./errors.js";
+import { NothingToSpeakError } from "../errors/index.js";
 import { phonemeIds } from "./phoneme-ids.js";
 import { phonemize } from "./phonemize.js";
 import type { PiperVoiceConfig } from "./voice-config.js";

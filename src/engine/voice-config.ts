@@ -3,7 +3,7 @@
  * fails at load time with a message naming the file and the field.
  */
 import { readFile } from "node:fs/promises";
-import { VoiceLoadError } from "./errors.js";
+import { VoiceLoadError } from "../errors/index.js";
 
 export type PhonemeType = "espeak" | "text";
 

@@ -32,6 +32,8 @@ export interface WorkerFailure {
   readonly message: string;
   readonly file?: string;
   readonly problem?: string;
+  /** The message of what caused a voice-load failure (onnxruntime's), for the server log. */
+  readonly detail?: string | undefined;
   readonly text?: string;
 }
 

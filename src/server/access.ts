@@ -1,19 +1,17 @@
 // Who may call what, and how often: API keys (`authorization: Bearer <key>`), the
-// admin-only methods, and the per-client request rate. grpc.health.v1 and server
+// admin-only methods, the per-client request rate, and a per-address budget of failed
+// authentications so that keys cannot be guessed at line rate. grpc.health.v1 and server
 // reflection are open to everyone and never limited, so probes and tooling keep working.
 
 import { createHash, timingSafeEqual } from "node:crypto";
-import { createContextKey, type Interceptor } from "@connectrpc/connect";
 import { LRUCache } from "lru-cache";
 import { TtsService } from "../../gen/aetheros/tts/v1/tts_pb.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
-import { OverloadedError, PermissionDeniedError, UnauthenticatedError } from "../engine/errors.js";
+import { OverloadedError, PermissionDeniedError, UnauthenticatedError } from "../errors/index.js";
 
-/** The peer's IP address, set for each call from its connection (see server.ts). */
-export const PEER_ADDRESS = createContextKey<string>("unknown", { description: "peer address" });
-
-// Services every caller may use without a key and without counting against a limit.
-const OPEN_SERVICES = new Set([Health.typeName, "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"]);
+// Services every caller may use without a key and without counting against a limit: probes,
+// tooling, and the browser page's own files (its calls to the RPCs carry the key).
+const OPEN_SERVICES = new Set([Health.typeName, "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection", "page"]);
 
 // Methods only admin keys may call.
 const ADMIN_METHODS = new Set([`${TtsService.typeName}/ClearCache`]);
@@ -25,7 +23,12 @@ export interface AccessOptions {
   adminApiKeys: readonly string[];
   /** 0 turns the limit off. */
   maxRequestsPerMinute: number;
+  /** Failed authentications one address may make a minute before it is refused outright. */
+  authFailuresPerMinute: number;
 }
+
+/** Why a caller was not let in, as the aetheros_tts_auth_failures_total metric counts it. */
+export type AuthFailure = "missing_key" | "invalid_key" | "address_blocked";
 
 /** Who is calling what: the same fields for an RPC and for a plain HTTP route. */
 export interface Caller {
@@ -42,50 +45,61 @@ export interface Caller {
 export interface Access {
   /**
    * Throws UnauthenticatedError, PermissionDeniedError or OverloadedError (typed, mapped in
-   * errors.ts like any other) when the caller may not go on; returns when it may.
+   * status.ts like any other) when the caller may not go on. Returns who the caller is, for
+   * its budgets and shares: "key <SHA-256 of its key>" when keys are on, else "peer <address>".
    */
-  check(caller: Caller): void;
-  /** check() for every RPC. */
-  readonly interceptor: Interceptor;
+  check(caller: Caller): string;
 }
 
 /**
  * Checks the API key (when API_KEYS or ADMIN_API_KEYS is set) and then the caller's
  * request rate (when MAX_REQUESTS_PER_MINUTE is above 0). Errors are typed and mapped
  * like any other: UNAUTHENTICATED, PERMISSION_DENIED, RESOURCE_EXHAUSTED with a retry hint.
- * Keys are compared by their SHA-256 in constant time and never logged or echoed.
- * One Access serves the RPCs and the HTTP routes, so they share each client's rate budget.
+ * Keys are compared by their SHA-256 in constant time and never logged or echoed. An
+ * address past AUTH_FAILURES_PER_MINUTE failed authentications is refused with
+ * RESOURCE_EXHAUSTED before its key is even looked at, until its budget refills.
+ * One Access serves the RPCs and the HTTP routes, so they share each client's budgets.
  */
-export function createAccess(options: AccessOptions): Access {
+export function createAccess(options: AccessOptions, onFailure: (failure: AuthFailure) => void): Access {
   const keys = new KeyRing(options.apiKeys, options.adminApiKeys);
-  const limiter = options.maxRequestsPerMinute > 0 ? new RateLimiter(options.maxRequestsPerMinute) : undefined;
-  const check = (caller: Caller): void => {
-    if (OPEN_SERVICES.has(caller.service)) return;
+  const { maxRequestsPerMinute: calls, authFailuresPerMinute: failed } = options;
+  const limiter =
+    calls > 0
+      ? new RateLimiter(calls, `rate limit: at most ${calls} calls a minute per client (MAX_REQUESTS_PER_MINUTE); retry later`)
+      : undefined;
+  const failures = new RateLimiter(
+    failed,
+    `too many failed authentications from this address: at most ${failed} a minute (AUTH_FAILURES_PER_MINUTE); retry later`,
+  );
+  const check = (caller: Caller): string => {
     let client = `peer ${caller.peer}`;
+    if (OPEN_SERVICES.has(caller.service)) return client;
     if (keys.enabled) {
+      try {
+        failures.check(caller.peer);
+      } catch (error) {
+        onFailure("address_blocked");
+        throw error;
+      }
       const presented = BEARER.exec(caller.authorization ?? "")?.[1];
-      if (presented === undefined) throw new UnauthenticatedError("missing API key: send the header authorization: Bearer <key>");
-      const role = keys.roleOf(presented);
-      if (role === undefined) throw new UnauthenticatedError("invalid API key");
+      const role = presented === undefined ? undefined : keys.roleOf(presented);
+      if (presented === undefined || role === undefined) {
+        onFailure(presented === undefined ? "missing_key" : "invalid_key");
+        // Spent from the address's budget; the call that empties it is still answered 401.
+        failures.spend(caller.peer);
+        throw new UnauthenticatedError(
+          presented === undefined ? "missing API key: send the header authorization: Bearer <key>" : "invalid API key",
+        );
+      }
       if (role !== "admin" && ADMIN_METHODS.has(`${caller.service}/${caller.method}`)) {
         throw new PermissionDeniedError(`${caller.method} needs an admin API key (ADMIN_API_KEYS)`);
       }
       client = `key ${fingerprint(presented).toString("hex")}`;
     }
     limiter?.take(client);
+    return client;
   };
-  return {
-    check,
-    interceptor: (next) => (req) => {
-      check({
-        service: req.service.typeName,
-        method: req.method.name,
-        authorization: req.header.get("authorization"),
-        peer: req.contextValues.get(PEER_ADDRESS),
-      });
-      return next(req);
-    },
-  };
+  return { check };
 }
 
 function fingerprint(key: string): Buffer {
@@ -118,7 +132,7 @@ class KeyRing {
 }
 
 /**
- * A token bucket per client: `perMinute` calls in a burst, refilled evenly over the
+ * A token bucket per client: `perMinute` tokens in a burst, refilled evenly over the
  * minute. A client idle for a minute has a full bucket again, so buckets are forgotten
  * after a minute (and the least recently seen first, past MAX_CLIENTS).
  */
@@ -127,26 +141,41 @@ class RateLimiter {
   private readonly buckets: LRUCache<string, { tokens: number; at: number }>;
   private readonly refillPerMs: number;
 
-  constructor(private readonly perMinute: number) {
+  constructor(
+    private readonly perMinute: number,
+    /** The message a refused client gets. */
+    private readonly refusal: string,
+  ) {
     this.refillPerMs = perMinute / 60_000;
     this.buckets = new LRUCache({ max: RateLimiter.MAX_CLIENTS, ttl: 60_000, ttlAutopurge: false });
   }
 
-  /** Takes one call from the client's bucket, or throws OverloadedError when it is empty. */
+  /** Takes one token from the client's bucket, or throws OverloadedError when it is empty. */
   take(client: string): void {
+    this.check(client);
+    this.spend(client);
+  }
+
+  /** Throws OverloadedError, with the time until a token is back, when the client's bucket is empty. */
+  check(client: string): void {
+    const bucket = this.bucket(client);
+    if (bucket.tokens >= 1) return;
+    throw new OverloadedError(this.refusal, (1 - bucket.tokens) / this.refillPerMs);
+  }
+
+  /** Takes one token, if there is one. */
+  spend(client: string): void {
+    const bucket = this.bucket(client);
+    bucket.tokens = Math.max(0, bucket.tokens - 1);
+    this.buckets.set(client, bucket);
+  }
+
+  /** The client's bucket, refilled for the time since it was last seen. */
+  private bucket(client: string): { tokens: number; at: number } {
     const now = performance.now();
     const bucket = this.buckets.get(client) ?? { tokens: this.perMinute, at: now };
     bucket.tokens = Math.min(this.perMinute, bucket.tokens + (now - bucket.at) * this.refillPerMs);
     bucket.at = now;
-    if (bucket.tokens < 1) {
-      this.buckets.set(client, bucket);
-      const retryAfterMs = (1 - bucket.tokens) / this.refillPerMs;
-      throw new OverloadedError(
-        `rate limit: at most ${this.perMinute} calls a minute per client (MAX_REQUESTS_PER_MINUTE); retry later`,
-        retryAfterMs,
-      );
-    }
-    bucket.tokens -= 1;
-    this.buckets.set(client, bucket);
+    return bucket;
   }
 }

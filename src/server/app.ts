@@ -3,9 +3,8 @@
 
 import type { Logger } from "pino";
 import { TtsService } from "../../gen/aetheros/tts/v1/tts_pb.js";
-import type { Config } from "../config/config.js";
-import type { Admission } from "../synthesis/admission.js";
-import { createSynthesisStack } from "../synthesis/stack.js";
+import type { Config } from "../config/index.js";
+import { type Admission, createSynthesisStack } from "../synthesis/index.js";
 import { HealthReporter } from "./health.js";
 import { createMetrics } from "./metrics.js";
 import { createServer, type Server } from "./server.js";

@@ -5,7 +5,7 @@
 
 import { cors as connectCors } from "@connectrpc/connect";
 import corsMiddleware from "cors";
-import { RETRY_AFTER_HEADER } from "./errors.js";
+import { RETRY_AFTER_HEADER } from "./status.js";
 import type { RequestHandler } from "./listener.js";
 
 const REQUEST_ID_HEADER = "x-request-id";

@@ -1,12 +1,11 @@
-// Graceful shutdown bookkeeping: counts the HTTP requests in flight so that
-// shutdown can wait for them, and refuses calls that start once draining.
+// Graceful shutdown bookkeeping: counts the HTTP requests in flight so that shutdown can
+// wait for them, and says when shutdown began (the call pipeline then refuses new calls).
 
-import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { RequestHandler } from "./listener.js";
 
 export class Drain {
   private inFlight = 0;
-  private draining = false;
+  private shuttingDown = false;
   private readonly onIdle = new Set<() => void>();
 
   get requestsInFlight(): number {
@@ -25,14 +24,13 @@ export class Drain {
     };
   }
 
-  /** Refuses, with UNAVAILABLE, every call that starts after start(). */
-  readonly refuseWhenDraining: Interceptor = (next) => (req) => {
-    if (this.draining) throw new ConnectError("server is shutting down", Code.Unavailable);
-    return next(req);
-  };
+  /** True once start() was called. */
+  get draining(): boolean {
+    return this.shuttingDown;
+  }
 
   start(): void {
-    this.draining = true;
+    this.shuttingDown = true;
   }
 
   /** Resolves true once no request is in flight, or false when timeoutMs passes first. */

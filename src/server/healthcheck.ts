@@ -8,7 +8,7 @@
 // Node start-up and a round trip (tens of milliseconds), not a transport library's load.
 
 import http2 from "node:http2";
-import { loadConfig } from "../config/config.js";
+import { loadConfig } from "../config/index.js";
 
 const TIMEOUT_MS = 3000;
 // grpc.health.v1.HealthCheckResponse.ServingStatus.

@@ -1,7 +1,7 @@
 // Entry point: configuration, logger, server, and shutdown on SIGTERM/SIGINT.
 
 import { pino } from "pino";
-import { ConfigError, loadConfig, type Config } from "../config/config.js";
+import { ConfigError, loadConfig, type Config } from "../config/index.js";
 import { createApp } from "./app.js";
 
 function loadConfigOrExit(): Config {

@@ -1,19 +1,27 @@
-// Prometheus metrics (prom-client), served at GET /metrics on the service port: calls by
-// method and status with latency histograms, synthesis time, real-time factor and audio
+// Prometheus metrics (prom-client), served at GET /metrics on the service port: RPCs under
+// the gRPC ecosystem's names (grpc_server_*), plain-HTTP routes by status, synthesis time, real-time factor and audio
 // produced, cache and admission state, loaded voices, and Node's own metrics (event-loop
 // lag among them).
 
-import { ConnectError, type Interceptor } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { SynthesisStack } from "../synthesis/stack.js";
-import { codeName } from "./interceptors.js";
+import type { SynthesisStack } from "../synthesis/index.js";
+import type { AuthFailure } from "./access.js";
+import type { CallKind } from "./pipeline.js";
 import type { HttpRoute } from "./routes.js";
 
-export interface Metrics {
-  /** Counts every call; sits right inside the logging interceptor. */
-  readonly interceptor: Interceptor;
-  /** Wraps a plain-HTTP route (the page, /v1) to count its requests by status and time them. */
-  countHttp(route: string, handler: HttpRoute): HttpRoute;
+export interface CallMetrics {
+  /** A call started (RPCs: grpc_server_started_total). */
+  observeStart(kind: CallKind): void;
+  /** A call ended with `code` (undefined: OK) after `seconds`; a plain-HTTP route with its status. */
+  observeEnd(kind: CallKind, code: Code | undefined, seconds: number, httpStatus?: number): void;
+  /** The audio figures of a response message (unary response or stream summary), when it has them. */
+  observeSpeech(message: unknown): void;
+}
+
+export interface Metrics extends CallMetrics {
+  /** A caller refused for its API key, or for too many failed authentications from its address. */
+  observeAuthFailure(failure: AuthFailure): void;
   /** Answers GET /metrics; anything else is 404. */
   serve: HttpRoute;
 }
@@ -29,19 +37,34 @@ interface SpeechFigures {
 // From a cache hit (~1 ms) to a long paragraph (tens of seconds).
 const CALL_SECONDS_BUCKETS = [0.001, 0.003, 0.01, 0.03, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
+// prom-client's gauges whose names end in _total, which promtool refuses for a gauge; the
+// same figures are in nodejs_active_handles and nodejs_active_requests by type.
+const MISNAMED_DEFAULT_METRICS = ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"];
+
 export function createMetrics(sources: Sources): Metrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: "aetheros_tts_" });
-  const calls = new Counter({
-    name: "aetheros_tts_rpc_total",
-    help: "Calls by method and status code.",
-    labelNames: ["method", "code"],
+  // Unprefixed, as the Node.js dashboards and alerts expect them.
+  collectDefaultMetrics({ register: registry });
+  for (const name of MISNAMED_DEFAULT_METRICS) registry.removeSingleMetric(name);
+  // The gRPC ecosystem's server metrics (go-grpc-prometheus, grpc-ecosystem/go-grpc-middleware),
+  // so that existing dashboards and alerts work.
+  const rpcLabelNames = ["grpc_type", "grpc_service", "grpc_method"];
+  const started = new Counter({
+    name: "grpc_server_started_total",
+    help: "RPCs started on the server.",
+    labelNames: rpcLabelNames,
     registers: [registry],
   });
-  const latency = new Histogram({
-    name: "aetheros_tts_rpc_duration_seconds",
-    help: "Call duration by method (until the last stream message).",
-    labelNames: ["method"],
+  const handled = new Counter({
+    name: "grpc_server_handled_total",
+    help: "RPCs completed on the server, by status code.",
+    labelNames: [...rpcLabelNames, "grpc_code"],
+    registers: [registry],
+  });
+  const handling = new Histogram({
+    name: "grpc_server_handling_seconds",
+    help: "RPC duration until the status is sent (the last message of a stream).",
+    labelNames: rpcLabelNames,
     buckets: CALL_SECONDS_BUCKETS,
     registers: [registry],
   });
@@ -68,6 +91,12 @@ export function createMetrics(sources: Sources): Metrics {
     help: "Plain-HTTP request duration by route (until the response is sent).",
     labelNames: ["route"],
     buckets: CALL_SECONDS_BUCKETS,
+    registers: [registry],
+  });
+  const authFailures = new Counter({
+    name: "aetheros_tts_auth_failures_total",
+    help: "Calls refused for a missing or invalid API key, or from an address past AUTH_FAILURES_PER_MINUTE.",
+    labelNames: ["reason"],
     registers: [registry],
   });
   const audioSeconds = new Counter({
@@ -120,64 +149,30 @@ export function createMetrics(sources: Sources): Metrics {
     },
   });
 
-  const observeSpeech = (figures: SpeechFigures | undefined): void => {
-    if (figures?.durationSeconds === undefined || figures.generationTimeMs === undefined) return;
-    audioSeconds.inc({ cached: String(Boolean(figures.cached)) }, figures.durationSeconds);
-    if (figures.cached || figures.durationSeconds <= 0) return;
-    synthesisSeconds.observe(figures.generationTimeMs / 1000);
-    realTimeFactor.observe(figures.generationTimeMs / 1000 / figures.durationSeconds);
-  };
-
-  const interceptor: Interceptor = (next) => async (req) => {
-    const method = `${req.service.typeName}/${req.method.name}`;
-    const stopTimer = latency.startTimer({ method });
-    const finish = (code: string): void => {
-      stopTimer();
-      calls.inc({ method, code });
-    };
-    try {
-      const res = await next(req);
-      if (!res.stream) {
-        observeSpeech(res.message as SpeechFigures);
-        finish("ok");
-        return res;
-      }
-      return {
-        ...res,
-        message: (async function* () {
-          let code = "canceled";
-          try {
-            for await (const message of res.message) {
-              const event = (message as { event?: { case?: string; value?: SpeechFigures } }).event;
-              if (event?.case === "summary") observeSpeech(event.value);
-              yield message;
-            }
-            code = "ok";
-          } catch (error) {
-            code = codeOf(error);
-            throw error;
-          } finally {
-            finish(code);
-          }
-        })(),
-      };
-    } catch (error) {
-      finish(codeOf(error));
-      throw error;
-    }
-  };
-
   return {
-    interceptor,
-    countHttp(route, handler) {
-      return (req, res) => {
-        const stopTimer = httpLatency.startTimer({ route });
-        res.once("close", () => {
-          stopTimer();
-          httpRequests.inc({ route, status: String(res.statusCode) });
-        });
-        handler(req, res);
-      };
+    observeStart(kind) {
+      if ("rpc" in kind) started.inc(rpcLabels(kind.rpc));
+    },
+    observeEnd(kind, code, seconds, httpStatus) {
+      if ("rpc" in kind) {
+        const labels = rpcLabels(kind.rpc);
+        handled.inc({ ...labels, grpc_code: code === undefined ? "OK" : Code[code] });
+        handling.observe(labels, seconds);
+      } else {
+        httpRequests.inc({ route: kind.http.path, status: String(httpStatus) });
+        httpLatency.observe({ route: kind.http.path }, seconds);
+      }
+    },
+    observeAuthFailure(reason) {
+      authFailures.inc({ reason });
+    },
+    observeSpeech(message) {
+      const figures = speechFigures(message);
+      if (figures?.durationSeconds === undefined || figures.generationTimeMs === undefined) return;
+      audioSeconds.inc({ cached: String(Boolean(figures.cached)) }, figures.durationSeconds);
+      if (figures.cached || figures.durationSeconds <= 0) return;
+      synthesisSeconds.observe(figures.generationTimeMs / 1000);
+      realTimeFactor.observe(figures.generationTimeMs / 1000 / figures.durationSeconds);
     },
     serve(req, res) {
       const path = (req.url ?? "").split("?")[0];
@@ -200,6 +195,13 @@ export function createMetrics(sources: Sources): Metrics {
   };
 }
 
-function codeOf(error: unknown): string {
-  return codeName(ConnectError.from(error).code);
+function rpcLabels(rpc: { service: string; method: string; type: string }) {
+  return { grpc_type: rpc.type, grpc_service: rpc.service, grpc_method: rpc.method };
+}
+
+/** A Synthesize response's figures, or a SynthesizeStream summary's. */
+function speechFigures(message: unknown): SpeechFigures | undefined {
+  const event = (message as { event?: { case?: string; value?: SpeechFigures } } | undefined)?.event;
+  if (event !== undefined) return event.case === "summary" ? event.value : undefined;
+  return message as SpeechFigures | undefined;
 }

@@ -2,9 +2,9 @@
 // POST /v1/audio/speech and GET /v1/models. A request is only translated here: its JSON
 // becomes the text and SynthesisConfig an RPC carries, and from there it takes the RPCs'
 // one way: validateRequest (same limits, same messages) → Synthesizer (cache, admission,
-// engine, audio). API keys and rate limits are access.ts's, shared with the RPCs; errors
-// are toConnectError's (errors.ts), turned into an HTTP status and OpenAI's error JSON in
-// httpStatus() and errorReply() below.
+// engine, audio). Logging, drain, API keys, rate limits, aborts and the mapping of errors
+// to a status are the pipeline's (pipeline.ts), shared with the RPCs; replyError() below
+// only writes the status as HTTP and OpenAI's error JSON.
 //
 // Decisions where OpenAI's API and this service differ:
 // - Models: "tts-1", "tts-1-hd" and "gpt-4o-mini-tts(-2025-12-15)" are aliases that all run
@@ -21,24 +21,31 @@
 //   is refused. The whole file comes back in one response.
 // - Error messages are the RPCs' with the field renamed to the one this API's caller sent
 //   ("text:" → "input:", "config.speed:" → "speed:"); `code` is the gRPC status name, so
-//   the taxonomy stays errors.ts's.
+//   the taxonomy stays the RPCs'.
+// - The body must be application/json: browsers send text/plain, form and multipart bodies
+//   cross-origin without asking first, and this route must not speak for any web page.
 
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError } from "@connectrpc/connect";
+import type { ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus } from "@connectrpc/connect/protocol-connect";
-import type { Logger } from "pino";
-import { AudioEncoding, SynthesisConfigSchema, TtsService } from "../../gen/aetheros/tts/v1/tts_pb.js";
-import { InvalidArgumentError, TtsError } from "../engine/errors.js";
-import { validateRequest, type RequestLimits } from "../synthesis/request.js";
-import type { Synthesizer } from "../synthesis/synthesizer.js";
+import { AudioEncoding, SynthesisConfigSchema } from "../../gen/aetheros/tts/v1/tts_pb.js";
+import { contentTypeOf, type OutputEncoding } from "../audio/index.js";
+import {
+  InvalidArgumentError,
+  MethodNotAllowedError,
+  NotFoundError,
+  RequestTooLargeError,
+  UnavailableError,
+  UnsupportedMediaTypeError,
+} from "../errors/index.js";
+import { type RequestLimits, type Synthesizer, validateRequest } from "../synthesis/index.js";
 import type { VoiceCatalog } from "../voices/index.js";
-import type { Access } from "./access.js";
-import { RETRY_AFTER_HEADER, toConnectError } from "./errors.js";
-import { ServingStatus, type HealthReporter } from "./health.js";
-import { codeName, isServerFault, REQUEST_ID_HEADER, requestIdFrom, untilAborted } from "./interceptors.js";
+import { type CallPipeline, codeName, pipelineRoute } from "./pipeline.js";
 import type { HttpRoute } from "./routes.js";
+import { fieldOf, RETRY_AFTER_HEADER } from "./status.js";
 
 type Request = Parameters<HttpRoute>[0];
+type Response = Parameters<HttpRoute>[1];
 
 export const SPEECH_PATH = "/v1/audio/speech";
 export const MODELS_PATH = "/v1/models";
@@ -52,9 +59,9 @@ export interface OpenAiDeps {
 
 /** What they need from the server (given by server.ts). */
 export interface OpenAiContext extends OpenAiDeps {
-  readonly logger: Logger;
-  readonly health: HealthReporter;
-  readonly access: Access;
+  readonly pipeline: CallPipeline;
+  /** Whether TtsService is SERVING: until then these routes answer 503, which OpenAI's clients retry. */
+  readonly serving: () => boolean;
   /** MAX_REQUEST_BYTES: the largest body read. */
   readonly maxRequestBytes: number;
   /** Aborted when the shutdown grace period is over. */
@@ -62,19 +69,19 @@ export interface OpenAiContext extends OpenAiDeps {
 }
 
 interface Format {
-  readonly encoding: AudioEncoding;
+  readonly encoding: OutputEncoding;
   /** 0 keeps the voice's rate. */
   readonly sampleRate: number;
-  readonly contentType: string;
 }
 
+// OpenAI's response_format names; the content types are the encodings' own (audio/encodings.ts).
 const FORMATS: Readonly<Record<string, Format>> = {
-  mp3: { encoding: AudioEncoding.MP3, sampleRate: 0, contentType: "audio/mpeg" },
-  opus: { encoding: AudioEncoding.OGG_OPUS, sampleRate: 0, contentType: "audio/ogg; codecs=opus" },
-  flac: { encoding: AudioEncoding.FLAC, sampleRate: 0, contentType: "audio/flac" },
-  wav: { encoding: AudioEncoding.WAV, sampleRate: 0, contentType: "audio/wav" },
+  mp3: { encoding: AudioEncoding.MP3, sampleRate: 0 },
+  opus: { encoding: AudioEncoding.OGG_OPUS, sampleRate: 0 },
+  flac: { encoding: AudioEncoding.FLAC, sampleRate: 0 },
+  wav: { encoding: AudioEncoding.WAV, sampleRate: 0 },
   // OpenAI's pcm is raw 24 kHz 16-bit LE mono; clients play it at 24 kHz without asking.
-  pcm: { encoding: AudioEncoding.PCM, sampleRate: 24000, contentType: "audio/pcm;rate=24000;channels=1;format=s16le" },
+  pcm: { encoding: AudioEncoding.PCM, sampleRate: 24000 },
 };
 const DEFAULT_FORMAT = "mp3";
 
@@ -108,23 +115,6 @@ const FIELD_NAMES: Readonly<Record<string, string>> = {
 };
 const OPENAI_FIELDS = new Set(["model", "input", "voice", "response_format", "speed", "stream_format"]);
 
-/** A failure of the HTTP exchange itself (wrong method, body too large), before any request exists. */
-class HttpExchangeError extends ConnectError {
-  constructor(
-    message: string,
-    code: Code,
-    readonly httpStatus: number,
-    readonly headers: Readonly<Record<string, string>> = {},
-  ) {
-    super(message, code);
-  }
-}
-
-// Not `instanceof`: ConnectError's Symbol.hasInstance counts every ConnectError as one of its subclasses.
-function isExchangeError(error: ConnectError): error is HttpExchangeError {
-  return typeof (error as Partial<HttpExchangeError>).httpStatus === "number";
-}
-
 interface Reply {
   status: number;
   headers: Record<string, string>;
@@ -144,7 +134,7 @@ export function openAiRoutes(context: OpenAiContext): Record<string, HttpRoute> 
     if (typeof model !== "string" || model === "") {
       throw new InvalidArgumentError(
         "model",
-        `model: ${notA(model, "model name")}; allowed ${MODEL_ALIASES.join(", ")} or piper:<voice id> (GET ${MODELS_PATH})`,
+        `${notA(model, "model name")}; allowed ${MODEL_ALIASES.join(", ")} or piper:<voice id> (GET ${MODELS_PATH})`,
       );
     }
     if ((MODEL_ALIASES as readonly string[]).includes(model)) return "";
@@ -152,48 +142,43 @@ export function openAiRoutes(context: OpenAiContext): Record<string, HttpRoute> 
     const installed = () => voice !== undefined && catalog.list().some((v) => v.id === voice);
     if (voice !== undefined && !installed()) await catalog.scan();
     if (voice === undefined || !installed())
-      throw new TtsError("NOT_FOUND", `model: no model named ${JSON.stringify(model)}; models: ${modelIds().join(", ")}`);
+      throw new NotFoundError("model", `no model named ${JSON.stringify(model)}; models: ${modelIds().join(", ")}`);
     return voice;
   };
 
-  const speech = async (req: Request, signal: AbortSignal): Promise<Reply> => {
+  const speech = async (req: Request, { signal, client }: { signal: AbortSignal; client: string }): Promise<Reply> => {
+    const contentType = req.headers["content-type"];
+    if (!/^application\/json\s*(;|$)/i.test(contentType ?? "")) throw new UnsupportedMediaTypeError(contentType, "application/json");
     const body = parseJson(await readBody(req, context.maxRequestBytes));
     if (typeof body !== "object" || body === null || Array.isArray(body)) {
-      throw new InvalidArgumentError(
-        "body",
-        `request body: ${shown(body)} is not a JSON object; send {"model": ..., "input": ..., "voice": ...}`,
-      );
+      throw new InvalidArgumentError("body", `${shown(body)} is not a JSON object; send {"model": ..., "input": ..., "voice": ...}`);
     }
     const fields = body as Record<string, unknown>;
     const modelVoice = await voiceOfModel(fields.model);
     const input = fields.input;
-    if (typeof input !== "string")
-      throw new InvalidArgumentError("input", `input: ${notA(input, "string")}; send the text to speak as a string`);
+    if (typeof input !== "string") throw new InvalidArgumentError("input", `${notA(input, "string")}; send the text to speak as a string`);
     const voice = voiceOf(fields.voice, modelVoice);
     const formatName = fields.response_format ?? DEFAULT_FORMAT;
     const format = typeof formatName === "string" && Object.hasOwn(FORMATS, formatName) ? FORMATS[formatName]! : undefined;
     if (format === undefined) {
       throw new InvalidArgumentError(
         "response_format",
-        `response_format: ${shown(formatName)} is not supported by this service; allowed ${Object.keys(FORMATS).join(", ")}`,
+        `${shown(formatName)} is not supported by this service; allowed ${Object.keys(FORMATS).join(", ")}`,
       );
     }
     const speed = fields.speed ?? undefined;
-    if (speed !== undefined && typeof speed !== "number") throw new InvalidArgumentError("speed", `speed: ${notA(speed, "number")}`);
+    if (speed !== undefined && typeof speed !== "number") throw new InvalidArgumentError("speed", `${notA(speed, "number")}`);
     const streamFormat = fields.stream_format ?? "audio";
     if (streamFormat !== "audio")
-      throw new InvalidArgumentError(
-        "stream_format",
-        `stream_format: ${shown(streamFormat)} is not supported by this service; allowed audio`,
-      );
+      throw new InvalidArgumentError("stream_format", `${shown(streamFormat)} is not supported by this service; allowed audio`);
 
     const config = create(SynthesisConfigSchema, { voice, encoding: format.encoding, sampleRate: format.sampleRate, speed });
-    const result = await synthesizer.synthesize(validateRequest(input, config, limits), signal);
+    const result = await synthesizer.synthesize(validateRequest(input, config, limits), signal, client);
     const { audio } = result;
     return {
       status: 200,
       headers: {
-        "content-type": format.contentType,
+        "content-type": contentTypeOf(format.encoding, audio.sampleRate),
         "content-length": String(audio.bytes.length),
         "x-model-used": audio.modelUsed,
         "x-audio-duration-seconds": audio.durationSeconds.toFixed(3),
@@ -229,102 +214,67 @@ function voiceOf(value: unknown, modelVoice: string): string {
   if (typeof voice !== "string" || voice === "") {
     throw new InvalidArgumentError(
       "voice",
-      `voice: ${notA(value, "voice")}; allowed an installed voice id (GET ${MODELS_PATH} lists them as piper:<id>) or ${[...OPENAI_VOICES].join(", ")}`,
+      `${notA(value, "voice")}; allowed an installed voice id (GET ${MODELS_PATH} lists them as piper:<id>) or ${[...OPENAI_VOICES].join(", ")}`,
     );
   }
   return OPENAI_VOICES.has(voice.toLowerCase()) ? modelVoice : voice;
 }
 
-/**
- * One call: the method, serving and access checks, the handler, then the response and one
- * log line (method, path, status, code, duration_ms, request_id), as logCalls writes for RPCs.
- */
-function route(context: OpenAiContext, method: "GET" | "POST", handle: (req: Request, signal: AbortSignal) => Promise<Reply>): HttpRoute {
-  const { logger, health, access } = context;
-  return (req, res) => {
-    const started = performance.now();
-    const path = (req.url ?? "").split("?")[0] ?? "";
-    const offered = req.headers[REQUEST_ID_HEADER];
-    const requestId = requestIdFrom(typeof offered === "string" ? offered : undefined);
-    const clientGone = new AbortController();
-    res.once("close", () => {
-      if (!res.writableFinished) clientGone.abort(new ConnectError("call ended by the client", Code.Canceled));
-    });
-    const signal = AbortSignal.any([clientGone.signal, context.shutdownSignal]);
-
-    const run = async (): Promise<Reply> => {
-      if (req.method !== method)
-        throw new HttpExchangeError(`${req.method} ${path}: not allowed; allowed ${method}`, Code.Unimplemented, 405, { allow: method });
-      // Refused like RPCs while draining (refuseWhenDraining), and also until the voice is ready.
-      if (health.status(TtsService.typeName) !== ServingStatus.SERVING)
-        throw new TtsError("UNAVAILABLE", "not serving: the server is starting up or shutting down; retry shortly");
-      access.check({
-        service: "openai",
-        method: `${method} ${path}`,
-        authorization: req.headers.authorization,
-        peer: req.socket?.remoteAddress ?? "unknown",
-      });
-      return handle(req, signal);
-    };
-
-    void untilAborted(run(), signal)
-      .then(
-        (reply) => ({ reply, error: undefined }),
-        (err: unknown) => {
-          const error = toConnectError(err);
-          return { reply: errorReply(error), error };
-        },
-      )
-      .then(({ reply, error }) => {
-        if (!res.destroyed && !res.headersSent) {
-          const closing =
-            error !== undefined && isExchangeError(error) && error.httpStatus === 413 && req.httpVersionMajor === 1
-              ? { connection: "close" }
-              : {};
-          res.writeHead(reply.status, { ...reply.headers, ...closing, [REQUEST_ID_HEADER]: requestId });
-          res.end(reply.body);
-        }
-        const line = {
-          method: req.method,
-          path,
-          status: reply.status,
-          code: error === undefined ? "ok" : codeName(error.code),
-          duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
-          request_id: requestId,
-        };
-        if (error === undefined) logger.info(line, "http");
-        else if (isServerFault(error.code) && !isExchangeError(error)) logger.error({ ...line, err: error.cause ?? error }, "http");
-        else logger.info({ ...line, error: openAiMessage(error).message }, "http");
-      })
-      .catch((err: unknown) => logger.error({ method: req.method, path, request_id: requestId, err }, "http response failed"));
-  };
+/** A route of `method` through the call pipeline; other verbs get 405. */
+function route(
+  context: OpenAiContext,
+  method: "GET" | "POST",
+  handle: (req: Request, call: { signal: AbortSignal; client: string }) => Promise<Reply>,
+): HttpRoute {
+  return pipelineRoute(
+    context.pipeline,
+    { service: "openai", shutdownSignal: context.shutdownSignal, replyError },
+    async (req, res, call) => {
+      const path = (req.url ?? "").split("?")[0] ?? "";
+      if (req.method !== method) throw new MethodNotAllowedError(req.method ?? "", path, method);
+      if (!context.serving()) throw new UnavailableError("not serving: the server is starting up or shutting down; retry shortly");
+      send(res, await handle(req, call));
+    },
+  );
 }
 
-/** The HTTP status for a call's error: Connect's own mapping of its code. */
-function httpStatus(error: ConnectError): number {
-  return isExchangeError(error) ? error.httpStatus : codeToHttpStatus(error.code);
+function send(res: Response, reply: Reply): void {
+  if (res.destroyed || res.headersSent) return;
+  res.writeHead(reply.status, reply.headers);
+  res.end(reply.body);
 }
 
-/** OpenAI's error JSON: {"error": {"message", "type", "param", "code"}}, and Retry-After for 429. */
-function errorReply(error: ConnectError): Reply {
-  const status = httpStatus(error);
+/** OpenAI's error JSON: {"error": {"message", "type", "param", "code"}}, with the HTTP status for the error's class. */
+function replyError(res: Response, error: ConnectError, req: Request): number {
+  const cause = error.cause;
+  const status =
+    cause instanceof RequestTooLargeError
+      ? 413
+      : cause instanceof UnsupportedMediaTypeError
+        ? 415
+        : cause instanceof MethodNotAllowedError
+          ? 405
+          : codeToHttpStatus(error.code);
   const { message, param } = openAiMessage(error);
   const reply = json(status, { error: { message, type: errorType(status), param, code: codeName(error.code) } });
-  if (isExchangeError(error)) Object.assign(reply.headers, error.headers);
+  if (cause instanceof MethodNotAllowedError) reply.headers.allow = cause.allowed;
+  // The rest of a body too large is not read: an HTTP/1.1 connection cannot be reused.
+  if (cause instanceof RequestTooLargeError && req.httpVersionMajor === 1) reply.headers.connection = "close";
   const retryAfterMs = error.metadata.get(RETRY_AFTER_HEADER);
   if (retryAfterMs !== null) {
     reply.headers[RETRY_AFTER_HEADER] = retryAfterMs; // the openai clients read this one first
     reply.headers["retry-after"] = String(Math.max(1, Math.ceil(Number(retryAfterMs) / 1000)));
   }
-  return reply;
+  send(res, reply);
+  return status;
 }
 
 /** The error's message with the field it names ("text: ...") as this API calls it ("input: ..."). */
 function openAiMessage(error: ConnectError): { message: string; param: string | null } {
-  const field = /^([a-z_.]+): /.exec(error.rawMessage)?.[1];
-  const param = field === undefined ? undefined : (FIELD_NAMES[field] ?? (OPENAI_FIELDS.has(field) ? field : undefined));
-  if (param === undefined) return { message: error.rawMessage, param: null };
-  return { message: `${param}: ${error.rawMessage.slice(field!.length + 2)}`, param };
+  const named = fieldOf(error);
+  if (named === undefined) return { message: error.rawMessage, param: null };
+  const param = FIELD_NAMES[named.field] ?? named.field;
+  return { message: `${param}: ${named.problem}`, param: OPENAI_FIELDS.has(param) ? param : null };
 }
 
 /** OpenAI's error types, by status. */
@@ -342,12 +292,7 @@ function json(status: number, value: unknown): Reply {
 
 /** The request body, refused with 413 past `limit` bytes. */
 function readBody(req: Request, limit: number): Promise<Buffer> {
-  const tooLarge = () =>
-    new HttpExchangeError(
-      `request body: more than ${limit} bytes; allowed at most ${limit} (MAX_REQUEST_BYTES)`,
-      Code.ResourceExhausted,
-      413,
-    );
+  const tooLarge = () => new RequestTooLargeError(limit);
   return new Promise((resolve, reject) => {
     if (Number(req.headers["content-length"]) > limit) return reject(tooLarge());
     const chunks: Buffer[] = [];
@@ -372,7 +317,7 @@ function parseJson(body: Buffer): unknown {
   } catch (error) {
     throw new InvalidArgumentError(
       "body",
-      `request body: not valid JSON (${(error as Error).message}); send {"model": "tts-1", "input": "Hello.", "voice": "alloy"}`,
+      `not valid JSON (${(error as Error).message}); send {"model": "tts-1", "input": "Hello.", "voice": "alloy"}`,
     );
   }
 }

@@ -10,8 +10,9 @@ import * as v1 from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import * as v1alpha from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
 
 /** Serves reflection for the given services and for the reflection services themselves. */
-export function registerReflection(router: ConnectRouter, services: readonly DescService[]): void {
-  const reflected = new ReflectedDescriptors([...services, v1.ServerReflection, v1alpha.ServerReflection]);
+/** `files`: more files to describe beside the services' own, such as the error details' types. */
+export function registerReflection(router: ConnectRouter, services: readonly DescService[], files: readonly DescFile[] = []): void {
+  const reflected = new ReflectedDescriptors([...services, v1.ServerReflection, v1alpha.ServerReflection], files);
 
   router.service(v1.ServerReflection, {
     async *serverReflectionInfo(requests) {
@@ -36,9 +37,9 @@ class ReflectedDescriptors {
   private readonly filesByName = new Map<string, DescFile>();
   private readonly registry: Registry;
 
-  constructor(services: readonly DescService[]) {
+  constructor(services: readonly DescService[], files: readonly DescFile[]) {
     this.serviceNames = services.map((service) => service.typeName).sort();
-    for (const file of withImports(services.map((service) => service.file))) {
+    for (const file of withImports([...services.map((service) => service.file), ...files])) {
       this.filesByName.set(fileName(file), file);
     }
     this.registry = createRegistry(...this.filesByName.values());

@@ -5,21 +5,21 @@ import { readFile } from "node:fs/promises";
 import { Code, ConnectError, createContextValues, type ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
-import type { Config } from "../config/config.js";
-import type { TtsService } from "../../gen/aetheros/tts/v1/tts_pb.js";
-import { createAccess, PEER_ADDRESS } from "./access.js";
+import { TtsService } from "../../gen/aetheros/tts/v1/tts_pb.js";
+import type { Config } from "../config/index.js";
+import { createAccess } from "./access.js";
 import { withCors } from "./cors.js";
 import { withoutOverflowingDeadlines } from "./deadline.js";
 import { Drain } from "./drain.js";
-import type { HealthReporter } from "./health.js";
+import { type HealthReporter, ServingStatus } from "./health.js";
 import { createHealthListener } from "./health-listener.js";
-import { endWhenAborted, logCalls, mapErrors } from "./interceptors.js";
 import { DualProtocolListener } from "./listener.js";
 import type { Metrics } from "./metrics.js";
 import { metricsRoute } from "./metrics-access.js";
-import { openAiRoutes, type OpenAiDeps } from "./openai.js";
+import { type OpenAiDeps, openAiRoutes } from "./openai.js";
 import { pageRoutes } from "./page/serve.js";
-import { routes, type HttpRoute } from "./routes.js";
+import { createPipeline, PEER_ADDRESS, pipelineRoute, plainTextError } from "./pipeline.js";
+import { type HttpRoute, routes } from "./routes.js";
 
 // Time calls cut off at the end of the grace period get to send their
 // UNAVAILABLE status before the connections are dropped. A response counts as
@@ -33,7 +33,7 @@ export interface ServerDeps {
   readonly tts: ServiceImpl<typeof TtsService>;
   /** Health of the server and of TtsService; the caller marks it serving when ready. */
   readonly health: HealthReporter;
-  /** Prometheus metrics: counted by its interceptor, served at GET /metrics. */
+  /** Prometheus metrics: counted by the call pipeline, served at GET /metrics. */
   readonly metrics: Metrics;
   /** What the OpenAI-compatible routes (/v1/audio/speech, /v1/models) synthesize with. */
   readonly openai: OpenAiDeps;
@@ -59,34 +59,30 @@ export function createServer(config: Config, deps: ServerDeps): Server {
   // Aborted when the grace period is over, to stop handlers still running.
   const graceOver = new AbortController();
   // One key ring and rate limiter for the RPCs and the HTTP routes alike.
-  const access = createAccess(config);
+  const access = createAccess(config, deps.metrics.observeAuthFailure);
+  const pipeline = createPipeline({ logger: deps.logger, metrics: deps.metrics, access, draining: () => drain.draining });
   const openai = openAiRoutes({
     ...deps.openai,
-    logger: deps.logger,
-    health: deps.health,
-    access,
+    pipeline,
+    serving: () => deps.health.status(TtsService.typeName) === ServingStatus.SERVING,
     maxRequestBytes: config.maxRequestBytes,
     shutdownSignal: graceOver.signal,
   });
   // Everything that is not an RPC, by path; any other path goes to GET /metrics, which
   // answers 404 for it.
-  const metrics = metricsRoute(deps.metrics.serve, access, config.metricsPublic);
-  const httpRoutes: Record<string, HttpRoute> = Object.fromEntries(
-    Object.entries({ ...pageRoutes(), ...openai }).map(([path, handler]) => [path, deps.metrics.countHttp(path, handler)]),
-  );
+  const metrics = metricsRoute(deps.metrics.serve, pipeline, graceOver.signal, config.metricsPublic);
+  const page = Object.entries(pageRoutes()).map(([path, serve]): [string, HttpRoute] => [
+    path,
+    pipelineRoute(pipeline, { service: "page", shutdownSignal: graceOver.signal, replyError: plainTextError }, serve),
+  ]);
+  const httpRoutes: Record<string, HttpRoute> = { ...Object.fromEntries(page), ...openai };
   const handler = connectNodeAdapter({
-    routes: routes(deps),
+    routes: routes(deps, pipeline),
     fallback: (req, res) => (httpRoutes[(req.url ?? "").split("?")[0] ?? ""] ?? metrics)(req, res),
-    // Outermost first: the log line shows the status the client received; access
-    // errors are typed, so they sit inside mapErrors.
-    interceptors: [
-      logCalls(deps.logger),
-      deps.metrics.interceptor,
-      drain.refuseWhenDraining,
-      endWhenAborted,
-      mapErrors,
-      access.interceptor,
-    ],
+    interceptors: [pipeline.interceptor],
+    // An enum name or field the schema lacks is refused (INVALID_ARGUMENT naming it), not
+    // silently dropped: "AUDIO_ENCODING_MP33" must not come back as WAV.
+    jsonOptions: { ignoreUnknownFields: false },
     shutdownSignal: graceOver.signal,
     readMaxBytes: config.maxRequestBytes,
     // Responses go out uncompressed: encoded audio barely shrinks (PCM WAV to 84%, MP3 and

@@ -21,13 +21,11 @@ import {
   type SynthesizeStreamResponse,
 } from "../../gen/aetheros/tts/v1/tts_pb.js";
 import type { AudioCache, CacheTierStats } from "../cache/index.js";
-import type { Encoding } from "../audio/encoder.js";
-import type { VoiceLanguage } from "../engine/voice-config.js";
-import { encodingOf, validateRequest, type RequestLimits } from "../synthesis/request.js";
-import type { StreamEvent, Synthesizer } from "../synthesis/synthesizer.js";
-import type { Engine } from "../engine/index.js";
+import type { Engine, VoiceLanguage } from "../engine/index.js";
+import { type RequestLimits, type StreamEvent, type Synthesizer, validateRequest } from "../synthesis/index.js";
 import { bcp47, matchesLanguage, type VoiceCatalog } from "../voices/index.js";
 import { ServingStatus, type HealthReporter } from "./health.js";
+import { CLIENT } from "./pipeline.js";
 
 export interface TtsServiceDeps {
   synthesizer: Synthesizer;
@@ -44,10 +42,10 @@ export function createTtsService(deps: TtsServiceDeps): ServiceImpl<typeof TtsSe
   return {
     async synthesize(request, context) {
       const speech = validateRequest(request.text, request.config, limits);
-      const result = await synthesizer.synthesize(speech, context.signal);
+      const result = await synthesizer.synthesize(speech, context.signal, context.values.get(CLIENT));
       return create(SynthesizeResponseSchema, {
         audio: result.audio.bytes,
-        encoding: encodingOf(result.audio.encoding as Encoding),
+        encoding: speech.encoding,
         sampleRate: result.audio.sampleRate,
         durationSeconds: result.audio.durationSeconds,
         cached: result.cached,
@@ -59,7 +57,7 @@ export function createTtsService(deps: TtsServiceDeps): ServiceImpl<typeof TtsSe
 
     async *synthesizeStream(request, context) {
       const speech = validateRequest(request.text, request.config, limits);
-      for await (const event of synthesizer.stream(speech, context.signal)) {
+      for await (const event of synthesizer.stream(speech, context.signal, context.values.get(CLIENT))) {
         yield toStreamResponse(event);
       }
     },
@@ -154,7 +152,7 @@ function toStreamResponse(event: StreamEvent): SynthesizeStreamResponse {
         event: {
           case: "start",
           value: {
-            encoding: encodingOf(event.encoding as Encoding),
+            encoding: event.encoding,
             sampleRate: event.sampleRate,
             channels: 1,
             voice: event.voice,

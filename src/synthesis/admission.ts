@@ -1,19 +1,22 @@
 /**
  * Admission control for syntheses: at most `maxConcurrent` run at once, at most `maxQueue`
- * wait in line (first come, first served), and the rest are refused at once with
- * RESOURCE_EXHAUSTED and a retry hint. A waiting call whose signal aborts (deadline passed,
- * client gone, shutdown cut-off) leaves the line without running. Cache hits never come
- * here: the Synthesizer asks for a slot only once it knows it has to synthesize.
+ * wait, at most `maxQueuePerClient` of them from one client, and the rest are refused at
+ * once with RESOURCE_EXHAUSTED and a retry hint. A slot that frees up goes to the clients in
+ * turn (first come, first served within a client), so a client with many calls waiting
+ * cannot starve another's. A waiting call whose signal aborts (deadline passed, client gone,
+ * shutdown cut-off) leaves the line without running. Cache hits never come here: the
+ * Synthesizer asks for a slot only once it knows it has to synthesize.
  *
  * A semaphore of our own rather than p-limit/p-queue: those cannot take a waiting task out
  * of the line when its caller gives up (p-queue's signal option only rejects the caller's
  * promise in its newest versions, and neither bounds the line).
  */
-import { AbortedError, OverloadedError } from "../engine/errors.js";
+import { AbortedError, OverloadedError } from "../errors/index.js";
 
 export interface AdmissionOptions {
   maxConcurrent: number;
   maxQueue: number;
+  maxQueuePerClient: number;
 }
 
 export interface AdmissionStats {
@@ -23,7 +26,7 @@ export interface AdmissionStats {
   queued: number;
   /** Slots given out since start. */
   admitted: number;
-  /** Calls refused because the line was full. */
+  /** Calls refused because the line, or the client's share of it, was full. */
   rejected: number;
   /** Calls that left the line because their signal aborted. */
   abandoned: number;
@@ -45,8 +48,10 @@ const MAX_RETRY_AFTER_MS = 60_000;
 
 export class Admission {
   private running = 0;
-  // A Set keeps insertion order (first come, first served) and deletes in O(1).
-  private readonly line = new Set<Waiter>();
+  private queued = 0;
+  // Each client's calls in line. Map and Set keep insertion order: the first key is the
+  // client whose turn it is, the first waiter its oldest call; both delete in O(1).
+  private readonly lines = new Map<string, Set<Waiter>>();
   private admitted = 0;
   private rejected = 0;
   private abandoned = 0;
@@ -56,32 +61,34 @@ export class Admission {
   constructor(private readonly options: AdmissionOptions) {}
 
   stats(): AdmissionStats {
-    return { running: this.running, queued: this.line.size, admitted: this.admitted, rejected: this.rejected, abandoned: this.abandoned };
+    return { running: this.running, queued: this.queued, admitted: this.admitted, rejected: this.rejected, abandoned: this.abandoned };
   }
 
   /**
-   * A slot, now or once the calls ahead are done. Rejects with OverloadedError when the
-   * line is full, and with AbortedError when `signal` aborts before a slot is free.
+   * A slot, now or once it is `client`'s turn. Rejects with OverloadedError when the line or
+   * the client's share of it is full, and with AbortedError when `signal` aborts first.
    */
-  acquire(signal: AbortSignal): Promise<Permit> {
+  acquire(signal: AbortSignal, client: string): Promise<Permit> {
     if (signal.aborted) return Promise.reject(AbortedError.of(signal));
     if (this.running < this.options.maxConcurrent) {
       this.running++;
       return Promise.resolve(this.permit());
     }
-    if (this.line.size >= this.options.maxQueue) {
-      this.rejected++;
-      const { maxConcurrent, maxQueue } = this.options;
-      return Promise.reject(
-        new OverloadedError(
-          `server busy: ${maxConcurrent} syntheses running and ${maxQueue} waiting (MAX_CONCURRENT_REQUESTS, MAX_QUEUE_SIZE); retry later`,
-          this.retryAfterMs(),
-        ),
+    const { maxConcurrent, maxQueue, maxQueuePerClient } = this.options;
+    if (this.queued >= maxQueue) {
+      return this.refuse(
+        `server busy: ${maxConcurrent} syntheses running and ${maxQueue} waiting (MAX_CONCURRENT_REQUESTS, MAX_QUEUE_SIZE); retry later`,
+      );
+    }
+    const line = this.lines.get(client) ?? new Set<Waiter>();
+    if (line.size >= maxQueuePerClient) {
+      return this.refuse(
+        `server busy: this client already has ${line.size} syntheses waiting, its share of the queue (MAX_QUEUE_PER_CLIENT); retry later`,
       );
     }
     return new Promise((resolve, reject) => {
       const leave = (): void => {
-        this.line.delete(waiter);
+        this.remove(client, line, waiter);
         this.abandoned++;
         reject(AbortedError.of(signal));
       };
@@ -91,9 +98,36 @@ export class Admission {
           resolve(permit);
         },
       };
-      this.line.add(waiter);
+      line.add(waiter);
+      this.lines.set(client, line);
+      this.queued++;
       signal.addEventListener("abort", leave, { once: true });
     });
+  }
+
+  private refuse(message: string): Promise<never> {
+    this.rejected++;
+    return Promise.reject(new OverloadedError(message, this.retryAfterMs()));
+  }
+
+  private remove(client: string, line: Set<Waiter>, waiter: Waiter): void {
+    line.delete(waiter);
+    this.queued--;
+    if (line.size === 0) this.lines.delete(client);
+  }
+
+  /** The oldest call of the client whose turn it is; that client then goes to the back. */
+  private nextInTurn(): Waiter | undefined {
+    const turn = this.lines.entries().next();
+    if (turn.done === true) return undefined;
+    const [client, line] = turn.value;
+    const waiter = line.values().next().value!;
+    this.remove(client, line, waiter);
+    if (line.size > 0) {
+      this.lines.delete(client);
+      this.lines.set(client, line);
+    }
+    return waiter;
   }
 
   private permit(): Permit {
@@ -105,14 +139,10 @@ export class Admission {
         if (released) return;
         released = true;
         this.averageHoldMs = 0.8 * this.averageHoldMs + 0.2 * (performance.now() - since);
-        const next = this.line.values().next();
-        if (next.done === true) {
-          this.running--;
-        } else {
-          // The slot passes straight to the next in line: `running` stays the same.
-          this.line.delete(next.value);
-          next.value.grant(this.permit());
-        }
+        const next = this.nextInTurn();
+        // The slot passes straight to the next in turn: `running` stays the same.
+        if (next === undefined) this.running--;
+        else next.grant(this.permit());
       },
     };
   }

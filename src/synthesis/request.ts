@@ -3,20 +3,11 @@
  * with every range checked and every default applied. Errors name the field, the value and
  * what is allowed.
  */
-import { AudioEncoding, type SynthesisConfig } from "../../gen/aetheros/tts/v1/tts_pb.js";
-import type { Encoding } from "../audio/encoder.js";
-import { InvalidArgumentError } from "../engine/errors.js";
+import { AudioEncoding, AudioEncodingSchema, type SynthesisConfig } from "../../gen/aetheros/tts/v1/tts_pb.js";
+import { OUTPUT_ENCODINGS, type OutputEncoding, outputEncoding } from "../audio/index.js";
+import { InvalidArgumentError } from "../errors/index.js";
 
 export const SAMPLE_RATES = [8000, 16000, 22050, 24000, 44100, 48000] as const;
-
-const ENCODINGS = new Map<AudioEncoding, Encoding>([
-  [AudioEncoding.UNSPECIFIED, "wav"],
-  [AudioEncoding.WAV, "wav"],
-  [AudioEncoding.PCM, "pcm"],
-  [AudioEncoding.MP3, "mp3"],
-  [AudioEncoding.OGG_OPUS, "ogg_opus"],
-  [AudioEncoding.FLAC, "flac"],
-]);
 
 export interface SpeechRequest {
   text: string;
@@ -24,7 +15,7 @@ export interface SpeechRequest {
   voice: string;
   language: string;
   speaker: string;
-  encoding: Encoding;
+  encoding: OutputEncoding;
   /** 0 keeps the voice's native rate. */
   sampleRate: number;
   speed: number;
@@ -41,32 +32,22 @@ export interface RequestLimits {
   maxTextLength: number;
 }
 
-export function encodingOf(value: Encoding): AudioEncoding {
-  for (const [proto, encoding] of ENCODINGS) if (encoding === value && proto !== AudioEncoding.UNSPECIFIED) return proto;
-  throw new Error(`unknown encoding ${value}`);
-}
-
 export function validateRequest(text: string, config: SynthesisConfig | undefined, limits: RequestLimits): SpeechRequest {
   const length = [...text].length;
-  if (text.trim().length === 0) throw new InvalidArgumentError("text", "text: must not be empty or only whitespace");
+  if (text.trim().length === 0) throw new InvalidArgumentError("text", "must not be empty or only whitespace");
   if (length > limits.maxTextLength) {
-    throw new InvalidArgumentError(
-      "text",
-      `text: ${length} characters is too long; allowed 1 to ${limits.maxTextLength} (MAX_TEXT_LENGTH)`,
-    );
+    throw new InvalidArgumentError("text", `${length} characters is too long; allowed 1 to ${limits.maxTextLength} (MAX_TEXT_LENGTH)`);
   }
-  const encoding = ENCODINGS.get(config?.encoding ?? AudioEncoding.UNSPECIFIED);
-  if (!encoding) {
-    throw new InvalidArgumentError(
-      "config.encoding",
-      `config.encoding: ${config?.encoding} is not supported; allowed WAV, PCM, MP3, OGG_OPUS, FLAC`,
-    );
+  const encoding = outputEncoding(config?.encoding ?? AudioEncoding.UNSPECIFIED);
+  if (encoding === undefined) {
+    const allowed = OUTPUT_ENCODINGS.map((value) => AudioEncodingSchema.value[value]!.name).join(", ");
+    throw new InvalidArgumentError("config.encoding", `${config?.encoding} is not in enum AudioEncoding; allowed ${allowed}`);
   }
   const sampleRate = config?.sampleRate ?? 0;
   if (sampleRate !== 0 && !(SAMPLE_RATES as readonly number[]).includes(sampleRate)) {
     throw new InvalidArgumentError(
       "config.sample_rate",
-      `config.sample_rate: ${sampleRate} Hz is not supported; allowed ${SAMPLE_RATES.join(", ")} (or 0 for the voice's rate)`,
+      `${sampleRate} Hz is not supported; allowed ${SAMPLE_RATES.join(", ")} (or 0 for the voice's rate)`,
     );
   }
   return {
@@ -90,7 +71,7 @@ function inRange(field: string, value: number | undefined, min: number, max: num
   if (value === undefined) return fallback;
   if (!Number.isFinite(value) || value < min || value > max) {
     const shown = Number.isFinite(value) ? String(Math.round(value * 1000) / 1000) : String(value);
-    throw new InvalidArgumentError(field, `${field}: ${shown} is out of range; allowed ${min.toFixed(1)} to ${max.toFixed(1)}`);
+    throw new InvalidArgumentError(field, `${shown} is out of range; allowed ${min.toFixed(1)} to ${max.toFixed(1)}`);
   }
   return value;
 }

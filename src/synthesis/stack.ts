@@ -5,7 +5,7 @@
  */
 import type { Logger } from "pino";
 import { type AudioCache, openAudioCache } from "../cache/index.js";
-import type { Config } from "../config/config.js";
+import type { Config } from "../config/index.js";
 import { Engine } from "../engine/index.js";
 import { ensureVoice, VoiceCatalog } from "../voices/index.js";
 import { Admission } from "./admission.js";
@@ -42,7 +42,11 @@ export async function createSynthesisStack(config: Config, logger: Logger): Prom
     redisSizeRefreshSeconds: config.redisSizeRefreshSeconds,
     logger,
   });
-  const admission = new Admission({ maxConcurrent: config.maxConcurrentRequests, maxQueue: config.maxQueueSize });
+  const admission = new Admission({
+    maxConcurrent: config.maxConcurrentRequests,
+    maxQueue: config.maxQueueSize,
+    maxQueuePerClient: config.maxQueuePerClient,
+  });
   const synthesizer = new Synthesizer({
     catalog,
     engine,

@@ -5,19 +5,22 @@
  * and streams share it; a stream sends each piece's bytes as soon as its inference is done.
  */
 import type { Logger } from "pino";
-import { concatBytes } from "../audio/bytes.js";
-import { createEncoder, type AudioEncoder } from "../audio/encoder.js";
-import { floatToPcm16 } from "../audio/pcm.js";
-import { shiftPitch } from "../audio/pitch.js";
-import { createResampler, type Resampler } from "../audio/resample.js";
-import { createSilence } from "../audio/silence.js";
-import { cacheKey, type AudioCache, type CachedAudio, type CacheResult } from "../cache/index.js";
-import type { Engine, SpeechSettings, VoiceModel } from "../engine/engine.js";
-import { AbortedError, InvalidArgumentError, TtsError } from "../engine/errors.js";
-import type { Plan } from "../engine/plan.js";
-import type { PiperVoiceConfig } from "../engine/voice-config.js";
-import type { VoiceCatalog } from "../voices/catalog.js";
-import { bcp47, matchesLanguage } from "../voices/language.js";
+import {
+  type AudioEncoder,
+  concatBytes,
+  createEncoder,
+  createResampler,
+  createSilence,
+  encodingName,
+  floatToPcm16,
+  type OutputEncoding,
+  type Resampler,
+  shiftPitch,
+} from "../audio/index.js";
+import { type AudioCache, type CachedAudio, type CacheResult, cacheKey } from "../cache/index.js";
+import type { Engine, PiperVoiceConfig, Plan, SpeechSettings, VoiceModel } from "../engine/index.js";
+import { AbortedError, InvalidArgumentError, NotFoundError } from "../errors/index.js";
+import { bcp47, matchesLanguage, type VoiceCatalog } from "../voices/index.js";
 import type { Admission, Permit } from "./admission.js";
 import { ReadAhead } from "./read-ahead.js";
 import type { SpeechRequest } from "./request.js";
@@ -51,7 +54,7 @@ export interface SynthesisResult {
 }
 
 export type StreamEvent =
-  | { type: "start"; encoding: string; sampleRate: number; voice: string; modelUsed: string }
+  | { type: "start"; encoding: OutputEncoding; sampleRate: number; voice: string; modelUsed: string }
   | { type: "chunk"; bytes: Uint8Array; sequence: number; sentenceIndex: number }
   | {
       type: "summary";
@@ -74,11 +77,12 @@ interface RenderedPiece {
 export class Synthesizer {
   constructor(private readonly options: SynthesizerOptions) {}
 
-  async synthesize(request: SpeechRequest, signal: AbortSignal): Promise<SynthesisResult> {
+  /** `client` names the caller for its share of the synthesis queue (an API key's fingerprint, else an address). */
+  async synthesize(request: SpeechRequest, signal: AbortSignal, client: string): Promise<SynthesisResult> {
     const started = performance.now();
     const speech = await this.resolve(request);
     const produce = async () => {
-      const permit = await this.admit(signal);
+      const permit = await this.admit(signal, client);
       try {
         return await this.renderWhole(speech, await this.plan(speech, signal), signal);
       } finally {
@@ -105,7 +109,7 @@ export class Synthesizer {
     }
   }
 
-  async *stream(request: SpeechRequest, signal: AbortSignal): AsyncGenerator<StreamEvent> {
+  async *stream(request: SpeechRequest, signal: AbortSignal, client: string): AsyncGenerator<StreamEvent> {
     const started = performance.now();
     const speech = await this.resolve(request);
     const start = { type: "start", voice: speech.model.id, modelUsed: speech.modelUsed, encoding: request.encoding } as const;
@@ -119,7 +123,7 @@ export class Synthesizer {
       return;
     }
 
-    const permit = await this.admit(signal);
+    const permit = await this.admit(signal, client);
     let rendering: ReadAhead<RenderedPiece> | undefined;
     try {
       const plan = await this.plan(speech, signal);
@@ -150,8 +154,8 @@ export class Synthesizer {
     }
   }
 
-  private admit(signal: AbortSignal): Promise<Permit> {
-    return this.options.admission?.acquire(signal) ?? Promise.resolve({ release() {} });
+  private admit(signal: AbortSignal, client: string): Promise<Permit> {
+    return this.options.admission?.acquire(signal, client) ?? Promise.resolve({ release() {} });
   }
 
   /**
@@ -228,7 +232,7 @@ export class Synthesizer {
     }
     return {
       bytes: concatBytes(pieces.map((p) => p.bytes)),
-      encoding: speech.request.encoding,
+      encoding: encodingName(speech.request.encoding),
       sampleRate,
       durationSeconds,
       modelUsed: speech.modelUsed,
@@ -243,7 +247,7 @@ export class Synthesizer {
     if (request.voice && request.language && !matchesLanguage(config.language, request.language)) {
       throw new InvalidArgumentError(
         "config.language",
-        `config.language: ${JSON.stringify(request.language)} does not match voice ${model.id}, which speaks ${bcp47(config.language.code)}`,
+        `${JSON.stringify(request.language)} does not match voice ${model.id}, which speaks ${bcp47(config.language.code)}`,
       );
     }
     const speakerId = resolveSpeaker(model.id, config, request.speaker);
@@ -266,7 +270,7 @@ export class Synthesizer {
       noiseScale: settings.scales.noiseScale,
       noiseW: settings.scales.noiseW,
       sentenceSilence: request.sentenceSilence,
-      encoding: request.encoding,
+      encoding: encodingName(request.encoding),
       sampleRate: encodeRate,
       modelHash: model.modelHash,
     });
@@ -278,10 +282,7 @@ export class Synthesizer {
     const preferred = voices.find((v) => v.id === this.options.defaultVoice) ?? voices[0];
     if (!preferred) {
       const spoken = [...new Set(this.options.catalog.list().map((v) => bcp47(v.config.language.code)))].join(", ") || "none";
-      throw new TtsError(
-        "NOT_FOUND",
-        `config.language: no installed voice speaks ${JSON.stringify(language)}; installed languages: ${spoken}`,
-      );
+      throw new NotFoundError("config.language", `no installed voice speaks ${JSON.stringify(language)}; installed languages: ${spoken}`);
     }
     return preferred.id;
   }
@@ -297,7 +298,7 @@ function resolveSpeaker(voiceId: string, config: PiperVoiceConfig, speaker: stri
     config.numSpeakers > 1
       ? `${names.length ? `${names.join(", ")} or ` : ""}ids 0 to ${config.numSpeakers - 1}`
       : "none: it has a single speaker (leave config.speaker empty)";
-  throw new TtsError("NOT_FOUND", `config.speaker: voice ${voiceId} has no speaker ${JSON.stringify(speaker)}; speakers: ${allowed}`);
+  throw new NotFoundError("config.speaker", `voice ${voiceId} has no speaker ${JSON.stringify(speaker)}; speakers: ${allowed}`);
 }
 
 /**
@@ -311,10 +312,6 @@ class WholeFile implements AudioEncoder {
     private readonly streamed: AudioEncoder,
     private readonly whole: AudioEncoder,
   ) {}
-
-  get mimeType(): string {
-    return this.streamed.mimeType;
-  }
 
   get sampleRate(): number {
     return this.streamed.sampleRate;

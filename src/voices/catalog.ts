@@ -9,8 +9,8 @@ import { createReadStream } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Logger } from "pino";
-import { parseVoiceConfig, type PiperVoiceConfig } from "../engine/voice-config.js";
-import { InvalidArgumentError, VoiceLoadError, VoiceNotFoundError } from "../engine/errors.js";
+import { type PiperVoiceConfig, parseVoiceConfig } from "../engine/index.js";
+import { InvalidArgumentError, VoiceLoadError, VoiceNotFoundError } from "../errors/index.js";
 
 /** Voice ids are file names: letters, digits, "_", "-" and "." but never a path. */
 const VOICE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -85,7 +85,7 @@ export class VoiceCatalog {
     if (!VOICE_ID.test(id)) {
       throw new InvalidArgumentError(
         "config.voice",
-        `config.voice: ${JSON.stringify(id)} is not a voice id (letters, digits, "_", "-", "." only, at most 128 characters)`,
+        `${JSON.stringify(id)} is not a voice id (letters, digits, "_", "-", "." only, at most 128 characters)`,
       );
     }
     if (!this.scanned.has(id)) await this.scan();

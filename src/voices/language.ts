@@ -1,5 +1,5 @@
 /** Language tags: Piper writes "en_US", BCP-47 writes "en-US"; requests may use either, or "en". */
-import type { VoiceLanguage } from "../engine/voice-config.js";
+import type { VoiceLanguage } from "../engine/index.js";
 
 export function bcp47(piperCode: string): string {
   return piperCode.replace("_", "-");

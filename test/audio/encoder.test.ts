@@ -1,10 +1,18 @@
 import { describe, expect, it } from "vitest";
-import { createEncoder, type Encoding } from "../../src/audio/encoder.js";
+import { AudioEncoding } from "../../gen/aetheros/tts/v1/tts_pb.js";
+import { contentTypeOf, createEncoder, encodingName, encodingNamed, type OutputEncoding } from "../../src/audio/index.js";
 import { bestLag, chirp, concat, correlation, decode, probe } from "./support.js";
 
-const ENCODINGS: Encoding[] = ["wav", "pcm", "mp3", "ogg_opus", "flac"];
-const CODEC_NAME: Record<Encoding, string> = { wav: "pcm_s16le", pcm: "pcm_s16le", mp3: "mp3", ogg_opus: "opus", flac: "flac" };
-const LOSSLESS = new Set<Encoding>(["wav", "pcm", "flac"]);
+const { WAV, PCM, MP3, OGG_OPUS, FLAC } = AudioEncoding;
+const ENCODINGS: OutputEncoding[] = [WAV, PCM, MP3, OGG_OPUS, FLAC];
+const CODEC_NAME: Record<OutputEncoding, string> = {
+  [WAV]: "pcm_s16le",
+  [PCM]: "pcm_s16le",
+  [MP3]: "mp3",
+  [OGG_OPUS]: "opus",
+  [FLAC]: "flac",
+};
+const LOSSLESS = new Set<OutputEncoding>([WAV, PCM, FLAC]);
 // LAME's encoder delay (576) plus the MP3 decoder's delay (529): a streamed MP3 has no
 // Info frame to tell decoders to trim them.
 const MP3_STREAM_LEAD = 1105;
@@ -37,20 +45,20 @@ describe.each(ENCODINGS)("%s encoder", (encoding) => {
       const source = chirp(sampleRate, 1.3);
       const encoder = await createEncoder(encoding, sampleRate, { streaming });
       const file = concat(encodeInPieces(encoder, source, sampleRate));
-      const rawRate = encoding === "pcm" ? sampleRate : undefined;
+      const rawRate = encoding === PCM ? sampleRate : undefined;
 
       const info = await probe(file, rawRate);
       expect(info.codec).toBe(CODEC_NAME[encoding]);
       expect(info.channels).toBe(1);
       expect(info.sampleRate).toBe(encoder.sampleRate);
-      expect(encoder.sampleRate).toBe(encoding === "ogg_opus" ? 48000 : sampleRate);
+      expect(encoder.sampleRate).toBe(encoding === OGG_OPUS ? 48000 : sampleRate);
 
       const decoded = await decode(file, { rawRate });
       const seconds = decoded.length / encoder.sampleRate;
       const sourceSeconds = source.length / sampleRate;
       const atSourceRate = await decode(file, { rawRate, outputRate: sampleRate });
       let lag: number;
-      if (encoding === "mp3" && streaming) {
+      if (encoding === MP3 && streaming) {
         const lead = MP3_STREAM_LEAD / sampleRate;
         const twoFrames = (2 * (sampleRate >= 32000 ? 1152 : 576)) / sampleRate;
         expect(seconds - sourceSeconds).toBeGreaterThanOrEqual(lead);
@@ -75,7 +83,7 @@ describe.each(ENCODINGS)("%s encoder", (encoding) => {
     const source = chirp(22050, 1.3);
     const encoder = await createEncoder(encoding, 22050, { streaming: true });
     const first = encoder.write(source.subarray(0, 11025));
-    const decoded = await decode(first, { rawRate: encoding === "pcm" ? 22050 : undefined });
+    const decoded = await decode(first, { rawRate: encoding === PCM ? 22050 : undefined });
     // Codecs hold back at most a frame or two (LAME also its 1105-sample delay).
     expect(decoded.length / encoder.sampleRate).toBeGreaterThan(0.35);
   });
@@ -84,7 +92,7 @@ describe.each(ENCODINGS)("%s encoder", (encoding) => {
     for (const streaming of [true, false]) {
       const encoder = await createEncoder(encoding, 22050, { streaming });
       const file = encoder.end();
-      if (encoding === "pcm") {
+      if (encoding === PCM) {
         expect(file.length).toBe(0);
         continue;
       }
@@ -104,9 +112,9 @@ describe.each(ENCODINGS)("%s encoder", (encoding) => {
 describe("encoder headers", () => {
   it("WAV: unknown sizes when streaming, exact sizes for a whole file", async () => {
     const samples = chirp(16000, 0.25);
-    const stream = await createEncoder("wav", 16000, { streaming: true });
+    const stream = await createEncoder(WAV, 16000, { streaming: true });
     const streamed = concat([stream.write(samples), stream.end()]);
-    const whole = await createEncoder("wav", 16000, { streaming: false });
+    const whole = await createEncoder(WAV, 16000, { streaming: false });
     const file = concat([whole.write(samples), whole.end()]);
     const u32 = (bytes: Uint8Array, at: number) => new DataView(bytes.buffer, bytes.byteOffset).getUint32(at, true);
     expect([u32(streamed, 4), u32(streamed, 40)]).toEqual([0xffffffff, 0xffffffff]);
@@ -116,9 +124,8 @@ describe("encoder headers", () => {
   });
 
   it("Ogg Opus: 48 kHz output, the requested rate in OpusHead, one BOS and one EOS page", async () => {
-    const encoder = await createEncoder("ogg_opus", 22050, { streaming: true });
+    const encoder = await createEncoder(OGG_OPUS, 22050, { streaming: true });
     const file = concat(encodeInPieces(encoder, chirp(22050, 1), 22050));
-    expect(encoder.mimeType).toBe("audio/ogg; codecs=opus");
     const head = Buffer.from(file).indexOf("OpusHead");
     const view = new DataView(file.buffer, file.byteOffset);
     expect(view.getUint16(head + 10, true)).toBeGreaterThan(0); // pre-skip
@@ -135,7 +142,7 @@ describe("encoder headers", () => {
   it("FLAC: a whole file's STREAMINFO has the sample count, a stream's leaves it unknown", async () => {
     const samples = chirp(22050, 0.7);
     const totalSamples = async (streaming: boolean) => {
-      const encoder = await createEncoder("flac", 22050, { streaming });
+      const encoder = await createEncoder(FLAC, 22050, { streaming });
       const file = concat([encoder.write(samples), encoder.end()]);
       const view = new DataView(file.buffer, file.byteOffset);
       return (view.getUint8(8 + 13) & 0x0f) * 2 ** 32 + view.getUint32(8 + 14);
@@ -144,9 +151,19 @@ describe("encoder headers", () => {
     expect(await totalSamples(true)).toBe(0);
   });
 
-  it("reports a MIME type for every encoding", async () => {
-    const types = await Promise.all(ENCODINGS.map(async (e) => (await createEncoder(e, 24000, { streaming: true })).mimeType));
-    expect(types).toEqual([
+  it("names every encoding and its content type from AudioEncoding, and finds it by any of its names", () => {
+    expect(ENCODINGS.map(encodingName)).toEqual(["wav", "pcm", "mp3", "ogg_opus", "flac"]);
+    expect(["WAV", "pcm", "AUDIO_ENCODING_MP3", "ogg", "opus", "ogg_opus", "flac"].map(encodingNamed)).toEqual([
+      WAV,
+      PCM,
+      MP3,
+      OGG_OPUS,
+      OGG_OPUS,
+      OGG_OPUS,
+      FLAC,
+    ]);
+    expect(encodingNamed("aac")).toBeUndefined();
+    expect(ENCODINGS.map((e) => contentTypeOf(e, 24000))).toEqual([
       "audio/wav",
       "audio/pcm;rate=24000;channels=1;format=s16le",
       "audio/mpeg",
@@ -156,7 +173,7 @@ describe("encoder headers", () => {
   });
 
   it("rejects a sample rate the codec cannot carry", async () => {
-    await expect(createEncoder("mp3", 11000, { streaming: true })).rejects.toThrow(RangeError);
-    await expect(createEncoder("wav", 0, { streaming: true })).rejects.toThrow(RangeError);
+    await expect(createEncoder(MP3, 11000, { streaming: true })).rejects.toThrow(RangeError);
+    await expect(createEncoder(WAV, 0, { streaming: true })).rejects.toThrow(RangeError);
   });
 });

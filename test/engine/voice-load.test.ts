@@ -8,7 +8,7 @@ import { join } from "node:path";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Engine, planSpeech } from "../../src/engine/index.js";
-import { NothingToSpeakError, VoiceLoadError, VoiceNotFoundError } from "../../src/engine/errors.js";
+import { InvalidArgumentError, NothingToSpeakError, VoiceLoadError, VoiceNotFoundError } from "../../src/errors/index.js";
 import { VoiceCatalog } from "../../src/voices/index.js";
 import { DEFAULT_CONFIG, DEFAULT_MODEL, DEFAULT_VOICE } from "../support/voice.js";
 
@@ -92,7 +92,9 @@ describe("voice loading", () => {
 
   it("refuses voice ids that could name a path outside MODELS_DIR", async () => {
     for (const id of ["../etc/passwd", "/abs", "a/b", ".hidden"]) {
-      await expect(catalog.voice(id)).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+      const error = await catalog.voice(id).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InvalidArgumentError);
+      expect(error).toMatchObject({ field: "config.voice" });
     }
   });
 

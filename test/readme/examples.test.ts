@@ -394,7 +394,7 @@ const CHECKS: Record<string, (outcome: Outcome) => void | Promise<void>> = {
     expect(list.data.map((model: Json) => model.id)).toEqual(expect.arrayContaining(["tts-1", "piper:en_US-joe-medium"]));
   },
   metrics: ({ stdout }) => {
-    expect(stdout).toMatch(/^aetheros_tts_rpc_total\{/m);
+    expect(stdout).toMatch(/^grpc_server_handled_total\{/m);
     expect(stdout).toMatch(/^aetheros_tts_voices_loaded \d/m);
   },
 };
@@ -559,7 +559,9 @@ describe("configuration", () => {
     for (const scale of [1, 20]) {
       const env = Object.fromEntries(refersTo.map((other) => [other, String(Number(envExample().get(other)) * scale)]));
       const formula = refersTo.reduce((text, other) => text.replaceAll(other, env[other] as string), literal as string);
-      const computed = Function(`"use strict"; return (${formula.replaceAll("×", "*").replace(/\bmax\(/g, "Math.max(")});`)() as number;
+      const computed = Function(
+        `"use strict"; return (${formula.replaceAll("×", "*").replace(/\b(max|ceil)\(/g, "Math.$1(")});`,
+      )() as number;
       expect(loadConfig({ ...env, [variable]: String(computed) }), `${variable} = ${formula} = ${computed}`).toEqual(loadConfig(env));
     }
   });

@@ -138,6 +138,36 @@ describe("admission control", () => {
   });
 });
 
+describe("fair shares of the queue", () => {
+  it("keeps a greedy client to MAX_QUEUE_PER_CLIENT waiting while another's calls still get in, and hands slots out in turn", async () => {
+    running = await startServer({ MAX_CONCURRENT_REQUESTS: "1", MAX_QUEUE_SIZE: "6", MAX_QUEUE_PER_CLIENT: "2" });
+    const { admission } = running.app;
+    // Two clients by address: 127.0.0.2 is greedy, 127.0.0.3 polite.
+    const greedy = ttsFrom(running, "127.0.0.2");
+    const polite = ttsFrom(running, "127.0.0.3");
+    const finished: string[] = [];
+    const speak = (client: typeof greedy, name: string, length: number) =>
+      client.synthesize({ text: proseOfLength(length), config: PCM }).then(() => finished.push(name));
+
+    const running1 = speak(greedy, "greedy 1", LONG);
+    await waitUntil(() => admission.stats().running === 1, "the greedy client holds the slot");
+    const queued = [speak(greedy, "greedy 2", 40), speak(greedy, "greedy 3", 41)];
+    await waitUntil(() => admission.stats().queued === 2, "two of its calls wait");
+    const refused = await Promise.all([1, 2, 3].map((n) => callError(greedy.synthesize({ text: proseOfLength(42 + n), config: PCM }))));
+    for (const error of refused) {
+      expect(error.code).toBe(Code.ResourceExhausted);
+      expect(error.rawMessage).toContain("MAX_QUEUE_PER_CLIENT");
+      retryAfterMs(error);
+    }
+    // The queue has room for others: the polite client's call waits, then runs before the greedy client's second queued call.
+    const politeCall = speak(polite, "polite", 40);
+    await waitUntil(() => admission.stats().queued === 3, "the polite call waits");
+    await Promise.all([running1, politeCall, ...queued]);
+    expect(finished).toEqual(["greedy 1", "greedy 2", "polite", "greedy 3"]);
+    expect(admission.stats()).toMatchObject({ rejected: 3, admitted: 4 });
+  });
+});
+
 /** A gRPC TtsService client whose connections come from `localAddress`. */
 function ttsFrom(running: RunningServer, localAddress: string, apiKey?: string) {
   const port = running.server.port;

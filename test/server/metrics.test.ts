@@ -1,4 +1,5 @@
 // Prometheus metrics at GET /metrics on the service port, scraped after real calls.
+import { spawnSync } from "node:child_process";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -27,16 +28,30 @@ it("counts calls by method and status, synthesis figures, cache, queue and voice
   expect(response.status).toBe(200);
   expect(response.headers.get("content-type")).toContain("text/plain");
   const text = await response.text();
-  expect(sample(text, "aetheros_tts_rpc_total", 'method="aetheros.tts.v1.TtsService/Synthesize",code="ok"')).toBe(2);
-  expect(sample(text, "aetheros_tts_rpc_total", 'method="aetheros.tts.v1.TtsService/Synthesize",code="invalid_argument"')).toBe(1);
-  expect(sample(text, "aetheros_tts_rpc_total", 'method="aetheros.tts.v1.TtsService/SynthesizeStream",code="ok"')).toBe(1);
+  const rpc = (type: string, method: string) => `grpc_type="${type}",grpc_service="aetheros.tts.v1.TtsService",grpc_method="${method}"`;
+  expect(sample(text, "grpc_server_started_total", rpc("unary", "Synthesize"))).toBe(3);
+  expect(sample(text, "grpc_server_handled_total", `${rpc("unary", "Synthesize")},grpc_code="OK"`)).toBe(2);
+  expect(sample(text, "grpc_server_handled_total", `${rpc("unary", "Synthesize")},grpc_code="InvalidArgument"`)).toBe(1);
+  expect(sample(text, "grpc_server_handled_total", `${rpc("server_stream", "SynthesizeStream")},grpc_code="OK"`)).toBe(1);
+  expect(sample(text, "grpc_server_handling_seconds_count", rpc("server_stream", "SynthesizeStream"))).toBe(1);
   expect(sample(text, "aetheros_tts_synthesis_seconds_count", "")).toBe(2);
   expect(sample(text, "aetheros_tts_real_time_factor_count", "")).toBe(2);
   expect(sample(text, "aetheros_tts_audio_seconds_total", 'cached="true"')).toBeGreaterThan(0.5);
   expect(sample(text, "aetheros_tts_cache_hits", 'tier="total"')).toBe(1);
   expect(sample(text, "aetheros_tts_voices_loaded", "")).toBe(1);
   expect(sample(text, "aetheros_tts_queue_depth", "")).toBe(0);
-  expect(text).toContain("aetheros_tts_nodejs_eventloop_lag_seconds");
+  // Node's own metrics under their usual names, as Node.js dashboards expect them.
+  expect(text).toContain("nodejs_eventloop_lag_seconds");
+  expect(text).not.toContain("aetheros_tts_nodejs_");
+});
+
+it("passes promtool check metrics (names, types and help as Prometheus expects them)", async () => {
+  const tts = createClient(TtsService, createGrpcTransport({ baseUrl: running.baseUrl }));
+  await tts.synthesize({ text: "Linted." });
+  await callError(tts.synthesize({ text: "" }));
+  const text = await (await fetch(`${running.baseUrl}/metrics`)).text();
+  const lint = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" });
+  expect({ status: lint.status, output: `${lint.stdout}${lint.stderr}`.trim() }).toEqual({ status: 0, output: "" });
 });
 
 it("answers 404 for other paths", async () => {

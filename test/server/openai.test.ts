@@ -244,7 +244,27 @@ describe("OpenAI-compatible endpoint", () => {
       expect(mediaType(response)).toBe("application/json");
       const body = (await response.json()) as { error: Record<string, unknown> };
       expect(body.error).toMatchObject({ type: "invalid_request_error", param: null, code: "invalid_argument" });
-      expect(body.error.message).toMatch(/^request body: not valid JSON/);
+      expect(body.error.message).toMatch(/^body: not valid JSON/);
+    });
+
+    it.each([
+      ["text/plain", "text/plain"],
+      ["a form", "application/x-www-form-urlencoded"],
+      ["multipart", "multipart/form-data; boundary=x"],
+      ["no content type", undefined],
+    ])("refuses %s from another origin with 415 and speaks nothing: only application/json is taken", async (_name, type) => {
+      const since = running.app.admission.stats();
+      const response = await fetch(`${running.baseUrl}/v1/audio/speech`, {
+        method: "POST",
+        headers: { origin: "https://evil.example", ...(type === undefined ? {} : { "content-type": type }) },
+        // A Blob without a type sends no content-type at all.
+        body: new Blob(['{"model":"tts-1","input":"Speak for any web page.","voice":"alloy"}']),
+      });
+      expect(response.status).toBe(415);
+      const body = (await response.json()) as { error: Record<string, unknown> };
+      expect(body.error).toMatchObject({ param: null, code: "invalid_argument", type: "invalid_request_error" });
+      expect(body.error.message).toMatch(/^content-type: .* is not accepted; send application\/json$/);
+      expect(running.app.admission.stats().admitted).toBe(since.admitted);
     });
 
     it("refuses fields of the wrong type with 400 naming them", async () => {

@@ -144,7 +144,7 @@ describe("the browser page", () => {
     const { page, problems } = await openPage(running.baseUrl);
     await voicesSettled(page);
     await page.fill("#text", "Hello there.");
-    for (const format of ["mp3", "ogg-opus", "flac"]) {
+    for (const format of ["mp3", "ogg_opus", "flac"]) {
       await page.selectOption("#format", format);
       const run = await speak(page);
       expect([format, run.state, run.error]).toEqual([format, "done", undefined]);

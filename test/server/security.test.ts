@@ -44,7 +44,13 @@ function tts(baseUrl: string, protocol: ProtocolName, authorization?: string) {
 describe("API keys", () => {
   let running: RunningServer;
   beforeAll(async () => {
-    running = await startServer({ API_KEYS: `${USER_KEY},${OTHER_KEY}`, ADMIN_API_KEYS: ADMIN_KEY, CACHE_ENABLED: "false" });
+    // These cases send ~100 wrong keys from one address; the failed-authentication budget has its own test.
+    running = await startServer({
+      API_KEYS: `${USER_KEY},${OTHER_KEY}`,
+      ADMIN_API_KEYS: ADMIN_KEY,
+      CACHE_ENABLED: "false",
+      AUTH_FAILURES_PER_MINUTE: "1000",
+    });
   });
   afterAll(() => running.app.close());
 
@@ -104,6 +110,38 @@ describe("API keys", () => {
     const answers = [];
     for await (const answer of createClient(reflection.ServerReflection, transport).serverReflectionInfo(requests)) answers.push(answer);
     expect(answers[0]?.messageResponse.case).toBe("listServicesResponse");
+  });
+});
+
+describe("failed authentications", () => {
+  let running: RunningServer;
+  beforeAll(async () => {
+    running = await startServer({ API_KEYS: USER_KEY, AUTH_FAILURES_PER_MINUTE: "5", METRICS_PUBLIC: "true" });
+  });
+  afterAll(() => running.app.close());
+
+  it("refuses an address past AUTH_FAILURES_PER_MINUTE wrong keys outright, its right key too, and counts every refusal", async () => {
+    const metric = async (reason: string) => {
+      const text = await (await fetch(`${running.baseUrl}/metrics`)).text();
+      const line = text.split("\n").find((l) => l.startsWith(`aetheros_tts_auth_failures_total{reason="${reason}"}`));
+      return line === undefined ? 0 : Number(line.split(" ").pop());
+    };
+    const guessing = tts(running.baseUrl, "gRPC", `Bearer ${WRONG_KEY}`);
+    const codes: Code[] = [];
+    for (let attempt = 0; attempt < 20; attempt++) codes.push((await callError(guessing.listVoices({}))).code);
+    expect(codes.slice(0, 5)).toEqual(Array(5).fill(Code.Unauthenticated));
+    expect(codes.slice(5)).toEqual(Array(15).fill(Code.ResourceExhausted));
+    const blocked = await callError(tts(running.baseUrl, "Connect", `Bearer ${USER_KEY}`).listVoices({}));
+    expect(blocked.code).toBe(Code.ResourceExhausted);
+    expect(blocked.rawMessage).toBe(
+      "too many failed authentications from this address: at most 5 a minute (AUTH_FAILURES_PER_MINUTE); retry later",
+    );
+    expect(Number(blocked.metadata.get("retry-after-ms"))).toBeGreaterThan(0);
+    // Probes are never refused.
+    const health = createClient(Health, createGrpcTransport({ baseUrl: running.baseUrl }));
+    expect((await health.check({ service: "" })).status).toBe(Status.SERVING);
+    expect(await metric("invalid_key")).toBe(5);
+    expect(await metric("address_blocked")).toBe(16);
   });
 });
 

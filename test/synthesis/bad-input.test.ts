@@ -106,7 +106,10 @@ const CASES: BadCase[] = [
     name: "unknown encoding 99",
     config: { encoding: 99 as AudioEncoding },
     code: Code.InvalidArgument,
-    mentions: ["config.encoding: 99", "allowed WAV, PCM, MP3, OGG_OPUS, FLAC"],
+    mentions: [
+      "config.encoding: 99",
+      "allowed AUDIO_ENCODING_WAV, AUDIO_ENCODING_PCM, AUDIO_ENCODING_MP3, AUDIO_ENCODING_OGG_OPUS, AUDIO_ENCODING_FLAC",
+    ],
   },
   {
     name: "language no voice speaks",

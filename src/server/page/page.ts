@@ -7,16 +7,8 @@
 // and tests can see it.
 
 import { AudioEncoding, createTtsWebClient, type StreamSummary } from "../../../clients/node/src/web.js";
-
-type Format = "pcm" | "wav" | "mp3" | "ogg-opus" | "flac";
-
-const ENCODINGS: Record<Format, { encoding: AudioEncoding; mimeType: string; extension: string; streamed: boolean }> = {
-  pcm: { encoding: AudioEncoding.PCM, mimeType: "application/octet-stream", extension: "s16le.pcm", streamed: true },
-  wav: { encoding: AudioEncoding.WAV, mimeType: "audio/wav", extension: "wav", streamed: true },
-  mp3: { encoding: AudioEncoding.MP3, mimeType: "audio/mpeg", extension: "mp3", streamed: false },
-  "ogg-opus": { encoding: AudioEncoding.OGG_OPUS, mimeType: "audio/ogg", extension: "opus", streamed: false },
-  flac: { encoding: AudioEncoding.FLAC, mimeType: "audio/flac", extension: "flac", streamed: false },
-};
+// The encodings table alone, not src/audio's index: the rest of that folder is Node-only codecs.
+import { contentTypeOf, encodingNamed, extensionOf, type OutputEncoding } from "../../audio/encodings.js";
 
 /** Audio scheduled this far ahead of "now" when a chunk starts (or restarts) playback. */
 const LEAD_SECONDS = 0.05;
@@ -274,7 +266,9 @@ async function speak(): Promise<void> {
   if (downloadUrl !== undefined) URL.revokeObjectURL(downloadUrl);
   download.hidden = true;
   showStats();
-  const format = ENCODINGS[formatSelect.value as Format] ?? ENCODINGS.pcm;
+  const encoding = encodingNamed(formatSelect.value) ?? AudioEncoding.PCM;
+  // PCM and WAV are played chunk by chunk; the other encodings are decoded once complete.
+  const streamed = encoding === AudioEncoding.PCM || encoding === AudioEncoding.WAV;
   audioContext ??= new AudioContext({ latencyHint: "interactive" });
   const context = audioContext;
   void context.resume(); // inside the click, so allowed to start sound; audio queued meanwhile waits
@@ -289,14 +283,14 @@ async function speak(): Promise<void> {
   };
   try {
     const stream = client().synthesizeStream(
-      { text: textInput.value, config: { voice: voiceSelect.value, encoding: format.encoding, speed: Number(speedInput.value) } },
+      { text: textInput.value, config: { voice: voiceSelect.value, encoding, speed: Number(speedInput.value) } },
       { signal: run.abort.signal },
     );
-    const wav = format.encoding === AudioEncoding.WAV ? new WavHeaderStripper() : undefined;
+    const wav = encoding === AudioEncoding.WAV ? new WavHeaderStripper() : undefined;
     for await (const { event } of stream) {
       if (event.case === "start") {
         page.sampleRate = event.value.sampleRate;
-        if (format.streamed) run.player = new AudioQueue(context, event.value.sampleRate);
+        if (streamed) run.player = new AudioQueue(context, event.value.sampleRate);
       } else if (event.case === "chunk") {
         const bytes = event.value.audio;
         page.chunksReceived++;
@@ -310,14 +304,14 @@ async function speak(): Promise<void> {
       }
       showStats();
     }
-    if (!format.streamed && chunks.length > 0) {
+    if (!streamed && chunks.length > 0) {
       const decoded = await context.decodeAudioData(await new Blob(chunks as BlobPart[]).arrayBuffer());
       run.player = new AudioQueue(context, decoded.sampleRate);
       page.sampleRate = decoded.sampleRate;
       run.player.play(decoded);
       scheduled(decoded.length);
     }
-    offerDownload(chunks, format.mimeType, format.extension, page.sampleRate);
+    offerDownload(chunks, encoding, page.sampleRate);
     showStats();
     const summary = page.summary;
     const figures = summary
@@ -347,11 +341,12 @@ function summaryOf(summary: StreamSummary): NonNullable<PageState["summary"]> {
   return { durationSeconds, generationTimeMs, cached, sentenceCount, chunkCount, audioBytes: Number(summary.audioBytes) };
 }
 
-function offerDownload(chunks: Uint8Array[], mimeType: string, extension: string, sampleRate: number): void {
+function offerDownload(chunks: Uint8Array[], encoding: OutputEncoding, sampleRate: number): void {
   if (chunks.length === 0) return;
-  downloadUrl = URL.createObjectURL(new Blob(chunks as BlobPart[], { type: mimeType }));
+  downloadUrl = URL.createObjectURL(new Blob(chunks as BlobPart[], { type: contentTypeOf(encoding, sampleRate) }));
   download.href = downloadUrl;
-  download.download = extension.endsWith("pcm") ? `speech-${sampleRate}hz-${extension}` : `speech.${extension}`;
+  // Headerless PCM: the name says how to play it.
+  download.download = encoding === AudioEncoding.PCM ? `speech-${sampleRate}hz-s16le.pcm` : `speech.${extensionOf(encoding)}`;
   download.hidden = false;
 }
 

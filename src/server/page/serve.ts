@@ -8,6 +8,7 @@ import { readFile } from "node:fs/promises";
 import { extname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { MethodNotAllowedError } from "../../errors/index.js";
 import type { HttpRoute } from "../routes.js";
 
 type Request = Parameters<HttpRoute>[0];
@@ -77,7 +78,10 @@ async function buildAssets(): Promise<Assets> {
  * built on the first request (tens of milliseconds); a failed build answers 500 and is
  * tried again on the next request.
  */
-export function pageRoutes(): Record<string, HttpRoute> {
+/** Answers one request, or throws (a typed error, or the build's failure) for the call pipeline to answer. */
+export type PageRoute = (req: Request, res: Response) => Promise<void>;
+
+export function pageRoutes(): Record<string, PageRoute> {
   let assets: Promise<Assets> | undefined;
   const load = (): Promise<Assets> => {
     assets ??= buildAssets().catch((error: unknown) => {
@@ -87,20 +91,10 @@ export function pageRoutes(): Record<string, HttpRoute> {
     return assets;
   };
 
-  const serve = (pick: (assets: Assets, query: URLSearchParams) => { asset: Asset; cacheControl: string }): HttpRoute => {
-    return (req, res) => {
-      if (req.method !== "GET" && req.method !== "HEAD") {
-        res.writeHead(405, { allow: "GET, HEAD", "content-type": "text/plain; charset=utf-8" });
-        res.end("method not allowed\n");
-        return;
-      }
-      load().then(
-        (loaded) => send(req, res, pick(loaded, new URL(req.url ?? "/", "http://page").searchParams)),
-        (error: Error) => {
-          res.writeHead(500, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" });
-          res.end(`the page could not be built: ${error.message}\n`);
-        },
-      );
+  const serve = (pick: (assets: Assets, query: URLSearchParams) => { asset: Asset; cacheControl: string }): PageRoute => {
+    return async (req, res) => {
+      if (req.method !== "GET" && req.method !== "HEAD") throw new MethodNotAllowedError(req.method ?? "", req.url ?? "", "GET, HEAD");
+      send(req, res, pick(await load(), new URL(req.url ?? "/", "http://page").searchParams));
     };
   };
 
