@@ -86,6 +86,8 @@ export class Engine {
   /** Reloads under way, by the new model's key. */
   private readonly reloads = new Map<string, Promise<void>>();
   /** The last load failure of each voice, with the key that failed. */
+  // Set by close(): a load cut short by the workers stopping is not the voice's failure.
+  private closing = false;
   private readonly failures = new Map<string, { key: string; problem: VoiceProblem; error: unknown }>();
   private readonly listeners = new Set<() => void>();
 
@@ -171,6 +173,7 @@ export class Engine {
 
   /** Lets running inferences finish, then stops the workers. */
   close(): Promise<void> {
+    this.closing = true;
     return this.pool.close();
   }
 
@@ -276,6 +279,7 @@ export class Engine {
   }
 
   private fail(model: VoiceModel, error: unknown, serving: boolean): void {
+    if (this.closing) return;
     // Health is open to every caller: it gets the file's name and the kind of problem, the log the rest.
     const problem = error instanceof ServiceError ? error.message : "the voice does not load (the server log has the details)";
     const known = this.failures.get(model.id);
