@@ -115,8 +115,8 @@ export function createMetrics(sources: Sources): Metrics {
       help,
       labelNames: ["tier"],
       registers: [registry],
-      async collect() {
-        const stats = await sources.cache.stats();
+      collect() {
+        const stats = sources.cache.stats();
         for (const tier of [stats.total, ...stats.tiers]) this.set({ tier: tier.tier }, pick(tier));
       },
     });

@@ -1522,10 +1522,18 @@ type CacheTierStats struct {
 	Evictions uint64 `protobuf:"varint,7,opt,name=evictions,proto3" json:"evictions,omitempty"`
 	// Operations that failed (for example Redis unreachable).
 	Errors uint64 `protobuf:"varint,8,opt,name=errors,proto3" json:"errors,omitempty"`
-	// Whether the tier is reachable now.
-	Available     bool `protobuf:"varint,9,opt,name=available,proto3" json:"available,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Whether the tier is reachable now. A disk tier whose CACHE_DIR could not be opened at
+	// start stays unavailable until restart; Redis is unavailable while disconnected or
+	// after a command failed or timed out, until one succeeds.
+	Available bool `protobuf:"varint,9,opt,name=available,proto3" json:"available,omitempty"`
+	// Seconds since entries and size_bytes were measured. 0 for memory and disk, which
+	// count them as they change. For Redis, the age of its last size estimate, made every
+	// REDIS_SIZE_REFRESH_SECONDS off the request path (exact up to 10,000 keys in its
+	// database, sampled beyond); while Redis is unreachable the last estimate stays and ages.
+	// For the total, the largest of the tiers'.
+	SizeAgeSeconds float64 `protobuf:"fixed64,10,opt,name=size_age_seconds,json=sizeAgeSeconds,proto3" json:"size_age_seconds,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *CacheTierStats) Reset() {
@@ -1619,6 +1627,13 @@ func (x *CacheTierStats) GetAvailable() bool {
 		return x.Available
 	}
 	return false
+}
+
+func (x *CacheTierStats) GetSizeAgeSeconds() float64 {
+	if x != nil {
+		return x.SizeAgeSeconds
+	}
+	return 0
 }
 
 // ClearCacheRequest has no fields.
@@ -1831,7 +1846,7 @@ const file_aetheros_tts_v1_tts_proto_rawDesc = "" +
 	"\x15GetCacheStatsResponse\x125\n" +
 	"\x05total\x18\x01 \x01(\v2\x1f.aetheros.tts.v1.CacheTierStatsR\x05total\x125\n" +
 	"\x05tiers\x18\x02 \x03(\v2\x1f.aetheros.tts.v1.CacheTierStatsR\x05tiers\x12\x18\n" +
-	"\aenabled\x18\x03 \x01(\bR\aenabled\"\xf8\x01\n" +
+	"\aenabled\x18\x03 \x01(\bR\aenabled\"\xa2\x02\n" +
 	"\x0eCacheTierStats\x12\x12\n" +
 	"\x04tier\x18\x01 \x01(\tR\x04tier\x12\x12\n" +
 	"\x04hits\x18\x02 \x01(\x04R\x04hits\x12\x16\n" +
@@ -1842,7 +1857,9 @@ const file_aetheros_tts_v1_tts_proto_rawDesc = "" +
 	"size_bytes\x18\x06 \x01(\x04R\tsizeBytes\x12\x1c\n" +
 	"\tevictions\x18\a \x01(\x04R\tevictions\x12\x16\n" +
 	"\x06errors\x18\b \x01(\x04R\x06errors\x12\x1c\n" +
-	"\tavailable\x18\t \x01(\bR\tavailable\"\x13\n" +
+	"\tavailable\x18\t \x01(\bR\tavailable\x12(\n" +
+	"\x10size_age_seconds\x18\n" +
+	" \x01(\x01R\x0esizeAgeSeconds\"\x13\n" +
 	"\x11ClearCacheRequest\"b\n" +
 	"\x12ClearCacheResponse\x12'\n" +
 	"\x0fentries_removed\x18\x01 \x01(\x04R\x0eentriesRemoved\x12#\n" +

@@ -254,7 +254,7 @@ class GetCacheStatsResponse(_message.Message):
     def __init__(self, total: _Optional[_Union[CacheTierStats, _Mapping]] = ..., tiers: _Optional[_Iterable[_Union[CacheTierStats, _Mapping]]] = ..., enabled: _Optional[bool] = ...) -> None: ...
 
 class CacheTierStats(_message.Message):
-    __slots__ = ("tier", "hits", "misses", "hit_rate", "entries", "size_bytes", "evictions", "errors", "available")
+    __slots__ = ("tier", "hits", "misses", "hit_rate", "entries", "size_bytes", "evictions", "errors", "available", "size_age_seconds")
     TIER_FIELD_NUMBER: _ClassVar[int]
     HITS_FIELD_NUMBER: _ClassVar[int]
     MISSES_FIELD_NUMBER: _ClassVar[int]
@@ -264,6 +264,7 @@ class CacheTierStats(_message.Message):
     EVICTIONS_FIELD_NUMBER: _ClassVar[int]
     ERRORS_FIELD_NUMBER: _ClassVar[int]
     AVAILABLE_FIELD_NUMBER: _ClassVar[int]
+    SIZE_AGE_SECONDS_FIELD_NUMBER: _ClassVar[int]
     tier: str
     hits: int
     misses: int
@@ -273,7 +274,8 @@ class CacheTierStats(_message.Message):
     evictions: int
     errors: int
     available: bool
-    def __init__(self, tier: _Optional[str] = ..., hits: _Optional[int] = ..., misses: _Optional[int] = ..., hit_rate: _Optional[float] = ..., entries: _Optional[int] = ..., size_bytes: _Optional[int] = ..., evictions: _Optional[int] = ..., errors: _Optional[int] = ..., available: _Optional[bool] = ...) -> None: ...
+    size_age_seconds: float
+    def __init__(self, tier: _Optional[str] = ..., hits: _Optional[int] = ..., misses: _Optional[int] = ..., hit_rate: _Optional[float] = ..., entries: _Optional[int] = ..., size_bytes: _Optional[int] = ..., evictions: _Optional[int] = ..., errors: _Optional[int] = ..., available: _Optional[bool] = ..., size_age_seconds: _Optional[float] = ...) -> None: ...
 
 class ClearCacheRequest(_message.Message):
     __slots__ = ()
