@@ -877,7 +877,7 @@ async function measureMemory(): Promise<{ service: string; longestSentenceChars:
 /**
  * Where one session's memory goes: bench/lib/memory-probe.ts in a process of its own, with the
  * service's session options (and the CPU arena off for comparison), on the 200-character
- * text and on the longest piece the engine makes (MAX_PIECE_PHONEMES).
+ * text and on one long sentence.
  */
 async function probeMemory(voice: VoiceModel): Promise<Results["memory"]["probes"]> {
   const dir = await mkdtemp(join(tmpdir(), "tts-bench-probe-"));

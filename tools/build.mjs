@@ -2,7 +2,8 @@
 // and gen/ is transpiled by esbuild one for one (not bundled: the inference worker, the
 // page and the native binding are found next to the modules that load them), laid out as
 // in the repository (dist/src, dist/gen), so relative imports hold. What modules read
-// next to themselves at run time is copied beside them: package.json (the version), the page's HTML, and the
+// next to themselves at run time is copied beside them: package.json (the version), the page's HTML, the
+// descriptors reflection serves (gen/descriptors.binpb), and the
 // espeak-ng binding with its data (native/espeak, built by npm ci). Type checking is
 // tsc's (`npm run typecheck`), not this.
 //
@@ -37,6 +38,8 @@ const copies = [
   // tts-service.ts reports the version from ../../package.json.
   ["package.json", "package.json"],
   ["src/server/page/index.html", "src/server/page/index.html"],
+  // reflection.ts serves buf's descriptors, with the proto's comments, from beside gen/.
+  ["gen/descriptors.binpb", "gen/descriptors.binpb"],
   ["native/espeak/espeak.node", "native/espeak/espeak.node"],
   ["native/espeak/espeak-ng-data", "native/espeak/espeak-ng-data"],
 ];

@@ -44,7 +44,7 @@ export const THROUGHPUT_TEXTS: readonly string[] = [
   "Heavy rain is expected this weekend, so the outdoor concert in the park has been postponed until June.",
 ];
 
-/** One sentence with no clause pause, longer than MAX_PIECE_PHONEMES: the engine's largest piece. */
+/** One long sentence with no clause pause (one encoder run, decoded in windows). */
 export const LONG_SENTENCE =
   "the committee reviewed every proposal that arrived before the deadline and then it compared the expected costs with the benefits " +
   "for the people who live in the northern districts and the farmers who depend on the old canal for water during the long dry summer " +

@@ -1,6 +1,7 @@
 // The one entry point for encoding: every encoding behind the same streaming interface,
 // used for whole files (streaming: false) and for streams alike.
 import { createFlacEncoder } from "./flac.js";
+import { createG711Encoder, g711Format } from "./g711.js";
 import { createMp3Encoder } from "./mp3.js";
 import { createOggOpusEncoder } from "./opus.js";
 import { createRawPcmEncoder } from "./raw-pcm.js";
@@ -31,6 +32,14 @@ function codecEncoder(encoding: OutputEncoding, sampleRate: number, streaming: b
       return createOggOpusEncoder(sampleRate, streaming);
     case AudioEncoding.FLAC:
       return createFlacEncoder(sampleRate, streaming);
+    case AudioEncoding.MULAW:
+      return createG711Encoder("mulaw", sampleRate);
+    case AudioEncoding.ALAW:
+      return createG711Encoder("alaw", sampleRate);
+    case AudioEncoding.WAV_MULAW:
+      return createWavEncoder(sampleRate, streaming, g711Format("mulaw"));
+    case AudioEncoding.WAV_ALAW:
+      return createWavEncoder(sampleRate, streaming, g711Format("alaw"));
     default:
       throw new RangeError(`unknown encoding ${String(encoding satisfies never)}`);
   }

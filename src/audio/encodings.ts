@@ -22,6 +22,11 @@ const FACTS: Readonly<Record<OutputEncoding, EncodingFacts>> = {
   [AudioEncoding.MP3]: { contentType: () => "audio/mpeg", extension: "mp3" },
   [AudioEncoding.OGG_OPUS]: { contentType: () => "audio/ogg; codecs=opus", extension: "opus" },
   [AudioEncoding.FLAC]: { contentType: () => "audio/flac", extension: "flac" },
+  // RFC 3551's names for G.711 (audio/PCMU is also what audio/basic is at 8 kHz).
+  [AudioEncoding.MULAW]: { contentType: (rate) => `audio/PCMU;rate=${rate}`, extension: "ulaw" },
+  [AudioEncoding.ALAW]: { contentType: (rate) => `audio/PCMA;rate=${rate}`, extension: "alaw" },
+  [AudioEncoding.WAV_MULAW]: { contentType: () => "audio/wav", extension: "wav" },
+  [AudioEncoding.WAV_ALAW]: { contentType: () => "audio/wav", extension: "wav" },
 };
 
 /** Every output encoding, in the proto's order. */
@@ -48,7 +53,8 @@ export function extensionOf(encoding: OutputEncoding): string {
 
 /**
  * The encoding a short name or file extension stands for: "wav", "ogg_opus", "opus", "ogg",
- * "AUDIO_ENCODING_MP3", any case. Undefined when none does.
+ * "mulaw", "ulaw", "AUDIO_ENCODING_MP3", any case. Undefined when none does. An extension
+ * two encodings share (".wav") names the first of them in the proto's order.
  */
 export function encodingNamed(name: string): OutputEncoding | undefined {
   const wanted = name.toLowerCase();

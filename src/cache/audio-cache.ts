@@ -20,12 +20,16 @@ export interface AudioCacheOptions {
   dir?: string;
   /** REDIS_URL. Without it there is no Redis tier. */
   redisUrl?: string;
+  /** REDIS_SIZE_REFRESH_SECONDS: how often the Redis tier's entries and bytes are estimated. */
+  redisSizeRefreshSeconds?: number;
   /** Prefix of this service's Redis keys. */
   keyPrefix?: string;
   logger: Logger;
 }
 
 export const DEFAULT_KEY_PREFIX = "aetheros:tts:audio:";
+/** The default of REDIS_SIZE_REFRESH_SECONDS, for callers without a Config. */
+const DEFAULT_REDIS_SIZE_REFRESH_SECONDS = 30;
 
 export interface CacheHit {
   cached: true;
@@ -51,7 +55,12 @@ export interface AudioCache {
    * failure reaches every waiter and is not cached.
    */
   getOrCreate(key: string, produce: () => Promise<CachedAudio>): Promise<CacheResult>;
-  stats(): Promise<CacheStats>;
+  /**
+   * From counters the tiers keep as they work and, for Redis, its last periodic size
+   * estimate: never waits on the disk or on Redis, so health checks and metrics stay
+   * cheap whatever the cache holds and whatever state Redis is in.
+   */
+  stats(): CacheStats;
   /** Empties every tier (in Redis only this service's keys) and restarts the counters. */
   clear(): Promise<CacheClearResult>;
   /** Resolves once the lower tiers' background writes have settled. */
@@ -71,6 +80,7 @@ export async function openAudioCache(options: AudioCacheOptions): Promise<AudioC
         url: options.redisUrl,
         keyPrefix: options.keyPrefix ?? DEFAULT_KEY_PREFIX,
         ttlMs: limits.ttlMs,
+        sizeRefreshMs: (options.redisSizeRefreshSeconds ?? DEFAULT_REDIS_SIZE_REFRESH_SECONDS) * 1000,
         logger: options.logger,
       }),
     );
@@ -129,14 +139,16 @@ class TieredAudioCache implements AudioCache {
     return result;
   }
 
-  async stats(): Promise<CacheStats> {
-    const tiers = [this.#memory.stats(), ...(await Promise.all(this.#lowerTiers.map((tier) => tier.stats())))];
+  stats(): CacheStats {
+    const tiers = [this.#memory.stats(), ...this.#lowerTiers.map((tier) => tier.stats())];
     const sum = (field: "entries" | "sizeBytes" | "evictions" | "errors"): number => tiers.reduce((total, tier) => total + tier[field], 0);
-    const total: CacheTierStats = {
-      ...this.#totals.snapshot("total", { entries: sum("entries"), sizeBytes: sum("sizeBytes"), available: true }),
-      evictions: sum("evictions"),
-      errors: sum("errors"),
+    const usage = {
+      entries: sum("entries"),
+      sizeBytes: sum("sizeBytes"),
+      available: true,
+      sizeAgeSeconds: Math.max(...tiers.map((tier) => tier.sizeAgeSeconds)),
     };
+    const total: CacheTierStats = { ...this.#totals.snapshot("total", usage), evictions: sum("evictions"), errors: sum("errors") };
     return { enabled: true, total, tiers };
   }
 
@@ -154,6 +166,7 @@ class TieredAudioCache implements AudioCache {
   }
 
   async close(): Promise<void> {
+    this.#memory.close();
     await Promise.all(this.#lowerTiers.map((tier) => tier.close()));
   }
 
@@ -183,7 +196,7 @@ class DisabledAudioCache implements AudioCache {
     return { cached: false, audio: await produce() };
   }
 
-  async stats(): Promise<CacheStats> {
+  stats(): CacheStats {
     const total = new TierCounters().snapshot("total", { entries: 0, sizeBytes: 0, available: false });
     return { enabled: false, total, tiers: [] };
   }

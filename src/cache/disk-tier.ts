@@ -10,15 +10,22 @@
  * either, and a fixed map size to tune.
  *
  * One process per directory: the index lives in this process's memory.
+ *
+ * A directory that cannot be opened at start (read-only, not writable, not a directory)
+ * leaves the service without a disk tier until restart: the index is rebuilt only at
+ * open, and the sweep that rebuild needs would race live writes if it ran later. Failures
+ * after a good open (disk full, remounted read-only) keep the index and recover with the
+ * next write that succeeds.
  */
 import cacache from "cacache";
 import { LRUCache } from "lru-cache";
 import type { Logger } from "pino";
 import { decodeEntry, encodeEntry } from "./codec.js";
-import { remainingTtlMs, type CacheEntry } from "./entry.js";
+import { remainingTtlMs, staleSweepIntervalMs, type CacheEntry } from "./entry.js";
 import { FailureLog } from "./failure-log.js";
 import type { LowerTier } from "./lower-tier.js";
 import { TierCounters, type CacheClearResult, type CacheTierStats } from "./stats.js";
+import { UnavailableTier } from "./unavailable-tier.js";
 
 declare module "cacache" {
   namespace rm {
@@ -50,6 +57,7 @@ export class DiskTier implements LowerTier {
   readonly #counters = new TierCounters();
   readonly #failures: FailureLog;
   readonly #index: LRUCache<string, DiskRecord>;
+  readonly #staleSweep: NodeJS.Timeout;
   /** The last pending file operation per key; chaining keeps each key's writes and removals in order. */
   readonly #queues = new Map<string, Promise<void>>();
 
@@ -69,13 +77,28 @@ export class DiskTier implements LowerTier {
         void this.#enqueue(key, () => this.#removeFiles(key, record));
       },
     });
+    // Also deletes the expired entries' files, which would otherwise stay until touched.
+    this.#staleSweep = setInterval(() => this.#index.purgeStale(), staleSweepIntervalMs(options.ttlMs)).unref();
   }
 
-  /** Opens the cache directory, sweeping crash leftovers and expired entries. */
-  static async open(options: DiskTierOptions): Promise<DiskTier> {
+  /**
+   * Opens the cache directory, sweeping crash leftovers and expired entries. A directory
+   * that cannot be opened gives an unavailable tier and one error log line naming it.
+   */
+  static async open(options: DiskTierOptions): Promise<LowerTier> {
     const tier = new DiskTier(options);
-    await tier.#load();
-    return tier;
+    try {
+      await tier.#load();
+      return tier;
+    } catch (error) {
+      await tier.close();
+      const problem = error instanceof Error ? error.message : String(error);
+      options.logger.error(
+        { err: error, tier: tier.name, dir: options.dir },
+        `disk cache tier unavailable until restart: CACHE_DIR ${options.dir} cannot be used (${problem}); serving without it`,
+      );
+      return new UnavailableTier(tier.name);
+    }
   }
 
   async #load(): Promise<void> {
@@ -142,8 +165,7 @@ export class DiskTier implements LowerTier {
     return removed;
   }
 
-  async stats(): Promise<CacheTierStats> {
-    this.#index.purgeStale();
+  stats(): CacheTierStats {
     return this.#counters.snapshot(this.name, {
       entries: this.#index.size,
       sizeBytes: this.#index.calculatedSize,
@@ -156,6 +178,7 @@ export class DiskTier implements LowerTier {
   }
 
   close(): Promise<void> {
+    clearInterval(this.#staleSweep);
     return this.flush();
   }
 

@@ -29,3 +29,12 @@ export interface CacheEntry {
 export function remainingTtlMs(storedAt: number, ttlMs: number, now = Date.now()): number {
   return storedAt + ttlMs - now;
 }
+
+/**
+ * How often a tier sweeps its expired entries: lru-cache keeps them (counted in its size)
+ * until they are touched, and a sweep walks every entry, so it runs on a timer rather
+ * than in stats(). Counts include an expired entry for at most this long.
+ */
+export function staleSweepIntervalMs(ttlMs: number): number {
+  return Math.min(ttlMs, 60_000);
+}

@@ -11,7 +11,8 @@ export interface LowerTier {
   get(key: string): Promise<CacheEntry | undefined>;
   put(key: string, entry: CacheEntry): Promise<void>;
   clear(): Promise<CacheClearResult>;
-  stats(): Promise<CacheTierStats>;
+  /** From what the tier keeps in this process: never waits on the disk or the network. */
+  stats(): CacheTierStats;
   /** Resolves once every write and removal started so far has settled. */
   flush(): Promise<void>;
   close(): Promise<void>;

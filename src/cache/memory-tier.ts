@@ -1,5 +1,5 @@
 import { LRUCache } from "lru-cache";
-import { remainingTtlMs, type CacheEntry } from "./entry.js";
+import { remainingTtlMs, staleSweepIntervalMs, type CacheEntry } from "./entry.js";
 import { TierCounters, type CacheClearResult, type CacheTierStats } from "./stats.js";
 
 /** Rough cost of an entry beyond its audio bytes: the metadata object and the map slot. */
@@ -17,6 +17,7 @@ export class MemoryTier {
   readonly #counters = new TierCounters();
   readonly #ttlMs: number;
   readonly #entries: LRUCache<string, CacheEntry>;
+  readonly #staleSweep: NodeJS.Timeout;
 
   constructor(options: MemoryTierOptions) {
     this.#ttlMs = options.ttlMs;
@@ -29,6 +30,7 @@ export class MemoryTier {
         if (reason === "evict" || reason === "expire") this.#counters.evictions++;
       },
     });
+    this.#staleSweep = setInterval(() => this.#entries.purgeStale(), staleSweepIntervalMs(options.ttlMs)).unref();
   }
 
   get(key: string): CacheEntry | undefined {
@@ -52,12 +54,14 @@ export class MemoryTier {
   }
 
   stats(): CacheTierStats {
-    // Expired entries linger until touched; drop them so entries and bytes are current.
-    this.#entries.purgeStale();
     return this.#counters.snapshot(this.name, {
       entries: this.#entries.size,
       sizeBytes: this.#entries.calculatedSize,
       available: true,
     });
+  }
+
+  close(): void {
+    clearInterval(this.#staleSweep);
   }
 }

@@ -14,6 +14,11 @@ export interface CacheTierStats {
   /** Operations that failed, for example Redis unreachable or a corrupt file. */
   errors: number;
   available: boolean;
+  /**
+   * Seconds since entries and sizeBytes were measured: 0 for tiers that count them as
+   * they change (memory, disk); for Redis, the age of its last periodic estimate.
+   */
+  sizeAgeSeconds: number;
 }
 
 /** Mirrors GetCacheStatsResponse in tts.proto. */
@@ -34,6 +39,8 @@ export interface TierUsage {
   entries: number;
   sizeBytes: number;
   available: boolean;
+  /** Omitted when entries and sizeBytes are current. */
+  sizeAgeSeconds?: number;
 }
 
 export function hitRate(hits: number, misses: number): number {
@@ -41,7 +48,7 @@ export function hitRate(hits: number, misses: number): number {
   return lookups === 0 ? 0 : hits / lookups;
 }
 
-/** The counters every tier keeps; usage (entries, bytes) is measured on demand. */
+/** The counters every tier keeps as it works; usage (entries, bytes) comes from each tier's own bookkeeping. */
 export class TierCounters {
   hits = 0;
   misses = 0;
@@ -66,6 +73,7 @@ export class TierCounters {
       evictions: this.evictions,
       errors: this.errors,
       available: usage.available,
+      sizeAgeSeconds: usage.sizeAgeSeconds ?? 0,
     };
   }
 }

@@ -21,6 +21,8 @@ export interface Config {
   readonly cacheTtlSeconds: number;
   /** Undefined when REDIS_URL is unset: the Redis cache tier is off. */
   readonly redisUrl: string | undefined;
+  /** Seconds between estimates of the Redis tier's entries and bytes (read by stats, metrics and Health). */
+  readonly redisSizeRefreshSeconds: number;
   readonly maxConcurrentRequests: number;
   readonly maxQueueSize: number;
   /** Syntheses one client (API key, else address) may have waiting. */
@@ -96,6 +98,7 @@ export function loadConfig(env: Env = process.env): Config {
     cacheMaxEntries: read.integer("CACHE_MAX_ENTRIES", 10_000, 1, 100_000_000),
     cacheTtlSeconds: read.integer("CACHE_TTL_SECONDS", 86_400, 1, 31_536_000),
     redisUrl: read.optionalRedisUrl("REDIS_URL"),
+    redisSizeRefreshSeconds: read.integer("REDIS_SIZE_REFRESH_SECONDS", 30, 1, 86_400),
     maxConcurrentRequests: read.integer("MAX_CONCURRENT_REQUESTS", 2, 1, 256),
     maxQueueSize,
     // By default a quarter of the queue: four clients can fill it, one cannot.

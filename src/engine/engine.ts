@@ -11,9 +11,10 @@
 import type { Logger } from "pino";
 import { AbortedError, ServiceError, VoiceLoadError } from "../errors/index.js";
 import { InferencePool } from "./inference-pool.js";
-import type { Scales } from "./inference.js";
-import type { Piece, Plan } from "./plan.js";
+import type { Scales, SpeechWindow } from "./inference.js";
+import type { Plan, PlannedSentence } from "./plan.js";
 import type { PiperVoiceConfig } from "./voice-config.js";
+import type { PreparedVoice } from "./voice-graph.js";
 
 export interface EngineOptions {
   /** Inference worker threads (MAX_CONCURRENT_REQUESTS). */
@@ -63,6 +64,11 @@ export interface VoiceProblem {
   serving: boolean;
 }
 
+/** A window of one sentence's samples, as the engine yields them. */
+export interface SentenceWindow extends SpeechWindow {
+  sentence: PlannedSentence;
+}
+
 export interface EngineStatus {
   /** Ids of the loaded voices, sorted. */
   loaded: string[];
@@ -86,8 +92,12 @@ export class Engine {
   /** Reloads under way, by the new model's key. */
   private readonly reloads = new Map<string, Promise<void>>();
   /** The last load failure of each voice, with the key that failed. */
+  // Set by close(): a load cut short by the workers stopping is not the voice's failure.
+  private closing = false;
   private readonly failures = new Map<string, { key: string; problem: VoiceProblem; error: unknown }>();
   private readonly listeners = new Set<() => void>();
+  /** How each model version runs (split or whole), decided once per process. */
+  private readonly prepared = new Map<string, Promise<PreparedVoice>>();
 
   constructor(private readonly options: EngineOptions) {
     this.pool = new InferencePool({ threads: options.threads, intraOpThreads: options.intraOpThreads });
@@ -119,23 +129,20 @@ export class Engine {
   }
 
   /**
-   * Synthesizes the plan piece by piece, loading the voice first if it is not loaded, and
-   * yields each piece's float samples as soon as they are ready. Stops before the next piece
-   * once `signal` aborts, so a cancelled call leaves no work behind.
+   * Synthesizes the plan sentence by sentence, loading the voice first if it is not loaded,
+   * and yields each sentence's samples window by window as soon as they are decoded. Stops
+   * at the next window once `signal` aborts (or the caller stops iterating), so a cancelled
+   * call leaves no work behind.
    */
-  async *synthesize(
-    model: VoiceModel,
-    plan: Plan,
-    settings: SpeechSettings,
-    signal: AbortSignal,
-  ): AsyncGenerator<{ piece: Piece; samples: Float32Array }> {
+  async *synthesize(model: VoiceModel, plan: Plan, settings: SpeechSettings, signal: AbortSignal): AsyncGenerator<SentenceWindow> {
     const using = await this.use(model);
     try {
-      for (const piece of plan.pieces) {
+      for (const sentence of plan.sentences) {
         throwIfAborted(signal);
-        const samples = await this.pool.infer(using, piece.ids, settings.scales, settings.speakerId);
-        throwIfAborted(signal);
-        yield { piece, samples };
+        for await (const window of this.pool.infer(using, sentence.ids, settings.scales, settings.speakerId)) {
+          throwIfAborted(signal);
+          yield { sentence, ...window };
+        }
       }
     } finally {
       this.release(using);
@@ -171,6 +178,7 @@ export class Engine {
 
   /** Lets running inferences finish, then stops the workers. */
   close(): Promise<void> {
+    this.closing = true;
     return this.pool.close();
   }
 
@@ -183,7 +191,7 @@ export class Engine {
       // Files known not to load are not tried again on every request, only once they change.
       const failed = this.failures.get(model.id);
       if (failed?.key === model.key && failed.error instanceof VoiceLoadError) throw failed.error;
-      loaded = { model, ready: this.pool.load(model) };
+      loaded = { model, ready: this.loadEverywhere(model) };
       this.voices.set(model.id, loaded);
       this.settleLoad(loaded);
     } else {
@@ -199,6 +207,27 @@ export class Engine {
       throw error;
     }
     return using;
+  }
+
+  /**
+   * Splits the model (or finds its parts) and self-checks them in one worker, the first
+   * time this version loads, then loads it in every worker the way that decided.
+   */
+  private async loadEverywhere(model: VoiceModel): Promise<void> {
+    let preparing = this.prepared.get(model.key);
+    if (!preparing) {
+      preparing = this.pool.prepare(model, model.modelHash);
+      this.prepared.set(model.key, preparing);
+      preparing.then(
+        ({ wholeBecause }) => {
+          if (wholeBecause)
+            this.options.logger.warn({ voice: model.id, reason: wholeBecause }, "voice runs as one model, without windowed decoding");
+        },
+        // A failed preparation (the worker died) is tried again on the next load.
+        () => this.prepared.delete(model.key),
+      );
+    }
+    await this.pool.load(model, (await preparing).graph);
   }
 
   private release(model: VoiceModel): void {
@@ -233,7 +262,7 @@ export class Engine {
   private reload(loaded: Loaded, next: VoiceModel): void {
     if (this.reloads.has(next.key) || this.failures.get(next.id)?.key === next.key) return;
     const reloading = loaded.ready
-      .then(() => this.pool.load(next))
+      .then(() => this.loadEverywhere(next))
       .then(
         () => {
           if (this.voices.get(next.id) !== loaded) {
@@ -276,6 +305,7 @@ export class Engine {
   }
 
   private fail(model: VoiceModel, error: unknown, serving: boolean): void {
+    if (this.closing) return;
     // Health is open to every caller: it gets the file's name and the kind of problem, the log the rest.
     const problem = error instanceof ServiceError ? error.message : "the voice does not load (the server log has the details)";
     const known = this.failures.get(model.id);

@@ -3,11 +3,12 @@ export {
   Engine,
   type EngineOptions,
   type EngineStatus,
+  type SentenceWindow,
   type SpeechSettings,
   type VoiceFiles,
   type VoiceModel,
   type VoiceProblem,
 } from "./engine.js";
 export type { Scales } from "./inference.js";
-export { MAX_PIECE_PHONEMES, planSpeech, type Piece, type Plan } from "./plan.js";
+export { MAX_SENTENCE_PHONEMES, planSpeech, type Plan, type PlannedSentence } from "./plan.js";
 export { parseVoiceConfig, readVoiceConfig, type PiperVoiceConfig, type VoiceLanguage } from "./voice-config.js";

@@ -1,13 +1,14 @@
 /**
  * A fixed set of inference worker threads, each running one task at a time. Tasks (plan,
- * infer) go to the first idle worker, first come first served; load and unload go to every
- * worker, so that all of them hold the same voices. The pool remembers which voice configs
+ * infer, prepare) go to the first idle worker, first come first served; load and unload go
+ * to every worker, so that all of them hold the same voices. The pool remembers which voice configs
  * each worker holds and sends a config only to a worker that lacks it.
  */
 import { Worker } from "node:worker_threads";
 import { NothingToSpeakError, VoiceLoadError } from "../errors/index.js";
-import type { Scales } from "./inference.js";
+import type { Scales, SpeechWindow, VoiceGraph } from "./inference.js";
 import type { Plan } from "./plan.js";
+import type { PreparedVoice } from "./voice-graph.js";
 import {
   type VoiceRef,
   WORKER_READY,
@@ -15,6 +16,7 @@ import {
   type WorkerReply,
   type WorkerRequest,
   type WorkerResult,
+  type WorkerWindow,
 } from "./worker-protocol.js";
 
 // How long close() waits for workers still loading onnxruntime (seconds here on 2 cores).
@@ -39,6 +41,10 @@ interface Job {
   readonly request: (worker: PoolWorker) => WorkerRequest;
   resolve(value: WorkerResult): void;
   reject(error: unknown): void;
+  /** Receives an infer request's windows as the worker decodes them. */
+  window?(window: SpeechWindow): void;
+  /** Where the job runs, once a worker has it. */
+  running?: { worker: PoolWorker; seq: number };
 }
 
 class PoolWorker {
@@ -58,8 +64,12 @@ class PoolWorker {
       };
       thread.on("message", onReady);
     });
-    thread.on("message", (message: WorkerReply | typeof WORKER_READY) => {
+    thread.on("message", (message: WorkerReply | WorkerWindow | typeof WORKER_READY) => {
       if (message === WORKER_READY) return;
+      if ("window" in message) {
+        this.pending.get(message.seq)?.window?.(message.window);
+        return;
+      }
       const job = this.pending.get(message.seq);
       this.pending.delete(message.seq);
       if (!job) return;
@@ -89,14 +99,16 @@ class PoolWorker {
     return { key, modelFile, configFile, configJson: voice.configJson };
   }
 
-  send(job: Job): void {
+  /** Sends the job; returns its number in this worker. */
+  send(job: Job): number {
+    const seq = this.seq++;
     if (this.failure) {
       job.reject(this.failure);
-      return;
+      return seq;
     }
-    const seq = this.seq++;
     this.pending.set(seq, job);
     this.thread.postMessage({ seq, request: job.request(this) });
+    return seq;
   }
 }
 
@@ -139,14 +151,57 @@ export class InferencePool {
     return (await this.task((worker) => ({ op: "plan", voice: worker.ref(voice), text }))) as Plan;
   }
 
-  /** One piece's ids through the voice's model; the voice must be loaded. */
-  async infer(voice: PoolVoice, ids: number[], scales: Scales, speakerId: number): Promise<Float32Array> {
-    return (await this.task((worker) => ({ op: "infer", voice: worker.ref(voice), ids, scales, speakerId }))) as Float32Array;
+  /**
+   * One sentence's ids through the voice's model, window by window as the worker decodes
+   * them; the voice must be loaded. Stopping the iteration early stops the worker after the
+   * window it is decoding (or takes the request off the queue).
+   */
+  async *infer(voice: PoolVoice, ids: number[], scales: Scales, speakerId: number): AsyncGenerator<SpeechWindow> {
+    const windows: SpeechWindow[] = [];
+    let wake: (() => void) | undefined;
+    let settled: { error?: unknown } | undefined;
+    const job: Job = {
+      request: (worker) => ({ op: "infer", voice: worker.ref(voice), ids, scales, speakerId }),
+      window: (window) => {
+        windows.push(window);
+        wake?.();
+      },
+      resolve: () => {
+        settled = {};
+        wake?.();
+      },
+      reject: (error) => {
+        settled = { error };
+        wake?.();
+      },
+    };
+    this.submit(job);
+    try {
+      for (;;) {
+        const window = windows.shift();
+        if (window) yield window;
+        else if (settled?.error !== undefined) throw settled.error;
+        else if (settled) return;
+        else await new Promise<void>((resolve) => (wake = resolve));
+      }
+    } finally {
+      if (!settled) this.cancel(job);
+    }
+  }
+
+  /** Splits and self-checks the voice in one worker: how every worker is to load it. */
+  async prepare(voice: PoolVoice, modelHash: string): Promise<PreparedVoice> {
+    return (await this.task((worker) => ({
+      op: "prepare",
+      voice: worker.ref(voice),
+      modelHash,
+      intraOpThreads: this.options.intraOpThreads,
+    }))) as PreparedVoice;
   }
 
   /** Loads and warms the voice in every worker; rejects with the first failure. */
-  async load(voice: PoolVoice): Promise<void> {
-    await this.everyWorker((worker) => ({ op: "load", voice: worker.ref(voice), intraOpThreads: this.options.intraOpThreads }));
+  async load(voice: PoolVoice, graph: VoiceGraph): Promise<void> {
+    await this.everyWorker((worker) => ({ op: "load", voice: worker.ref(voice), graph, intraOpThreads: this.options.intraOpThreads }));
   }
 
   /** Drops the voice from every worker (each releases its session once no inference uses it). */
@@ -173,10 +228,24 @@ export class InferencePool {
   }
 
   private task(request: (worker: PoolWorker) => WorkerRequest): Promise<WorkerResult> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ request, resolve, reject });
-      this.dispatch();
-    });
+    return new Promise((resolve, reject) => this.submit({ request, resolve, reject }));
+  }
+
+  private submit(job: Job): void {
+    this.queue.push(job);
+    this.dispatch();
+  }
+
+  /** A queued job leaves the queue; a running infer is told to stop (its worker frees once it does). */
+  private cancel(job: Job): void {
+    const queued = this.queue.indexOf(job);
+    if (queued >= 0) {
+      this.queue.splice(queued, 1);
+      return;
+    }
+    if (!job.running) return;
+    const { worker, seq } = job.running;
+    worker.send({ request: () => ({ op: "cancel", seq }), resolve: () => undefined, reject: () => undefined });
   }
 
   private dispatch(): void {
@@ -189,8 +258,8 @@ export class InferencePool {
         worker.busy = false;
         this.dispatch();
       };
-      worker.send({
-        request: job.request,
+      const seq = worker.send({
+        ...job,
         resolve: (value) => {
           done();
           job.resolve(value);
@@ -200,6 +269,7 @@ export class InferencePool {
           job.reject(error);
         },
       });
+      job.running = { worker, seq };
     }
   }
 

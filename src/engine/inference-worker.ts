@@ -11,6 +11,7 @@ import { NothingToSpeakError, VoiceLoadError } from "../errors/index.js";
 import { VoiceSession } from "./inference.js";
 import { planSpeech } from "./plan.js";
 import { parseVoiceConfig, type PiperVoiceConfig } from "./voice-config.js";
+import { prepareVoice } from "./voice-graph.js";
 import {
   type VoiceRef,
   WORKER_READY,
@@ -18,6 +19,7 @@ import {
   type WorkerReply,
   type WorkerRequest,
   type WorkerResult,
+  type WorkerWindow,
 } from "./worker-protocol.js";
 
 /** Text each voice speaks once when loaded, so the first request meets a warm session. */
@@ -30,8 +32,8 @@ interface LoadedSession {
   unloaded: boolean;
 }
 
+if (!parentPort) throw new Error("inference-worker runs as a worker thread");
 const port = parentPort;
-if (!port) throw new Error("inference-worker runs as a worker thread");
 
 // Inference runs at a lower CPU priority than the event loop (nice(2) per thread; the
 // intra-op threads onnxruntime starts inherit it), so with every core synthesizing, health
@@ -40,6 +42,8 @@ nice((workerData as { niceIncrement: number }).niceIncrement);
 
 const configs = new Map<string, PiperVoiceConfig>();
 const sessions = new Map<string, LoadedSession>();
+/** Infer requests running, by seq, and whether they were asked to stop. */
+const inferences = new Map<number, { cancelled: boolean }>();
 
 function configOf(voice: VoiceRef): PiperVoiceConfig {
   if (voice.configJson !== undefined) configs.set(voice.key, parseVoiceConfig(voice.configJson, voice.configFile));
@@ -48,7 +52,7 @@ function configOf(voice: VoiceRef): PiperVoiceConfig {
   return config;
 }
 
-async function handle(request: WorkerRequest): Promise<WorkerResult> {
+async function handle(seq: number, request: WorkerRequest): Promise<WorkerResult> {
   switch (request.op) {
     case "plan":
       return planSpeech(request.text, configOf(request.voice));
@@ -56,22 +60,37 @@ async function handle(request: WorkerRequest): Promise<WorkerResult> {
       configOf(request.voice);
       const loaded = sessions.get(request.voice.key);
       if (!loaded || loaded.unloaded) throw new Error(`voice ${request.voice.key} is not loaded in this worker`);
+      const inference = { cancelled: false };
+      inferences.set(seq, inference);
       loaded.running++;
       try {
-        // Copied out of onnxruntime's buffer so the copy's memory can be handed over.
-        return new Float32Array(await loaded.session.run(request.ids, request.scales, request.speakerId));
+        for await (const window of loaded.session.speak(request.ids, request.scales, request.speakerId)) {
+          const message: WorkerWindow = { seq, window };
+          port.postMessage(message, [window.samples.buffer as ArrayBuffer]);
+          // The cancel message is read between windows: each run leaves the event loop a turn.
+          if (inference.cancelled) break;
+        }
+        return undefined;
       } finally {
+        inferences.delete(seq);
         loaded.running--;
         if (loaded.unloaded && loaded.running === 0) await loaded.session.release();
       }
     }
+    case "cancel": {
+      const inference = inferences.get(request.seq);
+      if (inference) inference.cancelled = true;
+      return undefined;
+    }
+    case "prepare":
+      return prepareVoice(request.voice.modelFile, request.modelHash, configOf(request.voice), { intraOpThreads: request.intraOpThreads });
     case "load": {
       const config = configOf(request.voice);
       if (sessions.has(request.voice.key)) return undefined;
-      const session = await VoiceSession.load(request.voice.modelFile, config, { intraOpThreads: request.intraOpThreads });
+      const session = await VoiceSession.load(request.graph, config, { intraOpThreads: request.intraOpThreads });
       let warmUp: number[];
       try {
-        warmUp = planSpeech(WARM_UP_TEXT, config).pieces[0]!.ids;
+        warmUp = planSpeech(WARM_UP_TEXT, config).sentences[0]!.ids;
       } catch (error) {
         await session.release();
         throw new VoiceLoadError(
@@ -79,7 +98,8 @@ async function handle(request: WorkerRequest): Promise<WorkerResult> {
           `espeak.voice ${JSON.stringify(config.espeakVoice)} cannot phonemize: ${(error as Error).message}`,
         );
       }
-      await session.run(warmUp, { noiseScale: config.noiseScale, lengthScale: config.lengthScale, noiseW: config.noiseW }, 0);
+      const scales = { noiseScale: config.noiseScale, lengthScale: config.lengthScale, noiseW: config.noiseW };
+      for await (const _ of session.speak(warmUp, scales, 0));
       sessions.set(request.voice.key, { session, running: 0, unloaded: false });
       return undefined;
     }
@@ -106,10 +126,10 @@ function failure(error: unknown): WorkerFailure {
 }
 
 port.on("message", ({ seq, request }: { seq: number; request: WorkerRequest }) => {
-  handle(request).then(
+  handle(seq, request).then(
     (value) => {
       const reply: WorkerReply = { seq, ok: true, value };
-      port.postMessage(reply, value instanceof Float32Array ? [value.buffer as ArrayBuffer] : []);
+      port.postMessage(reply);
     },
     (error: unknown) => {
       const reply: WorkerReply = { seq, ok: false, failure: failure(error) };

@@ -1,5 +1,8 @@
 /**
- * One onnxruntime-node session per voice, shared by all requests for that voice.
+ * onnxruntime-node sessions for one voice in one worker. A voice runs in two parts when it
+ * splits (voice-split.ts): the encoder once per sentence, then the decoder on windows of
+ * latent frames, each window's samples ready as soon as its run ends, and memory bounded by
+ * the window, not the sentence. A voice that does not split runs as the one model it is.
  *
  * Session options, chosen on purpose:
  * - intraOpNumThreads: ONNX_INTRA_OP_THREADS (default 1). On a 2-core replica, one thread
@@ -19,10 +22,7 @@
 import * as ort from "onnxruntime-node";
 import { VoiceLoadError } from "../errors/index.js";
 import type { PiperVoiceConfig } from "./voice-config.js";
-
-export interface InferenceOptions {
-  intraOpThreads: number;
-}
+import { DURATIONS, LATENT } from "./voice-split.js";
 
 export interface Scales {
   noiseScale: number;
@@ -30,59 +30,138 @@ export interface Scales {
   noiseW: number;
 }
 
+/** How the decoder walks a sentence's latent frames. */
+export interface DecodeWindows {
+  /** Frames in the first window: small, so that a sentence's first samples come early. */
+  first: number;
+  /** Frames in every later window: large, so that context costs little. */
+  later: number;
+  /** Frames decoded on each side of a window and dropped, so its samples are the whole decode's. */
+  context: number;
+}
+
+/**
+ * en_US-joe-medium, noise 0, a 1819-frame sentence: with 10 frames of context each window
+ * matched one decode of all frames within 0.15 LSB of 16-bit PCM, with 8 frames it was off
+ * by 43-131 LSB, with 4 by 900-2100 (the decoder's receptive field is about 10 frames);
+ * 12 leaves a margin. 256-frame windows (3 s of audio) cost 9 % more decoder work than one
+ * run and hold ~40 MB of activations however long the sentence; the first window's
+ * 32 frames are 0.37 s of audio. test/engine/windowed-decoding.test.ts proves these.
+ */
+export const DECODE_WINDOWS: DecodeWindows = { first: 32, later: 256, context: 12 };
+
+/** How a voice's graph runs in the workers. */
+export type VoiceGraph =
+  | { readonly kind: "split"; readonly encoderFile: string; readonly decoderFile: string }
+  | { readonly kind: "whole"; readonly modelFile: string };
+
+export interface InferenceOptions {
+  intraOpThreads: number;
+  windows?: DecodeWindows;
+}
+
+/** Consecutive samples of one sentence, in order. */
+export interface SpeechWindow {
+  /** In a buffer of their own (never onnxruntime's), so they can be handed to another thread. */
+  samples: Float32Array;
+  /** On a split voice's first window: output samples each phoneme id lasts (the model's own durations). */
+  idDurations?: number[];
+  /** The sentence's last window. */
+  last: boolean;
+}
+
+const VOICE_INPUTS = ["input", "input_lengths", "scales"];
+
 export class VoiceSession {
   private constructor(
-    private readonly session: ort.InferenceSession,
+    private readonly first: ort.InferenceSession,
+    private readonly decoder: ort.InferenceSession | undefined,
     private readonly multiSpeaker: boolean,
+    private readonly windows: DecodeWindows,
   ) {}
 
-  static async load(modelFile: string, config: PiperVoiceConfig, options: InferenceOptions): Promise<VoiceSession> {
-    let session: ort.InferenceSession;
-    try {
-      session = await ort.InferenceSession.create(modelFile, {
-        executionProviders: ["cpu"],
-        intraOpNumThreads: options.intraOpThreads,
-        interOpNumThreads: 1,
-        executionMode: "sequential",
-        graphOptimizationLevel: "all",
-        enableCpuMemArena: true,
-        enableMemPattern: false,
-      });
-    } catch (error) {
-      throw new VoiceLoadError(modelFile, "onnxruntime cannot load the model (missing, truncated or corrupt)", { cause: error });
-    }
-    const inputs = new Set(session.inputNames);
-    for (const name of ["input", "input_lengths", "scales"]) {
+  static async load(graph: VoiceGraph, config: PiperVoiceConfig, options: InferenceOptions): Promise<VoiceSession> {
+    const open = async (file: string): Promise<ort.InferenceSession> => {
+      try {
+        return await ort.InferenceSession.create(file, {
+          executionProviders: ["cpu"],
+          intraOpNumThreads: options.intraOpThreads,
+          interOpNumThreads: 1,
+          executionMode: "sequential",
+          graphOptimizationLevel: "all",
+          enableCpuMemArena: true,
+          enableMemPattern: false,
+        });
+      } catch (error) {
+        throw new VoiceLoadError(file, "onnxruntime cannot load the model (missing, truncated or corrupt)", { cause: error });
+      }
+    };
+    const file = graph.kind === "split" ? graph.encoderFile : graph.modelFile;
+    const first = await open(file);
+    const release = async (error: unknown): Promise<never> => {
+      await first.release();
+      throw error;
+    };
+    const inputs = new Set(first.inputNames);
+    for (const name of VOICE_INPUTS) {
       if (!inputs.has(name))
-        throw new VoiceLoadError(
-          modelFile,
-          `the model has no "${name}" input; it is not a Piper voice (inputs: ${session.inputNames.join(", ")})`,
+        await release(
+          new VoiceLoadError(file, `the model has no "${name}" input; it is not a Piper voice (inputs: ${first.inputNames.join(", ")})`),
         );
     }
-    const modelMultiSpeaker = inputs.has("sid");
-    if (modelMultiSpeaker !== config.numSpeakers > 1) {
-      throw new VoiceLoadError(
-        modelFile,
-        `the config says num_speakers=${config.numSpeakers} but the model ${modelMultiSpeaker ? "takes" : "has no"} a speaker input`,
+    const multiSpeaker = inputs.has("sid");
+    if (multiSpeaker !== config.numSpeakers > 1) {
+      await release(
+        new VoiceLoadError(
+          file,
+          `the config says num_speakers=${config.numSpeakers} but the model ${multiSpeaker ? "takes" : "has no"} a speaker input`,
+        ),
       );
     }
-    return new VoiceSession(session, modelMultiSpeaker);
+    const decoder = graph.kind === "split" ? await open(graph.decoderFile).catch(release) : undefined;
+    return new VoiceSession(first, decoder, multiSpeaker, options.windows ?? DECODE_WINDOWS);
   }
 
-  /** Runs the model on one sentence's ids; returns the raw float samples. */
-  async run(ids: readonly number[], scales: Scales, speakerId: number): Promise<Float32Array> {
+  /** One sentence's ids → its samples, window by window (one window when the voice runs whole). */
+  async *speak(ids: readonly number[], scales: Scales, speakerId: number): AsyncGenerator<SpeechWindow> {
+    const sid = new ort.Tensor("int64", BigInt64Array.of(BigInt(speakerId)), [1]);
     const feeds: Record<string, ort.Tensor> = {
       input: new ort.Tensor("int64", BigInt64Array.from(ids, BigInt), [1, ids.length]),
       input_lengths: new ort.Tensor("int64", BigInt64Array.of(BigInt(ids.length)), [1]),
       scales: new ort.Tensor("float32", Float32Array.of(scales.noiseScale, scales.lengthScale, scales.noiseW), [3]),
     };
-    if (this.multiSpeaker) feeds.sid = new ort.Tensor("int64", BigInt64Array.of(BigInt(speakerId)), [1]);
-    const results = await this.session.run(feeds);
-    const output = results[this.session.outputNames[0]!]!;
-    return output.data as Float32Array;
+    if (this.multiSpeaker) feeds.sid = sid;
+    const results = await this.first.run(feeds);
+    if (!this.decoder) {
+      yield { samples: new Float32Array(results[this.first.outputNames[0]!]!.data as Float32Array), last: true };
+      return;
+    }
+    const latent = results[LATENT]!;
+    const [, channels, frames] = latent.dims as [number, number, number];
+    const z = latent.data as Float32Array;
+    const durations = results[DURATIONS]!.data as Float32Array;
+    const { first, later, context } = this.windows;
+    for (let start = 0, size = first; start < frames; start += size, size = later) {
+      const end = Math.min(frames, start + size);
+      const from = Math.max(0, start - context);
+      const to = Math.min(frames, end + context);
+      // z is [1, channels, frames]: each channel's frames from..to, channel after channel.
+      const window = new Float32Array(channels * (to - from));
+      for (let c = 0; c < channels; c++) window.set(z.subarray(c * frames + from, c * frames + to), c * (to - from));
+      const decoderFeeds: Record<string, ort.Tensor> = { [LATENT]: new ort.Tensor("float32", window, [1, channels, to - from]) };
+      // A multi-speaker decoder is conditioned on the speaker's embedding.
+      if (this.decoder.inputNames.includes("sid")) decoderFeeds.sid = sid;
+      const output = (await this.decoder.run(decoderFeeds))[this.decoder.outputNames[0]!]!.data as Float32Array;
+      const hop = output.length / (to - from);
+      yield {
+        samples: output.slice((start - from) * hop, (end - from) * hop),
+        idDurations: start === 0 ? Array.from(durations, (idFrames) => idFrames * hop) : undefined,
+        last: end === frames,
+      };
+    }
   }
 
   async release(): Promise<void> {
-    await this.session.release();
+    await Promise.all([this.first.release(), this.decoder?.release()]);
   }
 }

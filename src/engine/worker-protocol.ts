@@ -3,8 +3,9 @@
  * its key (id, model hash, config version); its config JSON travels to a worker only with the
  * first message that worker gets for that key.
  */
-import type { Scales } from "./inference.js";
+import type { Scales, SpeechWindow, VoiceGraph } from "./inference.js";
 import type { Plan } from "./plan.js";
+import type { PreparedVoice } from "./voice-graph.js";
 
 export interface VoiceRef {
   readonly key: string;
@@ -15,16 +16,23 @@ export interface VoiceRef {
 }
 
 export type WorkerRequest =
-  /** Text → sentence pieces of phoneme ids (espeak-ng runs in the worker, not on the event loop). */
+  /** Text → sentences of phoneme ids (espeak-ng runs in the worker, not on the event loop). */
   | { readonly op: "plan"; readonly voice: VoiceRef; readonly text: string }
-  /** One piece's ids → float samples. The voice must be loaded in this worker. */
+  /**
+   * One sentence's ids → float samples, posted window by window (WorkerWindow) before the
+   * reply. The voice must be loaded in this worker.
+   */
   | { readonly op: "infer"; readonly voice: VoiceRef; readonly ids: number[]; readonly scales: Scales; readonly speakerId: number }
-  /** Creates the voice's onnxruntime session and warms it with one short sentence. */
-  | { readonly op: "load"; readonly voice: VoiceRef; readonly intraOpThreads: number }
-  /** Releases the voice's session once no inference is using it, and forgets its config. */
+  /** Stops the infer request numbered `seq` after the window it is decoding. */
+  | { readonly op: "cancel"; readonly seq: number }
+  /** Splits the voice (or finds its cached parts) and self-checks the parts: how every worker is to load it. */
+  | { readonly op: "prepare"; readonly voice: VoiceRef; readonly modelHash: string; readonly intraOpThreads: number }
+  /** Creates the voice's onnxruntime sessions and warms them with one short sentence. */
+  | { readonly op: "load"; readonly voice: VoiceRef; readonly graph: VoiceGraph; readonly intraOpThreads: number }
+  /** Releases the voice's sessions once no inference is using them, and forgets its config. */
   | { readonly op: "unload"; readonly key: string };
 
-export type WorkerResult = Plan | Float32Array | undefined;
+export type WorkerResult = Plan | PreparedVoice | undefined;
 
 /** Errors do not keep their class across threads; these fields rebuild the typed ones. */
 export interface WorkerFailure {
@@ -35,6 +43,12 @@ export interface WorkerFailure {
   /** The message of what caused a voice-load failure (onnxruntime's), for the server log. */
   readonly detail?: string | undefined;
   readonly text?: string;
+}
+
+/** A window of samples of the infer request numbered `seq`, posted as soon as it is decoded. */
+export interface WorkerWindow {
+  readonly seq: number;
+  readonly window: SpeechWindow;
 }
 
 export type WorkerReply =

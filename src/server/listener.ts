@@ -13,6 +13,13 @@
 // Every HTTP/1.1 request must have sent its headers within the headers timeout and
 // all of its body within the request timeout (else 408 and the connection is closed),
 // so that clients trickling bytes (slowloris) cannot hold connections for ever.
+//
+// HTTP/2 rapid reset (CVE-2023-44487): a client opening streams and resetting them before
+// they are answered makes the server do the work of a request for nothing. Each
+// connection has a budget of such resets; a connection over it is dropped, and its
+// client (address) is suspected for a while: its connections may reset nothing until
+// answered. A flood in a cleartext connection's first read is caught by scanning those
+// bytes before any HTTP/2 processing (see routeByPreface).
 
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import http2, { type Http2ServerRequest, type Http2ServerResponse, type Http2Session } from "node:http2";
@@ -24,11 +31,22 @@ const HTTP2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 const PROTOCOL_SNIFF_TIMEOUT_MS = 10_000;
 
 // Streams one HTTP/2 connection may have reset by its client before they were answered,
-// in a burst and then per second; beyond that the connection is dropped (HTTP/2 rapid
-// reset, CVE-2023-44487). nghttp2's own limit (1000, then 33 a second) ends a flooding
-// connection with a GOAWAY only after every stream it had already read.
+// in a burst and then per second; beyond that the connection is dropped. nghttp2's own
+// limit (1000, then 33 a second) ends a flooding connection with a GOAWAY only after
+// every stream it had already read.
 const RESET_BURST = 50;
 const RESETS_PER_SECOND = 10;
+
+// How long a client stays suspected after one of its connections was dropped for rapid
+// reset (each drop starts it again). Its new connections start with an empty reset budget
+// (refilled as usual): the first stream reset before its answer drops the connection, so a
+// flooder reconnecting costs a stream per connection, not a burst. Clients sharing its address that do not
+// reset streams (kubelet's probes, other users behind the same NAT) are served as before.
+const SUSPECT_MS = 60_000;
+// Suspected clients remembered at most; the oldest are forgotten first.
+const SUSPECTS_KEPT = 10_000;
+
+const RST_STREAM = 0x3;
 
 // How often HTTP/1.1 connections are checked against the headers and request timeouts;
 // a slow connection is closed at most this long after its timeout.
@@ -57,6 +75,7 @@ export class DualProtocolListener {
   private readonly tcp: net.Server;
   private readonly sockets = new Set<Socket>();
   private readonly sessions = new Set<Http2Session>();
+  private readonly suspects = new Suspects();
 
   constructor(handler: RequestHandler, options: ListenerOptions) {
     const settings = { maxConcurrentStreams: options.maxConcurrentStreams };
@@ -73,7 +92,7 @@ export class DualProtocolListener {
     const onSession = (session: Http2Session): void => {
       this.sessions.add(session);
       session.once("close", () => this.sessions.delete(session));
-      superviseSession(session, options);
+      superviseSession(session, options, this.suspects);
     };
     if (options.tls) {
       const secure = http2.createSecureServer(
@@ -94,7 +113,7 @@ export class DualProtocolListener {
       h2c.on("session", onSession);
       this.tcp = net.createServer((socket) => {
         track(socket);
-        routeByPreface(socket, http1, h2c);
+        routeByPreface(socket, http1, h2c, this.suspects);
       });
     }
   }
@@ -131,8 +150,9 @@ export class DualProtocolListener {
  * (a client cancelling its calls now and then never runs out; a flood does at once).
  */
 class ResetBudget {
-  private tokens = RESET_BURST;
   private at = performance.now();
+
+  constructor(private tokens: number) {}
 
   take(): boolean {
     const now = performance.now();
@@ -143,21 +163,70 @@ class ResetBudget {
     return true;
   }
 }
+
+/** Clients (addresses) whose connection was dropped for rapid reset lately. */
+class Suspects {
+  private readonly until = new Map<string, number>();
+
+  add(address: string | undefined): void {
+    if (address === undefined) return;
+    const key = clientKey(address);
+    this.until.delete(key);
+    this.until.set(key, performance.now() + SUSPECT_MS);
+    if (this.until.size > SUSPECTS_KEPT) this.until.delete(this.until.keys().next().value!);
+  }
+
+  has(address: string | undefined): boolean {
+    if (address === undefined) return false;
+    const key = clientKey(address);
+    const until = this.until.get(key);
+    if (until === undefined) return false;
+    if (until > performance.now()) return true;
+    this.until.delete(key);
+    return false;
+  }
+}
+
+/** An IPv4 address (mapped ones too) stands for itself; IPv6 for its /64, which one holder usually has whole. */
+export function clientKey(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return mapped[1]!;
+  if (!net.isIPv6(address)) return address;
+  const [head = "", tail] = address.split("%")[0]!.split("::");
+  const left = head === "" ? [] : head.split(":");
+  const right = tail === undefined || tail === "" ? [] : tail.split(":");
+  const groups = tail === undefined ? left : [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill("0"), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((group) => Number.parseInt(group, 16).toString(16))
+    .join(":")}::/64`;
+}
+
+/** RST_STREAM frames with an error code among the whole frames in `frames` (bytes after the connection preface). */
+function countResets(frames: Buffer): number {
+  let resets = 0;
+  for (let at = 0; at + 9 <= frames.length; at += 9 + frames.readUIntBE(at, 3)) {
+    if (frames[at + 3] === RST_STREAM && at + 13 <= frames.length && frames.readUInt32BE(at + 9) !== http2.constants.NGHTTP2_NO_ERROR)
+      resets++;
+  }
+  return resets;
+}
+
 /**
- * A stream the client resets in the same read that opened it (HTTP/2 rapid reset) never
- * reaches the handler: the handler runs once the whole read has been processed, and only
- * for streams still open by then.
+ * A stream the client has reset before the handler would start (HTTP/2 rapid reset) never
+ * reaches the handler. Node reports a reset as soon as nghttp2 reads it, but emits each
+ * stream before reading on, so the handler waits for the rest of the read (setImmediate).
  */
 function skippingResetStreams(handler: RequestHandler): RequestHandler {
   return (req, res) => {
     const { stream } = req as Http2ServerRequest;
-    queueMicrotask(() => {
+    setImmediate(() => {
       if (!stream.closed && !stream.destroyed) handler(req, res);
     });
   };
 }
 
-function superviseSession(session: Http2Session, options: ListenerOptions): void {
+function superviseSession(session: Http2Session, options: ListenerOptions, suspects: Suspects): void {
   const { keepaliveIntervalMs, keepaliveTimeoutMs, idleTimeoutMs } = options;
   let keepalive: NodeJS.Timeout | undefined;
   let unanswered: NodeJS.Timeout | undefined;
@@ -178,16 +247,20 @@ function superviseSession(session: Http2Session, options: ListenerOptions): void
   const armIdle = (): void => {
     if (idleTimeoutMs > 0) idle = setTimeout(() => session.close(), idleTimeoutMs).unref();
   };
-  const resets = new ResetBudget();
+  const address = session.socket.remoteAddress;
+  const resets = new ResetBudget(suspects.has(address) ? 0 : RESET_BURST);
   session.on("stream", (stream) => {
     streams++;
     clearTimeout(idle);
     stream.once("close", () => {
       if (--streams === 0) armIdle();
       // Reset by the client before any answer: what a rapid-reset flood is made of. Node
-      // reports resets once the read they came in has been processed, so a flood costs the
-      // streams of one read (64 KiB) and is dropped before the next.
-      if (stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR && !stream.headersSent && !resets.take()) session.destroy();
+      // emits this close before nghttp2 reads the next frame (but for a cleartext
+      // connection's first read, see routeByPreface), so the connection ends right here.
+      if (stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR && !stream.headersSent && !resets.take() && !session.destroyed) {
+        suspects.add(address);
+        session.destroy();
+      }
     });
   });
   session.once("close", () => {
@@ -198,7 +271,15 @@ function superviseSession(session: Http2Session, options: ListenerOptions): void
   armIdle();
 }
 
-function routeByPreface(socket: Socket, http1: http.Server, h2c: http2.Http2Server): void {
+/**
+ * The connection preface decides: HTTP/2 or HTTP/1.1. The bytes read with it (up to 64 KiB)
+ * go back to the socket, and Node's HTTP/2 session feeds them to nghttp2 from a nextTick
+ * callback, so the stream and close events wait until all of them are processed: a flood
+ * there would cost all of its streams (some 600 in 64 KiB) before the reset budget could
+ * act. So those bytes are scanned first (frame headers only), and a connection already over
+ * its budget in them is dropped before any HTTP/2 processing.
+ */
+function routeByPreface(socket: Socket, http1: http.Server, h2c: http2.Http2Server, suspects: Suspects): void {
   let received = Buffer.alloc(0);
   const drop = (): void => {
     socket.destroy();
@@ -216,6 +297,11 @@ function routeByPreface(socket: Socket, http1: http.Server, h2c: http2.Http2Serv
     socket.off("error", drop);
     socket.off("close", stopSniffing);
     clearTimeout(sniffDeadline);
+    if (isHttp2 && countResets(received.subarray(HTTP2_PREFACE.length)) > (suspects.has(socket.remoteAddress) ? 0 : RESET_BURST)) {
+      suspects.add(socket.remoteAddress);
+      socket.destroy();
+      return;
+    }
     socket.pause();
     socket.unshift(received);
     if (isHttp2) {

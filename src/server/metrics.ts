@@ -105,23 +105,37 @@ export function createMetrics(sources: Sources): Metrics {
     labelNames: ["cached"],
     registers: [registry],
   });
-  const cacheGauge = (
-    name: string,
-    help: string,
-    pick: (tier: { hits: number; misses: number; entries: number; sizeBytes: number }) => number,
-  ) =>
+  type TierFigure = (tier: { hits: number; misses: number; entries: number; sizeBytes: number }) => number;
+  /** Sets a tier-labelled metric from the cache's in-process figures at each scrape. */
+  const perTier = (set: (labels: { tier: string }, value: number) => void, pick: TierFigure): void => {
+    const stats = sources.cache.stats();
+    for (const tier of [stats.total, ...stats.tiers]) set({ tier: tier.tier }, pick(tier));
+  };
+  const cacheGauge = (name: string, help: string, pick: TierFigure) =>
     new Gauge({
       name,
       help,
       labelNames: ["tier"],
       registers: [registry],
-      async collect() {
-        const stats = await sources.cache.stats();
-        for (const tier of [stats.total, ...stats.tiers]) this.set({ tier: tier.tier }, pick(tier));
+      collect() {
+        perTier((labels, value) => this.set(labels, value), pick);
       },
     });
-  cacheGauge("aetheros_tts_cache_hits", "Cache hits per tier since start or last clear.", (t) => t.hits);
-  cacheGauge("aetheros_tts_cache_misses", "Cache misses per tier since start or last clear.", (t) => t.misses);
+  // Counters, read from the tiers' own counts. ClearCache restarts those counts, which
+  // Prometheus takes as a counter reset, as after a restart.
+  const cacheCounter = (name: string, help: string, pick: TierFigure) =>
+    new Counter({
+      name,
+      help,
+      labelNames: ["tier"],
+      registers: [registry],
+      collect() {
+        this.reset();
+        perTier((labels, value) => this.inc(labels, value), pick);
+      },
+    });
+  cacheCounter("aetheros_tts_cache_hits_total", "Cache hits per tier since start or the last ClearCache.", (t) => t.hits);
+  cacheCounter("aetheros_tts_cache_misses_total", "Cache misses per tier since start or the last ClearCache.", (t) => t.misses);
   cacheGauge("aetheros_tts_cache_entries", "Entries per cache tier.", (t) => t.entries);
   cacheGauge("aetheros_tts_cache_size_bytes", "Bytes per cache tier.", (t) => t.sizeBytes);
   new Gauge({

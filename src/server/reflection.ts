@@ -2,17 +2,49 @@
 // grpcui and buf curl can list and describe the services without the .proto
 // files. Written here because no maintained package for Connect-ES v2 can be
 // installed from the npm registry this project uses.
+//
+// The descriptors served are `buf build`'s (gen/descriptors.binpb, written by
+// `npm run generate`), not those embedded in the generated code: only buf's keep
+// the source info, so that `grpcurl describe` shows the proto's comments.
 
-import { create, createRegistry, fromBinary, toBinary, type DescFile, type DescService, type Registry } from "@bufbuild/protobuf";
-import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
+import { readFileSync } from "node:fs";
+import {
+  create,
+  createFileRegistry,
+  createRegistry,
+  type DescFile,
+  type DescService,
+  fromBinary,
+  type Registry,
+  toBinary,
+} from "@bufbuild/protobuf";
+import { FileDescriptorProtoSchema, FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { Code, type ConnectRouter } from "@connectrpc/connect";
 import * as v1 from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import * as v1alpha from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
 
-/** Serves reflection for the given services and for the reflection services themselves. */
-/** `files`: more files to describe beside the services' own, such as the error details' types. */
+/** `buf build` output beside the generated code (copied next to it by the production build). */
+const DESCRIPTORS = new URL("../../gen/descriptors.binpb", import.meta.url);
+
+/**
+ * Serves reflection for the given services and for the reflection services themselves;
+ * `files`: more files to describe beside the services' own, such as the error details' types.
+ */
 export function registerReflection(router: ConnectRouter, services: readonly DescService[], files: readonly DescFile[] = []): void {
-  const reflected = new ReflectedDescriptors([...services, v1.ServerReflection, v1alpha.ServerReflection], files);
+  const described = createFileRegistry(fromBinary(FileDescriptorSetSchema, readFileSync(DESCRIPTORS)));
+  const missing = (name: string) => new Error(`${DESCRIPTORS.pathname} lacks ${name}: run npm run generate`);
+  const reflected = new ReflectedDescriptors(
+    [...services, v1.ServerReflection, v1alpha.ServerReflection].map((service) => {
+      const withComments = described.getService(service.typeName);
+      if (withComments === undefined) throw missing(service.typeName);
+      return withComments;
+    }),
+    files.map((file) => {
+      const withComments = described.getFile(file.proto.name);
+      if (withComments === undefined) throw missing(file.proto.name);
+      return withComments;
+    }),
+  );
 
   router.service(v1.ServerReflection, {
     async *serverReflectionInfo(requests) {

@@ -90,7 +90,7 @@ export function createTtsService(deps: TtsServiceDeps): ServiceImpl<typeof TtsSe
 
     async health() {
       const serving = health.status(TtsService.typeName) === ServingStatus.SERVING;
-      const stats = await cache.stats();
+      const stats = cache.stats();
       const voices = engine.status();
       return create(HealthResponseSchema, {
         status: serving ? HealthStatus.SERVING : HealthStatus.NOT_SERVING,
@@ -105,7 +105,7 @@ export function createTtsService(deps: TtsServiceDeps): ServiceImpl<typeof TtsSe
     },
 
     async getCacheStats() {
-      const stats = await cache.stats();
+      const stats = cache.stats();
       return create(GetCacheStatsResponseSchema, {
         total: tierStats(stats.total),
         tiers: stats.tiers.map(tierStats),
@@ -141,6 +141,7 @@ function tierStats(stats: CacheTierStats) {
     evictions: BigInt(stats.evictions),
     errors: BigInt(stats.errors),
     available: stats.available,
+    sizeAgeSeconds: stats.sizeAgeSeconds,
   });
 }
 

@@ -39,6 +39,7 @@ export async function createSynthesisStack(config: Config, logger: Logger): Prom
     ttlSeconds: config.cacheTtlSeconds,
     dir: config.cacheDir,
     redisUrl: config.redisUrl,
+    redisSizeRefreshSeconds: config.redisSizeRefreshSeconds,
     logger,
   });
   const admission = new Admission({

@@ -2,7 +2,7 @@
  * The synthesis pipeline, one way through: validated request → voice (from the catalog,
  * nothing loaded) → cache key → cache lookup; only on a miss: admission → plan (phonemize,
  * in a worker) → engine (loads the voice if needed, inference) → audio → bytes. Unary calls
- * and streams share it; a stream sends each piece's bytes as soon as its inference is done.
+ * and streams share it; a stream sends each sentence's bytes as soon as its inference is done.
  */
 import type { Logger } from "pino";
 import {
@@ -66,7 +66,7 @@ export type StreamEvent =
       audioBytes: number;
     };
 
-/** Encoded output of one piece of the plan. */
+/** Encoded output of one sentence of the plan, or the encoder's final bytes. */
 interface RenderedPiece {
   sentenceIndex: number;
   bytes: Uint8Array;
@@ -181,13 +181,13 @@ export class Synthesizer {
     return this.cachedAudio(speech, pieces, encoder.sampleRate, pieces.at(-1)!.durationSeconds!);
   }
 
-  /** Synthesizes and encodes piece by piece; the last piece is the encoder's final bytes. */
+  /** Synthesizes and encodes sentence by sentence; the last piece is the encoder's final bytes. */
   private async *render(speech: ResolvedSpeech, plan: Plan, encoder: AudioEncoder, signal: AbortSignal): AsyncGenerator<RenderedPiece> {
     const { request, model, settings, encodeRate } = speech;
     const voiceRate = model.config.sampleRate;
     const resampler: Resampler | undefined = encodeRate === voiceRate ? undefined : await createResampler(voiceRate, encodeRate);
     let samplesOut = 0;
-    let piecesDone = 0;
+    let sentencesDone = 0;
     let previousSentence = -1;
     let lastSentence = 0;
     const encode = (pcm: Int16Array): Uint8Array => {
@@ -197,17 +197,23 @@ export class Synthesizer {
     };
     let finished = false;
     try {
-      for await (const { piece, samples } of this.options.engine.synthesize(model, plan, settings, signal)) {
+      // Piper scales each sentence to its own peak, so a sentence's windows are gathered
+      // until its last one before any of them becomes PCM.
+      let windows: Float32Array[] = [];
+      for await (const { sentence, samples, last } of this.options.engine.synthesize(model, plan, settings, signal)) {
+        windows.push(samples);
+        if (!last) continue;
         const parts: Uint8Array[] = [];
-        if (previousSentence >= 0 && piece.sentenceIndex !== previousSentence && request.sentenceSilence > 0) {
+        if (previousSentence >= 0 && sentence.sentenceIndex !== previousSentence && request.sentenceSilence > 0) {
           parts.push(encode(createSilence(request.sentenceSilence, voiceRate)));
         }
-        let pcm = floatToPcm16(samples, request.volume);
+        let pcm = floatToPcm16(joinSamples(windows), request.volume);
+        windows = [];
         if (request.pitch !== 1) pcm = await shiftPitch(pcm, voiceRate, request.pitch);
         parts.push(encode(pcm));
-        previousSentence = lastSentence = piece.sentenceIndex;
-        piecesDone += 1;
-        yield { sentenceIndex: piece.sentenceIndex, bytes: concatBytes(parts) };
+        previousSentence = lastSentence = sentence.sentenceIndex;
+        sentencesDone += 1;
+        yield { sentenceIndex: sentence.sentenceIndex, bytes: concatBytes(parts) };
       }
       finished = true;
     } finally {
@@ -215,7 +221,7 @@ export class Synthesizer {
       if (!finished) {
         encoder.end(); // codecs hold native state until end()
         this.options.logger.info(
-          { voice: model.id, pieces_done: piecesDone, pieces_total: plan.pieces.length, aborted: signal.aborted },
+          { voice: model.id, sentences_done: sentencesDone, sentences_total: plan.sentences.length, aborted: signal.aborted },
           "synthesis stopped early",
         );
       }
@@ -353,6 +359,17 @@ class WholeFile implements AudioEncoder {
     const shift = bytes.length - streamedBytes.length;
     return { ...streamedAudio, bytes, sentenceByteEnds: carried ? ends.map((end) => end + shift) : [bytes.length] };
   }
+}
+
+function joinSamples(windows: readonly Float32Array[]): Float32Array {
+  if (windows.length === 1) return windows[0]!;
+  const joined = new Float32Array(windows.reduce((n, w) => n + w.length, 0));
+  let offset = 0;
+  for (const window of windows) {
+    joined.set(window, offset);
+    offset += window.length;
+  }
+  return joined;
 }
 
 /** Cuts encoded bytes into AudioChunk-sized pieces, numbering them. */

@@ -1,18 +1,26 @@
 import { describe, expect, it } from "vitest";
 import { AudioEncoding } from "../../gen/aetheros/tts/v1/tts_pb.js";
 import { contentTypeOf, createEncoder, encodingName, encodingNamed, type OutputEncoding } from "../../src/audio/index.js";
-import { bestLag, chirp, concat, correlation, decode, probe } from "./support.js";
+import { bestLag, chirp, concat, correlation, decode, probe, type RawFormat } from "./support.js";
 
-const { WAV, PCM, MP3, OGG_OPUS, FLAC } = AudioEncoding;
-const ENCODINGS: OutputEncoding[] = [WAV, PCM, MP3, OGG_OPUS, FLAC];
+const { WAV, PCM, MP3, OGG_OPUS, FLAC, MULAW, ALAW, WAV_MULAW, WAV_ALAW } = AudioEncoding;
+const ENCODINGS: OutputEncoding[] = [WAV, PCM, MP3, OGG_OPUS, FLAC, MULAW, ALAW, WAV_MULAW, WAV_ALAW];
 const CODEC_NAME: Record<OutputEncoding, string> = {
   [WAV]: "pcm_s16le",
   [PCM]: "pcm_s16le",
   [MP3]: "mp3",
   [OGG_OPUS]: "opus",
   [FLAC]: "flac",
+  [MULAW]: "pcm_mulaw",
+  [ALAW]: "pcm_alaw",
+  [WAV_MULAW]: "pcm_mulaw",
+  [WAV_ALAW]: "pcm_alaw",
 };
+// Headerless encodings, as ffmpeg must be told to read them.
+const RAW: Partial<Record<OutputEncoding, RawFormat>> = { [PCM]: "s16le", [MULAW]: "mulaw", [ALAW]: "alaw" };
 const LOSSLESS = new Set<OutputEncoding>([WAV, PCM, FLAC]);
+// G.711 keeps every sample within its quantization step: at most |x|/32 + 33 (µ-law's bias; A-law's is smaller).
+const G711 = new Set<OutputEncoding>([MULAW, ALAW, WAV_MULAW, WAV_ALAW]);
 // LAME's encoder delay (576) plus the MP3 decoder's delay (529): a streamed MP3 has no
 // Info frame to tell decoders to trim them.
 const MP3_STREAM_LEAD = 1105;
@@ -45,18 +53,19 @@ describe.each(ENCODINGS)("%s encoder", (encoding) => {
       const source = chirp(sampleRate, 1.3);
       const encoder = await createEncoder(encoding, sampleRate, { streaming });
       const file = concat(encodeInPieces(encoder, source, sampleRate));
-      const rawRate = encoding === PCM ? sampleRate : undefined;
+      const rawFormat = RAW[encoding];
+      const rawRate = rawFormat === undefined ? undefined : sampleRate;
 
-      const info = await probe(file, rawRate);
+      const info = await probe(file, rawRate, rawFormat);
       expect(info.codec).toBe(CODEC_NAME[encoding]);
       expect(info.channels).toBe(1);
       expect(info.sampleRate).toBe(encoder.sampleRate);
       expect(encoder.sampleRate).toBe(encoding === OGG_OPUS ? 48000 : sampleRate);
 
-      const decoded = await decode(file, { rawRate });
+      const decoded = await decode(file, { rawRate, ...(rawFormat && { rawFormat }) });
       const seconds = decoded.length / encoder.sampleRate;
       const sourceSeconds = source.length / sampleRate;
-      const atSourceRate = await decode(file, { rawRate, outputRate: sampleRate });
+      const atSourceRate = await decode(file, { rawRate, ...(rawFormat && { rawFormat }), outputRate: sampleRate });
       let lag: number;
       if (encoding === MP3 && streaming) {
         const lead = MP3_STREAM_LEAD / sampleRate;
@@ -69,13 +78,17 @@ describe.each(ENCODINGS)("%s encoder", (encoding) => {
         expect(Math.abs(seconds - sourceSeconds)).toBeLessThanOrEqual(0.02);
         // Lossy decoders may land a fraction of a sample off (ffmpeg's Opus decoder at 8 kHz).
         lag = bestLag(source, atSourceRate, 400);
-        expect(Math.abs(lag)).toBeLessThanOrEqual(LOSSLESS.has(encoding) ? 0 : 1);
+        expect(Math.abs(lag)).toBeLessThanOrEqual(LOSSLESS.has(encoding) || G711.has(encoding) ? 0 : 1);
       }
 
       const aligned = atSourceRate.subarray(Math.max(lag, 0), Math.max(lag, 0) + source.length - Math.abs(lag));
       const sourcePart = source.subarray(Math.max(-lag, 0), Math.max(-lag, 0) + aligned.length);
       if (LOSSLESS.has(encoding)) expect(Array.from(aligned)).toEqual(Array.from(source));
-      else expect(correlation(sourcePart, aligned)).toBeGreaterThan(0.95);
+      else if (G711.has(encoding)) {
+        const outside = Array.from(source).filter((x, i) => Math.abs(aligned[i]! - x) > Math.abs(x) / 32 + 33);
+        expect(aligned.length).toBe(source.length);
+        expect(outside).toEqual([]);
+      } else expect(correlation(sourcePart, aligned)).toBeGreaterThan(0.95);
     });
   });
 
@@ -83,7 +96,8 @@ describe.each(ENCODINGS)("%s encoder", (encoding) => {
     const source = chirp(22050, 1.3);
     const encoder = await createEncoder(encoding, 22050, { streaming: true });
     const first = encoder.write(source.subarray(0, 11025));
-    const decoded = await decode(first, { rawRate: encoding === PCM ? 22050 : undefined });
+    const rawFormat = RAW[encoding];
+    const decoded = await decode(first, { rawRate: rawFormat === undefined ? undefined : 22050, ...(rawFormat && { rawFormat }) });
     // Codecs hold back at most a frame or two (LAME also its 1105-sample delay).
     expect(decoded.length / encoder.sampleRate).toBeGreaterThan(0.35);
   });
@@ -92,7 +106,7 @@ describe.each(ENCODINGS)("%s encoder", (encoding) => {
     for (const streaming of [true, false]) {
       const encoder = await createEncoder(encoding, 22050, { streaming });
       const file = encoder.end();
-      if (encoding === PCM) {
+      if (RAW[encoding] !== undefined) {
         expect(file.length).toBe(0);
         continue;
       }
@@ -152,23 +166,20 @@ describe("encoder headers", () => {
   });
 
   it("names every encoding and its content type from AudioEncoding, and finds it by any of its names", () => {
-    expect(ENCODINGS.map(encodingName)).toEqual(["wav", "pcm", "mp3", "ogg_opus", "flac"]);
-    expect(["WAV", "pcm", "AUDIO_ENCODING_MP3", "ogg", "opus", "ogg_opus", "flac"].map(encodingNamed)).toEqual([
-      WAV,
-      PCM,
-      MP3,
-      OGG_OPUS,
-      OGG_OPUS,
-      OGG_OPUS,
-      FLAC,
-    ]);
+    expect(ENCODINGS.map(encodingName)).toEqual(["wav", "pcm", "mp3", "ogg_opus", "flac", "mulaw", "alaw", "wav_mulaw", "wav_alaw"]);
+    const names = ["WAV", "pcm", "AUDIO_ENCODING_MP3", "ogg", "opus", "ogg_opus", "flac", "mulaw", "ulaw", "alaw", "wav_alaw"];
+    expect(names.map(encodingNamed)).toEqual([WAV, PCM, MP3, OGG_OPUS, OGG_OPUS, OGG_OPUS, FLAC, MULAW, MULAW, ALAW, WAV_ALAW]);
     expect(encodingNamed("aac")).toBeUndefined();
-    expect(ENCODINGS.map((e) => contentTypeOf(e, 24000))).toEqual([
+    expect(ENCODINGS.map((e) => contentTypeOf(e, 8000))).toEqual([
       "audio/wav",
-      "audio/pcm;rate=24000;channels=1;format=s16le",
+      "audio/pcm;rate=8000;channels=1;format=s16le",
       "audio/mpeg",
       "audio/ogg; codecs=opus",
       "audio/flac",
+      "audio/PCMU;rate=8000",
+      "audio/PCMA;rate=8000",
+      "audio/wav",
+      "audio/wav",
     ]);
   });
 

@@ -68,13 +68,16 @@ export interface Probe {
   channels: number;
 }
 
-/** ffprobe's view of the file's first audio stream. rawRate: the file is headerless s16le at that rate. */
-export async function probe(bytes: Uint8Array, rawRate?: number): Promise<Probe> {
+/** Headerless samples ffmpeg cannot recognize by themselves: 16-bit PCM, or G.711. */
+export type RawFormat = "s16le" | "mulaw" | "alaw";
+
+/** ffprobe's view of the file's first audio stream. rawRate: the file is headerless `rawFormat` at that rate. */
+export async function probe(bytes: Uint8Array, rawRate?: number, rawFormat: RawFormat = "s16le"): Promise<Probe> {
   return withFile(bytes, async (path) => {
     const { stdout } = await run("ffprobe", [
       "-v",
       "error",
-      ...rawInput(rawRate),
+      ...rawInput(rawRate, rawFormat),
       "-select_streams",
       "a:0",
       "-show_entries",
@@ -92,14 +95,17 @@ export async function probe(bytes: Uint8Array, rawRate?: number): Promise<Probe>
  * The file decoded by ffmpeg to mono s16le at its own rate, or at outputRate when given.
  * Throws if ffmpeg reports any error, so a corrupt page or frame fails the test.
  */
-export async function decode(bytes: Uint8Array, options: { rawRate?: number; outputRate?: number } = {}): Promise<Int16Array> {
+export async function decode(
+  bytes: Uint8Array,
+  options: { rawRate?: number | undefined; rawFormat?: RawFormat; outputRate?: number } = {},
+): Promise<Int16Array> {
   return withFile(bytes, async (path) => {
     const { stdout, stderr } = await run(
       "ffmpeg",
       [
         "-v",
         "error",
-        ...rawInput(options.rawRate),
+        ...rawInput(options.rawRate, options.rawFormat ?? "s16le"),
         "-i",
         path,
         ...(options.outputRate ? ["-ar", String(options.outputRate)] : []),
@@ -116,8 +122,8 @@ export async function decode(bytes: Uint8Array, options: { rawRate?: number; out
   });
 }
 
-function rawInput(rate: number | undefined): string[] {
-  return rate ? ["-f", "s16le", "-ar", String(rate), "-ac", "1"] : [];
+function rawInput(rate: number | undefined, format: RawFormat): string[] {
+  return rate ? ["-f", format, "-ar", String(rate), "-ac", "1"] : [];
 }
 
 async function withFile<T>(bytes: Uint8Array, use: (path: string) => Promise<T>): Promise<T> {

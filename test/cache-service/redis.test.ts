@@ -1,9 +1,10 @@
 // Two instances of the real service sharing one real redis-server (each with its own
 // CACHE_DIR): entries spoken by one are served by the other from Redis, and losing Redis
-// costs hits, never calls.
+// costs hits, never calls; with 200,000 keys in Redis, the cache figures cost Redis nothing.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AudioEncoding } from "../../gen/aetheros/tts/v1/tts_pb.js";
+import { DEFAULT_KEY_PREFIX } from "../../src/cache/index.js";
 import { RedisServer } from "../cache/redis-server.js";
 import { bytes, cacheStats, collectStream, startCachedServer, tempDir, waitForEntries, waitUntil, type CachedServer } from "./support.js";
 
@@ -31,14 +32,14 @@ async function startPair(redis: RedisServer): Promise<[CachedServer, CachedServe
   for (let i = 0; i < 2; i++) {
     const { dir, remove } = await tempDir();
     dirs.push(remove);
-    const running = await startCachedServer(dir, { REDIS_URL: redis.url });
+    const running = await startCachedServer(dir, { REDIS_URL: redis.url, REDIS_SIZE_REFRESH_SECONDS: "1" });
     servers.push(running);
     pair.push(running);
   }
   return pair as [CachedServer, CachedServer];
 }
 
-/** Waits until `running`'s Redis tier holds `entries` keys (stores to Redis run in the background). */
+/** Waits until `running`'s estimate of its Redis tier (refreshed every second here) holds `entries` keys. */
 const redisEntries = (running: CachedServer, entries: number) => waitForEntries(running.grpc, entries, ["redis"]);
 
 const outageLines = (running: CachedServer) => running.logLines.filter((line) => line.tier === "redis" && (line.level as number) >= WARN);
@@ -155,5 +156,42 @@ describe("losing Redis", () => {
       expect(outageLines(running)).toHaveLength(1);
       expect(running.logLines.filter((line) => line.tier === "redis" && line.msg === "redis cache tier recovered")).toHaveLength(1);
     }
+  });
+});
+
+describe("cache figures with a large Redis", () => {
+  it("answers Health, GetCacheStats and /metrics without a Redis command, from the estimate, and still while Redis hangs", async () => {
+    const redis = await startRedis();
+    await redis.fill(DEFAULT_KEY_PREFIX, 200_000, 100);
+    const { dir, remove } = await tempDir();
+    dirs.push(remove);
+    // No periodic estimate during the test: the one at start is what the calls report.
+    const running = await startCachedServer(dir, { REDIS_URL: redis.url, REDIS_SIZE_REFRESH_SECONDS: "3600" });
+    servers.push(running);
+
+    const before = await redis.commandCalls();
+    for (let i = 0; i < 20; i++) {
+      await running.grpc.getCacheStats({});
+      await running.grpc.health({});
+      expect((await fetch(`${running.baseUrl}/metrics`)).status).toBe(200);
+    }
+    expect(await redis.commandCalls()).toEqual(before);
+
+    const stats = await cacheStats(running.grpc);
+    // Every key in the database has the service's prefix, so the sample scales to DBSIZE exactly.
+    expect(stats.redis).toMatchObject({ entries: 200_000, sizeBytes: 200_000 * 100, available: true });
+    expect((await running.grpc.getCacheStats({})).tiers.find((tier) => tier.tier === "redis")!.sizeAgeSeconds).toBeGreaterThan(0);
+    expect((await running.grpc.health({})).cacheEntries).toBe(200_000n);
+    expect(await (await fetch(`${running.baseUrl}/metrics`)).text()).toContain('aetheros_tts_cache_entries{tier="redis"} 200000');
+
+    redis.pause();
+    // A lookup finds the hang (its GET times out); the call itself is synthesized.
+    expect((await running.grpc.synthesize({ text: "Spoken while Redis hangs." })).cached).toBe(false);
+    const hung = await cacheStats(running.grpc);
+    expect(hung.redis).toMatchObject({ entries: 200_000, available: false });
+    expect(hung.redis!.errors).toBeGreaterThan(0);
+    expect((await running.grpc.health({})).cacheEntries).toBe(BigInt(hung.total.entries));
+    expect(await (await fetch(`${running.baseUrl}/metrics`)).text()).toContain('aetheros_tts_cache_entries{tier="redis"} 200000');
+    redis.resume();
   });
 });

@@ -169,7 +169,7 @@ describe("a cancelled stream", () => {
     expect(chunks).toBe(1);
     // The server has stopped the synthesis (the render loop's finally has run).
     const stopped = await waitForLog(running, since, (line) => line.msg === "synthesis stopped early", "synthesis stopped early");
-    expect(stopped.pieces_done as number).toBeLessThan(stopped.pieces_total as number);
+    expect(stopped.sentences_done as number).toBeLessThan(stopped.sentences_total as number);
     await waitForLog(running, since, (line) => line.method === "aetheros.tts.v1.TtsService/SynthesizeStream", "the stream's rpc line");
 
     const after = await cacheStats(running.grpc);

@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openAudioCache, type AudioCache, type AudioCacheOptions } from "../../src/cache/index.js";
-import { WARN, cacheOptions, capturingLogger, sampleAudio, withTempDir } from "./fixtures.js";
+import { makeUnwritable } from "../support/unwritable-dir.js";
+import { WARN, cacheOptions, capturingLogger, sampleAudio, waitFor, withTempDir } from "./fixtures.js";
 
 let dir: string;
 let removeDir: () => Promise<void>;
@@ -33,7 +34,7 @@ async function storeAndClose(key: string, size: number, overrides: Partial<Audio
   await cache.close();
 }
 
-const diskStats = async (cache: AudioCache) => (await cache.stats()).tiers.find((tier) => tier.tier === "disk");
+const diskStats = (cache: AudioCache) => cache.stats().tiers.find((tier) => tier.tier === "disk");
 
 describe("disk tier", () => {
   it("survives a restart: a new cache object over the same directory serves the entry", async () => {
@@ -44,7 +45,7 @@ describe("disk tier", () => {
     expect(hit).toMatchObject({ cached: true, tier: "disk" });
     expect(hit?.audio).toEqual(sampleAudio(100_000));
     expect((await restarted.get("k1"))?.tier).toBe("memory"); // promoted
-    expect(await diskStats(restarted)).toMatchObject({ entries: 1, hits: 1, misses: 0, available: true });
+    expect(diskStats(restarted)).toMatchObject({ entries: 1, hits: 1, misses: 0, available: true });
   });
 
   it.each([
@@ -60,7 +61,7 @@ describe("disk tier", () => {
 
     expect(await restarted.get("k1")).toBeUndefined();
     await restarted.flush();
-    expect(await diskStats(restarted)).toMatchObject({ entries: 0, sizeBytes: 0, misses: 1, errors: 1 });
+    expect(diskStats(restarted)).toMatchObject({ entries: 0, sizeBytes: 0, misses: 1, errors: 1 });
     await expect(access(info!.path)).rejects.toThrow(/ENOENT/);
     expect(await cacache.get.info(dir, "k1")).toBeNull();
     expect(lines.filter((line) => line.level >= WARN && line.tier === "disk")).toHaveLength(1);
@@ -85,7 +86,16 @@ describe("disk tier", () => {
     const restarted = await open({ ttlSeconds: 0.2 });
     expect(await cacache.ls(dir)).toEqual({}); // deleted while opening, not left for a lookup to find
     expect(await restarted.get("k1")).toBeUndefined();
-    expect(await diskStats(restarted)).toMatchObject({ entries: 0, evictions: 1 });
+    expect(diskStats(restarted)).toMatchObject({ entries: 0, evictions: 1 });
+  });
+
+  it("deletes an expired entry's files without a lookup, and stops counting it", async () => {
+    const cache = await open({ ttlSeconds: 0.2 });
+    cache.put("k1", sampleAudio(1000));
+    await cache.flush();
+    expect(Object.keys(await cacache.ls(dir))).toEqual(["k1"]);
+    await waitFor(async () => Object.keys(await cacache.ls(dir)).length === 0, 5000);
+    expect(diskStats(cache)).toMatchObject({ entries: 0, sizeBytes: 0, evictions: 1 });
   });
 
   it("expires entries while running", async () => {
@@ -95,7 +105,7 @@ describe("disk tier", () => {
     await sleep(300);
     expect(await cache.get("k1")).toBeUndefined();
     await cache.flush();
-    expect(await diskStats(cache)).toMatchObject({ entries: 0, evictions: 1 });
+    expect(diskStats(cache)).toMatchObject({ entries: 0, evictions: 1 });
     expect(await cacache.ls(dir)).toEqual({});
   });
 
@@ -103,7 +113,7 @@ describe("disk tier", () => {
     const cache = await open({ sizeBytes: 50_000 });
     for (let i = 0; i < 10; i++) cache.put(`k${i}`, sampleAudio(10_000, i));
     await cache.flush();
-    const disk = await diskStats(cache);
+    const disk = diskStats(cache);
     expect(disk?.entries).toBe(4);
     expect(disk?.evictions).toBe(6);
     expect(disk?.sizeBytes).toBeLessThanOrEqual(50_000);
@@ -135,8 +145,90 @@ describe("disk tier", () => {
     const removed = await cache.clear();
     expect(removed.entriesRemoved).toBe(4); // two in memory, two on disk
     expect(await cacache.ls(dir)).toEqual({});
-    expect(await diskStats(cache)).toMatchObject({ entries: 0, sizeBytes: 0 });
+    expect(diskStats(cache)).toMatchObject({ entries: 0, sizeBytes: 0 });
     await cache.close();
     expect(await (await open()).get("k1")).toBeUndefined();
   });
 });
+
+describe("a cache directory that cannot be used at start", () => {
+  const ERROR = 50;
+
+  /** Opens over `cacheDir`, checks the cache still answers from memory, and returns the disk tier's stats and the error lines. */
+  async function openOver(cacheDir: string) {
+    const { logger, lines } = capturingLogger();
+    const cache = await open({ dir: cacheDir }, logger);
+    cache.put("k1", sampleAudio(1000));
+    await cache.flush();
+    expect((await cache.get("k1"))?.tier).toBe("memory");
+    expect(await cache.get("k2")).toBeUndefined();
+    return { disk: diskStats(cache), errors: lines.filter((line) => line.level >= WARN) };
+  }
+
+  it("is read-only: the cache serves from memory, the disk tier is unavailable, and one error line names the directory", async () => {
+    await storeAndClose("stored-before", 1000); // a directory with content, as after a restart
+    const unwritable = await makeUnwritable(dir);
+    try {
+      const { disk, errors } = await openOver(dir);
+      expect(disk).toEqual({ ...UNAVAILABLE_DISK, misses: 1 });
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatchObject({ level: ERROR, tier: "disk", dir });
+      expect(errors[0]!.msg).toContain(dir);
+      expect(errors[0]!.msg).toContain(unwritable.code);
+    } finally {
+      await unwritable.restore();
+    }
+  });
+
+  it("is a path under a regular file: the same", async () => {
+    await writeFile(join(dir, "a-file"), "not a directory");
+    const cacheDir = join(dir, "a-file", "cache");
+    const { disk, errors } = await openOver(cacheDir);
+    expect(disk).toEqual({ ...UNAVAILABLE_DISK, misses: 1 });
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ level: ERROR, tier: "disk", dir: cacheDir });
+    expect(errors[0]!.msg).toContain("ENOTDIR");
+  });
+
+  it("is missing under a parent it cannot write to: the same", async () => {
+    const parent = join(dir, "parent");
+    await mkdir(parent);
+    const unwritable = await makeUnwritable(parent);
+    try {
+      const { disk, errors } = await openOver(join(parent, "cache"));
+      expect(disk).toEqual({ ...UNAVAILABLE_DISK, misses: 1 });
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatchObject({ level: ERROR, tier: "disk", dir: join(parent, "cache") });
+    } finally {
+      await unwritable.restore();
+    }
+  });
+
+  it("stays unavailable after the directory becomes usable, until the cache is opened again", async () => {
+    const unwritable = await makeUnwritable(dir);
+    const cache = await open();
+    await unwritable.restore();
+    cache.put("k1", sampleAudio(1000));
+    await cache.flush();
+    expect(await cacache.ls(dir)).toEqual({}); // stores were dropped, not written
+    expect(diskStats(cache)).toMatchObject({ available: false });
+    await cache.close();
+
+    const reopened = await open();
+    expect(diskStats(reopened)).toMatchObject({ available: true, errors: 0 });
+  });
+});
+
+/** The disk tier's stats when its directory could not be opened: the failed open is its one error. */
+const UNAVAILABLE_DISK = {
+  tier: "disk",
+  hits: 0,
+  misses: 0,
+  hitRate: 0,
+  entries: 0,
+  sizeBytes: 0,
+  evictions: 0,
+  errors: 1,
+  available: false,
+  sizeAgeSeconds: 0,
+};

@@ -32,7 +32,15 @@ export function capturingLogger(): { logger: Logger; lines: LogLine[] } {
 export const WARN = 40;
 
 export function cacheOptions(logger: Logger, overrides: Partial<AudioCacheOptions> = {}): AudioCacheOptions {
-  return { enabled: true, sizeBytes: 10 * 1024 * 1024, maxEntries: 1000, ttlSeconds: 3600, logger, ...overrides };
+  return {
+    enabled: true,
+    sizeBytes: 10 * 1024 * 1024,
+    maxEntries: 1000,
+    ttlSeconds: 3600,
+    redisSizeRefreshSeconds: 3600,
+    logger,
+    ...overrides,
+  };
 }
 
 export async function withTempDir(): Promise<{ dir: string; remove: () => Promise<void> }> {

@@ -15,7 +15,7 @@ describe("memory tier", () => {
     expect(hit).toEqual({ cached: true, tier: "memory", audio });
     expect(await cache.get("k2")).toBeUndefined();
 
-    const { total, tiers } = await cache.stats();
+    const { total, tiers } = cache.stats();
     expect(tiers.map((tier) => tier.tier)).toEqual(["memory"]);
     expect(tiers[0]).toMatchObject({ hits: 1, misses: 2, entries: 1, evictions: 0, errors: 0, available: true });
     expect(tiers[0]?.hitRate).toBeCloseTo(1 / 3);
@@ -29,13 +29,13 @@ describe("memory tier", () => {
     expect(await cache.get("k1")).toBeDefined();
     await sleep(150);
     expect(await cache.get("k1")).toBeUndefined();
-    expect((await cache.stats()).tiers[0]).toMatchObject({ entries: 0, evictions: 1 });
+    expect(cache.stats().tiers[0]).toMatchObject({ entries: 0, evictions: 1 });
   });
 
   it("evicts the least recently used entries to stay within the byte budget", async () => {
     const cache = await openAudioCache(cacheOptions(logger, { sizeBytes: 10_000 }));
     for (let i = 0; i < 5; i++) cache.put(`k${i}`, sampleAudio(4000, i));
-    const memory = (await cache.stats()).tiers[0];
+    const memory = cache.stats().tiers[0];
     expect(memory).toMatchObject({ entries: 2, evictions: 3 });
     expect(memory?.sizeBytes).toBeLessThanOrEqual(10_000);
     expect(await cache.get("k0")).toBeUndefined();
@@ -45,7 +45,7 @@ describe("memory tier", () => {
   it("evicts beyond the entry limit", async () => {
     const cache = await openAudioCache(cacheOptions(logger, { maxEntries: 2 }));
     for (let i = 0; i < 3; i++) cache.put(`k${i}`, sampleAudio(10, i));
-    expect((await cache.stats()).tiers[0]).toMatchObject({ entries: 2, evictions: 1 });
+    expect(cache.stats().tiers[0]).toMatchObject({ entries: 2, evictions: 1 });
   });
 
   it("clear empties the tier and reports what it removed", async () => {
@@ -57,7 +57,7 @@ describe("memory tier", () => {
     expect(removed.entriesRemoved).toBe(2);
     expect(removed.bytesRemoved).toBeGreaterThanOrEqual(2000);
     expect(await cache.get("k1")).toBeUndefined();
-    expect((await cache.stats()).tiers[0]).toMatchObject({ entries: 0, sizeBytes: 0, hits: 0, misses: 1 });
+    expect(cache.stats().tiers[0]).toMatchObject({ entries: 0, sizeBytes: 0, hits: 0, misses: 1 });
   });
 });
 
@@ -124,7 +124,7 @@ describe("disabled cache", () => {
     expect((await cache.getOrCreate("k1", produce)).cached).toBe(false);
     expect((await cache.getOrCreate("k1", produce)).cached).toBe(false);
     expect(calls).toBe(2);
-    const stats = await cache.stats();
+    const stats = cache.stats();
     expect(stats.enabled).toBe(false);
     expect(stats.tiers).toEqual([]);
   });

@@ -34,29 +34,36 @@ async function open(overrides: Partial<AudioCacheOptions>, logger = capturingLog
   return cache;
 }
 
-async function tierStats(cache: AudioCache, tier: string): Promise<CacheTierStats> {
-  const stats = (await cache.stats()).tiers.find((candidate) => candidate.tier === tier);
+function tierStats(cache: AudioCache, tier: string): CacheTierStats {
+  const stats = cache.stats().tiers.find((candidate) => candidate.tier === tier);
   if (!stats) throw new Error(`no ${tier} tier`);
   return stats;
 }
 
-const redisAvailable = (cache: AudioCache) => async () => (await tierStats(cache, "redis")).available;
+const redisAvailable = (cache: AudioCache) => async () => tierStats(cache, "redis").available;
+
+/** A size estimate this often, so a test can wait for one to see a store made elsewhere. */
+const QUICK_ESTIMATES = { redisSizeRefreshSeconds: 0.05 };
+
+/** Waits until `cache`'s estimate of its Redis tier holds `entries` entries. */
+const redisEntries = (cache: AudioCache, entries: number) => waitFor(async () => tierStats(cache, "redis").entries === entries, 5000);
 
 describe("redis tier", () => {
   it("shares entries between cache instances: stored through A, a hit on B", async () => {
     const keyPrefix = testPrefix();
     const a = await open({ keyPrefix });
-    const b = await open({ keyPrefix });
+    const b = await open({ keyPrefix, ...QUICK_ESTIMATES });
     expect(await redisAvailable(b)()).toBe(true); // open waits for the first connection
 
     a.put("k1", sampleAudio(100_000));
     await a.flush();
+    await redisEntries(b, 1); // B's estimate sees A's store
     const hit = await b.get("k1");
     expect(hit).toMatchObject({ cached: true, tier: "redis" });
     expect(hit?.audio).toEqual(sampleAudio(100_000));
     expect((await b.get("k1"))?.tier).toBe("memory");
-    expect(await tierStats(b, "redis")).toMatchObject({ hits: 1, misses: 0, entries: 1, errors: 0, available: true });
-    expect((await tierStats(b, "redis")).sizeBytes).toBeGreaterThan(100_000);
+    expect(tierStats(b, "redis")).toMatchObject({ hits: 1, misses: 0, entries: 1, errors: 0, available: true });
+    expect(tierStats(b, "redis").sizeBytes).toBeGreaterThan(100_000);
   });
 
   it("promotes a Redis hit to the disk tier", async () => {
@@ -79,12 +86,13 @@ describe("redis tier", () => {
   it("lets Redis expire entries with the TTL", async () => {
     const keyPrefix = testPrefix();
     const a = await open({ keyPrefix, ttlSeconds: 0.3 });
-    const b = await open({ keyPrefix, ttlSeconds: 0.3 });
+    const b = await open({ keyPrefix, ttlSeconds: 0.3, ...QUICK_ESTIMATES });
     a.put("k1", sampleAudio(1000));
     await a.flush();
+    await redisEntries(b, 1);
     await sleep(400);
     expect(await b.get("k1")).toBeUndefined();
-    expect((await tierStats(b, "redis")).entries).toBe(0);
+    await redisEntries(b, 0);
   });
 
   it("clear empties every tier, and in Redis only this prefix", async () => {
@@ -92,12 +100,13 @@ describe("redis tier", () => {
     const { dir, remove } = await withTempDir();
     cleanups.push(remove);
     // Unescaped, SCAN MATCH "t4*:*" would also match the neighbour's "t4x:" keys.
-    const cache = await open({ keyPrefix: `${keyPrefix}*:`, dir });
+    const cache = await open({ keyPrefix: `${keyPrefix}*:`, dir, ...QUICK_ESTIMATES });
     const neighbour = await open({ keyPrefix: `${keyPrefix}x:` });
     for (let i = 0; i < 3; i++) cache.put(`k${i}`, sampleAudio(1000, i));
     neighbour.put("k0", sampleAudio(1000));
     await Promise.all([cache.flush(), neighbour.flush()]);
-    const before = await cache.stats();
+    await redisEntries(cache, 3);
+    const before = cache.stats();
     expect(before.tiers.map((tier) => [tier.tier, tier.entries])).toEqual([
       ["memory", 3],
       ["disk", 3],
@@ -107,7 +116,7 @@ describe("redis tier", () => {
     const removed = await cache.clear();
     expect(removed.entriesRemoved).toBe(9);
     expect(removed.bytesRemoved).toBe(before.total.sizeBytes);
-    const after = await cache.stats();
+    const after = cache.stats();
     expect(after.tiers.map((tier) => [tier.tier, tier.entries, tier.sizeBytes])).toEqual([
       ["memory", 0, 0],
       ["disk", 0, 0],
@@ -149,9 +158,9 @@ describe("redis outage", () => {
     }
     await a.flush();
     expect(Date.now() - started).toBeLessThan(2000); // fail fast, no waiting on a dead server
-    const down = await tierStats(a, "redis");
+    const down = tierStats(a, "redis");
     expect(down.available).toBe(false);
-    expect(down.errors).toBeGreaterThanOrEqual(40); // 20 lookups + 20 stores, and the stats scan itself
+    expect(down.errors).toBeGreaterThanOrEqual(40); // 20 lookups + 20 stores
     expect(down.misses).toBe(20);
     const warnings = lines.filter((line) => line.level >= WARN && line.tier === "redis");
     expect(warnings).toHaveLength(1);
@@ -183,7 +192,7 @@ describe("redis outage", () => {
     await hung.kill();
     expect(await inFlight).toBeUndefined();
     expect(performance.now() - started).toBeLessThan(300); // dropped with the link, not left to time out
-    expect((await tierStats(cache, "redis")).errors).toBeGreaterThanOrEqual(2);
+    expect(tierStats(cache, "redis").errors).toBeGreaterThanOrEqual(2);
   });
 
   it("starts without a reachable Redis and answers with misses", async () => {
@@ -195,7 +204,65 @@ describe("redis outage", () => {
     await cache.flush();
     expect((await cache.get("k1"))?.tier).toBe("memory");
     expect(await cache.get("k2")).toBeUndefined();
-    expect((await cache.stats()).tiers.find((tier) => tier.tier === "redis")).toMatchObject({ available: false });
+    expect(tierStats(cache, "redis")).toMatchObject({ available: false });
     expect(lines.filter((line) => line.level >= WARN)).toHaveLength(1);
+  });
+});
+
+describe("redis size estimate", () => {
+  let server: RedisServer;
+
+  beforeAll(async () => {
+    server = await RedisServer.start();
+  });
+
+  afterAll(async () => {
+    await server.kill();
+  });
+
+  it("estimates 200,000 keys among 300,000 from a bounded sample, and stats() sends Redis nothing", { timeout: 120_000 }, async () => {
+    const keyPrefix = "estimated:";
+    await server.fill(keyPrefix, 200_000, 100);
+    await server.fill("someone-else:", 100_000, 100);
+    const beforeOpen = await server.commandCalls();
+    const cache = await open({ redisUrl: server.url, keyPrefix });
+    const afterOpen = await server.commandCalls();
+
+    const redis = tierStats(cache, "redis");
+    expect(redis.entries).toBeGreaterThan(190_000);
+    expect(redis.entries).toBeLessThan(210_000);
+    expect(redis.sizeBytes / redis.entries).toBeCloseTo(100, 1); // every value is 100 bytes
+    // The estimate at open read a sample, not the keyspace: counting it all would take
+    // 600 SCAN calls of 500 keys and 200,000 STRLENs.
+    const used = (command: string) => (afterOpen[command] ?? 0) - (beforeOpen[command] ?? 0);
+    expect(used("scan")).toBeLessThan(60);
+    expect(used("strlen")).toBeLessThanOrEqual(10_500);
+    expect(used("keys")).toBe(0);
+
+    for (let i = 0; i < 1000; i++) cache.stats();
+    expect(await server.commandCalls()).toEqual(afterOpen);
+  });
+
+  it("keeps the last estimate while Redis hangs, reporting it unavailable and the estimate's growing age", async () => {
+    const hung = await RedisServer.start();
+    onTestFinished(() => hung.kill());
+    const cache = await open({ redisUrl: hung.url, keyPrefix: testPrefix(), ...QUICK_ESTIMATES });
+    cache.put("k1", sampleAudio(1000, 1));
+    cache.put("k2", sampleAudio(1000, 2));
+    await cache.flush();
+    await redisEntries(cache, 2);
+    const measured = tierStats(cache, "redis");
+
+    hung.pause();
+    // Nothing else talks to Redis now: the periodic estimate finds the hang.
+    await waitFor(async () => !tierStats(cache, "redis").available, 5000);
+    const during = tierStats(cache, "redis");
+    expect(during).toMatchObject({ entries: 2, sizeBytes: measured.sizeBytes, available: false });
+    await waitFor(async () => tierStats(cache, "redis").sizeAgeSeconds > during.sizeAgeSeconds + 0.5, 5000);
+
+    hung.resume();
+    await waitFor(async () => tierStats(cache, "redis").available, 5000);
+    await waitFor(async () => tierStats(cache, "redis").sizeAgeSeconds < during.sizeAgeSeconds, 5000);
+    expect(tierStats(cache, "redis")).toMatchObject({ entries: 2, sizeBytes: measured.sizeBytes });
   });
 });

@@ -20,6 +20,7 @@ describe("loadConfig", () => {
       cacheMaxEntries: 10000,
       cacheTtlSeconds: 86400,
       redisUrl: undefined,
+      redisSizeRefreshSeconds: 30,
       maxConcurrentRequests: 2,
       maxQueueSize: 32,
       maxQueuePerClient: 8,
@@ -105,6 +106,7 @@ describe("loadConfig", () => {
   it.each([
     [{ MAX_REQUEST_BYTES: "1000" }, 'MAX_REQUEST_BYTES="1000" is invalid: expected an integer from 1024 to 67108864'],
     [{ HTTP2_MAX_CONCURRENT_STREAMS: "0" }, 'HTTP2_MAX_CONCURRENT_STREAMS="0" is invalid: expected an integer from 1 to 10000'],
+    [{ REDIS_SIZE_REFRESH_SECONDS: "0" }, 'REDIS_SIZE_REFRESH_SECONDS="0" is invalid: expected an integer from 1 to 86400'],
     [{ HTTP2_KEEPALIVE_TIMEOUT_SECONDS: "0" }, 'HTTP2_KEEPALIVE_TIMEOUT_SECONDS="0" is invalid: expected an integer from 1 to 3600'],
     [{ TLS_CERT_FILE: "cert.pem" }, 'TLS_KEY_FILE="" is invalid: expected a PEM private key file, since TLS_CERT_FILE is set'],
     [{ TLS_KEY_FILE: "key.pem" }, 'TLS_CERT_FILE="" is invalid: expected a PEM certificate file, since TLS_KEY_FILE is set'],

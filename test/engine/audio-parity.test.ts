@@ -1,17 +1,23 @@
 /**
- * Audio parity with Piper: Piper's own phoneme ids for the golden sentences, run through
- * this engine with noise_scale = noise_w = 0 and converted to 16-bit PCM, must give
- * Piper's samples: the same length and correlation >= 0.999. (Measured here: identical
- * lengths and differences of at most ±1 LSB, from onnxruntime's thread-count dependent
- * float summation, as the golden data's own determinism check records.)
+ * Audio parity with Piper: the golden sentences (test/golden/audio.json, piper-tts 1.8.0 at
+ * noise_scale = noise_w = 0) must come out of this service as Piper's samples: the same
+ * length and differences of at most ±1 LSB (onnxruntime's thread-count dependent float
+ * summation, as the golden data's own determinism check records). Checked three ways:
+ * Piper's own ids through the engine (encoder once per sentence, decoder in windows), and
+ * the golden texts through the running server, unary and streamed (chunks concatenated),
+ * whose audio must also be the same bytes.
  */
 import { readFileSync } from "node:fs";
-import { afterAll, describe, expect, it } from "vitest";
-import { floatToPcm16 } from "../../src/audio/pcm.js";
 import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AudioEncoding } from "../../gen/aetheros/tts/v1/tts_pb.js";
+import { floatToPcm16 } from "../../src/audio/pcm.js";
 import { Engine } from "../../src/engine/index.js";
+import { DECODE_WINDOWS } from "../../src/engine/inference.js";
 import { VoiceCatalog } from "../../src/voices/index.js";
 import { correlation } from "../audio/support.js";
+import { startServer, type RunningServer } from "../server/running-server.js";
+import { collectStream, NO_NOISE, ttsClient, VOICE } from "../synthesis/support.js";
 import { DEFAULT_VOICE, MODELS_DIR } from "../support/voice.js";
 
 interface GoldenItem {
@@ -38,33 +44,80 @@ function goldenSamples(file: string): Int16Array {
   return new Int16Array(bytes.buffer.slice(bytes.byteOffset + 44, bytes.byteOffset + bytes.length));
 }
 
+function concatSamples<T extends Int16Array | Float32Array>(parts: T[], make: (length: number) => T): T {
+  const joined = make(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    joined.set(part, offset);
+    offset += part.length;
+  }
+  return joined;
+}
+
+function expectPiperSamples(ours: Int16Array, expected: Int16Array): void {
+  expect(ours.length).toBe(expected.length);
+  expect(correlation(ours, expected)).toBeGreaterThanOrEqual(0.999);
+  let largest = 0;
+  for (let i = 0; i < ours.length; i++) largest = Math.max(largest, Math.abs(ours[i]! - expected[i]!));
+  expect(largest).toBeLessThanOrEqual(1);
+}
+
+/** Little-endian 16-bit PCM bytes as samples. */
+function pcmSamples(bytes: Uint8Array): Int16Array {
+  return new Int16Array(new Uint8Array(bytes).buffer);
+}
+
 describe("deterministic audio matches piper-tts 1.8.0", () => {
   for (const item of golden.items) {
-    it(`${item.file}: ${JSON.stringify(item.text)}`, async () => {
+    it(`engine, windowed decoding: ${item.file}: ${JSON.stringify(item.text.slice(0, 80))}`, async () => {
       const expected = goldenSamples(item.file);
       expect(expected.length).toBe(item.num_samples);
       const scales = { noiseScale: 0, lengthScale: config.lengthScale, noiseW: 0 };
-      // Piper's own ids, one piece per sentence, through the engine's whole path.
+      // Piper's own ids, one sentence per inference, through the engine's whole path.
       const plan = {
-        pieces: item.sentences.map((s, i) => ({ sentenceIndex: i, phonemes: [], ids: s.ids })),
+        sentences: item.sentences.map((s, i) => ({ sentenceIndex: i, phonemes: [], ids: s.ids })),
         sentenceCount: item.sentences.length,
         missingPhonemes: [],
       };
       const sentences: Int16Array[] = [];
-      for await (const { samples } of engine.synthesize(model, plan, { scales, speakerId: 0 }, new AbortController().signal)) {
-        sentences.push(floatToPcm16(samples));
+      let windows: Float32Array[] = [];
+      let windowCount = 0;
+      for await (const window of engine.synthesize(model, plan, { scales, speakerId: 0 }, new AbortController().signal)) {
+        windows.push(window.samples);
+        windowCount++;
+        if (!window.last) continue;
+        sentences.push(floatToPcm16(concatSamples(windows, (n) => new Float32Array(n))));
+        windows = [];
       }
-      const ours = new Int16Array(sentences.reduce((n, s) => n + s.length, 0));
-      let offset = 0;
-      for (const sentence of sentences) {
-        ours.set(sentence, offset);
-        offset += sentence.length;
-      }
-      expect(ours.length).toBe(expected.length);
-      expect(correlation(ours, expected)).toBeGreaterThanOrEqual(0.999);
-      let largest = 0;
-      for (let i = 0; i < ours.length; i++) largest = Math.max(largest, Math.abs(ours[i]! - expected[i]!));
-      expect(largest).toBeLessThanOrEqual(1);
+      expect(sentences.length).toBe(item.sentences.length);
+      // The decoder really ran in windows: one per 256 frames after the first 32.
+      const frames = item.sentences.map((s) => s.num_samples / 256);
+      const expectedWindows = frames.reduce((n, f) => n + 1 + Math.max(0, Math.ceil((f - DECODE_WINDOWS.first) / DECODE_WINDOWS.later)), 0);
+      expect(windowCount).toBe(expectedWindows);
+      expectPiperSamples(
+        concatSamples(sentences, (n) => new Int16Array(n)),
+        expected,
+      );
+    });
+  }
+});
+
+describe("the server speaks the golden texts as Piper does, unary and streamed", () => {
+  let running: RunningServer;
+  beforeAll(async () => {
+    running = await startServer({ MAX_CONCURRENT_REQUESTS: "1" });
+  });
+  afterAll(() => running.app.close());
+
+  for (const item of golden.items) {
+    it(`${item.file}: unary and the stream's concatenated chunks are Piper's samples, and the same bytes`, async () => {
+      const expected = goldenSamples(item.file);
+      const config = { voice: VOICE, encoding: AudioEncoding.PCM, useCache: false, ...NO_NOISE };
+      const client = ttsClient(running);
+      const unary = await client.synthesize({ text: item.text, config });
+      const streamed = await collectStream(client.synthesizeStream({ text: item.text, config }));
+      expectPiperSamples(pcmSamples(unary.audio), expected);
+      expect(Buffer.from(streamed.audio).equals(Buffer.from(unary.audio))).toBe(true);
     });
   }
 });

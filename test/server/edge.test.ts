@@ -1,6 +1,6 @@
 // The edge settings against the real server in-process: slow HTTP/1.1 requests get 408
 // and lose their connection, HTTP/2 connections resetting streams faster than their
-// budget are dropped, deadlines too long for Node's timers mean none, /metrics needs a
+// budget are dropped (and their address loses its budget for a while), deadlines too long for Node's timers mean none, /metrics needs a
 // key while API keys are on unless METRICS_PUBLIC, and HEALTH_PORT answers health only.
 
 import http2 from "node:http2";
@@ -9,6 +9,7 @@ import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
+import { clientKey } from "../../src/server/listener.js";
 import { startServer, type RunningServer } from "./running-server.js";
 
 const API_KEY = "edge-test-key-5f2c9a71d4e8";
@@ -54,50 +55,121 @@ describe("slow HTTP/1.1 requests", () => {
 });
 
 describe("HTTP/2 rapid reset", () => {
-  it("drops a connection that opens and resets more streams at once than its budget; other clients are served", async () => {
-    // 500 HEADERS + RST_STREAM(CANCEL) pairs in one write, as a flood sends them (the frames
-    // test/reliability/rapid-reset-flood.mjs sends, fewer).
-    const frame = (type: number, flags: number, id: number, payload: Buffer): Buffer => {
-      const header = Buffer.alloc(9);
-      header.writeUIntBE(payload.length, 0, 3);
-      header[3] = type;
-      header[4] = flags;
-      header.writeUInt32BE(id, 5);
-      return Buffer.concat([header, payload]);
-    };
-    const literal = (prefix: number[], value: string) => Buffer.concat([Buffer.from([...prefix, value.length]), Buffer.from(value)]);
-    const headers = Buffer.concat([
-      Buffer.from([0x83, 0x86]),
-      literal([0x04], "/grpc.health.v1.Health/Check"),
-      literal([0x01], "127.0.0.1"),
-      literal([0x0f, 0x10], "application/grpc"),
-    ]);
-    const pairs = Array.from({ length: 500 }, (_, i) => [
-      frame(0x1, 0x4, 2 * i + 1, headers),
-      frame(0x3, 0, 2 * i + 1, Buffer.from([0, 0, 0, http2.constants.NGHTTP2_CANCEL])),
-    ]).flat();
-    const socket = net.connect(running.server.port, "127.0.0.1");
-    socket.on("data", () => undefined);
-    socket.on("error", () => undefined);
-    const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
-    socket.write(Buffer.concat([Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), frame(0x4, 0, 0, Buffer.alloc(0)), ...pairs]));
-    // The server drops it: nothing of this test closes the socket.
-    await closed;
-    expect((await healthCheck(running.server.port)).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
+  // Each client has a loopback address of its own (all of 127.0.0.0/8 reaches the server),
+  // since a client dropped for rapid reset is remembered by its address.
+  const frame = (type: number, flags: number, id: number, payload: Buffer): Buffer => {
+    const header = Buffer.alloc(9);
+    header.writeUIntBE(payload.length, 0, 3);
+    header[3] = type;
+    header[4] = flags;
+    header.writeUInt32BE(id, 5);
+    return Buffer.concat([header, payload]);
+  };
+  const literal = (prefix: number[], value: string) => Buffer.concat([Buffer.from([...prefix, value.length]), Buffer.from(value)]);
+  const headers = Buffer.concat([
+    Buffer.from([0x83, 0x86]),
+    literal([0x04], "/grpc.health.v1.Health/Check"),
+    literal([0x01], "127.0.0.1"),
+    literal([0x0f, 0x10], "application/grpc"),
+  ]);
+  const preface = Buffer.concat([Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), frame(0x4, 0, 0, Buffer.alloc(0))]);
+  /** HEADERS + RST_STREAM(CANCEL) pairs, as test/reliability/rapid-reset-flood.mjs sends them. */
+  const pairs = (count: number, firstId = 1): Buffer =>
+    Buffer.concat(
+      Array.from({ length: count }, (_, i) => [
+        frame(0x1, 0x4, firstId + 2 * i, headers),
+        frame(0x3, 0, firstId + 2 * i, Buffer.from([0, 0, 0, http2.constants.NGHTTP2_CANCEL])),
+      ]).flat(),
+    );
+
+  /**
+   * Sends the preface, then (once the server's SETTINGS are back, when `patient`) `count`
+   * pairs; resolves once the server has closed the connection (nothing here closes it),
+   * with the number of bytes the server sent.
+   */
+  function flood(from: string, count: number, { patient = false, hangUpAfterMs = 0 } = {}): Promise<number> {
+    return new Promise((resolve) => {
+      const socket = net.connect({ port: running.server.port, host: "127.0.0.1", localAddress: from });
+      let received = 0;
+      socket.on("error", () => undefined);
+      socket.once("close", () => resolve(received));
+      if (hangUpAfterMs > 0) setTimeout(() => socket.destroy(), hangUpAfterMs);
+      socket.on("connect", () => {
+        if (!patient) return socket.write(Buffer.concat([preface, pairs(count)]));
+        socket.write(preface);
+        socket.once("data", () => socket.write(pairs(count)));
+      });
+      socket.on("data", (data) => (received += data.length));
+    });
+  }
+
+  /** HTTP/2 client options for connections from `address`. */
+  const connectingFrom = (address: string) => ({
+    createConnection: () => net.connect({ port: running.server.port, host: "127.0.0.1", localAddress: address }),
   });
 
-  it("keeps a client that cancels a few calls now and then", async () => {
-    const session = http2.connect(running.baseUrl);
+  /** An HTTP/2 connection from `from` that resets (CANCEL) `count` calls, one at a time. */
+  async function cancelCalls(from: string, count: number): Promise<http2.ClientHttp2Session> {
+    const session = http2.connect(running.baseUrl, connectingFrom(from));
     session.on("error", () => undefined);
-    for (let i = 0; i < 20; i++) {
+    for (let i = 0; i < count && !session.destroyed; i++) {
       const stream = session.request({ ":method": "POST", ":path": "/grpc.health.v1.Health/Check", "content-type": "application/grpc" });
       stream.on("error", () => undefined);
       if (stream.id === undefined) await new Promise((resolve) => stream.once("ready", resolve));
       stream.close(http2.constants.NGHTTP2_CANCEL);
     }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(session.destroyed).toBe(false);
+    return session;
+  }
+
+  const closedOrAfter = (session: http2.ClientHttp2Session, ms: number): Promise<boolean> =>
+    new Promise((resolve) => {
+      if (session.destroyed) return resolve(true);
+      const timer = setTimeout(() => resolve(false), ms);
+      session.once("close", () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+
+  it("drops a connection that opens and resets more streams at once than its budget; other clients are served", async () => {
+    // Caught in the connection's first read, before any HTTP/2 processing: not even the
+    // server's SETTINGS went out.
+    expect(await flood("127.0.0.2", 500)).toBe(0);
+    expect((await healthCheck(running.server.port)).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
+  });
+
+  it("drops a connection whose flood starts after the connection is set up", async () => {
+    expect(await flood("127.0.0.3", 500, { patient: true })).toBeGreaterThan(0);
+    expect((await healthCheck(running.server.port)).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
+  });
+
+  it("a call reset in the read that opened it never reaches the service (no call logged)", async () => {
+    const since = running.logLines.length;
+    // Fewer than the budget, after the connection is set up: the connection stays.
+    await flood("127.0.0.7", 40, { patient: true, hangUpAfterMs: 500 });
+    expect(running.logLines.slice(since).filter((line) => line.method === "grpc.health.v1.Health/Check")).toEqual([]);
+  });
+
+  it("keeps a client that cancels a few calls now and then", async () => {
+    const session = await cancelCalls("127.0.0.4", 20);
+    expect(await closedOrAfter(session, 200)).toBe(false);
     session.close();
+  });
+
+  it("a flooding address may then reset no call before its answer, but calls from it that are not reset are served", async () => {
+    await flood("127.0.0.5", 500);
+    // The same address as a well-behaved client (another user behind the same NAT, kubelet).
+    const transport = createGrpcTransport({ baseUrl: running.baseUrl, nodeOptions: connectingFrom("127.0.0.5") });
+    expect((await createClient(Health, transport).check({ service: "" })).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
+    // Its connections lose their budget: one call reset before its answer and the server hangs up.
+    const suspect = await cancelCalls("127.0.0.5", 1);
+    expect(await closedOrAfter(suspect, 5000)).toBe(true);
+    // Even a single pair in its first read is dropped, before any HTTP/2 processing.
+    expect(await flood("127.0.0.5", 1)).toBe(0);
+    // Another address cancelling as many calls keeps its connection.
+    const other = await cancelCalls("127.0.0.6", 3);
+    expect(await closedOrAfter(other, 200)).toBe(false);
+    other.close();
   });
 });
 
@@ -183,5 +255,17 @@ describe("HEALTH_PORT", () => {
     } finally {
       await plain.app.close();
     }
+  });
+});
+
+describe("addresses remembered for rapid reset", () => {
+  it("an IPv4 address (mapped ones too) stands for itself, an IPv6 address for its /64", () => {
+    expect(clientKey("203.0.113.7")).toBe("203.0.113.7");
+    expect(clientKey("::ffff:203.0.113.7")).toBe("203.0.113.7");
+    expect(clientKey("2001:db8:a:b:1:2:3:4")).toBe("2001:db8:a:b::/64");
+    expect(clientKey("2001:db8:a:b::9")).toBe(clientKey("2001:0db8:000a:000b:ffff::1"));
+    expect(clientKey("2001:db8::1")).toBe("2001:db8:0:0::/64");
+    expect(clientKey("::1")).toBe("0:0:0:0::/64");
+    expect(clientKey("2001:db8:a:c::1")).not.toBe(clientKey("2001:db8:a:b::1"));
   });
 });

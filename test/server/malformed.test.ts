@@ -159,7 +159,7 @@ describe("Connect", () => {
     });
     expect(json.code).toBe("invalid_argument");
     expect(json.message).toBe(
-      'config.encoding: "AUDIO_ENCODING_MP33" is not in enum AudioEncoding; allowed AUDIO_ENCODING_WAV, AUDIO_ENCODING_PCM, AUDIO_ENCODING_MP3, AUDIO_ENCODING_OGG_OPUS, AUDIO_ENCODING_FLAC',
+      'config.encoding: "AUDIO_ENCODING_MP33" is not in enum AudioEncoding; allowed AUDIO_ENCODING_WAV, AUDIO_ENCODING_PCM, AUDIO_ENCODING_MP3, AUDIO_ENCODING_OGG_OPUS, AUDIO_ENCODING_FLAC, AUDIO_ENCODING_MULAW, AUDIO_ENCODING_ALAW, AUDIO_ENCODING_WAV_MULAW, AUDIO_ENCODING_WAV_ALAW',
     );
   });
 

@@ -37,7 +37,7 @@ it("counts calls by method and status, synthesis figures, cache, queue and voice
   expect(sample(text, "aetheros_tts_synthesis_seconds_count", "")).toBe(2);
   expect(sample(text, "aetheros_tts_real_time_factor_count", "")).toBe(2);
   expect(sample(text, "aetheros_tts_audio_seconds_total", 'cached="true"')).toBeGreaterThan(0.5);
-  expect(sample(text, "aetheros_tts_cache_hits", 'tier="total"')).toBe(1);
+  expect(sample(text, "aetheros_tts_cache_hits_total", 'tier="total"')).toBe(1);
   expect(sample(text, "aetheros_tts_voices_loaded", "")).toBe(1);
   expect(sample(text, "aetheros_tts_queue_depth", "")).toBe(0);
   // Node's own metrics under their usual names, as Node.js dashboards expect them.

@@ -125,6 +125,20 @@ describe("grpcurl", () => {
     );
   });
 
+  it("describes SynthesisConfig with the proto's comments on the message and its fields", async () => {
+    const { stdout } = await grpcurlAt("describe", "aetheros.tts.v1.SynthesisConfig");
+    expect(stdout).toContain("aetheros.tts.v1.SynthesisConfig is a message:");
+    expect(stdout).toContain("// SynthesisConfig says how to speak the text: which voice, how fast, how high");
+    expect(stdout).toMatch(
+      /\/\/ Speaking rate, 0\.5 to 2\.0; 1\.0 when unset\. Applied through the voice's\s+\/\/ length_scale, as Piper does\.\s+optional float speed = 6;/,
+    );
+  });
+
+  it("describes a method with its comment", async () => {
+    const { stdout } = await grpcurlAt("describe", "aetheros.tts.v1.TtsService.Synthesize");
+    expect(stdout).toContain("// Synthesize returns the whole utterance as one audio file.");
+  });
+
   it("calls grpc.health.v1.Health/Check", async () => {
     running.health.markServing();
     const { stdout } = await grpcurlAt("grpc.health.v1.Health/Check");

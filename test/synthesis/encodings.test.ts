@@ -136,3 +136,27 @@ describe("output sample rates", () => {
     },
   );
 });
+
+describe("G.711 for telephony", () => {
+  const cases = [
+    { name: "MULAW", value: AudioEncoding.MULAW, codec: "pcm_mulaw", raw: "mulaw" },
+    { name: "ALAW", value: AudioEncoding.ALAW, codec: "pcm_alaw", raw: "alaw" },
+    { name: "WAV_MULAW", value: AudioEncoding.WAV_MULAW, codec: "pcm_mulaw", raw: undefined },
+    { name: "WAV_ALAW", value: AudioEncoding.WAV_ALAW, codec: "pcm_alaw", raw: undefined },
+  ] as const;
+
+  it.each(cases)("$name at 8000 Hz is the 8 kHz PCM speech within G.711's quantization step", async ({ value, codec, raw }) => {
+    const [pcm, response] = await Promise.all([synthesize(AudioEncoding.PCM, 8000), synthesize(value, 8000)]);
+    expect(response).toMatchObject({ encoding: value, sampleRate: 8000 });
+    const rawRate = raw === undefined ? undefined : 8000;
+    expect(await probe(response.audio, rawRate, raw)).toEqual({ codec, sampleRate: 8000, channels: 1 });
+    const decoded = await decode(response.audio, { rawRate, ...(raw && { rawFormat: raw }) });
+    const expected = await decode(pcm.audio, { rawRate: 8000 });
+    // One byte a sample: half the size of 16-bit PCM, plus WAV's 58-byte header.
+    expect(response.audio.length).toBe(pcm.audio.length / 2 + (raw === undefined ? 58 : 0));
+    expect(decoded.length).toBe(expected.length);
+    const outside = Array.from(expected).filter((x, i) => Math.abs(decoded[i]! - x) > Math.abs(x) / 32 + 33);
+    expect(outside).toEqual([]);
+    expect(response.durationSeconds).toBeCloseTo(pcm.durationSeconds, 6);
+  });
+});

@@ -2,7 +2,7 @@
 // counts, the concatenated chunks decoded by ffmpeg as one file; and, without any timing
 // assertion, that audio leaves before the whole text is synthesized and that a
 // cancelled or timed-out stream stops the remaining work (the server's "synthesis
-// stopped early" log line counts the pieces synthesized).
+// stopped early" log line counts the sentences synthesized).
 
 import { Code, ConnectError } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
@@ -193,9 +193,9 @@ describe("incremental streaming and early stops", () => {
 
     const stopped = await waitForLog(running, since, (line) => line.msg === "synthesis stopped early");
     expect(stopped).toMatchObject({ voice: VOICE, aborted: true });
-    expect(stopped.pieces_total).toBeGreaterThanOrEqual(10);
-    expect(stopped.pieces_done).toBeGreaterThanOrEqual(1);
-    expect(stopped.pieces_done).toBeLessThanOrEqual(3);
+    expect(stopped.sentences_total).toBeGreaterThanOrEqual(10);
+    expect(stopped.sentences_done).toBeGreaterThanOrEqual(1);
+    expect(stopped.sentences_done).toBeLessThanOrEqual(3);
   });
 
   // When a client cancels, connect-node's next write fails on the closed HTTP/2 stream; that
@@ -239,8 +239,8 @@ describe("incremental streaming and early stops", () => {
       client.close();
     }
     const stopped = await waitForLog(running, since, (line) => line.msg === "synthesis stopped early");
-    expect(stopped.pieces_total).toBeGreaterThanOrEqual(10);
-    expect(stopped.pieces_done).toBeLessThanOrEqual(3);
+    expect(stopped.sentences_total).toBeGreaterThanOrEqual(10);
+    expect(stopped.sentences_done).toBeLessThanOrEqual(3);
   });
 
   it("a deadline that passes mid-stream ends the call with DEADLINE_EXCEEDED and stops the work; the server then answers normally", async () => {
@@ -269,10 +269,10 @@ describe("incremental streaming and early stops", () => {
     const stopped = await waitForLog(
       running,
       since,
-      (line) => line.msg === "synthesis stopped early" && (line.pieces_total as number) >= 45,
+      (line) => line.msg === "synthesis stopped early" && (line.sentences_total as number) >= 45,
     );
     expect(stopped.aborted).toBe(true);
-    expect(stopped.pieces_done).toBeLessThan(stopped.pieces_total as number);
+    expect(stopped.sentences_done).toBeLessThan(stopped.sentences_total as number);
 
     const after = await stream("Still here.", { encoding: AudioEncoding.WAV });
     expectWellFormed(after, 1);

@@ -97,6 +97,9 @@ AUDIO_TEXTS = [
     "Wait… what just happened?",
     "She said, “I can’t believe it!”",
     "Stop! Wait? Go. Now!",
+    # Single long sentences (426 and 1062 phonemes): Piper runs each through the model whole.
+    "When the old lighthouse keeper finally climbed the 214 spiral steps to the lamp room, he found that the storm had shattered three of the twelve panes, soaked the logbook that his grandfather had started in 1887, and scattered the brass instruments across the floor, yet the great lens itself, against all odds, was still turning slowly and faithfully in the dark.",
+    "and then the little train kept going up the long green hill past the sleeping farmhouses and the quiet river and the old stone bridge where the children used to fish in summer and the wind kept pushing against the windows while the conductor hummed a song that nobody on board could quite remember the words to and the passengers stared out at the fields that rolled on and on beneath a sky that seemed to have no end at all and somewhere far behind them the city lights were fading one by one into the soft gray evening until there was nothing left to see except the narrow silver rails stretching out ahead of them toward the mountains that stood waiting patiently in the distance as they had for thousands of years long before anyone had ever thought of building a railway through the valley or a station at the top of the pass where a single lamp was burning for travelers who might arrive late at night without warning and the conductor finally sat down on the worn leather bench at the back of the last carriage and closed his eyes",
 ]
 
 INT16_CONVERSION = {

@@ -1,0 +1,27 @@
+// Type-checked by test/client/node-package.test.ts in a project that installed the packed
+// @aetheros/tts-client, under strict settings and each moduleResolution a consumer may use.
+import { AudioEncoding, Code, ConnectError, createTtsClient, type SynthesizeRequestInit, type TtsClient } from "@aetheros/tts-client";
+import { createTtsWebClient, type TtsWebClient } from "@aetheros/tts-client/web";
+
+const tts: TtsClient = createTtsClient({
+  baseUrl: "https://tts:8002",
+  apiKey: "key",
+  defaultTimeoutMs: 10_000,
+  retry: { maxAttempts: 2, maxDelayMs: 1000 },
+  tls: { ca: "-----BEGIN CERTIFICATE-----", servername: "tts" },
+});
+const request: SynthesizeRequestInit = { text: "Hello.", config: { encoding: AudioEncoding.OGG_OPUS, speed: 1.2 } };
+
+export async function speak(): Promise<number> {
+  try {
+    const audio: Uint8Array = await tts.synthesizeToBytes(request, { timeoutMs: 5000 });
+    for await (const chunk of tts.audioStream({ text: "Streamed." })) audio.set(chunk.subarray(0, 0));
+    tts.audioReadable({ text: "Piped." }).pipe(process.stdout);
+    return audio.length + (await tts.synthesize(request)).durationSeconds;
+  } catch (error) {
+    if (ConnectError.from(error).code === Code.ResourceExhausted) return 0;
+    throw error;
+  }
+}
+
+export const web: TtsWebClient = createTtsWebClient({ baseUrl: "https://tts.example", protocol: "grpc-web", retry: false });

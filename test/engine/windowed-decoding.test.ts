@@ -1,0 +1,116 @@
+/**
+ * The decoder's window and context sizes (DECODE_WINDOWS) are proven here: decoding a
+ * sentence's latent frames window by window must give the samples of one decoder run over
+ * all of them, within 1 LSB of 16-bit PCM, on the longest golden sentence (1062 phonemes,
+ * about 4300 frames) and a short one; and the context is not larger than it needs to be
+ * for nothing: with 8 frames the windows' edges are audibly wrong. The encoder's per-id
+ * durations (for word timings) add up to the sentence's samples.
+ */
+import { readFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { floatToPcm16 } from "../../src/audio/pcm.js";
+import { DECODE_WINDOWS, type DecodeWindows, type VoiceGraph, VoiceSession } from "../../src/engine/inference.js";
+import type { PiperVoiceConfig } from "../../src/engine/voice-config.js";
+import { partFiles, prepareVoice } from "../../src/engine/voice-graph.js";
+import pino from "pino";
+import { VoiceCatalog } from "../../src/voices/index.js";
+import { DEFAULT_VOICE, MODELS_DIR } from "../support/voice.js";
+
+const golden = JSON.parse(readFileSync("test/golden/audio.json", "utf8")) as {
+  items: { file: string; sentences: { ids: number[]; num_samples: number }[] }[];
+};
+const longest = golden.items.find((item) => item.file === "audio/10.wav")!.sentences[0]!;
+const long = golden.items.find((item) => item.file === "audio/9.wav")!.sentences[0]!;
+const short = golden.items.find((item) => item.file === "audio/8.wav")!.sentences[0]!;
+const ONE_RUN: DecodeWindows = { first: 1 << 30, later: 1 << 30, context: 0 };
+
+let config: PiperVoiceConfig;
+let graph: VoiceGraph;
+const sessions: VoiceSession[] = [];
+beforeAll(async () => {
+  const voice = await new VoiceCatalog(MODELS_DIR, pino({ level: "silent" })).voice(DEFAULT_VOICE);
+  config = voice.config;
+  const prepared = await prepareVoice(voice.modelFile, voice.modelHash, config, { intraOpThreads: 1 });
+  expect(prepared.wholeBecause).toBeUndefined();
+  graph = prepared.graph;
+  const { encoderFile, decoderFile } = partFiles(voice.modelFile, voice.modelHash);
+  expect(graph).toEqual({ kind: "split", encoderFile, decoderFile });
+});
+afterAll(async () => {
+  await Promise.all(sessions.map((s) => s.release()));
+});
+
+const sessionsByWindows = new Map<DecodeWindows, Promise<VoiceSession>>();
+const oneRunDecodes = new Map<number[], ReturnType<typeof decode>>();
+
+/** One decoder run over all frames, once per sentence. */
+function decodeInOneRun(ids: number[]): ReturnType<typeof decode> {
+  let decoded = oneRunDecodes.get(ids);
+  if (!decoded) oneRunDecodes.set(ids, (decoded = decode(ids, ONE_RUN)));
+  return decoded;
+}
+
+async function decode(ids: number[], windows: DecodeWindows) {
+  let loading = sessionsByWindows.get(windows);
+  if (!loading) {
+    sessionsByWindows.set(windows, (loading = VoiceSession.load(graph, config, { intraOpThreads: 1, windows })));
+    sessions.push(await loading);
+  }
+  const session = await loading;
+  const parts: Float32Array[] = [];
+  let idDurations: number[] | undefined;
+  for await (const window of session.speak(ids, { noiseScale: 0, lengthScale: config.lengthScale, noiseW: 0 }, 0)) {
+    parts.push(window.samples);
+    idDurations ??= window.idDurations;
+  }
+  const samples = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    samples.set(part, offset);
+    offset += part.length;
+  }
+  return { pcm: floatToPcm16(samples), windows: parts.length, idDurations };
+}
+
+function largestDifference(a: Int16Array, b: Int16Array): number {
+  expect(a.length).toBe(b.length);
+  let largest = 0;
+  for (let i = 0; i < a.length; i++) largest = Math.max(largest, Math.abs(a[i]! - b[i]!));
+  return largest;
+}
+
+describe("windowed decoding", () => {
+  for (const [name, sentence] of [
+    ["1062 phonemes", longest],
+    ["426 phonemes", long],
+    ["a short sentence", short],
+  ] as const) {
+    it(`${name}: the shipped windows give one decoder run's samples within 1 LSB`, async () => {
+      const whole = await decodeInOneRun(sentence.ids);
+      const windowed = await decode(sentence.ids, DECODE_WINDOWS);
+      expect(whole.windows).toBe(1);
+      const frames = sentence.num_samples / 256;
+      expect(windowed.windows).toBe(1 + Math.max(0, Math.ceil((frames - DECODE_WINDOWS.first) / DECODE_WINDOWS.later)));
+      expect(windowed.pcm.length).toBe(sentence.num_samples);
+      expect(largestDifference(windowed.pcm, whole.pcm)).toBeLessThanOrEqual(1);
+
+      // The durations: one per id, whole frames, adding up to the sentence.
+      expect(windowed.idDurations).toHaveLength(sentence.ids.length);
+      expect(windowed.idDurations!.every((d) => Number.isInteger(d / 256) && d >= 0)).toBe(true);
+      expect(windowed.idDurations!.reduce((n, d) => n + d, 0)).toBe(sentence.num_samples);
+    });
+  }
+
+  it("small first windows decode exactly too (every window edge is an inner edge)", async () => {
+    const whole = await decodeInOneRun(long.ids);
+    const small = await decode(long.ids, { first: 16, later: 64, context: DECODE_WINDOWS.context });
+    expect(small.windows).toBeGreaterThan(25);
+    expect(largestDifference(small.pcm, whole.pcm)).toBeLessThanOrEqual(1);
+  });
+
+  it("with 8 frames of context instead the window edges are off by tens of LSB", async () => {
+    const whole = await decodeInOneRun(long.ids);
+    const narrow = await decode(long.ids, { ...DECODE_WINDOWS, context: 8 });
+    expect(largestDifference(narrow.pcm, whole.pcm)).toBeGreaterThan(10);
+  });
+});
