@@ -1,23 +1,28 @@
 /*
- * End-to-end benchmark (issue 8): this service over gRPC, its engine in process, the Piper
- * reference (piper-tts 1.8.0, Python API) and the bare onnxruntime floor, interleaved in one
- * run on the same voice file, texts and machine. Not a test; run with
+ * End-to-end benchmark (issues 8, 12, 13): this service over gRPC, its engine in process, the
+ * Piper reference (piper-tts 1.8.0, Python API), its peers (Piper's own http_server and
+ * sherpa-onnx-node) and the bare onnxruntime floor, interleaved in one run on the same voice
+ * file, texts and machine. Not a test; run with
  *
  *   npm run bench                 full run (~10 min on 2 cores): bench/results/latest.json + BENCHMARKS.md
  *   npm run bench -- --quick      a few iterations to check the harness: bench/results/quick.json only
  *   npm run bench -- --report     re-render the table and BENCHMARKS.md from bench/results/latest.json
  *
  * Environment: BENCH_ITERATIONS (default 20), BENCH_SEED, BENCH_NOTE (a line for the report,
- * e.g. what else ran on the machine). Fetches what it needs: the voice (src/voices/fetch.ts)
- * and the Piper reference (a private virtualenv in bench/.venv, git-ignored).
+ * e.g. what else ran on the machine), BENCH_BASELINE (the results file to compare throughput
+ * and memory with; default: bench/results/latest.json as it was before this run). Fetches what
+ * it needs: the voice (src/voices/fetch.ts), the Piper reference and http_server (a private
+ * virtualenv in bench/.venv) and sherpa's copy of the voice (bench/.sherpa), all git-ignored.
  */
 import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { cpus, release, totalmem, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { gunzip, gzip as gzipCallback } from "node:zlib";
+import { createTtsClient, DEFAULT_WINDOW_BYTES } from "@aetheros/tts-client";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import * as ort from "onnxruntime-node";
@@ -26,13 +31,17 @@ import { AudioEncoding, TtsService } from "../gen/aetheros/tts/v1/tts_pb.js";
 import { createEncoder } from "../src/audio/encoder.js";
 import { floatToPcm16 } from "../src/audio/pcm.js";
 import { cacheKey, openAudioCache, type CachedAudio } from "../src/cache/index.js";
-import { Engine, planSpeech, type SpeechSettings, type VoiceModel } from "../src/engine/index.js";
+import { loadConfig } from "../src/config/index.js";
+import { Engine, type Plan, planSpeech, type SpeechSettings, type VoiceModel } from "../src/engine/index.js";
 import { ensureVoice } from "../src/voices/fetch.js";
 import { VoiceCatalog } from "../src/voices/index.js";
-import { ensureOrtVenv, ensurePiperVenv, PiperReference, PythonProcess } from "./lib/piper.js";
+import { ghzUnary, grpcJsSynthesize, grpcurlUnary, type SynthesizeInit, statusName, tool } from "./lib/clients.js";
+import { ensureOrtVenv, ensurePiperVenv, JsonLineProcess, PiperHttpServer, PiperReference } from "./lib/piper.js";
 import { LoadSampler, memoryStatus, waitIdle } from "./lib/procs.js";
 import { renderMarkdown, renderTable, summarize } from "./lib/report.js";
 import {
+  type Baseline,
+  parseResults,
   serializeResults,
   type LatencySample,
   type MemoryReading,
@@ -41,8 +50,19 @@ import {
   type TtfaSample,
 } from "./lib/results.js";
 import { startService, type RunningService, type ServiceSettings } from "./lib/service.js";
-import { seededRandom, shuffled } from "./lib/stats.js";
-import { checkTexts, LATENCY_TEXTS, LONG_SENTENCE, PARAGRAPH, PARAGRAPH_FIRST_SENTENCE, THROUGHPUT_TEXTS } from "./lib/texts.js";
+import { prepareSherpaVoice, SherpaPeer } from "./lib/sherpa.js";
+import { mean, median, seededRandom, shuffled } from "./lib/stats.js";
+import {
+  checkTexts,
+  LATENCY_TEXTS,
+  LONG_SENTENCE,
+  longText,
+  oneSentence,
+  PARAGRAPH,
+  PARAGRAPH_FIRST_SENTENCE,
+  THROUGHPUT_TEXTS,
+  TTFA_TEXTS,
+} from "./lib/texts.js";
 
 const gzipAsync = promisify(gzipCallback);
 const gunzipAsync = promisify(gunzip);
@@ -58,7 +78,7 @@ const args = new Set(process.argv.slice(2));
 const log = (message: string): void => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
 
 if (args.has("--report")) {
-  const results = JSON.parse(await readFile(LATEST, "utf8")) as Results;
+  const results = parseResults(await readFile(LATEST, "utf8"));
   const summary = summarize(results);
   console.log(renderTable(results, summary));
   await writeFile(REPORT, renderMarkdown(results, summary));
@@ -75,6 +95,14 @@ const CONCURRENCY = [1, 2, 4, 8];
 const CACHE_LOOKUPS = quick ? 500 : 5000;
 const LOOPBACK_CACHE_ROUNDS = quick ? 10 : 100;
 const SEED = Number(process.env.BENCH_SEED ?? 8);
+/** sherpa-onnx-node's threads: both cores for one request, as the latency service and Piper use them. */
+const SHERPA_THREADS = 2;
+/** Cache hits on long texts: issue 12's 5,000 characters (the shipped MAX_TEXT_LENGTH). */
+const LONG_HIT_CHARS = 5000;
+/** The shipped MAX_TEXT_LENGTH (no variable set): the longest sentence the memory section speaks. */
+const MAX_TEXT_LENGTH = loadConfig({}).maxTextLength;
+const GHZ_CALLS = quick ? 50 : 500;
+const GRPCURL_CALLS = quick ? 3 : 20;
 // Every timed single call starts on an idle machine. onnxruntime's intra-op threads spin for
 // a while after a run, and a subject timed right after another paid for those threads: the
 // service most (its inference runs at nice +10), 1.30x the bare session back to back against
@@ -109,6 +137,8 @@ const FLOOR_SESSION_OPTIONS = {
 
 checkTexts();
 await checkFloorOptions();
+// Read before this run overwrites latest.json.
+const baseline = await readBaseline(process.env.BENCH_BASELINE ?? LATEST);
 const ortPackage = async (name: string): Promise<string> =>
   (JSON.parse(await readFile(join(ROOT, "node_modules", name, "package.json"), "utf8")) as { version: string }).version;
 const ORT_VERSIONS = { node: await ortPackage("onnxruntime-node"), common: await ortPackage("onnxruntime-common") };
@@ -152,9 +182,15 @@ const stopAll = async (): Promise<void> => {
 process.once("SIGINT", () => void stopAll().then(() => process.exit(130)));
 
 let piper: PiperReference | undefined;
+let sherpa: SherpaPeer | undefined;
+let piperHttp: PiperHttpServer | undefined;
 let inProcess: Engine | undefined;
 try {
-  const results = await runAll();
+  const results = await runAll().catch((error: unknown) => {
+    // Shown before the cleanup below, which waits for child processes to end.
+    log(`failed: ${(error as Error).stack ?? String(error)}`);
+    throw error;
+  });
   await mkdir(RESULTS_DIR, { recursive: true });
   const file = quick ? join(RESULTS_DIR, "quick.json") : LATEST;
   await writeFile(file, serializeResults(results));
@@ -167,6 +203,8 @@ try {
 } finally {
   await stopAll();
   await piper?.stop();
+  await sherpa?.stop();
+  await piperHttp?.stop();
   await inProcess?.close();
 }
 
@@ -180,6 +218,38 @@ async function runAll(): Promise<Results> {
   log(
     `Piper reference ready: piper-tts ${ref.info.piper_tts}, onnxruntime ${ref.info.onnxruntime}, intra_op_num_threads ${ref.info.intra_op_num_threads}`,
   );
+  // Peers (issue 13 item 6). Each is optional: one that cannot start is reported as such and the run goes on.
+  const peers: NonNullable<Results["peers"]> = {};
+  sampler.phase = "peers start-up";
+  try {
+    const sherpaVoice = await prepareSherpaVoice(MODEL_FILE, join(ROOT, "bench", ".sherpa"));
+    // The service's own espeak-ng data (built by npm ci): sherpa's archives, which carry theirs, cannot be fetched here.
+    const espeakData = join(ROOT, "native", "espeak", "espeak-ng-data");
+    sherpa = await SherpaPeer.start(ROOT, sherpaVoice, espeakData, SHERPA_THREADS);
+    peers.sherpa = {
+      description: `sherpa-onnx-node ${sherpa.info.sherpa_onnx_node}, OfflineTts (VITS/Piper), numThreads ${SHERPA_THREADS}, the voice's noise/length scales, espeak-ng-data of native/espeak; a copy of the .onnx with sherpa's metadata (${Object.entries(
+        sherpaVoice.metadata,
+      )
+        .map(([k, v]) => `${k}=${v}`)
+        .join(", ")}) and a tokens.txt from phoneme_id_map; timed in its own process around generate() + WAV bytes`,
+      version: sherpa.info.sherpa_onnx_node,
+    };
+    log(`sherpa-onnx-node ${sherpa.info.sherpa_onnx_node} ready (${SHERPA_THREADS} threads)`);
+  } catch (error) {
+    peers.sherpa = { description: "sherpa-onnx-node", version: "n/a", unavailable: (error as Error).message.split("\n")[0]! };
+    log(`sherpa-onnx-node unavailable: ${(error as Error).message}`);
+  }
+  try {
+    piperHttp = await PiperHttpServer.start(python, MODEL_FILE);
+    peers["piper-http"] = {
+      description: `\`python -m piper.http_server -m ${VOICE}.onnx\` (piper-tts ${ref.info.piper_tts}, Flask's server, onnxruntime default threads), POST /synthesize {"text"} over HTTP/1.1 on loopback, timed in the harness until the whole WAV arrived`,
+      version: ref.info.piper_tts,
+    };
+    log(`Piper http_server ready on ${piperHttp.url}`);
+  } catch (error) {
+    peers["piper-http"] = { description: "piper.http_server", version: "n/a", unavailable: (error as Error).message.split("\n")[0]! };
+    log(`Piper http_server unavailable: ${(error as Error).message}`);
+  }
 
   // The engine in process: the service's own engine, catalog and voice, no transport.
   const enginePool = new Engine({ threads: 1, intraOpThreads: LATENCY_INTRA, maxLoadedVoices: 3, logger: pino({ level: "silent" }) });
@@ -258,16 +328,20 @@ async function runAll(): Promise<Results> {
     const answer = await ref.synth(text);
     return { ms: answer.ms, audioSeconds: answer.samples / ref.info.sample_rate };
   };
+  const peerSynth = async (peer: { synth(text: string): Promise<{ ms: number; samples: number }> }, text: string) => {
+    const answer = await peer.synth(text);
+    return { ms: answer.ms, audioSeconds: answer.samples / rate };
+  };
 
   // ------------------------------------------------------------ uncached latency
   const texts = LATENCY_TEXTS.map(([chars, text]) => {
-    const plan = planSpeech(text, voice.config);
+    const units = unitsOf(planSpeech(text, voice.config));
     return {
       chars,
       text,
-      ids: plan.sentences.map((s) => s.ids),
-      pieces: plan.sentences.length,
-      phonemes: plan.sentences.reduce((n, s) => n + s.phonemes.length, 0),
+      ids: units.map((p) => p.ids),
+      pieces: units.length,
+      phonemes: units.reduce((n, p) => n + p.phonemes.length, 0),
     };
   });
   // The same service through a client that offers no compression (the server then sends the WAV as is).
@@ -281,6 +355,8 @@ async function runAll(): Promise<Results> {
     floor: (t) => floor(LATENCY_INTRA, t.ids),
     "floor-1t": (t) => floor(1, t.ids),
   };
+  if (sherpa) latencySubjects.sherpa = (t) => peerSynth(sherpa!, t.text);
+  if (piperHttp) latencySubjects["piper-http"] = (t) => peerSynth(piperHttp!, t.text);
   const latency: LatencySample[] = [];
   for (let iteration = -WARMUP; iteration < ITERATIONS; iteration++) {
     sampler.phase = iteration < 0 ? "latency warm-up" : "latency";
@@ -299,33 +375,37 @@ async function runAll(): Promise<Results> {
 
   // ------------------------------------------------------------ time to first audio
   sampler.phase = "time to first audio";
-  const paragraphPlan = planSpeech(PARAGRAPH, voice.config);
-  const firstPieceIds = [paragraphPlan.sentences[0]!.ids];
-  const ttfaSubjects: Record<string, () => Promise<Omit<TtfaSample, "iteration" | "subject">>> = {
-    "grpc-stream": async () => {
-      const abort = new AbortController();
-      const started = performance.now();
-      let startMs: number | undefined;
-      let ms = Number.NaN;
-      try {
-        for await (const message of latencyService.client.synthesizeStream(
-          { text: PARAGRAPH, config: { encoding: AudioEncoding.WAV, useCache: false } },
-          { signal: abort.signal, timeoutMs: 120_000 },
-        )) {
-          if (message.event.case === "start") startMs = performance.now() - started;
-          if (message.event.case === "chunk") {
-            ms = performance.now() - started;
-            abort.abort();
-            break;
-          }
+  const paragraphUnits = unitsOf(planSpeech(PARAGRAPH, voice.config));
+  const firstPieceIds = [paragraphUnits[0]!.ids];
+  /** SynthesizeStream until its first AudioChunk, then cancelled; the server's leftover work is waited out, not counted. */
+  const streamFirst = async (running: RunningService, text: string) => {
+    const abort = new AbortController();
+    const started = performance.now();
+    let startMs: number | undefined;
+    let ms = Number.NaN;
+    let audioBytes = 0;
+    try {
+      for await (const message of running.client.synthesizeStream(
+        { text, config: { encoding: AudioEncoding.WAV, useCache: false } },
+        { signal: abort.signal, timeoutMs: 120_000 },
+      )) {
+        if (message.event.case === "start") startMs = performance.now() - started;
+        if (message.event.case === "chunk") {
+          ms = performance.now() - started;
+          audioBytes = message.event.value.audio.length;
+          abort.abort();
+          break;
         }
-      } catch (error) {
-        if (!abort.signal.aborted) throw error;
       }
-      // The server finishes the inference already running for the next piece; wait it out.
-      const drainMs = await waitIdle(latencyService.pid);
-      return { ms, startMs, drainMs };
-    },
+    } catch (error) {
+      if (!abort.signal.aborted) throw error;
+    }
+    // The server finishes the inference already running; wait it out.
+    const drainMs = await waitIdle(running.pid);
+    return { ms, startMs, drainMs, audioSeconds: audioBytes / 2 / rate };
+  };
+  const ttfaSubjects: Record<string, () => Promise<Omit<TtfaSample, "iteration" | "subject">>> = {
+    "grpc-stream": () => streamFirst(latencyService, PARAGRAPH),
     "grpc-first-sentence": () => grpc(latencyService, PARAGRAPH_FIRST_SENTENCE),
     "engine-stream": async () => {
       const started = performance.now();
@@ -344,6 +424,15 @@ async function runAll(): Promise<Results> {
     "piper-first-sentence": () => piperSynth(PARAGRAPH_FIRST_SENTENCE),
     "floor-first-piece": () => floor(LATENCY_INTRA, firstPieceIds),
   };
+  // Issue 13: the first AudioChunk of each text against Piper's first synthesize() chunk of the same text.
+  for (const t of TTFA_TEXTS) {
+    ttfaSubjects[`stream-default:${t.key}`] = () => streamFirst(defaultService, t.text);
+    ttfaSubjects[`stream-latency:${t.key}`] = () => streamFirst(latencyService, t.text);
+    ttfaSubjects[`piper-first:${t.key}`] = async () => {
+      const answer = await ref.first(t.text);
+      return { ms: answer.ms, audioSeconds: answer.samples / ref.info.sample_rate };
+    };
+  }
   const ttfa: TtfaSample[] = [];
   for (let iteration = -1; iteration < TTFA_RUNS; iteration++) {
     for (const subject of shuffled(Object.keys(ttfaSubjects), random)) {
@@ -367,11 +456,11 @@ async function runAll(): Promise<Results> {
   }
   // The bare floor per onnxruntime build: Node's, Python's at Node's version, Python's at Piper's.
   const floorScript = join(ROOT, "bench", "lib", "ort_floor.py");
-  const pyFloors = new Map<string, PythonProcess<{ onnxruntime: string }>>();
+  const pyFloors = new Map<string, JsonLineProcess<{ onnxruntime: string }>>();
   if (ortPython)
-    pyFloors.set(`python ${ORT_VERSIONS.node}`, await PythonProcess.start(ortPython, floorScript, [MODEL_FILE, String(LATENCY_INTRA)]));
+    pyFloors.set(`python ${ORT_VERSIONS.node}`, await JsonLineProcess.start(ortPython, floorScript, [MODEL_FILE, String(LATENCY_INTRA)]));
   if (ref.info.onnxruntime !== ORT_VERSIONS.node)
-    pyFloors.set(`python ${ref.info.onnxruntime}`, await PythonProcess.start(python, floorScript, [MODEL_FILE, String(LATENCY_INTRA)]));
+    pyFloors.set(`python ${ref.info.onnxruntime}`, await JsonLineProcess.start(python, floorScript, [MODEL_FILE, String(LATENCY_INTRA)]));
   const builds: Record<string, (t: (typeof texts)[number]) => Promise<number>> = {
     [`node ${ORT_VERSIONS.node}`]: async (t) => (await floor(LATENCY_INTRA, t.ids)).ms,
   };
@@ -397,6 +486,19 @@ async function runAll(): Promise<Results> {
   for (const child of pyFloors.values()) await child.stop();
   log(`onnxruntime builds compared: ${Object.keys(builds).join(", ")}`);
   const piperMemory = await ref.request<{ rss_bytes: number; hwm_bytes: number }>({ op: "rss" });
+  const peerMemory: MemoryReading[] = [];
+  if (sherpa) {
+    const m = await sherpa.rss();
+    peerMemory.push({
+      label: `sherpa-onnx-node process (one voice, ${SHERPA_THREADS} threads)`,
+      rssBytes: m.rss_bytes,
+      hwmBytes: m.hwm_bytes,
+    });
+  }
+  if (piperHttp) peerMemory.push({ label: "Piper http_server process (one voice)", ...memoryStatus(piperHttp.pid) });
+  // Done with the peers: their processes leave the machine before throughput and memory are measured.
+  await sherpa?.stop();
+  await piperHttp?.stop();
 
   // ------------------------------------------------------------ throughput
   sampler.phase = "throughput";
@@ -446,7 +548,7 @@ async function runAll(): Promise<Results> {
   const load = sampler.stop();
   const finishedAt = new Date();
   return {
-    schema: 1,
+    schema: 2,
     mode: quick ? "quick" : "full",
     note: process.env.BENCH_NOTE,
     startedAt: startedAt.toISOString(),
@@ -482,17 +584,25 @@ async function runAll(): Promise<Results> {
       subjects: Object.keys(latencySubjects),
       samples: latency,
     },
+    peers,
+    ttfaTexts: TTFA_TEXTS.map((t) => ({
+      key: t.key,
+      label: t.label,
+      chars: t.text.length,
+      sentences: new Set(unitsOf(planSpeech(t.text, voice.config)).map((u) => u.sentenceIndex)).size,
+    })),
+    baseline,
     ttfa: {
       paragraphChars: PARAGRAPH.length,
       firstSentenceChars: PARAGRAPH_FIRST_SENTENCE.length,
-      paragraphPieces: paragraphPlan.sentences.length,
+      paragraphPieces: paragraphUnits.length,
       samples: ttfa,
     },
     phonemize: { samples: phonemize },
     ortBuilds: { builds: Object.keys(builds), samples: ortBuilds },
     cache: cacheResults,
     throughput: { texts: BATCH.length, levels: CONCURRENCY, samples: throughput },
-    memory: { service: memory.service, readings: memory.readings, piper: others.at(-1)!, others: others.slice(0, -1), probes },
+    memory: { ...memory, piper: others.at(-1)!, others: [...others.slice(0, -1), ...peerMemory], probes },
   };
 }
 
@@ -504,52 +614,118 @@ async function stopService(running: RunningService): Promise<void> {
 /**
  * Cache hits. In process: AudioCache.get of a memory entry holding the real WAV of the
  * 100-character text, and the whole hit path of Synthesizer.synthesize before the transport
- * (planSpeech + cacheKey + get). Over loopback: unary Synthesize with the cache on, the
- * second and later identical calls, against a service with the default settings.
+ * (planSpeech + cacheKey + get). Over loopback (issue 12): unary Synthesize with the cache on,
+ * the second and later identical calls, against a service with the default settings, from
+ * every client a user might pick, interleaved: the project's own @aetheros/tts-client (4 MiB
+ * HTTP/2 windows), connect-node's gRPC transport as is (Node's 64 KiB windows; offers gzip) and
+ * without compression, @grpc/grpc-js with its defaults; then ghz and grpcurl with theirs. Texts:
+ * the latency texts and one of LONG_HIT_CHARS characters, whose hit's server-side time
+ * (generation_time_ms) must not grow with the text.
  */
 async function measureCache(voice: VoiceModel, catalog: VoiceCatalog): Promise<Results["cache"]> {
   const cacheDir = await mkdtemp(join(tmpdir(), "tts-bench-cache-"));
   const cached = await service("cache on (defaults)", { intraOpThreads: 1, workers: 2, cacheEnabled: true, env: { CACHE_DIR: cacheDir } });
+  const grpcJs = grpcJsSynthesize(cached.baseUrl);
   try {
     const loopbackMissMs: number[] = [];
     const wavByChars = new Map<number, Uint8Array>();
     let entryBytes: Uint8Array | undefined;
-    const call = async (text: string) => {
+    const hitTexts: Array<readonly [number, string]> = [...LATENCY_TEXTS, [LONG_HIT_CHARS, longText(LONG_HIT_CHARS)]];
+    const request = (text: string): SynthesizeInit => ({ text, config: { encoding: AudioEncoding.WAV, useCache: true } });
+    for (const [chars, text] of hitTexts) {
       const started = performance.now();
-      const response = await cached.client.synthesize(
-        { text, config: { encoding: AudioEncoding.WAV, useCache: true } },
-        { timeoutMs: 120_000 },
-      );
-      return { ms: performance.now() - started, response };
-    };
-    for (const [chars, text] of LATENCY_TEXTS) {
-      const first = await call(text);
-      if (first.response.cached) throw new Error(`the cache of a fresh service already held the ${chars}-character text`);
-      loopbackMissMs.push(first.ms);
-      wavByChars.set(chars, first.response.audio);
-      if (chars === 100) entryBytes = first.response.audio;
+      const response = await cached.client.synthesize(request(text), { timeoutMs: 600_000 });
+      if (response.cached) throw new Error(`the cache of a fresh service already held the ${chars}-character text`);
+      log(`cache: ${chars}-character miss ${Math.round(performance.now() - started)} ms, ${response.audio.length} bytes of WAV`);
+      if (chars !== LONG_HIT_CHARS) {
+        loopbackMissMs.push(performance.now() - started);
+        wavByChars.set(chars, response.audio);
+      }
+      if (chars === 100) entryBytes = response.audio;
     }
     // A client that does not offer gzip: the server then sends the audio uncompressed.
     const identity = createClient(TtsService, createGrpcTransport({ baseUrl: cached.baseUrl, acceptCompression: [] }));
-    const clients = { default: cached.client, identity } as const;
-    const hit = async (client: keyof typeof clients, text: string) => {
+    const ttsClient = createTtsClient({ baseUrl: cached.baseUrl });
+    const clients: Record<string, (r: SynthesizeInit) => Promise<{ cached: boolean; generationTimeMs: number }>> = {
+      "tts-client": (r) => ttsClient.synthesize(r, { timeoutMs: 120_000 }),
+      default: (r) => cached.client.synthesize(r, { timeoutMs: 120_000 }),
+      identity: (r) => identity.synthesize(r, { timeoutMs: 120_000 }),
+      "grpc-js": (r) => grpcJs.call(r),
+    };
+    const clientRecords: NonNullable<Results["cache"]["clients"]> = {
+      "tts-client": { label: "@aetheros/tts-client (clients/node)", windowBytes: DEFAULT_WINDOW_BYTES },
+      default: { label: "connect-node createGrpcTransport as is (offers gzip)" },
+      identity: { label: "connect-node createGrpcTransport, acceptCompression: []" },
+      "grpc-js": { label: "@grpc/grpc-js Client, default options" },
+    };
+    // Which client takes which text: a refusal (grpc-js's 4 MiB receive limit on the long WAV) is a finding, not a failure.
+    const refused: NonNullable<Results["cache"]["refused"]> = [];
+    const pairs: Array<[string, number, string]> = [];
+    for (const [chars, text] of hitTexts) {
+      for (const client of Object.keys(clients)) {
+        // grpc-js is probed on a channel of its own: after refusing an oversized response, its channel
+        // failed the next calls too (RESOURCE_EXHAUSTED "Bandwidth exhausted"), which is recorded below.
+        const probe = client === "grpc-js" ? grpcJsSynthesize(cached.baseUrl) : undefined;
+        const call = probe ? probe.call : clients[client]!;
+        try {
+          const response = await call(request(text));
+          if (!response.cached) throw new Error(`${client}: the second identical call was not a cache hit`);
+          pairs.push([client, chars, text]);
+        } catch (error) {
+          refused.push({ client, chars, code: statusName(error), message: (error as Error).message.slice(0, 300) });
+          log(`cache: ${client} refused the ${chars}-character hit: ${(error as Error).message.slice(0, 200)}`);
+          if (probe) {
+            const next = LATENCY_TEXTS[0]!;
+            try {
+              await probe.call(request(next[1]));
+            } catch (after) {
+              const message = `the next call on the same channel (${next[0]} characters) failed too: ${(after as Error).message.slice(0, 200)}`;
+              refused.push({ client: `${client}, same channel afterwards`, chars: next[0], code: statusName(after), message });
+              log(`cache: ${client}: ${message}`);
+            }
+          }
+        } finally {
+          probe?.close();
+        }
+      }
+    }
+    const hit = async (client: string, text: string) => {
       const started = performance.now();
-      const response = await clients[client].synthesize(
-        { text, config: { encoding: AudioEncoding.WAV, useCache: true } },
-        { timeoutMs: 120_000 },
-      );
+      const response = await clients[client]!(request(text));
       const ms = performance.now() - started;
       if (!response.cached) throw new Error("the second identical call was not a cache hit");
       return { ms, serverMs: response.generationTimeMs };
     };
-    for (let i = 0; i < 20; i++)
-      for (const [, text] of LATENCY_TEXTS) for (const client of ["default", "identity"] as const) await hit(client, text); // warm-up
+    for (let i = 0; i < 10; i++) for (const [client, , text] of pairs) await hit(client, text); // warm-up
     const loopback: Results["cache"]["loopback"] = [];
     for (let round = 0; round < LOOPBACK_CACHE_ROUNDS; round++) {
-      for (const [chars, text] of shuffled(LATENCY_TEXTS, random)) {
-        for (const client of shuffled(["default", "identity"] as const, random))
-          loopback.push({ chars, client, ...(await hit(client, text)) });
-      }
+      for (const [client, chars, text] of shuffled(pairs, random)) loopback.push({ chars, client, ...(await hit(client, text)) });
+    }
+    log(`cache: ${loopback.length} loopback hits from ${Object.keys(clients).length} clients`);
+    // Go's gRPC through ghz and grpcurl, with their defaults, on the 100-character text.
+    const text100 = LATENCY_TEXTS.find(([chars]) => chars === 100)![1];
+    const jsonRequest = { text: text100, config: { encoding: "AUDIO_ENCODING_WAV", use_cache: true } };
+    let ghz: Results["cache"]["ghz"];
+    const ghzBin = tool(ROOT, "ghz");
+    try {
+      if (!ghzBin) throw new Error("no .tools/bin/ghz (node tools/prerequisites.mjs test installs it)");
+      ghz = { chars: 100, ...(await ghzUnary(ghzBin, cached.baseUrl, jsonRequest, GHZ_CALLS)) };
+      const long = await ghzUnary(ghzBin, cached.baseUrl, { ...jsonRequest, text: hitTexts.at(-1)![1] }, 1);
+      for (const [message, n] of Object.entries(long.errors))
+        if (n > 0) refused.push({ client: "ghz", chars: LONG_HIT_CHARS, code: "error", message: message.slice(0, 300) });
+    } catch (error) {
+      ghz = { unavailable: (error as Error).message.slice(0, 300) };
+    }
+    let grpcurl: Results["cache"]["grpcurl"];
+    const grpcurlBin = tool(ROOT, "grpcurl");
+    try {
+      if (!grpcurlBin) throw new Error("no .tools/bin/grpcurl (node tools/prerequisites.mjs test installs it)");
+      await grpcurlUnary(grpcurlBin, cached.baseUrl, jsonRequest);
+      const ms: number[] = [];
+      for (let i = 0; i < GRPCURL_CALLS; i++) ms.push(await grpcurlUnary(grpcurlBin, cached.baseUrl, jsonRequest));
+      grpcurl = { chars: 100, ms };
+    } catch (error) {
+      grpcurl = { unavailable: (error as Error).message.slice(0, 300) };
     }
     // What gzip costs on these WAV files: the server compresses for any client that offers it.
     const gzip: Results["cache"]["gzip"] = [];
@@ -634,18 +810,24 @@ async function measureCache(voice: VoiceModel, catalog: VoiceCatalog): Promise<R
       hitPathMs.push(performance.now() - started);
     }
     await memory.close();
-    log(`cache: ${inProcessMs.length} in-process lookups, ${loopback.length} loopback hits`);
+    log(`cache: ${inProcessMs.length} in-process lookups`);
     return {
       entryBytes: entryBytes!.length,
       inProcessMs,
       hitPathMs,
       loopback,
+      clients: clientRecords,
+      textChars: Object.fromEntries(hitTexts.map(([chars, text]) => [chars, text.length])),
+      refused,
+      ghz,
+      grpcurl,
       loopbackMissMs,
       gzip,
       responseEncoding,
       stats: { tiers: tierStats },
     };
   } finally {
+    grpcJs.close();
     await stopService(cached);
     await rm(cacheDir, { recursive: true, force: true });
   }
@@ -656,7 +838,7 @@ async function measureCache(voice: VoiceModel, catalog: VoiceCatalog): Promise<R
  * intra-op thread each, cache off): the default voice alone, then three voices (copies of
  * the default voice's two files under other names in a temporary MODELS_DIR).
  */
-async function measureMemory(): Promise<{ service: string; readings: MemoryReading[] }> {
+async function measureMemory(): Promise<{ service: string; longestSentenceChars: number; readings: MemoryReading[] }> {
   const dir = await mkdtemp(join(tmpdir(), "tts-bench-models-"));
   const ids = [VOICE, `${VOICE}-copy2`, `${VOICE}-copy3`];
   for (const id of ids) {
@@ -674,10 +856,18 @@ async function measureMemory(): Promise<{ service: string; readings: MemoryReadi
     read("serving (default voice loaded and warmed)");
     for (let i = 0; i < 4; i++) await Promise.all([speak(VOICE), speak(VOICE)]);
     read("default voice, after 8 syntheses of the 200-character text (2 at a time)");
+    // Issue 13: the longest input the shipped defaults accept, as ONE sentence.
+    const started = performance.now();
+    await running.client.synthesize(
+      { text: oneSentence(MAX_TEXT_LENGTH), config: { voice: VOICE, encoding: AudioEncoding.WAV, useCache: false } },
+      { timeoutMs: 1_800_000 },
+    );
+    log(`memory: one ${MAX_TEXT_LENGTH}-character sentence took ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    read(`default voice, after one sentence of MAX_TEXT_LENGTH (${MAX_TEXT_LENGTH}) characters`);
     for (const id of ids.slice(1)) for (let i = 0; i < 2; i++) await Promise.all([speak(id), speak(id)]);
     read("three voices loaded, after 4 syntheses on each copy");
     log(`memory: ${readings.map((r) => `${r.label}: ${(r.rssBytes / 2 ** 20).toFixed(0)} MiB`).join("; ")}`);
-    return { service: name, readings };
+    return { service: name, longestSentenceChars: MAX_TEXT_LENGTH, readings };
   } finally {
     await stopService(running);
     await rm(dir, { recursive: true, force: true });
@@ -693,8 +883,8 @@ async function probeMemory(voice: VoiceModel): Promise<Results["memory"]["probes
   const dir = await mkdtemp(join(tmpdir(), "tts-bench-probe-"));
   try {
     const workloads: Array<[string, number[][]]> = [
-      [`the ${LATENCY_TEXTS.at(-1)![0]}-character text`, planSpeech(LATENCY_TEXTS.at(-1)![1], voice.config).sentences.map((s) => s.ids)],
-      ["the long sentence (bench/lib/texts.ts LONG_SENTENCE)", [planSpeech(LONG_SENTENCE, voice.config).sentences[0]!.ids]],
+      [`the ${LATENCY_TEXTS.at(-1)![0]}-character text`, unitsOf(planSpeech(LATENCY_TEXTS.at(-1)![1], voice.config)).map((p) => p.ids)],
+      ["the first inference of LONG_SENTENCE (bench/lib/texts.ts)", [unitsOf(planSpeech(LONG_SENTENCE, voice.config))[0]!.ids]],
     ];
     const shipped = { ...FLOOR_SESSION_OPTIONS, intraOpNumThreads: 1 };
     const variants: Array<[string, Record<string, unknown>, number]> = [
@@ -722,6 +912,62 @@ async function probeMemory(voice: VoiceModel): Promise<Results["memory"]["probes
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The plan's units of inference: `pieces` in today's engine, `sentences` once the windowed
+ * engine lands (issue 13). Read either, so the harness runs before and after that change.
+ */
+interface PlanUnit {
+  sentenceIndex: number;
+  phonemes: string[];
+  ids: number[];
+}
+function unitsOf(plan: Plan): PlanUnit[] {
+  const either = plan as unknown as { pieces?: PlanUnit[]; sentences?: PlanUnit[] };
+  const units = either.sentences ?? either.pieces;
+  if (!units) throw new Error("planSpeech returned neither sentences nor pieces: update unitsOf in bench/run.ts");
+  return units;
+}
+
+/** The figures of an earlier run to compare with; undefined when there is none. */
+async function readBaseline(file: string): Promise<Baseline | undefined> {
+  if (!existsSync(file)) return undefined;
+  const old = parseResults(await readFile(file, "utf8"));
+  // Audio seconds per wall-clock second over all batches of a service and level, as the report computes it.
+  const throughput: Baseline["throughput"] = {};
+  for (const sample of old.throughput.samples) {
+    const level = ((throughput[sample.config] ??= {})[sample.concurrency] ??= 0);
+    throughput[sample.config]![sample.concurrency] = level + sample.audioSeconds;
+  }
+  for (const [config, levels] of Object.entries(throughput)) {
+    for (const level of Object.keys(levels).map(Number)) {
+      const wallSeconds = old.throughput.samples
+        .filter((s) => s.config === config && s.concurrency === level)
+        .reduce((n, s) => n + s.wallMs / 1000, 0);
+      levels[level] = levels[level]! / wallSeconds;
+    }
+  }
+  const reading = (prefix: string) => old.memory.readings.find((r) => r.label.startsWith(prefix))?.rssBytes ?? Number.NaN;
+  const latency: Baseline["latency"] = {};
+  for (const subject of old.latency.subjects) {
+    for (const { chars } of old.latency.texts) {
+      (latency[subject] ??= {})[chars] = median(
+        old.latency.samples.filter((s) => s.subject === subject && s.chars === chars).map((s) => s.ms),
+      );
+    }
+  }
+  return {
+    file: file.startsWith(ROOT) ? file.slice(ROOT.length) : file,
+    mode: old.mode,
+    startedAt: old.startedAt,
+    gitCommit: old.versions.gitCommit,
+    foreignCores: mean(old.load.samples.map((s) => s.foreignCores)),
+    throughput,
+    throughputBatch: old.settings.throughputBatch,
+    memory: { serving: reading("serving"), afterLoad: reading("default voice"), piper: old.memory.piper.rssBytes },
+    latency,
+  };
 }
 
 function machine(): Results["machine"] {

@@ -14,6 +14,8 @@ const FLOOR_OF: Record<string, string> = {
   piper: "floor",
   floor: "floor",
   "floor-1t": "floor-1t",
+  sherpa: "floor",
+  "piper-http": "floor",
 };
 
 const SUBJECT_LABEL: Record<string, string> = {
@@ -30,15 +32,28 @@ const SUBJECT_LABEL: Record<string, string> = {
   "piper-first": "Piper synthesize(), first chunk of the paragraph",
   "piper-first-sentence": "Piper synthesize_wav, first sentence alone",
   "floor-first-piece": "floor: first piece's InferenceSession.run (intra 2)",
+  sherpa: "sherpa-onnx-node 2 threads (own process, timed there)",
+  "piper-http": "Piper http_server (Flask, HTTP/1.1 loopback, client time)",
 };
+
+/** Issue 13's time-to-first-audio goals: service (shipped defaults) ÷ Piper's first chunk, by TTFA_TEXTS key. */
+const TTFA_GOALS: Record<string, number> = { "sentence-50": 0.6, "sentence-300": 0.3, "good-morning": 0.8 };
+/** Issue 13: throughput at these levels within 5% of the previous run or better. */
+const THROUGHPUT_KEEP = 0.95;
+/** Issue 12: unary cache hit over loopback, @aetheros/tts-client, 100 characters. */
+const CACHE_HIT_GOAL_MS = 3;
+const CACHE_SERVER_GOAL_MS = 0.5;
 
 export interface Goal {
   id: string;
   goal: string;
   measured: string;
-  met: boolean;
+  /** undefined: a figure to report, with no target to meet. */
+  met: boolean | undefined;
   why?: string;
 }
+
+const verdict = (g: Goal): string => (g.met === undefined ? "reported" : g.met ? "**met**" : "**missed**");
 
 export interface Summary {
   latency: Record<number, Record<string, Stat & { rtf: number }>>;
@@ -75,6 +90,11 @@ export interface Summary {
     loopbackServer: Stat;
     loopbackByChars: Record<number, { default: Stat; identity: Stat }>;
     miss: number[];
+    /** Schema 2: every client's hits by text size, and the server-reported time of hits by size (all clients). */
+    byClient: Record<string, Record<number, Stat>>;
+    serverByChars: Record<number, Stat>;
+    ghz?: Stat;
+    grpcurl?: Stat;
   };
   throughput: Record<string, Record<number, { audioPerSecond: number; rounds: number[]; medianRequestMs: number; p95RequestMs: number }>>;
   singleStream: { piper: number; floor: number; floor1t: number };
@@ -162,8 +182,19 @@ export function summarize(results: Results): Summary {
     startMessage: median(ttfaOf("grpc-stream").map((s) => s.startMs!)),
   };
 
+  // "All sizes" means the latency texts; the long text's hits are reported on their own.
+  const latencyChars = new Set(results.latency.texts.map((t) => t.chars));
   const hits = (client: string, chars?: number) =>
-    results.cache.loopback.filter((s) => s.client === client && (chars === undefined || s.chars === chars));
+    results.cache.loopback.filter((s) => s.client === client && (chars === undefined ? latencyChars.has(s.chars) : s.chars === chars));
+  const byClient: Summary["cache"]["byClient"] = {};
+  const serverByChars: Summary["cache"]["serverByChars"] = {};
+  for (const sample of results.cache.loopback) (byClient[sample.client] ??= {})[sample.chars] ??= stat([]);
+  for (const [client, bySize] of Object.entries(byClient))
+    for (const chars of Object.keys(bySize).map(Number)) bySize[chars] = stat(hits(client, chars).map((s) => s.ms));
+  for (const chars of new Set(results.cache.loopback.map((s) => s.chars)))
+    serverByChars[chars] = stat(results.cache.loopback.filter((s) => s.chars === chars).map((s) => s.serverMs));
+  const ghz = results.cache.ghz && "ms" in results.cache.ghz ? stat(results.cache.ghz.ms) : undefined;
+  const grpcurl = results.cache.grpcurl && "ms" in results.cache.grpcurl ? stat(results.cache.grpcurl.ms) : undefined;
   const loopbackByChars: Summary["cache"]["loopbackByChars"] = {};
   for (const { chars } of results.latency.texts)
     loopbackByChars[chars] = {
@@ -178,6 +209,10 @@ export function summarize(results: Results): Summary {
     loopbackServer: stat(results.cache.loopback.map((s) => s.serverMs)),
     loopbackByChars,
     miss: results.cache.loopbackMissMs,
+    byClient,
+    serverByChars,
+    ...(ghz ? { ghz } : {}),
+    ...(grpcurl ? { grpcurl } : {}),
   };
 
   const throughput: Summary["throughput"] = {};
@@ -329,9 +364,13 @@ function goals(results: Results, s: Omit<Summary, "goals" | "recommendation">): 
   });
   out.push({
     id: "cache-loopback",
-    goal: "cache hit < 3 ms over loopback (unary gRPC, second identical call)",
+    goal:
+      results.schema === 1
+        ? "cache hit < 3 ms over loopback (unary gRPC, second identical call)"
+        : "cache hit over loopback, connect-node's gRPC transport as is (Node's 64 KiB windows), 50–200 characters",
     measured: `median ${ms(s.cache.loopback.median)} ms, p95 ${ms(s.cache.loopback.p95)} ms`,
-    met: s.cache.loopback.median < 3,
+    // Schema 2 sets the goal on the project's own client (issue 12); this one is reported.
+    met: results.schema === 1 ? s.cache.loopback.median < 3 : undefined,
     why:
       s.cache.loopback.median < 3
         ? undefined
@@ -382,6 +421,193 @@ function goals(results: Results, s: Omit<Summary, "goals" | "recommendation">): 
     measured: `${mb(s.memory.defaultVoice)} (serving: ${mb(s.memory.ready)}; three voices: ${mb(s.memory.threeVoices)}; Piper process: ${mb(s.memory.piper)})`,
     met: s.memory.defaultVoice < 300e6,
     why: s.memory.defaultVoice < 300e6 ? undefined : memoryWhy(results, s),
+  });
+  if (results.schema === 2) out.push(...latencyPeerGoals(results, s, loadPhase), ...ttfaGoals(results, s, loadPhase));
+  if (results.schema === 2)
+    out.push(...throughputGoals(results, s, loadPhase), ...memoryRows(results, s), ...cacheGoals(results, s, loadPhase));
+  return out;
+}
+
+type Partial = Omit<Summary, "goals" | "recommendation">;
+type LoadNote = (phase: string) => string;
+
+/** Issue 13: uncached latency with the shipped defaults ≤ 0.9x Piper's API, below sherpa-onnx-node and Piper's http_server. */
+function latencyPeerGoals(results: Results, s: Partial, loadPhase: LoadNote): Goal[] {
+  const peers = results.peers ?? {};
+  return results.latency.texts.map(({ chars }) => {
+    const l = s.latency[chars]!;
+    const def = l["grpc-default"]!.median;
+    const piper = l.piper!.median;
+    const peer = (name: string, label: string) => {
+      const m = l[name]?.median;
+      return m === undefined
+        ? { ok: false, text: `${label} did not run (${peers[name]?.unavailable ?? "not a subject of this run"})` }
+        : { ok: def < m, text: `${label} ${ms(m)} ms (${x(m / piper)})` };
+    };
+    const sherpa = peer("sherpa", "sherpa-onnx-node");
+    const http = peer("piper-http", "http_server");
+    const ratio = def / piper;
+    const met = ratio <= 0.9 && sherpa.ok && http.ok;
+    const server = median(results.latency.samples.filter((x) => x.subject === "grpc-default" && x.chars === chars).map((x) => x.serverMs!));
+    return {
+      id: `latency-peers-${chars}`,
+      goal: `${chars}-char uncached WAV, shipped defaults ≤ 0.9x Piper's API and below sherpa-onnx-node and Piper's http_server`,
+      measured: `${ms(def)} ms = ${x(ratio)} Piper's API (${ms(piper)} ms); ${sherpa.text}; ${http.text}`,
+      met,
+      why: met
+        ? undefined
+        : `The shipped defaults run one request's inference on one intra-op thread (2 workers): the bare onnxruntime run on one thread alone takes ${ms(l["floor-1t"]!.median)} ms (${x(l["floor-1t"]!.median / piper)} Piper's whole call, which uses ${results.versions.piper.cpu_count} threads), on two threads ${ms(l.floor!.median)} ms. ` +
+          `The server reports ${ms(server)} ms (generation_time_ms), the rest (${ms(def - server)} ms) is the transport. The service with intra 2 and 1 worker takes ${ms(l.grpc!.median)} ms (${x(l.grpc!.median / piper)}).${loadPhase("latency")}`,
+    };
+  });
+}
+
+/** Issue 13: first audio over SynthesizeStream (shipped defaults) against Piper's first synthesize() chunk of the same text. */
+function ttfaGoals(results: Results, s: Partial, loadPhase: LoadNote): Goal[] {
+  return (results.ttfaTexts ?? []).map((t) => {
+    const stream = s.ttfa[`stream-default:${t.key}`];
+    const latency = s.ttfa[`stream-latency:${t.key}`];
+    const piper = s.ttfa[`piper-first:${t.key}`];
+    const goal = TTFA_GOALS[t.key] ?? Number.NaN;
+    const ratio = (stream?.median ?? Number.NaN) / (piper?.median ?? Number.NaN);
+    const audio = (subject: string) =>
+      median(results.ttfa.samples.filter((x) => x.subject === subject).map((x) => x.audioSeconds ?? Number.NaN));
+    return {
+      id: `ttfa-${t.key}`,
+      goal: `time to first audio, ${t.label} (${t.chars} chars), ≤ ${goal}x Piper's first chunk`,
+      measured: `${ms(stream?.median ?? Number.NaN)} ms vs Piper ${ms(piper?.median ?? Number.NaN)} ms = ${x(ratio)} (intra 2, 1 worker: ${x((latency?.median ?? Number.NaN) / (piper?.median ?? Number.NaN))})`,
+      met: ratio <= goal,
+      why:
+        ratio <= goal
+          ? undefined
+          : `Piper's first chunk is the whole first sentence's audio (${audio(`piper-first:${t.key}`).toFixed(2)} s of sound; the text has ${t.sentences} sentence${t.sentences === 1 ? "" : "s"} as the engine plans it); ` +
+            `the service's first AudioChunk holds ${audio(`stream-default:${t.key}`).toFixed(2)} s of sound (chunks are cut to STREAM_CHUNK_SIZE) and arrives once the audio it is cut from has been synthesized.${loadPhase("time to first audio")}`,
+    };
+  });
+}
+
+/** Issue 13: throughput with the shipped defaults at concurrency 2 and 8 within 5% of the previous run, or better. */
+function throughputGoals(results: Results, s: Partial, loadPhase: LoadNote): Goal[] {
+  const name = DEFAULT_NAME(results);
+  const base = results.baseline;
+  return [2, 8].map((level) => {
+    const now = s.throughput[name]?.[level]?.audioPerSecond ?? Number.NaN;
+    const before = base?.throughput[name]?.[level];
+    const ratio = before === undefined ? Number.NaN : now / before;
+    return {
+      id: `throughput-vs-previous-${level}`,
+      goal: `throughput at concurrency ${level}, shipped defaults, ≥ ${THROUGHPUT_KEEP}x the previous run`,
+      measured:
+        before === undefined
+          ? `${now.toFixed(1)} audio-s/s; no previous run to compare with`
+          : `${now.toFixed(1)} vs ${before.toFixed(1)} audio-s/s = ${x(ratio)} (previous: ${base!.mode} run of ${base!.startedAt.slice(0, 10)}, commit ${base!.gitCommit})`,
+      met: before === undefined ? undefined : ratio >= THROUGHPUT_KEEP,
+      why:
+        before === undefined || ratio >= THROUGHPUT_KEEP
+          ? undefined
+          : `Other processes used ${cores(base!.foreignCores)} cores on average during the previous run; in this run:${loadPhase("throughput") || " less than 0.1 cores."}` +
+            (base!.mode !== results.mode || base!.throughputBatch !== results.settings.throughputBatch
+              ? ` The runs differ in kind (${base!.mode}, batch of ${base!.throughputBatch} vs ${results.mode}, batch of ${results.settings.throughputBatch}), so the comparison is rough.`
+              : ""),
+    };
+  });
+}
+
+/** Issue 13: RSS of the shipped defaults against the previous run and the Piper process (figures, no target). */
+function memoryRows(results: Results, s: Partial): Goal[] {
+  const base = results.baseline;
+  const longest = results.memory.readings.find((r) => r.label.includes("MAX_TEXT_LENGTH"));
+  const vs = (now: number, before: number | undefined) =>
+    before === undefined || !Number.isFinite(before) ? "" : `, previous run ${mb(before)} (${x(now / before)})`;
+  return [
+    {
+      id: "rss-serving",
+      goal: "RSS serving, shipped defaults",
+      measured: `${mb(s.memory.ready)}${vs(s.memory.ready, base?.memory.serving)}; Piper process ${mb(s.memory.piper)}`,
+      met: undefined,
+    },
+    {
+      id: "rss-after-load",
+      goal: "RSS after load (8 syntheses of 200 characters, 2 at a time)",
+      measured: `${mb(s.memory.defaultVoice)}${vs(s.memory.defaultVoice, base?.memory.afterLoad)}; Piper process ${mb(s.memory.piper)}`,
+      met: undefined,
+    },
+    {
+      id: "rss-longest-sentence",
+      goal: `RSS after the longest allowed sentence (${results.memory.longestSentenceChars ?? "MAX_TEXT_LENGTH"} characters, one sentence)`,
+      measured: longest ? `${mb(longest.rssBytes)} (peak ${mb(longest.hwmBytes)}); Piper process ${mb(s.memory.piper)}` : "not measured",
+      met: undefined,
+    },
+  ];
+}
+
+/** Issue 12: cache hits over loopback per client, and the server-side part of a hit on short and long texts. */
+function cacheGoals(results: Results, s: Partial, loadPhase: LoadNote): Goal[] {
+  const out: Goal[] = [];
+  const c = s.cache;
+  const at = (client: string, chars: number) => c.byClient[client]?.[chars];
+  const own = at("tts-client", 100);
+  const refusals = (client: string) =>
+    (results.cache.refused ?? [])
+      .filter((r) => r.client === client)
+      .map((r) => `refused the ${r.chars.toLocaleString("en")}-character hit (${r.code}: ${r.message.slice(0, 160)})`)
+      .join("; ");
+  const others = ["default", "identity", "grpc-js"]
+    .filter((k) => at(k, 100))
+    .map((k) => `${results.cache.clients?.[k]?.label ?? k} ${ms(at(k, 100)!.median)} ms`)
+    .join(", ");
+  out.push({
+    id: "cache-hit-own-client",
+    goal: `cache hit over loopback < ${CACHE_HIT_GOAL_MS} ms (unary gRPC, 100-character WAV, @aetheros/tts-client with ${((results.cache.clients?.["tts-client"]?.windowBytes ?? 0) / 2 ** 20).toFixed(0)} MiB HTTP/2 windows)`,
+    measured: own ? `median ${ms(own.median)} ms, p95 ${ms(own.p95)} ms (n=${own.n})` : "not measured",
+    met: own ? own.median < CACHE_HIT_GOAL_MS : false,
+    why:
+      own && own.median < CACHE_HIT_GOAL_MS
+        ? undefined
+        : `The server reports ${ms(c.serverByChars[100]?.median ?? Number.NaN)} ms for a 100-character hit (generation_time_ms); the rest is the transport and both ends' gRPC. Other clients on the same hits: ${others}.${loadPhase("cache")}`,
+  });
+  const grpcJs = at("grpc-js", 100);
+  out.push({
+    id: "cache-hit-grpc-js",
+    goal: "cache hit over loopback, @grpc/grpc-js with its defaults (100-character WAV)",
+    measured: `${grpcJs ? `median ${ms(grpcJs.median)} ms, p95 ${ms(grpcJs.p95)} ms` : "not measured"}${refusals("grpc-js") ? `; ${refusals("grpc-js")}` : ""}`,
+    met: undefined,
+  });
+  const ghz = results.cache.ghz;
+  out.push({
+    id: "cache-hit-ghz",
+    goal: "cache hit over loopback, ghz with its defaults (one connection, one caller, 100-character WAV)",
+    measured:
+      c.ghz && ghz && "version" in ghz
+        ? `median ${ms(c.ghz.median)} ms, p95 ${ms(c.ghz.p95)} ms (ghz ${ghz.version}, n=${c.ghz.n})${refusals("ghz") ? `; ${refusals("ghz")}` : ""}`
+        : `not measured (${ghz && "unavailable" in ghz ? ghz.unavailable : "no ghz"})`,
+    met: undefined,
+  });
+  out.push({
+    id: "cache-hit-grpcurl",
+    goal: "cache hit, one grpcurl process per call (start, reflection, call; 100-character WAV)",
+    measured: c.grpcurl
+      ? `median ${ms(c.grpcurl.median)} ms, p95 ${ms(c.grpcurl.p95)} ms (n=${c.grpcurl.n})`
+      : `not measured (${results.cache.grpcurl && "unavailable" in results.cache.grpcurl ? results.cache.grpcurl.unavailable : "no grpcurl"})`,
+    met: undefined,
+  });
+  const long = Math.max(...Object.keys(c.serverByChars).map(Number));
+  const s50 = c.serverByChars[50];
+  const sLong = c.serverByChars[long];
+  const ratio = (sLong?.median ?? Number.NaN) / (s50?.median ?? Number.NaN);
+  const met = (s50?.median ?? Number.NaN) < CACHE_SERVER_GOAL_MS && (sLong?.median ?? Number.NaN) < CACHE_SERVER_GOAL_MS && ratio <= 2;
+  out.push({
+    id: "cache-hit-server",
+    goal: `server-side part of a hit (generation_time_ms) < ${CACHE_SERVER_GOAL_MS} ms for 50 and ${long.toLocaleString("en")} characters, the long one within 2x of the short`,
+    measured: `50 chars: median ${ms(s50?.median ?? Number.NaN)} ms (p95 ${ms(s50?.p95 ?? Number.NaN)}); ${long.toLocaleString("en")} chars (${results.cache.textChars?.[long] ?? long} exactly): median ${ms(sLong?.median ?? Number.NaN)} ms (p95 ${ms(sLong?.p95 ?? Number.NaN)}); ratio ${x(ratio)}`,
+    met,
+    why: met
+      ? undefined
+      : `Server-side time of a hit by text size: ${Object.entries(c.serverByChars)
+          .map(([chars, v]) => `${chars} chars ${ms(v.median)} ms`)
+          .join(
+            ", ",
+          )}. For scale, in this process planSpeech (espeak-ng) + cacheKey + AudioCache.get of the 100-character text take ${ms(c.hitPath.median)} ms, AudioCache.get alone ${ms(c.inProcess.median)} ms: a hit path that phonemizes grows with the text (issue 12 item 1).${loadPhase("cache")}`,
   });
   return out;
 }
@@ -488,6 +714,20 @@ function recommend(results: Results, s: Omit<Summary, "goals" | "recommendation"
   return lines;
 }
 
+/** Labels of the per-text time-to-first-audio subjects ("stream-default:sentence-50", ...). */
+function ttfaLabel(results: Results, subject: string): string {
+  const [kind, key] = subject.split(":");
+  if (key === undefined) return SUBJECT_LABEL[subject] ?? subject;
+  const text = results.ttfaTexts?.find((t) => t.key === key)?.label ?? key;
+  const who =
+    kind === "stream-default"
+      ? "SynthesizeStream, shipped defaults"
+      : kind === "stream-latency"
+        ? "SynthesizeStream, intra 2, 1 worker"
+        : "Piper synthesize(), first chunk";
+  return `${who}: ${text}`;
+}
+
 /** The console table. */
 export function renderTable(results: Results, s: Summary): string {
   const out: string[] = [];
@@ -519,7 +759,7 @@ export function renderTable(results: Results, s: Summary): string {
   }
   out.push(`\ntime to first audio, ${results.ttfa.paragraphChars}-character paragraph (ms)`);
   out.push(pad(["subject", "median", "p95"], widths));
-  for (const [subject, v] of Object.entries(s.ttfa)) out.push(pad([SUBJECT_LABEL[subject] ?? subject, ms(v.median), ms(v.p95)], widths));
+  for (const [subject, v] of Object.entries(s.ttfa)) out.push(pad([ttfaLabel(results, subject), ms(v.median), ms(v.p95)], widths));
   out.push("\ncache hits (ms)");
   out.push(pad(["AudioCache.get, memory hit, in process", ms(s.cache.inProcess.median), ms(s.cache.inProcess.p95)], widths));
   out.push(pad(["hit path in process (planSpeech + cacheKey + get)", ms(s.cache.hitPath.median), ms(s.cache.hitPath.p95)], widths));
@@ -527,6 +767,14 @@ export function renderTable(results: Results, s: Summary): string {
   out.push(
     pad(["… client without gzip (acceptCompression: [])", ms(s.cache.loopbackIdentity.median), ms(s.cache.loopbackIdentity.p95)], widths),
   );
+  for (const [client, bySize] of Object.entries(s.cache.byClient))
+    for (const [chars, v] of Object.entries(bySize))
+      out.push(pad([`${results.cache.clients?.[client]?.label ?? client}, ${chars} chars`.slice(0, 58), ms(v.median), ms(v.p95)], widths));
+  for (const [chars, v] of Object.entries(s.cache.serverByChars))
+    out.push(pad([`server-side (generation_time_ms) of a hit, ${chars} chars`, ms(v.median), ms(v.p95)], widths));
+  if (s.cache.ghz) out.push(pad(["ghz, 100 chars", ms(s.cache.ghz.median), ms(s.cache.ghz.p95)], widths));
+  if (s.cache.grpcurl)
+    out.push(pad(["grpcurl (a process per call), 100 chars", ms(s.cache.grpcurl.median), ms(s.cache.grpcurl.p95)], widths));
   out.push("\nthroughput (audio seconds per second)");
   out.push(pad(["service", ...results.throughput.levels.map((c) => `c=${c}`)], widths));
   for (const [name, levels] of Object.entries(s.throughput))
@@ -535,7 +783,7 @@ export function renderTable(results: Results, s: Summary): string {
   for (const r of results.memory.readings) out.push(pad([r.label.slice(0, 58), mb(r.rssBytes)], widths));
   out.push(pad(["Piper reference process", mb(results.memory.piper.rssBytes)], widths));
   out.push("\ngoals");
-  for (const g of s.goals) out.push(`  ${g.met ? "met   " : "MISSED"}  ${g.goal}: ${g.measured}`);
+  for (const g of s.goals) out.push(`  ${g.met === undefined ? "report" : g.met ? "met   " : "MISSED"}  ${g.goal}: ${g.measured}`);
   return out.join("\n");
 }
 
@@ -554,8 +802,10 @@ export function renderMarkdown(results: Results, s: Summary): string {
   const quiet = s.load.foreignMean < 0.1 && s.load.foreignP95 < 0.3;
   md.push("# Benchmarks", "");
   md.push(
-    `Generated by \`npm run bench\` (bench/run.ts) on ${results.startedAt.slice(0, 10)} in ${Math.round(results.durationSeconds / 60)} minutes; every raw sample is in ` +
-      "`bench/results/latest.json`. `npm run bench -- --report` renders this file again from that JSON.",
+    results.mode === "quick"
+      ? `Generated by \`npm run bench -- --quick\` (bench/run.ts) on ${results.startedAt.slice(0, 10)} in ${Math.round(results.durationSeconds / 60)} minutes: a check of the harness with a few iterations, not reference figures; every raw sample is in \`bench/results/quick.json\`.`
+      : `Generated by \`npm run bench\` (bench/run.ts) on ${results.startedAt.slice(0, 10)} in ${Math.round(results.durationSeconds / 60)} minutes; every raw sample is in ` +
+          "`bench/results/latest.json`. `npm run bench -- --report` renders this file again from that JSON.",
     "",
   );
   md.push(
@@ -630,6 +880,13 @@ export function renderMarkdown(results: Results, s: Summary): string {
         "—",
         "uncached latency (subject c), time to first audio",
       ],
+      ...Object.entries(results.peers ?? {}).map(([name, peer]) => [
+        `peer \`${name}\``,
+        peer.unavailable ? `did not run: ${peer.unavailable}` : peer.description,
+        "—",
+        "—",
+        "uncached latency",
+      ]),
     ],
   );
   md.push(
@@ -643,9 +900,9 @@ export function renderMarkdown(results: Results, s: Summary): string {
   md.push("## Goals", "");
   table(
     ["goal", "measured", "result"],
-    s.goals.map((g) => [g.goal, g.measured, g.met ? "**met**" : "**missed**"]),
+    s.goals.map((g) => [g.goal, g.measured, verdict(g)]),
   );
-  const missed = s.goals.filter((g) => !g.met);
+  const missed = s.goals.filter((g) => g.met === false);
   if (missed.length) {
     md.push("Why the missed goals were missed:", "");
     for (const g of missed) md.push(`- **${g.goal}** — ${g.why}`);
@@ -699,18 +956,57 @@ export function renderMarkdown(results: Results, s: Summary): string {
   const floorFirst = s.ttfa["floor-first-piece"]!.median;
   table(
     ["subject", "median ms", "p95 ms", "× Piper first chunk", "× floor first piece"],
-    Object.entries(s.ttfa).map(([subject, t]) => [
-      SUBJECT_LABEL[subject] ?? subject,
-      ms(t.median),
-      ms(t.p95),
-      x(t.median / piperFirst),
-      x(t.median / floorFirst),
-    ]),
+    Object.entries(s.ttfa)
+      .filter(([subject]) => !subject.includes(":"))
+      .map(([subject, t]) => [
+        SUBJECT_LABEL[subject] ?? subject,
+        ms(t.median),
+        ms(t.p95),
+        x(t.median / piperFirst),
+        x(t.median / floorFirst),
+      ]),
   );
+
+  if (results.ttfaTexts?.length) {
+    md.push(
+      "Issue 13's texts: the first `AudioChunk` of `SynthesizeStream` (WAV, cache off; cancelled after it, server idle before the next call) from the shipped defaults and from intra 2 / 1 worker, " +
+        "against Piper's `synthesize()` first chunk of the same text (it phonemizes the whole text, then yields the first sentence's audio). Audio = seconds of sound in that first chunk.",
+      "",
+    );
+    table(
+      [
+        "text",
+        "chars",
+        "shipped defaults ms",
+        "p95",
+        "intra 2, 1 worker ms",
+        "Piper first chunk ms",
+        "defaults ÷ Piper",
+        "goal",
+        "audio in first chunk: service / Piper",
+      ],
+      results.ttfaTexts.map((t) => {
+        const get = (prefix: string) => s.ttfa[`${prefix}:${t.key}`];
+        const audio = (prefix: string) =>
+          median(results.ttfa.samples.filter((x) => x.subject === `${prefix}:${t.key}`).map((x) => x.audioSeconds ?? Number.NaN));
+        return [
+          t.label,
+          String(t.chars),
+          ms(get("stream-default")?.median ?? Number.NaN),
+          ms(get("stream-default")?.p95 ?? Number.NaN),
+          ms(get("stream-latency")?.median ?? Number.NaN),
+          ms(get("piper-first")?.median ?? Number.NaN),
+          x((get("stream-default")?.median ?? Number.NaN) / (get("piper-first")?.median ?? Number.NaN)),
+          `≤ ${TTFA_GOALS[t.key] ?? "?"}x`,
+          `${audio("stream-default").toFixed(2)} s / ${audio("piper-first").toFixed(2)} s`,
+        ];
+      }),
+    );
+  }
 
   md.push("## Cache hits", "");
   md.push(
-    `Piper has no cache, so there is no reference ratio. The in-process entry is the real ${results.cache.entryBytes}-byte WAV of the 100-character text. Loopback: unary \`Synthesize\` with \`use_cache\` on, against a service started with CACHE_ENABLED=true (memory and disk tiers, defaults otherwise); every timed call is a repeat of an identical call, from two clients interleaved: connect-node's gRPC client as is (it offers gzip; the server answered with grpc-encoding ${results.cache.responseEncoding ?? "unknown"}) and one that offers no compression.`,
+    `Piper has no cache, so there is no reference ratio. The in-process entry is the real ${results.cache.entryBytes}-byte WAV of the 100-character text. Loopback: unary \`Synthesize\` with \`use_cache\` on, against a service started with CACHE_ENABLED=true (memory and disk tiers, defaults otherwise); every timed call is a repeat of an identical call, ${results.cache.clients ? `from ${Object.keys(results.cache.clients).length} clients interleaved (all in the second table), among them` : "from two clients interleaved:"} connect-node's gRPC client as is (it offers gzip; the server answered with grpc-encoding ${results.cache.responseEncoding ?? "unknown"}) and one that offers no compression.`,
     "",
   );
   table(
@@ -735,7 +1031,8 @@ export function renderMarkdown(results: Results, s: Summary): string {
         String(s.cache.loopback.n),
         ms(s.cache.loopback.median),
         ms(s.cache.loopback.p95),
-        "< 3 ms",
+        // Schema 2 puts the goal on the project's own client (second table).
+        results.cache.clients ? "" : "< 3 ms",
       ],
       ...Object.entries(s.cache.loopbackByChars).map(([chars, c]) => [
         `… ${chars} characters`,
@@ -768,6 +1065,43 @@ export function renderMarkdown(results: Results, s: Summary): string {
     ],
   );
 
+  if (results.cache.clients) {
+    const sizes = [...new Set(results.cache.loopback.map((h) => h.chars))].sort((a, b) => a - b);
+    md.push(
+      `Every client a user might pick, on the same hits, interleaved (n=${results.settings.loopbackCacheRounds} per client and text after a warm-up); the long text has ${results.cache.textChars?.[Math.max(...sizes)] ?? "?"} characters. Median ms (p95):`,
+      "",
+    );
+    table(
+      ["client", ...sizes.map((c) => `${c.toLocaleString("en")} chars`)],
+      [
+        ...Object.entries(s.cache.byClient).map(([client, bySize]) => [
+          `${results.cache.clients?.[client]?.label ?? client}${results.cache.clients?.[client]?.windowBytes ? ` (${results.cache.clients[client]!.windowBytes! / 2 ** 20} MiB windows)` : ""}`,
+          ...sizes.map((c) => {
+            const v = bySize[c];
+            const refused = results.cache.refused?.find((r) => r.client === client && r.chars === c);
+            return v ? `${ms(v.median)} (${ms(v.p95)})` : refused ? `refused: ${refused.code}` : "—";
+          }),
+        ]),
+        [
+          "server-side part (generation_time_ms), all clients",
+          ...sizes.map((c) => `${ms(s.cache.serverByChars[c]?.median ?? Number.NaN)} (${ms(s.cache.serverByChars[c]?.p95 ?? Number.NaN)})`),
+        ],
+      ],
+    );
+    const ghz = results.cache.ghz;
+    const grpcurl = results.cache.grpcurl;
+    md.push(
+      `Go clients on the 100-character hit, with their defaults: ghz ${s.cache.ghz && ghz && "version" in ghz ? `${ghz.version}, ${s.cache.ghz.n} calls on one connection: median ${ms(s.cache.ghz.median)} ms, p95 ${ms(s.cache.ghz.p95)} ms` : `not run (${ghz && "unavailable" in ghz ? ghz.unavailable : "?"})`}; ` +
+        `grpcurl, one process per call (start, reflection, call): ${s.cache.grpcurl ? `median ${ms(s.cache.grpcurl.median)} ms, p95 ${ms(s.cache.grpcurl.p95)} ms (n=${s.cache.grpcurl.n})` : `not run (${grpcurl && "unavailable" in grpcurl ? grpcurl.unavailable : "?"})`}.`,
+      "",
+    );
+    for (const r of results.cache.refused ?? [])
+      md.push(
+        `- **${r.client}** refused the ${r.chars.toLocaleString("en")}-character hit: ${r.code}: ${r.message.replaceAll("|", "\\|")}`,
+      );
+    if (results.cache.refused?.length) md.push("");
+  }
+
   md.push("## Throughput", "");
   md.push(
     `Audio seconds produced per wall-clock second over gRPC: batches of ${results.throughput.texts} distinct ~100-character texts (WAV, cache off), ${results.settings.throughputRounds} batches per level and service, levels and services interleaved. ` +
@@ -783,6 +1117,7 @@ export function renderMarkdown(results: Results, s: Summary): string {
       "× Piper (best)",
       "× floor intra 2 (best)",
       "p95 request ms at c=8",
+      ...(results.baseline ? ["c=2, c=8 ÷ previous run"] : []),
     ],
     Object.entries(s.throughput).map(([name, levels]) => {
       const vals = results.throughput.levels.map((c) => levels[c]?.audioPerSecond ?? Number.NaN);
@@ -796,9 +1131,23 @@ export function renderMarkdown(results: Results, s: Summary): string {
         x(best / s.singleStream.piper),
         x(best / s.singleStream.floor),
         ms(levels[8]?.p95RequestMs ?? NaN),
+        ...(results.baseline
+          ? [
+              [2, 8]
+                .map((c) => x((levels[c]?.audioPerSecond ?? Number.NaN) / (results.baseline!.throughput[name]?.[c] ?? Number.NaN)))
+                .join(", "),
+            ]
+          : []),
       ];
     }),
   );
+  if (results.baseline) {
+    const b = results.baseline;
+    md.push(
+      `Previous run: \`${b.file}\`, a ${b.mode} run of ${b.startedAt.slice(0, 10)} at commit ${b.gitCommit} (batches of ${b.throughputBatch}; other processes used ${cores(b.foreignCores)} cores on average then).`,
+      "",
+    );
+  }
 
   md.push("## Resident memory", "");
   md.push(
@@ -809,14 +1158,26 @@ export function renderMarkdown(results: Results, s: Summary): string {
     ["state", "RSS", "peak (VmHWM)", "× Piper process"],
     [
       ...results.memory.readings.map((r) => [r.label, mb(r.rssBytes), mb(r.hwmBytes), x(r.rssBytes / results.memory.piper.rssBytes)]),
+      ...(results.baseline
+        ? [
+            [
+              `previous run (${results.baseline.startedAt.slice(0, 10)}, ${results.baseline.gitCommit}): serving / after load`,
+              `${mb(results.baseline.memory.serving)} / ${mb(results.baseline.memory.afterLoad)}`,
+              "",
+              `${x(results.baseline.memory.serving / results.baseline.memory.piper)} / ${x(results.baseline.memory.afterLoad / results.baseline.memory.piper)}`,
+            ],
+          ]
+        : []),
       [
-        `Piper reference process (Python, one voice, after the latency runs)`,
+        results.ttfaTexts
+          ? `Piper reference process (Python, one voice, after the latency and time-to-first-audio runs; its longest single input: the ${results.ttfaTexts.find((t) => t.key === "sentence-300")?.chars ?? "~300"}-character sentence)`
+          : "Piper reference process (Python, one voice, after the latency runs)",
         mb(results.memory.piper.rssBytes),
         mb(results.memory.piper.hwmBytes),
         "1.00x",
       ],
       ...results.memory.others.map((r) => [
-        `service \`${r.label}\` after the throughput runs`,
+        r.label in results.settings.services ? `service \`${r.label}\` after the throughput runs` : `${r.label}, after the latency runs`,
         mb(r.rssBytes),
         mb(r.hwmBytes),
         x(r.rssBytes / results.memory.piper.rssBytes),

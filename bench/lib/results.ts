@@ -54,8 +54,40 @@ export interface MemoryReading {
   hwmBytes: number;
 }
 
+/** Figures of an earlier run (bench/results/latest.json before this run, or BENCH_BASELINE), to compare against. */
+export interface Baseline {
+  file: string;
+  mode: "full" | "quick";
+  startedAt: string;
+  gitCommit: string;
+  /** Mean cores other processes used during that run. */
+  foreignCores: number;
+  /** Audio seconds per second, by service name and concurrency. */
+  throughput: Record<string, Record<number, number>>;
+  throughputBatch: number;
+  /** RSS of the shipped-defaults service: serving, after load (the readings of that run's memory section). */
+  memory: { serving: number; afterLoad: number; piper: number };
+  /** Median ms by subject and characters. */
+  latency: Record<string, Record<number, number>>;
+}
+
+/** Another implementation timed on the same texts, interleaved with the others (issue 13 item 6). */
+export interface PeerRecord {
+  /** What ran, with which settings. */
+  description: string;
+  version: string;
+  /** Why it did not run, when it did not. */
+  unavailable?: string;
+}
+
+export interface CacheClientRecord {
+  label: string;
+  /** HTTP/2 flow-control window of each stream, in bytes (undefined: the library's default). */
+  windowBytes?: number;
+}
+
 export interface Results {
-  schema: 1;
+  schema: 1 | 2;
   mode: "full" | "quick";
   note: string | undefined;
   startedAt: string;
@@ -94,8 +126,20 @@ export interface Results {
     inProcessMs: number[];
     /** planSpeech + cacheKey + AudioCache.get: the work a hit costs in Synthesizer.synthesize before the transport. */
     hitPathMs: number[];
-    /** client "default": connect-node's gRPC client as is (offers gzip); "identity": acceptCompression [] */
-    loopback: Array<{ chars: number; client: "default" | "identity"; ms: number; serverMs: number }>;
+    /**
+     * client "default": connect-node's gRPC client as is (offers gzip); "identity": acceptCompression [];
+     * schema 2 adds "tts-client" (@aetheros/tts-client, 4 MiB windows) and "grpc-js" (@grpc/grpc-js, defaults).
+     */
+    loopback: Array<{ chars: number; client: string; ms: number; serverMs: number }>;
+    /** Schema 2: the clients of `loopback`, and the texts' exact lengths by nominal size. */
+    clients?: Record<string, CacheClientRecord>;
+    textChars?: Record<number, number>;
+    /** Schema 2: calls a client refused (e.g. a response over its receive limit), with the error. */
+    refused?: Array<{ client: string; chars: number; code: string; message: string }>;
+    /** Schema 2: ghz (its own client, defaults), per-call latencies of unary hits on the 100-character text. */
+    ghz?: { version: string; chars: number; ms: number[]; errors: Record<string, number> } | { unavailable: string };
+    /** Schema 2: one grpcurl process per call (process start, reflection and the call), 100 characters. */
+    grpcurl?: { chars: number; ms: number[] } | { unavailable: string };
     /** zlib gzip/gunzip (default level, as connect uses) of each text's WAV, in this process. */
     gzip: Array<{ chars: number; bytes: number; gzipBytes: number; gzipMs: number; gunzipMs: number }>;
     /** grpc-encoding of a response to connect-node's client as is (which offers gzip). */
@@ -104,8 +148,15 @@ export interface Results {
     stats: unknown;
   };
   throughput: { texts: number; levels: number[]; samples: ThroughputSample[] };
+  /** Schema 2: peers by latency subject name ("sherpa", "piper-http"). */
+  peers?: Record<string, PeerRecord>;
+  /** Schema 2: time to first audio on the texts of bench/lib/texts.ts TTFA_TEXTS. */
+  ttfaTexts?: Array<{ key: string; label: string; chars: number; sentences: number }>;
+  baseline?: Baseline;
   memory: {
     service: string;
+    /** Schema 2: MAX_TEXT_LENGTH of the shipped defaults, spoken as one sentence for a reading. */
+    longestSentenceChars?: number;
     readings: MemoryReading[];
     piper: MemoryReading;
     others: MemoryReading[];
@@ -124,8 +175,15 @@ export interface Results {
 export function serializeResults(results: Results): string {
   const round = (_key: string, value: unknown): unknown =>
     typeof value === "number" && !Number.isInteger(value) ? Math.round(value * 1e4) / 1e4 : value;
+  // JSON has no undefined: leave such keys out (schema 1 wrote `"note": undefined`, which is not JSON).
   const body = Object.entries(results)
+    .filter(([, value]) => value !== undefined)
     .map(([key, value]) => `${JSON.stringify(key)}: ${JSON.stringify(value, round)}`)
     .join(",\n");
   return `{\n${body}\n}\n`;
+}
+
+/** Reads a results file; tolerates the `"note": undefined` that earlier runs wrote. */
+export function parseResults(text: string): Results {
+  return JSON.parse(text.replace(/^("[A-Za-z]+"): undefined(,?)$/gm, "$1: null$2")) as Results;
 }

@@ -50,6 +50,55 @@ export const LONG_SENTENCE =
   "for the people who live in the northern districts and the farmers who depend on the old canal for water during the long dry summer " +
   "months when the river runs low and the fields turn brown";
 
+/**
+ * Time to first audio against Piper's first chunk (issue 13): one short sentence, one long
+ * sentence with clause pauses, and a paragraph that opens with a very short sentence.
+ */
+export const TTFA_TEXTS: ReadonlyArray<{ key: string; label: string; text: string }> = [
+  { key: "sentence-50", label: "one 50-character sentence", text: LATENCY_TEXTS[0]![1] },
+  {
+    key: "sentence-300",
+    label: "one ~300-character sentence with commas",
+    text:
+      "When the storm finally passed, the fishermen pulled their boats back onto the wet sand, checked every net and rope for damage, " +
+      "shared a pot of hot soup beside the harbor wall, and talked quietly about the long night, the lost lobster traps, and the keeper " +
+      "who had kept the lamp burning until dawn.",
+  },
+  {
+    key: "good-morning",
+    label: 'a paragraph whose first sentence is "Good morning."',
+    text:
+      "Good morning. Today the weather will be mild and sunny across most of the region, with a light breeze from the west. " +
+      "In the afternoon, clouds will gather over the hills, and a few showers are possible after six o'clock. " +
+      "Tomorrow brings cooler air, so keep a jacket close at hand if you plan to be outside in the evening.",
+  },
+];
+
+/**
+ * A text of about `length` characters (at most `length`) made of whole sentences of the
+ * texts above, for cache hits on long texts (issue 12: 5,000 characters, MAX_TEXT_LENGTH).
+ */
+export function longText(length: number): string {
+  const sentences = [PARAGRAPH, ...THROUGHPUT_TEXTS, ...LATENCY_TEXTS.map(([, t]) => t)].flatMap((t) => t.match(/[^.!?]+[.!?]/g) ?? []);
+  let text = "";
+  for (let i = 0; ; i++) {
+    const next = `${text}${text ? " " : ""}${sentences[i % sentences.length]!.trim()}`;
+    if (next.length > length) return text;
+    text = next;
+  }
+}
+
+/**
+ * ONE sentence of exactly `length` characters (the words of LONG_SENTENCE over and over, no
+ * full stop until the end): the longest input the service accepts, as one sentence.
+ */
+export function oneSentence(length: number): string {
+  let words = "";
+  while (words.length < length) words += `${LONG_SENTENCE} and `;
+  const body = words.slice(0, length - 1).replace(/ $/, "a");
+  return `${body}.`;
+}
+
 /** Fails fast when a text is far from its nominal length. */
 export function checkTexts(): void {
   for (const [nominal, text] of LATENCY_TEXTS) {
@@ -61,4 +110,14 @@ export function checkTexts(): void {
     if (Math.abs(text.length - 100) > 6) throw new Error(`throughput text has ${text.length} characters, expected about 100: ${text}`);
   }
   if (new Set(THROUGHPUT_TEXTS).size !== THROUGHPUT_TEXTS.length) throw new Error("throughput texts must be distinct");
+  const long = TTFA_TEXTS.find((t) => t.key === "sentence-300")!.text;
+  if (Math.abs(long.length - 300) > 20 || /[.!?]./.test(long))
+    throw new Error(`the long sentence must be one ~300-character sentence: ${long.length}`);
+  if (!TTFA_TEXTS.find((t) => t.key === "good-morning")!.text.startsWith("Good morning. "))
+    throw new Error("the paragraph must open with Good morning.");
+  for (const n of [5000, 1234]) {
+    if (longText(n).length < n - 150) throw new Error(`longText(${n}) has ${longText(n).length} characters`);
+    if (oneSentence(n).length !== n || /[.!?]./.test(oneSentence(n)))
+      throw new Error(`oneSentence(${n}) is not one sentence of ${n} characters`);
+  }
 }
