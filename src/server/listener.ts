@@ -21,6 +21,7 @@
 // answered. A flood in a cleartext connection's first read is caught by scanning those
 // bytes before any HTTP/2 processing (see routeByPreface).
 
+import { setTimeout as sleep } from "node:timers/promises";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import http2, { type Http2ServerRequest, type Http2ServerResponse, type Http2Session } from "node:http2";
 import net, { type AddressInfo, type Socket } from "node:net";
@@ -142,6 +143,17 @@ export class DualProtocolListener {
   /** Drops every connection left, idle HTTP/1.1 keep-alive ones included. */
   destroyConnections(): void {
     for (const socket of this.sockets) socket.destroy();
+  }
+
+  /**
+   * Ends every connection left once what was written to it is out (a FIN after the last
+   * bytes: a response whose stream has closed may still have some in the socket), idle
+   * HTTP/1.1 keep-alive ones included; resolves once they are closed, or after `ms`.
+   */
+  async endConnections(ms: number): Promise<void> {
+    const closed = [...this.sockets].map((socket) => new Promise((resolve) => socket.once("close", resolve)));
+    for (const socket of this.sockets) socket.end();
+    await Promise.race([Promise.all(closed), sleep(ms, undefined, { ref: false })]);
   }
 }
 

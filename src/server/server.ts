@@ -111,7 +111,11 @@ export function createServer(config: Config, deps: ServerDeps): Server {
     if (listener === undefined) return;
     // Probes keep reading NOT_SERVING on HEALTH_PORT until the service port is gone too.
     const connectionsGone = Promise.all([listener.stopAccepting(), healthListener?.stopAccepting()]);
-    if (!(await drain.idle(config.shutdownGraceSeconds * 1000))) {
+    if (await drain.idle(config.shutdownGraceSeconds * 1000)) {
+      // A response counts as done once its stream closes, which can be before its last bytes
+      // have left the socket: connections are ended after those, not dropped on them.
+      await Promise.all([listener.endConnections(CUT_OFF_ANSWER_MS), healthListener?.endConnections(CUT_OFF_ANSWER_MS)]);
+    } else {
       deps.logger.warn({ requests_in_flight: drain.requestsInFlight }, "grace period over, cutting off calls");
       graceOver.abort(new ConnectError("server shut down", Code.Unavailable));
       await drain.idle(CUT_OFF_ANSWER_MS);
