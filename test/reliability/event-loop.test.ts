@@ -34,8 +34,7 @@ afterAll(async () => {
 /** The server's event-loop delay since the previous scrape, in ms. */
 async function serverLoopDelay(): Promise<{ p50: number; p99: number; max: number }> {
   const text = await (await fetch(`${service.baseUrl}/metrics`)).text();
-  const seconds = (name: string) =>
-    Number(new RegExp(`^nodejs_eventloop_lag_${name}_seconds (\\S+)$`, "m").exec(text)?.[1] ?? Number.NaN);
+  const seconds = (name: string) => Number(new RegExp(`^nodejs_eventloop_lag_${name}_seconds (\\S+)$`, "m").exec(text)?.[1] ?? Number.NaN);
   return { p50: seconds("p50") * 1000, p99: seconds("p99") * 1000, max: seconds("max") * 1000 };
 }
 
@@ -177,10 +176,7 @@ describe("event loop", () => {
     const times = checks.map((check) => check.ms);
     const p99 = percentile(times, 0.99);
     const floodCounts = countBy(floodOutcomes);
-    const allOk =
-      checks.every((probe) => probe.outcome === "Ok") &&
-      notServing === 0 &&
-      floodOutcomes.every((o) => FLOOD_ENDINGS.has(o));
+    const allOk = checks.every((probe) => probe.outcome === "Ok") && notServing === 0 && floodOutcomes.every((o) => FLOOD_ENDINGS.has(o));
     record("6b-event-loop-deadlines", {
       order: 6.5,
       title: "Event loop under long texts that miss their deadlines",
