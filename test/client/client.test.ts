@@ -8,7 +8,7 @@ import { Code, type Interceptor } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AudioEncoding, createTtsClient, HealthStatus, type TtsClientOptions } from "../../clients/node/src/index.js";
 import { callError, startServer, type RunningServer } from "../server/running-server.js";
-import { proseOfLength, waitUntil } from "../server/support.js";
+import { proseOfLength, untilIdle } from "../server/support.js";
 import { collectStream, decode, probe, VOICE, VOICE_RATE } from "../synthesis/support.js";
 
 const API_KEY = "client-test-key-5e8b1d7c3a9f";
@@ -42,10 +42,6 @@ async function drain(messages: AsyncIterable<unknown>): Promise<void> {
 }
 
 /** Waits until no synthesis is running or queued, so an abandoned call does not slow the next test. */
-async function idle(): Promise<void> {
-  await waitUntil(() => running.app.admission.stats().running === 0 && running.app.admission.stats().queued === 0, "the server is idle");
-}
-
 const GRPC = /^application\/grpc(\+proto)?$/;
 
 it("speaks gRPC when no protocol is given", async () => {
@@ -128,7 +124,7 @@ describe.each([
     try {
       expect((await callError(tts.synthesize({ text, config: WAV }))).code).toBe(Code.DeadlineExceeded);
       expect((await callError(drain(tts.synthesizeStream({ text, config: WAV })))).code).toBe(Code.DeadlineExceeded);
-      await idle();
+      await untilIdle(running);
 
       // The very same requests, each with its own deadline.
       const response = await tts.synthesize({ text, config: WAV }, { timeoutMs: 120_000 });
@@ -137,7 +133,7 @@ describe.each([
       expect(collected.cases.at(-1)).toBe("summary");
       expect(collected.summary!.durationSeconds).toBeGreaterThan(5);
     } finally {
-      await idle();
+      await untilIdle(running);
     }
   });
 });

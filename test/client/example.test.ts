@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AudioEncoding } from "../../gen/aetheros/tts/v1/tts_pb.js";
 import { REPO_ROOT } from "../server/entry-point.js";
 import { startServer, type RunningServer } from "../server/running-server.js";
-import { proseOfLength, waitUntil } from "../server/support.js";
+import { proseOfLength, untilIdle, waitUntil } from "../server/support.js";
 import { decode, probe, ttsClient, VOICE } from "../synthesis/support.js";
 
 const EXAMPLE = join(REPO_ROOT, "examples", "reply-to-speech.ts");
@@ -59,11 +59,6 @@ async function example(text: string): Promise<Run> {
 
 /** The server's log lines for the example's calls since `since`. */
 const calls = (since: number) => running.logLines.slice(since).filter((line) => line.msg === "rpc" && line.method === METHOD);
-
-async function idle(): Promise<void> {
-  const { admission } = running.app;
-  await waitUntil(() => admission.stats().running === 0 && admission.stats().queued === 0, "the server is idle");
-}
 
 describe("examples/reply-to-speech.ts", () => {
   it("streams the reply sentence by sentence and writes reply.ogg, Ogg/Opus of the duration it printed", async () => {
@@ -126,7 +121,7 @@ describe("examples/reply-to-speech.ts", () => {
     } finally {
       busy.abort();
       await occupying;
-      await idle();
+      await untilIdle(running);
       await running.app.close();
       running = shared;
     }
@@ -148,7 +143,7 @@ describe("examples/reply-to-speech.ts", () => {
       expect(calls(since)).toHaveLength(1);
       expect(calls(since)[0]!.code).not.toBe("ok");
     } finally {
-      await idle();
+      await untilIdle(running);
     }
   });
 });

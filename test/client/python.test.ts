@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AudioEncoding } from "../../gen/aetheros/tts/v1/tts_pb.js";
 import { REPO_ROOT } from "../server/entry-point.js";
 import { startServer, type RunningServer } from "../server/running-server.js";
-import { proseOfLength, waitUntil } from "../server/support.js";
+import { proseOfLength, untilIdle, waitUntil } from "../server/support.js";
 import { decode, probe, ttsClient, VOICE_RATE } from "../synthesis/support.js";
 
 const run = promisify(execFile);
@@ -53,11 +53,6 @@ async function consumer(mode: "calls" | "refused"): Promise<Record<string, Recor
   return JSON.parse(stdout);
 }
 
-async function idle(): Promise<void> {
-  const { admission } = running.app;
-  await waitUntil(() => admission.stats().running === 0 && admission.stats().queued === 0, "the server is idle");
-}
-
 async function expectWav(file: string): Promise<number> {
   const audio = await readFile(join(scratch, file));
   expect(await probe(audio)).toEqual({ codec: "pcm_s16le", sampleRate: VOICE_RATE, channels: 1 });
@@ -67,7 +62,7 @@ async function expectWav(file: string): Promise<number> {
 describe("aetheros-tts-client (Python) from a fresh venv", () => {
   it("synthesizes, streams, reports health and names the field of an INVALID_ARGUMENT, sync and asyncio", async () => {
     const { sync, async: asyncio } = await consumer("calls");
-    await idle();
+    await untilIdle(running);
 
     expect(sync!.unary).toMatchObject({ sampleRate: VOICE_RATE });
     const unarySeconds = await expectWav("sync.wav");
@@ -119,7 +114,7 @@ describe("aetheros-tts-client (Python) from a fresh venv", () => {
     } finally {
       busy.abort();
       await occupying;
-      await idle();
+      await untilIdle(running);
     }
   });
 });

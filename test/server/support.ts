@@ -32,6 +32,12 @@ export async function waitUntil(check: () => boolean, what: string, limitMs = 60
   }
 }
 
+/** Waits until no synthesis runs or waits on the server. */
+export function untilIdle(running: RunningServer): Promise<void> {
+  const { admission } = running.app;
+  return waitUntil(() => admission.stats().running === 0 && admission.stats().queued === 0, "the server is idle");
+}
+
 export type ProtocolName = "gRPC" | "gRPC-Web" | "Connect";
 
 export const PROTOCOLS: readonly ProtocolName[] = ["gRPC", "gRPC-Web", "Connect"];
