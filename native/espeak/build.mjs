@@ -106,6 +106,41 @@ patched.push(
     },
   ]),
 );
+// Word timings need to know which text word each word of the IPA string came from. The
+// phoneme list knows (sourceix, set on a word's first phoneme) but is gone from the string, so
+// GetTranslatedPhonemeString also records, for every phoneme that starts a word, where in its
+// output that word begins and the phoneme's sourceix. Its output does not change.
+const wordRecordDeclaration = `// aetheros-tts: the words of the last GetTranslatedPhonemeString output, one per phoneme that
+// starts a word: the byte offset in the output where its text begins (before the space that
+// separates it from the previous word) and the phoneme's sourceix (bits 0-10: the text word's
+// position from the start of the clause, in characters; bits 11-15: its length, at most 31).
+int aetheros_word_count = 0;
+unsigned int aetheros_word_offsets[N_PHONEME_LIST];
+unsigned short aetheros_word_sources[N_PHONEME_LIST];
+
+`;
+const startsWord =
+  "\t\tif (plist->newword & PHLIST_START_OF_WORD && !(plist->newword & (PHLIST_START_OF_SENTENCE | PHLIST_START_OF_CLAUSE)))\n";
+const recordWord = `\t\tif (plist->newword & PHLIST_START_OF_WORD) { // aetheros-tts
+\t\t\taetheros_word_offsets[aetheros_word_count] = phon_out_ix;
+\t\t\taetheros_word_sources[aetheros_word_count++] = plist->sourceix;
+\t\t}
+`;
+patched.push(
+  patchSource(join(libespeak, "dictionary.c"), [
+    {
+      from: "const char *GetTranslatedPhonemeString(int phoneme_mode)\n",
+      to: `${wordRecordDeclaration}const char *GetTranslatedPhonemeString(int phoneme_mode)\n`,
+      applied: wordRecordDeclaration,
+    },
+    {
+      from: "\tuse_ipa = phoneme_mode & espeakPHONEMES_IPA;\n",
+      to: "\taetheros_word_count = 0;\n\tuse_ipa = phoneme_mode & espeakPHONEMES_IPA;\n",
+      applied: "\taetheros_word_count = 0;\n",
+    },
+    { from: startsWord, to: recordWord + startsWord, applied: recordWord },
+  ]),
+);
 // Also after an earlier run that patched the source but failed before rebuilding.
 const library = statSync(join(out, "build", "src", "libespeak-ng", "libespeak-ng.a")).mtimeMs;
 if (patched.some((file) => statSync(file).mtimeMs > library)) {

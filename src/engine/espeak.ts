@@ -8,10 +8,31 @@ import { fileURLToPath } from "node:url";
 
 const nativeDir = fileURLToPath(new URL("../../native/espeak/", import.meta.url));
 
-/** One espeak-ng clause: IPA phonemes and espeak's raw clause flags. */
+/**
+ * One espeak-ng clause: IPA phonemes, espeak's raw clause flags, the words of the IPA and
+ * where the clause ends in the text. Offsets count code points.
+ */
 export interface EspeakClause {
   phonemes: string;
   terminator: number;
+  /** One per word espeak wrote into `phonemes`, in order (a word may have no phonemes). */
+  words: EspeakWord[];
+  /**
+   * Where the next clause begins in the text (the text's length for the last clause): the
+   * clause holds the text before it, with the spaces after its terminator.
+   */
+  end: number;
+}
+
+export interface EspeakWord {
+  /** Where the word begins in `phonemes`: at the space before it, if it has one. */
+  phonemeStart: number;
+  /**
+   * Where the text word it was spoken for begins in the text, as espeak placed it (at most a
+   * character off around abbreviations); every IPA word of a number or of a multi-word
+   * dictionary entry ("one hundred twenty three" for "123") has the same start.
+   */
+  textStart: number;
 }
 
 interface EspeakBinding {

@@ -10,5 +10,6 @@ export {
   type VoiceProblem,
 } from "./engine.js";
 export type { Scales } from "./inference.js";
-export { MAX_SENTENCE_PHONEMES, planSpeech, type Plan, type PlannedSentence } from "./plan.js";
+export { MAX_SENTENCE_PHONEMES, planSpeech, type Plan, type PlannedSentence, type PlannedWord } from "./plan.js";
+export { type WordInterval, wordIntervals } from "./word-timing.js";
 export { parseVoiceConfig, readVoiceConfig, type PiperVoiceConfig, type VoiceLanguage } from "./voice-config.js";

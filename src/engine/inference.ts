@@ -64,7 +64,11 @@ export interface InferenceOptions {
 export interface SpeechWindow {
   /** In a buffer of their own (never onnxruntime's), so they can be handed to another thread. */
   samples: Float32Array;
-  /** On a split voice's first window: output samples each phoneme id lasts (the model's own durations). */
+  /**
+   * On a sentence's first window: output samples each phoneme id lasts (the model's own
+   * durations). A voice that runs whole has them only if its model has a `durations` output,
+   * which Piper's exports do not.
+   */
   idDurations?: number[];
   /** The sentence's last window. */
   last: boolean;
@@ -133,7 +137,11 @@ export class VoiceSession {
     if (this.multiSpeaker) feeds.sid = sid;
     const results = await this.first.run(feeds);
     if (!this.decoder) {
-      yield { samples: new Float32Array(results[this.first.outputNames[0]!]!.data as Float32Array), last: true };
+      const samples = new Float32Array(results[this.first.outputNames[0]!]!.data as Float32Array);
+      // Piper's own exports give only the audio; a model that also outputs its durations gets timings.
+      const frames = results[DURATIONS] ? Array.from(results[DURATIONS].data as Float32Array) : undefined;
+      const hop = frames ? samples.length / frames.reduce((sum, idFrames) => sum + idFrames, 0) : 0;
+      yield { samples, idDurations: frames?.map((idFrames) => idFrames * hop), last: true };
       return;
     }
     const latent = results[LATENT]!;

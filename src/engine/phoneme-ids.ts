@@ -9,6 +9,11 @@ export interface PhonemeIds {
   ids: number[];
   /** Phonemes absent from the voice's map, dropped as Piper drops them. */
   missing: string[];
+  /**
+   * Per phoneme, the index in `ids` of its first id (a dropped phoneme: of the next one's);
+   * then the index of EOS. A phoneme's ids run to the next one's: its own, then a PAD.
+   */
+  phonemeStarts: number[];
 }
 
 export function phonemeIds(phonemes: readonly string[], voice: PiperVoiceConfig): PhonemeIds {
@@ -16,7 +21,9 @@ export function phonemeIds(phonemes: readonly string[], voice: PiperVoiceConfig)
   const pad = map.get(PAD)!;
   const ids = [...map.get(BOS)!, ...pad];
   const missing: string[] = [];
+  const phonemeStarts: number[] = [];
   for (const phoneme of phonemes) {
+    phonemeStarts.push(ids.length);
     const phonemeId = map.get(phoneme);
     if (!phonemeId) {
       missing.push(phoneme);
@@ -24,6 +31,7 @@ export function phonemeIds(phonemes: readonly string[], voice: PiperVoiceConfig)
     }
     ids.push(...phonemeId, ...pad);
   }
+  phonemeStarts.push(ids.length);
   ids.push(...map.get(EOS)!);
-  return { ids, missing };
+  return { ids, missing, phonemeStarts };
 }

@@ -9,7 +9,7 @@
  */
 import { NothingToSpeakError } from "../errors/index.js";
 import { phonemeIds } from "./phoneme-ids.js";
-import { phonemize } from "./phonemize.js";
+import { type PhonemizedSentence, phonemizeWords } from "./phonemize.js";
 import type { PiperVoiceConfig } from "./voice-config.js";
 
 /**
@@ -31,6 +31,28 @@ export interface PlannedSentence {
   sentenceIndex: number;
   phonemes: string[];
   ids: number[];
+  /** The words of the text this sentence speaks, in text order, not overlapping. */
+  words: PlannedWord[];
+}
+
+/**
+ * A word of the text and the phonemes and ids that speak it; every ranges is [start, end).
+ * Spaces and punctuation between words (pauses) belong to no word.
+ */
+export interface PlannedWord {
+  /** Offsets in the text given to planSpeech, in Unicode code points (Python str indices). */
+  textStart: number;
+  textEnd: number;
+  /** In the sentence's `phonemes`: from the word's first phoneme through its last. */
+  phonemeStart: number;
+  phonemeEnd: number;
+  /**
+   * In the sentence's `ids`: from its first phoneme's first id through the PAD after its last
+   * phoneme. In Piper's layout every phoneme is followed by a PAD that carries the end of its
+   * sound, so each phoneme owns the PAD after it.
+   */
+  idStart: number;
+  idEnd: number;
 }
 
 export interface Plan {
@@ -43,31 +65,56 @@ export interface Plan {
 export function planSpeech(text: string, voice: PiperVoiceConfig): Plan {
   const planned: PlannedSentence[] = [];
   const missing = new Set<string>();
-  const sentences = phonemize(text, voice).filter((sentence) => sentence.length > 0);
+  const sentences = phonemizeWords(text, voice).filter((sentence) => sentence.phonemes.length > 0);
   sentences.forEach((sentence, sentenceIndex) => {
-    for (const phonemes of cutOverlongSentence(sentence)) {
+    for (const [from, to] of cutOverlongSentence(sentence.phonemes)) {
+      const phonemes = sentence.phonemes.slice(from, to);
       const result = phonemeIds(phonemes, voice);
       for (const p of result.missing) missing.add(p);
       // BOS, PAD and EOS alone carry no speech.
-      if (result.ids.length > 3) planned.push({ sentenceIndex, phonemes, ids: result.ids });
+      if (result.ids.length > 3)
+        planned.push({ sentenceIndex, phonemes, ids: result.ids, words: plannedWords(sentence, from, to, result.phonemeStarts) });
     }
   });
   if (planned.length === 0) throw new NothingToSpeakError(text);
   return { sentences: planned, sentenceCount: sentences.length, missingPhonemes: [...missing] };
 }
 
-function cutOverlongSentence(sentence: string[]): string[][] {
-  const parts: string[][] = [];
-  let rest = sentence;
-  while (rest.length > MAX_SENTENCE_PHONEMES) {
-    const window = rest.slice(0, MAX_SENTENCE_PHONEMES);
+/** The words of `sentence.phonemes[from, to)`, with ranges in that part and its ids. */
+function plannedWords(sentence: PhonemizedSentence, from: number, to: number, phonemeStarts: readonly number[]): PlannedWord[] {
+  const words: PlannedWord[] = [];
+  let current = -1;
+  for (let i = from; i < to; i++) {
+    const word = sentence.wordOf[i]!;
+    if (word < 0) continue;
+    const phoneme = i - from;
+    if (word !== current) {
+      const { textStart, textEnd } = sentence.words[word]!;
+      words.push({ textStart, textEnd, phonemeStart: phoneme, phonemeEnd: phoneme + 1, idStart: 0, idEnd: 0 });
+      current = word;
+    }
+    words[words.length - 1]!.phonemeEnd = phoneme + 1;
+  }
+  for (const word of words) {
+    word.idStart = phonemeStarts[word.phonemeStart]!;
+    word.idEnd = phonemeStarts[word.phonemeEnd]!;
+  }
+  return words;
+}
+
+/** [start, end) of each part of a sentence, in its phonemes. */
+function cutOverlongSentence(sentence: readonly string[]): [number, number][] {
+  const parts: [number, number][] = [];
+  let start = 0;
+  while (sentence.length - start > MAX_SENTENCE_PHONEMES) {
+    const window = sentence.slice(start, start + MAX_SENTENCE_PHONEMES);
     let cut = lastIndexWhere(window, (p, i) => p === " " && i > 0 && [",", ";", ":"].includes(window[i - 1]!));
     if (cut <= 0) cut = window.lastIndexOf(" ");
     if (cut <= 0) cut = MAX_SENTENCE_PHONEMES - 1;
-    parts.push(rest.slice(0, cut + 1));
-    rest = rest.slice(cut + 1);
+    parts.push([start, start + cut + 1]);
+    start += cut + 1;
   }
-  if (rest.length > 0) parts.push(rest);
+  if (start < sentence.length) parts.push([start, sentence.length]);
   return parts;
 }
 

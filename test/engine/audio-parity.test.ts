@@ -75,7 +75,7 @@ describe("deterministic audio matches piper-tts 1.8.0", () => {
       const scales = { noiseScale: 0, lengthScale: config.lengthScale, noiseW: 0 };
       // Piper's own ids, one sentence per inference, through the engine's whole path.
       const plan = {
-        sentences: item.sentences.map((s, i) => ({ sentenceIndex: i, phonemes: [], ids: s.ids })),
+        sentences: item.sentences.map((s, i) => ({ sentenceIndex: i, phonemes: [], ids: s.ids, words: [] })),
         sentenceCount: item.sentences.length,
         missingPhonemes: [],
       };

@@ -78,7 +78,7 @@ afterAll(async () => {
 /** "Hello world." from Piper's ids at noise 0, as 16-bit PCM, and how many windows it took. */
 async function speakHello(model: VoiceModel): Promise<{ pcm: Buffer; windows: number }> {
   const plan = {
-    sentences: hello.sentences.map((s, i) => ({ sentenceIndex: i, phonemes: [], ids: s.ids })),
+    sentences: hello.sentences.map((s, i) => ({ sentenceIndex: i, phonemes: [], ids: s.ids, words: [] })),
     sentenceCount: 1,
     missingPhonemes: [],
   };
