@@ -13,20 +13,22 @@ interface EncodingFacts {
   readonly contentType: (sampleRate: number) => string;
   /** The usual file name extension, without the dot. */
   readonly extension: string;
+  /** Bytes of one sample where the data is the samples themselves (PCM, G.711); undefined for codecs. */
+  readonly bytesPerSample?: number;
 }
 
 const FACTS: Readonly<Record<OutputEncoding, EncodingFacts>> = {
-  [AudioEncoding.WAV]: { contentType: () => "audio/wav", extension: "wav" },
+  [AudioEncoding.WAV]: { contentType: () => "audio/wav", extension: "wav", bytesPerSample: 2 },
   // Headerless: the rate and sample format travel as parameters.
-  [AudioEncoding.PCM]: { contentType: (rate) => `audio/pcm;rate=${rate};channels=1;format=s16le`, extension: "pcm" },
+  [AudioEncoding.PCM]: { contentType: (rate) => `audio/pcm;rate=${rate};channels=1;format=s16le`, extension: "pcm", bytesPerSample: 2 },
   [AudioEncoding.MP3]: { contentType: () => "audio/mpeg", extension: "mp3" },
   [AudioEncoding.OGG_OPUS]: { contentType: () => "audio/ogg; codecs=opus", extension: "opus" },
   [AudioEncoding.FLAC]: { contentType: () => "audio/flac", extension: "flac" },
   // RFC 3551's names for G.711 (audio/PCMU is also what audio/basic is at 8 kHz).
-  [AudioEncoding.MULAW]: { contentType: (rate) => `audio/PCMU;rate=${rate}`, extension: "ulaw" },
-  [AudioEncoding.ALAW]: { contentType: (rate) => `audio/PCMA;rate=${rate}`, extension: "alaw" },
-  [AudioEncoding.WAV_MULAW]: { contentType: () => "audio/wav", extension: "wav" },
-  [AudioEncoding.WAV_ALAW]: { contentType: () => "audio/wav", extension: "wav" },
+  [AudioEncoding.MULAW]: { contentType: (rate) => `audio/PCMU;rate=${rate}`, extension: "ulaw", bytesPerSample: 1 },
+  [AudioEncoding.ALAW]: { contentType: (rate) => `audio/PCMA;rate=${rate}`, extension: "alaw", bytesPerSample: 1 },
+  [AudioEncoding.WAV_MULAW]: { contentType: () => "audio/wav", extension: "wav", bytesPerSample: 1 },
+  [AudioEncoding.WAV_ALAW]: { contentType: () => "audio/wav", extension: "wav", bytesPerSample: 1 },
 };
 
 /** Every output encoding, in the proto's order. */
@@ -45,6 +47,10 @@ export function encodingName(encoding: OutputEncoding): string {
 
 export function contentTypeOf(encoding: OutputEncoding, sampleRate: number): string {
   return FACTS[encoding].contentType(sampleRate);
+}
+
+export function bytesPerSample(encoding: OutputEncoding): number | undefined {
+  return FACTS[encoding].bytesPerSample;
 }
 
 export function extensionOf(encoding: OutputEncoding): string {

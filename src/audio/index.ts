@@ -8,6 +8,7 @@
 export { concatBytes } from "./bytes.js";
 export { createEncoder } from "./encoder.js";
 export {
+  bytesPerSample,
   contentTypeOf,
   encodingName,
   encodingNamed,

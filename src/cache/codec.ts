@@ -1,4 +1,4 @@
-import type { CacheEntry } from "./entry.js";
+import type { CacheEntry, TimedWord } from "./entry.js";
 
 /*
  * The byte form shared by the disk and Redis tiers:
@@ -22,6 +22,9 @@ interface Header {
   durationSeconds: number;
   modelUsed: string;
   sentenceByteEnds?: number[];
+  sentenceSampleStarts?: number[];
+  words?: TimedWord[];
+  wordsText?: string;
   byteLength: number;
 }
 
@@ -35,6 +38,9 @@ export function encodeEntry(key: string, entry: CacheEntry): Buffer {
     durationSeconds: audio.durationSeconds,
     modelUsed: audio.modelUsed,
     sentenceByteEnds: audio.sentenceByteEnds,
+    sentenceSampleStarts: audio.sentenceSampleStarts,
+    words: audio.words,
+    wordsText: audio.wordsText,
     byteLength: audio.bytes.byteLength,
   };
   const headerBytes = Buffer.from(JSON.stringify(header), "utf8");
@@ -70,6 +76,8 @@ export function decodeEntry(key: string, data: Uint8Array): CacheEntry {
       durationSeconds: header.durationSeconds,
       modelUsed: header.modelUsed,
       ...(header.sentenceByteEnds && { sentenceByteEnds: header.sentenceByteEnds }),
+      ...(header.sentenceSampleStarts && { sentenceSampleStarts: header.sentenceSampleStarts }),
+      ...(header.words && header.wordsText !== undefined && { words: header.words, wordsText: header.wordsText }),
     },
   };
 }
@@ -86,9 +94,25 @@ function parseHeader(json: string): Header {
   for (const field of numbers) {
     if (typeof header[field] !== "number") throw new Error(`cache entry: header ${field} is not a number`);
   }
-  const ends = header.sentenceByteEnds;
-  if (ends !== undefined && !(Array.isArray(ends) && ends.every(Number.isSafeInteger))) {
-    throw new Error("cache entry: header sentenceByteEnds is not a list of integers");
+  for (const field of ["sentenceByteEnds", "sentenceSampleStarts"] as const) {
+    const list = header[field];
+    if (list !== undefined && !(Array.isArray(list) && list.every(Number.isSafeInteger))) {
+      throw new Error(`cache entry: header ${field} is not a list of integers`);
+    }
+  }
+  const words = header.words;
+  if (words !== undefined && !(Array.isArray(words) && words.every(isTimedWord) && typeof header.wordsText === "string")) {
+    throw new Error("cache entry: header words are not a list of timed words with their text");
   }
   return header as unknown as Header;
+}
+
+function isTimedWord(value: unknown): value is TimedWord {
+  if (typeof value !== "object" || value === null) return false;
+  const word = value as Record<string, unknown>;
+  return (
+    typeof word.word === "string" &&
+    ["textStart", "textEnd", "sentenceIndex"].every((field) => Number.isSafeInteger(word[field])) &&
+    ["startSeconds", "endSeconds"].every((field) => Number.isFinite(word[field]))
+  );
 }

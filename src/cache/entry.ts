@@ -1,3 +1,13 @@
+/** A spoken word: where it is in the text (code points) and in the audio (seconds). */
+export interface TimedWord {
+  word: string;
+  textStart: number;
+  textEnd: number;
+  startSeconds: number;
+  endSeconds: number;
+  sentenceIndex: number;
+}
+
 /** The audio and the metadata needed to answer a synthesis request again. */
 export interface CachedAudio {
   /** The encoded audio file, as returned to the client. Treat as read-only: hits share it. */
@@ -13,6 +23,12 @@ export interface CachedAudio {
    * streamed answer can be replayed with its sentence indexes.
    */
   sentenceByteEnds?: number[];
+  /** The first sample (at `sampleRate`) of each sentence's audio, in order. */
+  sentenceSampleStarts?: number[];
+  /** Every spoken word, when the engine gave durations for every sentence. */
+  words?: TimedWord[];
+  /** The text `words` index: a hit for a text that differs in spacing has other offsets. */
+  wordsText?: string;
 }
 
 /** What the tiers hold: the audio plus when it was first stored. */

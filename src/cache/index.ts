@@ -8,6 +8,6 @@ export {
   type CacheMiss,
   type CacheResult,
 } from "./audio-cache.js";
-export type { CachedAudio } from "./entry.js";
+export type { CachedAudio, TimedWord } from "./entry.js";
 export { cacheKey, type CacheKeyParts } from "./key.js";
 export type { CacheClearResult, CacheStats, CacheTierName, CacheTierStats } from "./stats.js";

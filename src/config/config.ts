@@ -14,6 +14,14 @@ export interface Config {
   readonly maxLoadedVoices: number;
   readonly maxTextLength: number;
   readonly streamChunkSize: number;
+  /** StreamingSynthesize: seconds without input (and nothing left to speak) before a stream is ended. */
+  readonly streamingIdleTimeoutSeconds: number;
+  /** StreamingSynthesize: longest life of one stream, in seconds. */
+  readonly streamingMaxDurationSeconds: number;
+  /** StreamingSynthesize: default wait for more text before buffered text is spoken anyway. */
+  readonly streamingMaxBufferDelayMs: number;
+  /** StreamingSynthesize: default characters buffered before they are spoken without a sentence end. */
+  readonly streamingMaxBufferedCharacters: number;
   readonly cacheEnabled: boolean;
   readonly cacheDir: string;
   readonly cacheSizeMb: number;
@@ -92,6 +100,10 @@ export function loadConfig(env: Env = process.env): Config {
     maxTextLength,
     // gRPC clients refuse messages over 4 MiB by default.
     streamChunkSize: read.integer("STREAM_CHUNK_SIZE", 16_384, 1024, 4 * 1024 * 1024 - 1024),
+    streamingIdleTimeoutSeconds: read.integer("STREAMING_IDLE_TIMEOUT_SECONDS", 30, 1, 3600),
+    streamingMaxDurationSeconds: read.integer("STREAMING_MAX_DURATION_SECONDS", 3600, 1, 86_400),
+    streamingMaxBufferDelayMs: read.integer("STREAMING_MAX_BUFFER_DELAY_MS", 1000, 20, 10_000),
+    streamingMaxBufferedCharacters: read.integer("STREAMING_MAX_BUFFERED_CHARACTERS", Math.min(500, maxTextLength), 20, maxTextLength),
     cacheEnabled: read.boolean("CACHE_ENABLED", true),
     cacheDir: read.string("CACHE_DIR", ".cache/tts"),
     cacheSizeMb: read.integer("CACHE_SIZE_MB", 500, 1, 1_048_576),

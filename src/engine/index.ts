@@ -10,6 +10,7 @@ export {
   type VoiceProblem,
 } from "./engine.js";
 export type { Scales } from "./inference.js";
+export { type TextClause, textClauses } from "./clauses.js";
 export { MAX_SENTENCE_PHONEMES, planSpeech, type Plan, type PlannedSentence, type PlannedWord } from "./plan.js";
 export { type WordInterval, wordIntervals } from "./word-timing.js";
 export { parseVoiceConfig, readVoiceConfig, type PiperVoiceConfig, type VoiceLanguage } from "./voice-config.js";

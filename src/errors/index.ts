@@ -86,6 +86,9 @@ export class AbortedError extends ServiceError {
   }
 }
 
+/** A live stream ran past one of its time limits (idle, or its whole length). */
+export class StreamTimeoutError extends ServiceError {}
+
 /**
  * Too much at once: the synthesis queue or the caller's share of it is full, the caller is
  * over its request rate, or the request is larger than allowed. `retryAfterMs`, when set,

@@ -33,7 +33,12 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     engine: stack.engine,
     cache: stack.cache,
     health,
-    limits,
+    limits: {
+      ...limits,
+      idleTimeoutMs: config.streamingIdleTimeoutSeconds * 1000,
+      maxDurationMs: config.streamingMaxDurationSeconds * 1000,
+    },
+    streaming: { maxBufferDelayMs: config.streamingMaxBufferDelayMs, maxBufferedCharacters: config.streamingMaxBufferedCharacters },
     defaultVoice: config.piperModelName,
   });
   const metrics = createMetrics(stack);

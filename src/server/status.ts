@@ -15,6 +15,7 @@ import {
   OverloadedError,
   PermissionDeniedError,
   type ServiceError,
+  StreamTimeoutError,
   UnauthenticatedError,
   UnavailableError,
   UnimplementedError,
@@ -39,6 +40,7 @@ const STATUS_OF: readonly (readonly [ServiceErrorClass, Code])[] = [
   [PermissionDeniedError, Code.PermissionDenied],
   [UnavailableError, Code.Unavailable],
   [UnimplementedError, Code.Unimplemented],
+  [StreamTimeoutError, Code.DeadlineExceeded],
 ];
 
 export function toConnectError(err: unknown): ConnectError {

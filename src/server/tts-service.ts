@@ -15,14 +15,29 @@ import {
   SpeakerSchema,
   SynthesizeResponseSchema,
   SynthesizeStreamResponseSchema,
+  type StreamingSynthesizeRequest,
+  StreamingSynthesizeResponseSchema,
+  type StreamingSynthesizeResponse,
   TtsService,
   VoiceProblemSchema,
   VoiceSchema,
+  WordTimestampSchema,
   type SynthesizeStreamResponse,
 } from "../../gen/aetheros/tts/v1/tts_pb.js";
 import type { AudioCache, CacheTierStats } from "../cache/index.js";
 import type { Engine, VoiceLanguage } from "../engine/index.js";
-import { type RequestLimits, type StreamEvent, type Synthesizer, validateRequest } from "../synthesis/index.js";
+import { InvalidArgumentError } from "../errors/index.js";
+import {
+  type LiveEvent,
+  type LiveInput,
+  type LiveLimits,
+  liveSession,
+  type StreamEvent,
+  type Synthesizer,
+  validateConfig,
+  validateRequest,
+  type WordTimestamp,
+} from "../synthesis/index.js";
 import { bcp47, matchesLanguage, type VoiceCatalog } from "../voices/index.js";
 import { ServingStatus, type HealthReporter } from "./health.js";
 import { CLIENT } from "./pipeline.js";
@@ -33,12 +48,14 @@ export interface TtsServiceDeps {
   engine: Engine;
   cache: AudioCache;
   health: HealthReporter;
-  limits: RequestLimits;
+  limits: LiveLimits;
+  /** StreamingSynthesize's defaults for what a stream's config leaves unset. */
+  streaming: { maxBufferDelayMs: number; maxBufferedCharacters: number };
   defaultVoice: string;
 }
 
 export function createTtsService(deps: TtsServiceDeps): ServiceImpl<typeof TtsService> {
-  const { synthesizer, catalog, engine, cache, health, limits, defaultVoice } = deps;
+  const { synthesizer, catalog, engine, cache, health, limits, streaming, defaultVoice } = deps;
   return {
     async synthesize(request, context) {
       const speech = validateRequest(request.text, request.config, limits);
@@ -52,6 +69,7 @@ export function createTtsService(deps: TtsServiceDeps): ServiceImpl<typeof TtsSe
         generationTimeMs: result.generationTimeMs,
         textLength: [...request.text].length,
         modelUsed: result.audio.modelUsed,
+        words: speech.wordTimestamps ? (result.audio.words ?? []).map(wordTimestamp) : [],
       });
     },
 
@@ -59,6 +77,34 @@ export function createTtsService(deps: TtsServiceDeps): ServiceImpl<typeof TtsSe
       const speech = validateRequest(request.text, request.config, limits);
       for await (const event of synthesizer.stream(speech, context.signal, context.values.get(CLIENT))) {
         yield toStreamResponse(event);
+      }
+    },
+
+    async *streamingSynthesize(requests, context) {
+      const iterator = requests[Symbol.asyncIterator]();
+      const first = await iterator.next();
+      if (first.done) return;
+      if (first.value.request.case !== "config") {
+        throw new InvalidArgumentError(
+          "config",
+          `the first message of a stream must carry config; it carried ${first.value.request.case ?? "nothing"}`,
+        );
+      }
+      const { config, maxBufferDelayMs, maxBufferedCharacters } = first.value.request.value;
+      const settings = {
+        request: validateConfig(config),
+        maxBufferDelayMs: inRange("config.max_buffer_delay_ms", maxBufferDelayMs, 20, 10_000, streaming.maxBufferDelayMs),
+        maxBufferedCharacters: inRange(
+          "config.max_buffered_characters",
+          maxBufferedCharacters,
+          20,
+          limits.maxTextLength,
+          streaming.maxBufferedCharacters,
+        ),
+      };
+      const input = liveInput({ [Symbol.asyncIterator]: () => iterator });
+      for await (const event of liveSession(synthesizer, settings, input, context.signal, context.values.get(CLIENT), limits)) {
+        yield toLiveResponse(event);
       }
     },
 
@@ -145,6 +191,83 @@ function tierStats(stats: CacheTierStats) {
   });
 }
 
+function inRange(field: string, value: number | undefined, min: number, max: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (value < min || value > max) throw new InvalidArgumentError(field, `${value} is out of range; allowed ${min} to ${max}`);
+  return value;
+}
+
+/** The requests after the config, as the live session's input; a second config is refused. */
+async function* liveInput(requests: AsyncIterable<StreamingSynthesizeRequest>): AsyncGenerator<LiveInput> {
+  for await (const { request } of requests) {
+    switch (request.case) {
+      case "input":
+        yield {
+          type: "text",
+          contextId: request.value.contextId,
+          text: request.value.text,
+          flush: request.value.flush,
+          end: request.value.endUtterance,
+        };
+        break;
+      case "cancel":
+        yield { type: "cancel", contextId: request.value.contextId };
+        break;
+      case "config":
+        throw new InvalidArgumentError("config", "sent twice; only the first message of a stream may carry it");
+      default:
+        throw new InvalidArgumentError("request", "a message must carry config, input or cancel; this one carried none");
+    }
+  }
+}
+
+function wordTimestamp(word: WordTimestamp) {
+  return create(WordTimestampSchema, word);
+}
+
+function toLiveResponse(event: LiveEvent): StreamingSynthesizeResponse {
+  switch (event.type) {
+    case "start":
+      return create(StreamingSynthesizeResponseSchema, {
+        event: {
+          case: "start",
+          value: { encoding: event.encoding, sampleRate: event.sampleRate, channels: 1, voice: event.voice, modelUsed: event.modelUsed },
+        },
+      });
+    case "timestamps":
+      return create(StreamingSynthesizeResponseSchema, {
+        event: {
+          case: "timestamps",
+          value: { contextId: event.contextId, sentenceIndex: event.sentenceIndex, words: event.words.map(wordTimestamp) },
+        },
+      });
+    case "chunk":
+      return create(StreamingSynthesizeResponseSchema, {
+        event: {
+          case: "chunk",
+          value: {
+            audio: event.bytes,
+            sequence: event.sequence,
+            sentenceIndex: event.sentenceIndex,
+            sampleOffset: BigInt(event.sampleOffset),
+            contextId: event.contextId,
+          },
+        },
+      });
+    case "end":
+      return create(StreamingSynthesizeResponseSchema, {
+        event: {
+          case: "utteranceEnd",
+          value: {
+            contextId: event.contextId,
+            cancelled: event.cancelled,
+            summary: { ...event.summary, audioBytes: BigInt(event.summary.audioBytes) },
+          },
+        },
+      });
+  }
+}
+
 function toStreamResponse(event: StreamEvent): SynthesizeStreamResponse {
   switch (event.type) {
     case "start":
@@ -162,7 +285,19 @@ function toStreamResponse(event: StreamEvent): SynthesizeStreamResponse {
       });
     case "chunk":
       return create(SynthesizeStreamResponseSchema, {
-        event: { case: "chunk", value: { audio: event.bytes, sequence: event.sequence, sentenceIndex: event.sentenceIndex } },
+        event: {
+          case: "chunk",
+          value: {
+            audio: event.bytes,
+            sequence: event.sequence,
+            sentenceIndex: event.sentenceIndex,
+            sampleOffset: BigInt(event.sampleOffset),
+          },
+        },
+      });
+    case "timestamps":
+      return create(SynthesizeStreamResponseSchema, {
+        event: { case: "timestamps", value: { sentenceIndex: event.sentenceIndex, words: event.words.map(wordTimestamp) } },
       });
     case "summary":
       return create(SynthesizeStreamResponseSchema, {

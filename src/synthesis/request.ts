@@ -26,6 +26,7 @@ export interface SpeechRequest {
   noiseW: number | undefined;
   sentenceSilence: number;
   useCache: boolean;
+  wordTimestamps: boolean;
 }
 
 export interface RequestLimits {
@@ -33,11 +34,21 @@ export interface RequestLimits {
 }
 
 export function validateRequest(text: string, config: SynthesisConfig | undefined, limits: RequestLimits): SpeechRequest {
-  const length = [...text].length;
   if (text.trim().length === 0) throw new InvalidArgumentError("text", "must not be empty or only whitespace");
+  checkTextLength("text", text, limits);
+  return { ...validateConfig(config), text };
+}
+
+/** Throws when `text` has more characters (code points) than MAX_TEXT_LENGTH. */
+export function checkTextLength(field: string, text: string, limits: RequestLimits): void {
+  const length = [...text].length;
   if (length > limits.maxTextLength) {
-    throw new InvalidArgumentError("text", `${length} characters is too long; allowed 1 to ${limits.maxTextLength} (MAX_TEXT_LENGTH)`);
+    throw new InvalidArgumentError(field, `${length} characters is too long; allowed 1 to ${limits.maxTextLength} (MAX_TEXT_LENGTH)`);
   }
+}
+
+/** A SynthesisConfig with every range checked and every default applied; the text is left empty. */
+export function validateConfig(config: SynthesisConfig | undefined): SpeechRequest {
   const encoding = outputEncoding(config?.encoding ?? AudioEncoding.UNSPECIFIED);
   if (encoding === undefined) {
     const allowed = OUTPUT_ENCODINGS.map((value) => AudioEncodingSchema.value[value]!.name).join(", ");
@@ -51,7 +62,7 @@ export function validateRequest(text: string, config: SynthesisConfig | undefine
     );
   }
   return {
-    text,
+    text: "",
     voice: config?.voice ?? "",
     language: config?.language ?? "",
     speaker: config?.speaker ?? "",
@@ -64,6 +75,7 @@ export function validateRequest(text: string, config: SynthesisConfig | undefine
     noiseW: config?.noiseW === undefined ? undefined : inRange("config.noise_w", config.noiseW, 0, 2, 0),
     sentenceSilence: inRange("config.sentence_silence", config?.sentenceSilence, 0, 5, 0),
     useCache: config?.useCache ?? true,
+    wordTimestamps: config?.enableWordTimestamps ?? false,
   };
 }
 

@@ -15,11 +15,23 @@ import {
   floatToPcm16,
   type OutputEncoding,
   type Resampler,
+  bytesPerSample,
   shiftPitch,
 } from "../audio/index.js";
-import { type AudioCache, type CachedAudio, type CacheResult, cacheKey } from "../cache/index.js";
-import type { Engine, PiperVoiceConfig, Plan, SpeechSettings, VoiceModel } from "../engine/index.js";
+import { type AudioCache, type CachedAudio, type CacheResult, cacheKey, type TimedWord } from "../cache/index.js";
+import {
+  type Engine,
+  type PiperVoiceConfig,
+  type Plan,
+  type PlannedSentence,
+  type SpeechSettings,
+  type TextClause,
+  textClauses,
+  type VoiceModel,
+  wordIntervals,
+} from "../engine/index.js";
 import { AbortedError, InvalidArgumentError, NotFoundError } from "../errors/index.js";
+import { AudioEncoding } from "../../gen/aetheros/tts/v1/tts_pb.js";
 import { bcp47, matchesLanguage, type VoiceCatalog } from "../voices/index.js";
 import type { Admission, Permit } from "./admission.js";
 import { ReadAhead } from "./read-ahead.js";
@@ -47,6 +59,17 @@ interface ResolvedSpeech {
   modelUsed: string;
 }
 
+/** A spoken word: where it is in the request's text (code points) and in the audio (seconds). */
+export type WordTimestamp = TimedWord;
+
+/** A voice resolved for a live session: what its stream start says and the rate it encodes at. */
+export interface LiveVoice {
+  id: string;
+  modelUsed: string;
+  encodeRate: number;
+  config: PiperVoiceConfig;
+}
+
 export interface SynthesisResult {
   audio: CachedAudio;
   cached: boolean;
@@ -55,7 +78,8 @@ export interface SynthesisResult {
 
 export type StreamEvent =
   | { type: "start"; encoding: OutputEncoding; sampleRate: number; voice: string; modelUsed: string }
-  | { type: "chunk"; bytes: Uint8Array; sequence: number; sentenceIndex: number }
+  | { type: "timestamps"; sentenceIndex: number; words: WordTimestamp[] }
+  | { type: "chunk"; bytes: Uint8Array; sequence: number; sentenceIndex: number; sampleOffset: number }
   | {
       type: "summary";
       durationSeconds: number;
@@ -70,6 +94,11 @@ export type StreamEvent =
 interface RenderedPiece {
   sentenceIndex: number;
   bytes: Uint8Array;
+  /** Samples (at the output rate) written before this piece, and in it. */
+  firstSample: number;
+  sampleCount: number;
+  /** The sentence's words, when the engine gave its durations. */
+  words?: WordTimestamp[];
   /** Set on the last piece (the encoder's final bytes): the whole audio's length. */
   durationSeconds?: number;
 }
@@ -89,8 +118,56 @@ export class Synthesizer {
         permit.release();
       }
     };
-    const result = request.useCache ? await this.sharedOrProduced(speech.key, produce, signal) : { cached: false, audio: await produce() };
+    let result = request.useCache ? await this.sharedOrProduced(speech.key, produce, signal) : { cached: false, audio: await produce() };
+    if (result.cached && request.wordTimestamps && !hasWordsFor(result.audio, request.text)) {
+      // Stored before timestamps were, or for a text that differs in spacing or Unicode form
+      // (the key folds those, the word offsets do not): speak it again and store the words.
+      const audio = await produce();
+      this.options.cache.put(speech.key, audio);
+      result = { cached: false, audio };
+    }
     return { audio: result.audio, cached: result.cached, generationTimeMs: performance.now() - started };
+  }
+
+  /** The voice, rate and model a live session speaks with; nothing loaded yet. */
+  async liveVoice(request: SpeechRequest): Promise<LiveVoice> {
+    const speech = await this.resolve(request);
+    return { id: speech.model.id, modelUsed: speech.modelUsed, encodeRate: speech.encodeRate, config: speech.model.config };
+  }
+
+  /** The clauses the voice's phonemizer finds in `text` (in process: it takes microseconds). */
+  clauses(voice: LiveVoice, text: string): TextClause[] {
+    return textClauses(text, voice.config);
+  }
+
+  /**
+   * One segment of a live utterance as raw PCM at the output rate, through the unary path
+   * (cache, admission, engine), with its words per sentence (offsets within `text`).
+   */
+  async speakSegment(
+    request: SpeechRequest,
+    voice: LiveVoice,
+    text: string,
+    signal: AbortSignal,
+    client: string,
+  ): Promise<{ pcm: Int16Array; sentences: WordTimestamp[][]; cached: boolean }> {
+    const segment: SpeechRequest = { ...request, text, encoding: AudioEncoding.PCM, sampleRate: voice.encodeRate, sentenceSilence: 0 };
+    const result = await this.synthesize(segment, signal, client);
+    const { bytes } = result.audio;
+    const pcm = new Int16Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    const sentences: WordTimestamp[][] = [];
+    for (const word of result.audio.words ?? []) (sentences[word.sentenceIndex] ??= []).push(word);
+    return { pcm, sentences: Array.from(sentences, (words) => words ?? []), cached: result.cached };
+  }
+
+  /** Bytes of one piece of a stream, cut into chunks with the sample each starts at. */
+  *chunks(
+    encoding: OutputEncoding,
+    bytes: Uint8Array,
+    firstSample: number,
+    sampleCount: number,
+  ): Generator<{ bytes: Uint8Array; sampleOffset: number }> {
+    yield* chunksOf(this.options.streamChunkSize, encoding, bytes, firstSample, sampleCount);
   }
 
   /**
@@ -113,12 +190,12 @@ export class Synthesizer {
     const started = performance.now();
     const speech = await this.resolve(request);
     const start = { type: "start", voice: speech.model.id, modelUsed: speech.modelUsed, encoding: request.encoding } as const;
-    const chunker = new Chunker(this.options.streamChunkSize);
+    const chunker = new Chunker(this.options.streamChunkSize, request.encoding);
 
     const hit = request.useCache ? await this.options.cache.get(speech.key) : undefined;
-    if (hit) {
+    if (hit && (!request.wordTimestamps || hasWordsFor(hit.audio, request.text))) {
       yield { ...start, sampleRate: hit.audio.sampleRate };
-      yield* chunker.replay(hit.audio);
+      yield* chunker.replay(hit.audio, request.wordTimestamps);
       yield chunker.summary(hit.audio.durationSeconds, performance.now() - started, true, hit.audio.sentenceByteEnds?.length ?? 1);
       return;
     }
@@ -142,6 +219,7 @@ export class Synthesizer {
       for await (const piece of rendering) {
         if (whole) kept.push(piece);
         durationSeconds = piece.durationSeconds ?? durationSeconds;
+        if (request.wordTimestamps && piece.words) yield { type: "timestamps", sentenceIndex: piece.sentenceIndex, words: piece.words };
         yield* chunker.split(piece);
       }
       // Only a stream that ran to its end fills the cache.
@@ -187,6 +265,8 @@ export class Synthesizer {
     const voiceRate = model.config.sampleRate;
     const resampler: Resampler | undefined = encodeRate === voiceRate ? undefined : await createResampler(voiceRate, encodeRate);
     let samplesOut = 0;
+    /** Samples at the voice's rate before the current sentence: where its words' times start. */
+    let voiceSamples = 0;
     let sentencesDone = 0;
     let previousSentence = -1;
     let lastSentence = 0;
@@ -200,20 +280,35 @@ export class Synthesizer {
       // Piper scales each sentence to its own peak, so a sentence's windows are gathered
       // until its last one before any of them becomes PCM.
       let windows: Float32Array[] = [];
-      for await (const { sentence, samples, last } of this.options.engine.synthesize(model, plan, settings, signal)) {
+      let idDurations: number[] | undefined;
+      for await (const { sentence, samples, last, ...window } of this.options.engine.synthesize(model, plan, settings, signal)) {
         windows.push(samples);
+        idDurations ??= window.idDurations;
         if (!last) continue;
+        const firstSample = samplesOut;
         const parts: Uint8Array[] = [];
         if (previousSentence >= 0 && sentence.sentenceIndex !== previousSentence && request.sentenceSilence > 0) {
-          parts.push(encode(createSilence(request.sentenceSilence, voiceRate)));
+          const silence = createSilence(request.sentenceSilence, voiceRate);
+          parts.push(encode(silence));
+          voiceSamples += silence.length;
         }
-        let pcm = floatToPcm16(joinSamples(windows), request.volume);
+        const words = idDurations && wordsOf(request.text, sentence, idDurations, voiceSamples, voiceRate);
+        const joined = joinSamples(windows);
+        voiceSamples += joined.length;
+        let pcm = floatToPcm16(joined, request.volume);
         windows = [];
+        idDurations = undefined;
         if (request.pitch !== 1) pcm = await shiftPitch(pcm, voiceRate, request.pitch);
         parts.push(encode(pcm));
         previousSentence = lastSentence = sentence.sentenceIndex;
         sentencesDone += 1;
-        yield { sentenceIndex: sentence.sentenceIndex, bytes: concatBytes(parts) };
+        yield {
+          sentenceIndex: sentence.sentenceIndex,
+          bytes: concatBytes(parts),
+          firstSample,
+          sampleCount: samplesOut - firstSample,
+          ...(words && { words }),
+        };
       }
       finished = true;
     } finally {
@@ -226,16 +321,28 @@ export class Synthesizer {
         );
       }
     }
-    yield { sentenceIndex: lastSentence, bytes: encoder.end(), durationSeconds: samplesOut / encodeRate };
+    yield {
+      sentenceIndex: lastSentence,
+      bytes: encoder.end(),
+      firstSample: samplesOut,
+      sampleCount: 0,
+      durationSeconds: samplesOut / encodeRate,
+    };
   }
 
   private cachedAudio(speech: ResolvedSpeech, pieces: RenderedPiece[], sampleRate: number, durationSeconds: number): CachedAudio {
     const sentenceByteEnds: number[] = [];
+    const sentenceSampleStarts: number[] = [];
+    const words: WordTimestamp[] = [];
     let end = 0;
     for (const piece of pieces) {
       end += piece.bytes.length;
       sentenceByteEnds[piece.sentenceIndex] = end;
+      sentenceSampleStarts[piece.sentenceIndex] ??= piece.firstSample;
+      if (piece.words) words.push(...piece.words);
     }
+    // Words only when every sentence has them (a voice run whole gives no durations).
+    const timed = pieces.every((piece) => piece.sampleCount === 0 || piece.words);
     return {
       bytes: concatBytes(pieces.map((p) => p.bytes)),
       encoding: encodingName(speech.request.encoding),
@@ -243,6 +350,8 @@ export class Synthesizer {
       durationSeconds,
       modelUsed: speech.modelUsed,
       sentenceByteEnds,
+      sentenceSampleStarts: Array.from(sentenceSampleStarts, (start) => start ?? 0),
+      ...(timed && { words, wordsText: speech.request.text }),
     };
   }
 
@@ -377,29 +486,89 @@ class Chunker {
   private sequence = 0;
   private bytes = 0;
 
-  constructor(private readonly chunkSize: number) {}
+  constructor(
+    private readonly chunkSize: number,
+    private readonly encoding: OutputEncoding,
+  ) {}
 
   *split(piece: RenderedPiece): Generator<StreamEvent> {
-    for (let offset = 0; offset < piece.bytes.length; offset += this.chunkSize) {
-      const bytes = piece.bytes.subarray(offset, offset + this.chunkSize);
-      this.bytes += bytes.length;
-      yield { type: "chunk", bytes, sequence: this.sequence++, sentenceIndex: piece.sentenceIndex };
+    for (const chunk of chunksOf(this.chunkSize, this.encoding, piece.bytes, piece.firstSample, piece.sampleCount)) {
+      this.bytes += chunk.bytes.length;
+      yield { type: "chunk", ...chunk, sequence: this.sequence++, sentenceIndex: piece.sentenceIndex };
     }
   }
 
-  /** A cached file, cut at its recorded sentence boundaries and then by size. */
-  *replay(audio: CachedAudio): Generator<StreamEvent> {
+  /** A cached file, cut at its recorded sentence boundaries and then by size, each sentence after its words. */
+  *replay(audio: CachedAudio, withWords: boolean): Generator<StreamEvent> {
     const ends = audio.sentenceByteEnds?.length ? audio.sentenceByteEnds : [audio.bytes.length];
+    const starts = audio.sentenceSampleStarts ?? [];
+    const totalSamples = Math.round(audio.durationSeconds * audio.sampleRate);
     let start = 0;
     for (const [sentenceIndex, end] of ends.entries()) {
       if (end === undefined || end <= start) continue;
-      yield* this.split({ sentenceIndex, bytes: audio.bytes.subarray(start, end) });
+      if (withWords) {
+        const words = (audio.words ?? []).filter((word) => word.sentenceIndex === sentenceIndex);
+        yield { type: "timestamps", sentenceIndex, words };
+      }
+      const firstSample = starts[sentenceIndex] ?? 0;
+      const nextStart = starts.slice(sentenceIndex + 1).find((s) => s !== undefined) ?? totalSamples;
+      yield* this.split({ sentenceIndex, bytes: audio.bytes.subarray(start, end), firstSample, sampleCount: nextStart - firstSample });
       start = end;
     }
-    if (start < audio.bytes.length) yield* this.split({ sentenceIndex: ends.length - 1, bytes: audio.bytes.subarray(start) });
+    if (start < audio.bytes.length) {
+      yield* this.split({ sentenceIndex: ends.length - 1, bytes: audio.bytes.subarray(start), firstSample: totalSamples, sampleCount: 0 });
+    }
   }
 
   summary(durationSeconds: number, generationTimeMs: number, cached: boolean, sentenceCount: number): StreamEvent {
     return { type: "summary", durationSeconds, generationTimeMs, cached, sentenceCount, chunkCount: this.sequence, audioBytes: this.bytes };
   }
+}
+
+/**
+ * `bytes` (encoded from `sampleCount` samples that start at `firstSample`) cut into chunks
+ * of at most `chunkSize`. In PCM and G.711 the bytes after a header are the samples, so a
+ * chunk's first sample is exact; a codec's chunks all carry the piece's first sample.
+ */
+function* chunksOf(
+  chunkSize: number,
+  encoding: OutputEncoding,
+  bytes: Uint8Array,
+  firstSample: number,
+  sampleCount: number,
+): Generator<{ bytes: Uint8Array; sampleOffset: number }> {
+  const width = bytesPerSample(encoding);
+  const header = width === undefined ? 0 : Math.max(0, bytes.length - sampleCount * width);
+  for (let offset = 0; offset < bytes.length; offset += chunkSize) {
+    const sampleOffset = width === undefined ? firstSample : firstSample + Math.max(0, Math.floor((offset - header) / width));
+    yield { bytes: bytes.subarray(offset, offset + chunkSize), sampleOffset };
+  }
+}
+
+/**
+ * A sentence's words with their times: the engine's word intervals (samples at the voice's
+ * rate from the sentence's start) placed after `before` samples, in seconds; pitch shifting
+ * keeps durations and resampling keeps times, so seconds at the voice's rate are the output's.
+ */
+function wordsOf(
+  text: string,
+  sentence: PlannedSentence,
+  idDurations: readonly number[],
+  before: number,
+  voiceRate: number,
+): WordTimestamp[] {
+  const characters = Array.from(text);
+  return wordIntervals(sentence.words, idDurations).map((interval) => ({
+    word: characters.slice(interval.textStart, interval.textEnd).join(""),
+    textStart: interval.textStart,
+    textEnd: interval.textEnd,
+    startSeconds: (before + interval.startSample) / voiceRate,
+    endSeconds: (before + interval.endSample) / voiceRate,
+    sentenceIndex: sentence.sentenceIndex,
+  }));
+}
+
+/** Whether a cached file's words index this very text. */
+function hasWordsFor(audio: CachedAudio, text: string): boolean {
+  return audio.words !== undefined && audio.wordsText === text;
 }

@@ -197,7 +197,7 @@ describe("deploy/kubernetes/tts.yaml", () => {
       expect(pod.volumes.find((v) => v.name === mounted[path])?.emptyDir, path).toBeDefined();
     }
     const seed = pod.initContainers.find((c) => c.volumeMounts.some((m) => m.name === mounted["/app/models"]))!;
-    expect(seed.command).toEqual(["cp", "-a", "/app/models/.", seed.volumeMounts[0]!.mountPath + "/"]);
+    expect(seed.command).toEqual(["cp", "-a", "/app/models/.", `${seed.volumeMounts[0]!.mountPath}/`]);
   });
 
   it("spreads replicas over nodes and zones, and a PodDisruptionBudget keeps all but one up", () => {

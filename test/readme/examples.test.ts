@@ -360,6 +360,26 @@ const CHECKS: Record<string, (outcome: Outcome) => void | Promise<void>> = {
       await expectStream(envelopes.map(({ message }) => message));
     }
   },
+  [`${TTS}/StreamingSynthesize`]: async (outcome) => {
+    const messages =
+      outcome.stdout.trim() !== ""
+        ? jsonMessages(outcome.stdout)
+        : outcome.written.flatMap((name) => {
+            const envelopes = connectEnvelopes(outcome.file(name));
+            const end = envelopes.pop();
+            expect(end?.flags, "the Connect stream ends with an end-stream message").toBe(2);
+            expect(end?.message.error, "the end-stream message carries no error").toBeUndefined();
+            return envelopes.map(({ message }) => message);
+          });
+    const [first, ...rest] = messages;
+    const last = rest.pop();
+    expect(first?.start, "the stream opens with start").toBeDefined();
+    expect(last?.utteranceEnd?.summary.sentenceCount, "an utterance of two sentences ends it").toBe(2);
+    const words = rest.flatMap((message) => message.timestamps?.words ?? []);
+    expect(words.map((word: Json) => word.word)).toEqual(["Hello", "there", "How", "are", "you", "today"]);
+    const audio = Buffer.concat(rest.flatMap((message) => (message.chunk ? [Buffer.from(message.chunk.audio as string, "base64")] : [])));
+    await expectAudio(audio, first?.start.encoding as string, first?.start.sampleRate as number);
+  },
   [`${TTS}/ListVoices`]: ({ stdout, example }) => {
     const { voices, defaultVoice } = oneJson(stdout);
     expect(defaultVoice).toBe("en_US-joe-medium");

@@ -51,13 +51,14 @@ describe("grpc.reflection.v1", () => {
     expect(listed.map((service) => service.name)).toEqual(SERVICES);
   });
 
-  it("returns the file declaring TtsService, with all six methods", async () => {
+  it("returns the file declaring TtsService, with all seven methods", async () => {
     const [answer] = await ask([{ case: "fileContainingSymbol", value: "aetheros.tts.v1.TtsService" }]);
     const [file] = describedFiles(answer);
     expect(file?.name).toBe("aetheros/tts/v1/tts.proto");
     expect(file?.service[0]?.method.map((method) => method.name)).toEqual([
       "Synthesize",
       "SynthesizeStream",
+      "StreamingSynthesize",
       "ListVoices",
       "Health",
       "GetCacheStats",

@@ -69,8 +69,8 @@ export function grpcJsClient(running: RunningServer): grpc.Client & Record<strin
   for (const method of TtsService.methods as DescMethod[]) {
     definition[method.localName] = {
       path: `/${TtsService.typeName}/${method.name}`,
-      requestStream: false,
-      responseStream: method.methodKind === "server_streaming",
+      requestStream: method.methodKind === "client_streaming" || method.methodKind === "bidi_streaming",
+      responseStream: method.methodKind === "server_streaming" || method.methodKind === "bidi_streaming",
       requestSerialize: (value) => Buffer.from(toBinary(method.input, create(method.input, value))),
       requestDeserialize: (bytes) => fromBinary(method.input, bytes),
       responseSerialize: (value) => Buffer.from(toBinary(method.output, value)),

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file aetheros/tts/v1/tts.proto.
  */
 export const file_aetheros_tts_v1_tts: GenFile = /*@__PURE__*/
-  fileDesc("ChlhZXRoZXJvcy90dHMvdjEvdHRzLnByb3RvEg9hZXRoZXJvcy50dHMudjEijAMKD1N5bnRoZXNpc0NvbmZpZxINCgV2b2ljZRgBIAEoCRIPCgdzcGVha2VyGAIgASgJEhAKCGxhbmd1YWdlGAMgASgJEjAKCGVuY29kaW5nGAQgASgOMh4uYWV0aGVyb3MudHRzLnYxLkF1ZGlvRW5jb2RpbmcSEwoLc2FtcGxlX3JhdGUYBSABKA0SEgoFc3BlZWQYBiABKAJIAIgBARISCgVwaXRjaBgHIAEoAkgBiAEBEhMKBnZvbHVtZRgIIAEoAkgCiAEBEhgKC25vaXNlX3NjYWxlGAkgASgCSAOIAQESFAoHbm9pc2VfdxgKIAEoAkgEiAEBEh0KEHNlbnRlbmNlX3NpbGVuY2UYCyABKAJIBYgBARIWCgl1c2VfY2FjaGUYDCABKAhIBogBAUIICgZfc3BlZWRCCAoGX3BpdGNoQgkKB192b2x1bWVCDgoMX25vaXNlX3NjYWxlQgoKCF9ub2lzZV93QhMKEV9zZW50ZW5jZV9zaWxlbmNlQgwKCl91c2VfY2FjaGUiUwoRU3ludGhlc2l6ZVJlcXVlc3QSDAoEdGV4dBgBIAEoCRIwCgZjb25maWcYAiABKAsyIC5hZXRoZXJvcy50dHMudjEuU3ludGhlc2lzQ29uZmlnItkBChJTeW50aGVzaXplUmVzcG9uc2USDQoFYXVkaW8YASABKAwSMAoIZW5jb2RpbmcYAiABKA4yHi5hZXRoZXJvcy50dHMudjEuQXVkaW9FbmNvZGluZxITCgtzYW1wbGVfcmF0ZRgDIAEoDRIYChBkdXJhdGlvbl9zZWNvbmRzGAQgASgBEg4KBmNhY2hlZBgFIAEoCBIaChJnZW5lcmF0aW9uX3RpbWVfbXMYBiABKAESEwoLdGV4dF9sZW5ndGgYByABKA0SEgoKbW9kZWxfdXNlZBgIIAEoCSJZChdTeW50aGVzaXplU3RyZWFtUmVxdWVzdBIMCgR0ZXh0GAEgASgJEjAKBmNvbmZpZxgCIAEoCzIgLmFldGhlcm9zLnR0cy52MS5TeW50aGVzaXNDb25maWciswEKGFN5bnRoZXNpemVTdHJlYW1SZXNwb25zZRItCgVzdGFydBgBIAEoCzIcLmFldGhlcm9zLnR0cy52MS5TdHJlYW1TdGFydEgAEiwKBWNodW5rGAIgASgLMhsuYWV0aGVyb3MudHRzLnYxLkF1ZGlvQ2h1bmtIABIxCgdzdW1tYXJ5GAMgASgLMh4uYWV0aGVyb3MudHRzLnYxLlN0cmVhbVN1bW1hcnlIAEIHCgVldmVudCKJAQoLU3RyZWFtU3RhcnQSMAoIZW5jb2RpbmcYASABKA4yHi5hZXRoZXJvcy50dHMudjEuQXVkaW9FbmNvZGluZxITCgtzYW1wbGVfcmF0ZRgCIAEoDRIQCghjaGFubmVscxgDIAEoDRINCgV2b2ljZRgEIAEoCRISCgptb2RlbF91c2VkGAUgASgJIkUKCkF1ZGlvQ2h1bmsSDQoFYXVkaW8YASABKAwSEAoIc2VxdWVuY2UYAiABKA0SFgoOc2VudGVuY2VfaW5kZXgYAyABKA0ilwEKDVN0cmVhbVN1bW1hcnkSGAoQZHVyYXRpb25fc2Vjb25kcxgBIAEoARIaChJnZW5lcmF0aW9uX3RpbWVfbXMYAiABKAESDgoGY2FjaGVkGAMgASgIEhYKDnNlbnRlbmNlX2NvdW50GAQgASgNEhMKC2NodW5rX2NvdW50GAUgASgNEhMKC2F1ZGlvX2J5dGVzGAYgASgEIiUKEUxpc3RWb2ljZXNSZXF1ZXN0EhAKCGxhbmd1YWdlGAEgASgJIlMKEkxpc3RWb2ljZXNSZXNwb25zZRImCgZ2b2ljZXMYASADKAsyFi5hZXRoZXJvcy50dHMudjEuVm9pY2USFQoNZGVmYXVsdF92b2ljZRgCIAEoCSKlAgoFVm9pY2USCgoCaWQYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEhUKDWxhbmd1YWdlX2NvZGUYAyABKAkSGwoTcGlwZXJfbGFuZ3VhZ2VfY29kZRgEIAEoCRIVCg1sYW5ndWFnZV9uYW1lGAUgASgJEg8KB3F1YWxpdHkYBiABKAkSEwoLc2FtcGxlX3JhdGUYByABKA0SFAoMbnVtX3NwZWFrZXJzGAggASgNEioKCHNwZWFrZXJzGAkgAygLMhguYWV0aGVyb3MudHRzLnYxLlNwZWFrZXISEgoGZ2VuZGVyGAogASgJQgIYARISCgpzaXplX2J5dGVzGAsgASgEEg4KBmxvYWRlZBgMIAEoCBIPCgdkYXRhc2V0GA0gASgJIiMKB1NwZWFrZXISDAoEbmFtZRgBIAEoCRIKCgJpZBgCIAEoDSIPCg1IZWFsdGhSZXF1ZXN0IvsBCg5IZWFsdGhSZXNwb25zZRItCgZzdGF0dXMYASABKA4yHS5hZXRoZXJvcy50dHMudjEuSGVhbHRoU3RhdHVzEhQKDG1vZGVsX2xvYWRlZBgCIAEoCBIVCg1sb2FkZWRfdm9pY2VzGAMgAygJEhUKDWNhY2hlX2VudHJpZXMYBCABKAQSFgoOdXB0aW1lX3NlY29uZHMYBSABKAESDwoHdmVyc2lvbhgGIAEoCRIVCg1kZWZhdWx0X3ZvaWNlGAcgASgJEjYKD2RlZ3JhZGVkX3ZvaWNlcxgIIAMoCzIdLmFldGhlcm9zLnR0cy52MS5Wb2ljZVByb2JsZW0iPwoMVm9pY2VQcm9ibGVtEg0KBXZvaWNlGAEgASgJEg8KB3Byb2JsZW0YAiABKAkSDwoHc2VydmluZxgDIAEoCCIWChRHZXRDYWNoZVN0YXRzUmVxdWVzdCKIAQoVR2V0Q2FjaGVTdGF0c1Jlc3BvbnNlEi4KBXRvdGFsGAEgASgLMh8uYWV0aGVyb3MudHRzLnYxLkNhY2hlVGllclN0YXRzEi4KBXRpZXJzGAIgAygLMh8uYWV0aGVyb3MudHRzLnYxLkNhY2hlVGllclN0YXRzEg8KB2VuYWJsZWQYAyABKAgiwwEKDkNhY2hlVGllclN0YXRzEgwKBHRpZXIYASABKAkSDAoEaGl0cxgCIAEoBBIOCgZtaXNzZXMYAyABKAQSEAoIaGl0X3JhdGUYBCABKAESDwoHZW50cmllcxgFIAEoBBISCgpzaXplX2J5dGVzGAYgASgEEhEKCWV2aWN0aW9ucxgHIAEoBBIOCgZlcnJvcnMYCCABKAQSEQoJYXZhaWxhYmxlGAkgASgIEhgKEHNpemVfYWdlX3NlY29uZHMYCiABKAEiEwoRQ2xlYXJDYWNoZVJlcXVlc3QiRAoSQ2xlYXJDYWNoZVJlc3BvbnNlEhcKD2VudHJpZXNfcmVtb3ZlZBgBIAEoBBIVCg1ieXRlc19yZW1vdmVkGAIgASgEKpsCCg1BdWRpb0VuY29kaW5nEh4KGkFVRElPX0VOQ09ESU5HX1VOU1BFQ0lGSUVEEAASFgoSQVVESU9fRU5DT0RJTkdfV0FWEAESFgoSQVVESU9fRU5DT0RJTkdfUENNEAISFgoSQVVESU9fRU5DT0RJTkdfTVAzEAMSGwoXQVVESU9fRU5DT0RJTkdfT0dHX09QVVMQBBIXChNBVURJT19FTkNPRElOR19GTEFDEAUSGAoUQVVESU9fRU5DT0RJTkdfTVVMQVcQBhIXChNBVURJT19FTkNPRElOR19BTEFXEAcSHAoYQVVESU9fRU5DT0RJTkdfV0FWX01VTEFXEAgSGwoXQVVESU9fRU5DT0RJTkdfV0FWX0FMQVcQCSpnCgxIZWFsdGhTdGF0dXMSHQoZSEVBTFRIX1NUQVRVU19VTlNQRUNJRklFRBAAEhkKFUhFQUxUSF9TVEFUVVNfU0VSVklORxABEh0KGUhFQUxUSF9TVEFUVVNfTk9UX1NFUlZJTkcQAjK2BAoKVHRzU2VydmljZRJVCgpTeW50aGVzaXplEiIuYWV0aGVyb3MudHRzLnYxLlN5bnRoZXNpemVSZXF1ZXN0GiMuYWV0aGVyb3MudHRzLnYxLlN5bnRoZXNpemVSZXNwb25zZRJpChBTeW50aGVzaXplU3RyZWFtEiguYWV0aGVyb3MudHRzLnYxLlN5bnRoZXNpemVTdHJlYW1SZXF1ZXN0GikuYWV0aGVyb3MudHRzLnYxLlN5bnRoZXNpemVTdHJlYW1SZXNwb25zZTABEloKCkxpc3RWb2ljZXMSIi5hZXRoZXJvcy50dHMudjEuTGlzdFZvaWNlc1JlcXVlc3QaIy5hZXRoZXJvcy50dHMudjEuTGlzdFZvaWNlc1Jlc3BvbnNlIgOQAgESTgoGSGVhbHRoEh4uYWV0aGVyb3MudHRzLnYxLkhlYWx0aFJlcXVlc3QaHy5hZXRoZXJvcy50dHMudjEuSGVhbHRoUmVzcG9uc2UiA5ACARJjCg1HZXRDYWNoZVN0YXRzEiUuYWV0aGVyb3MudHRzLnYxLkdldENhY2hlU3RhdHNSZXF1ZXN0GiYuYWV0aGVyb3MudHRzLnYxLkdldENhY2hlU3RhdHNSZXNwb25zZSIDkAIBElUKCkNsZWFyQ2FjaGUSIi5hZXRoZXJvcy50dHMudjEuQ2xlYXJDYWNoZVJlcXVlc3QaIy5hZXRoZXJvcy50dHMudjEuQ2xlYXJDYWNoZVJlc3BvbnNlQj5aPGdpdGh1Yi5jb20vYWV0aGVyb3MvdHRzL2NsaWVudHMvZ28vZ2VuL2FldGhlcm9zL3R0cy92MTt0dHN2MWIGcHJvdG8z");
+  fileDesc("ChlhZXRoZXJvcy90dHMvdjEvdHRzLnByb3RvEg9hZXRoZXJvcy50dHMudjEirAMKD1N5bnRoZXNpc0NvbmZpZxINCgV2b2ljZRgBIAEoCRIPCgdzcGVha2VyGAIgASgJEhAKCGxhbmd1YWdlGAMgASgJEjAKCGVuY29kaW5nGAQgASgOMh4uYWV0aGVyb3MudHRzLnYxLkF1ZGlvRW5jb2RpbmcSEwoLc2FtcGxlX3JhdGUYBSABKA0SEgoFc3BlZWQYBiABKAJIAIgBARISCgVwaXRjaBgHIAEoAkgBiAEBEhMKBnZvbHVtZRgIIAEoAkgCiAEBEhgKC25vaXNlX3NjYWxlGAkgASgCSAOIAQESFAoHbm9pc2VfdxgKIAEoAkgEiAEBEh0KEHNlbnRlbmNlX3NpbGVuY2UYCyABKAJIBYgBARIWCgl1c2VfY2FjaGUYDCABKAhIBogBARIeChZlbmFibGVfd29yZF90aW1lc3RhbXBzGA0gASgIQggKBl9zcGVlZEIICgZfcGl0Y2hCCQoHX3ZvbHVtZUIOCgxfbm9pc2Vfc2NhbGVCCgoIX25vaXNlX3dCEwoRX3NlbnRlbmNlX3NpbGVuY2VCDAoKX3VzZV9jYWNoZSKHAQoNV29yZFRpbWVzdGFtcBIMCgR3b3JkGAEgASgJEhIKCnRleHRfc3RhcnQYAiABKA0SEAoIdGV4dF9lbmQYAyABKA0SFQoNc3RhcnRfc2Vjb25kcxgEIAEoARITCgtlbmRfc2Vjb25kcxgFIAEoARIWCg5zZW50ZW5jZV9pbmRleBgGIAEoDSJnCgpUaW1lc3RhbXBzEhYKDnNlbnRlbmNlX2luZGV4GAEgASgNEi0KBXdvcmRzGAIgAygLMh4uYWV0aGVyb3MudHRzLnYxLldvcmRUaW1lc3RhbXASEgoKY29udGV4dF9pZBgDIAEoCSJTChFTeW50aGVzaXplUmVxdWVzdBIMCgR0ZXh0GAEgASgJEjAKBmNvbmZpZxgCIAEoCzIgLmFldGhlcm9zLnR0cy52MS5TeW50aGVzaXNDb25maWciiAIKElN5bnRoZXNpemVSZXNwb25zZRINCgVhdWRpbxgBIAEoDBIwCghlbmNvZGluZxgCIAEoDjIeLmFldGhlcm9zLnR0cy52MS5BdWRpb0VuY29kaW5nEhMKC3NhbXBsZV9yYXRlGAMgASgNEhgKEGR1cmF0aW9uX3NlY29uZHMYBCABKAESDgoGY2FjaGVkGAUgASgIEhoKEmdlbmVyYXRpb25fdGltZV9tcxgGIAEoARITCgt0ZXh0X2xlbmd0aBgHIAEoDRISCgptb2RlbF91c2VkGAggASgJEi0KBXdvcmRzGAkgAygLMh4uYWV0aGVyb3MudHRzLnYxLldvcmRUaW1lc3RhbXAiWQoXU3ludGhlc2l6ZVN0cmVhbVJlcXVlc3QSDAoEdGV4dBgBIAEoCRIwCgZjb25maWcYAiABKAsyIC5hZXRoZXJvcy50dHMudjEuU3ludGhlc2lzQ29uZmlnIuYBChhTeW50aGVzaXplU3RyZWFtUmVzcG9uc2USLQoFc3RhcnQYASABKAsyHC5hZXRoZXJvcy50dHMudjEuU3RyZWFtU3RhcnRIABIsCgVjaHVuaxgCIAEoCzIbLmFldGhlcm9zLnR0cy52MS5BdWRpb0NodW5rSAASMQoHc3VtbWFyeRgDIAEoCzIeLmFldGhlcm9zLnR0cy52MS5TdHJlYW1TdW1tYXJ5SAASMQoKdGltZXN0YW1wcxgEIAEoCzIbLmFldGhlcm9zLnR0cy52MS5UaW1lc3RhbXBzSABCBwoFZXZlbnQiiQEKC1N0cmVhbVN0YXJ0EjAKCGVuY29kaW5nGAEgASgOMh4uYWV0aGVyb3MudHRzLnYxLkF1ZGlvRW5jb2RpbmcSEwoLc2FtcGxlX3JhdGUYAiABKA0SEAoIY2hhbm5lbHMYAyABKA0SDQoFdm9pY2UYBCABKAkSEgoKbW9kZWxfdXNlZBgFIAEoCSJwCgpBdWRpb0NodW5rEg0KBWF1ZGlvGAEgASgMEhAKCHNlcXVlbmNlGAIgASgNEhYKDnNlbnRlbmNlX2luZGV4GAMgASgNEhUKDXNhbXBsZV9vZmZzZXQYBCABKAQSEgoKY29udGV4dF9pZBgFIAEoCSKXAQoNU3RyZWFtU3VtbWFyeRIYChBkdXJhdGlvbl9zZWNvbmRzGAEgASgBEhoKEmdlbmVyYXRpb25fdGltZV9tcxgCIAEoARIOCgZjYWNoZWQYAyABKAgSFgoOc2VudGVuY2VfY291bnQYBCABKA0SEwoLY2h1bmtfY291bnQYBSABKA0SEwoLYXVkaW9fYnl0ZXMYBiABKAQixQEKGlN0cmVhbWluZ1N5bnRoZXNpemVSZXF1ZXN0EjsKBmNvbmZpZxgBIAEoCzIpLmFldGhlcm9zLnR0cy52MS5TdHJlYW1pbmdTeW50aGVzaXNDb25maWdIABIrCgVpbnB1dBgCIAEoCzIaLmFldGhlcm9zLnR0cy52MS5UZXh0SW5wdXRIABIyCgZjYW5jZWwYAyABKAsyIC5hZXRoZXJvcy50dHMudjEuQ2FuY2VsVXR0ZXJhbmNlSABCCQoHcmVxdWVzdCLIAQoYU3RyZWFtaW5nU3ludGhlc2lzQ29uZmlnEjAKBmNvbmZpZxgBIAEoCzIgLmFldGhlcm9zLnR0cy52MS5TeW50aGVzaXNDb25maWcSIAoTbWF4X2J1ZmZlcl9kZWxheV9tcxgCIAEoDUgAiAEBEiQKF21heF9idWZmZXJlZF9jaGFyYWN0ZXJzGAMgASgNSAGIAQFCFgoUX21heF9idWZmZXJfZGVsYXlfbXNCGgoYX21heF9idWZmZXJlZF9jaGFyYWN0ZXJzIlMKCVRleHRJbnB1dBISCgpjb250ZXh0X2lkGAEgASgJEgwKBHRleHQYAiABKAkSDQoFZmx1c2gYAyABKAgSFQoNZW5kX3V0dGVyYW5jZRgEIAEoCCIlCg9DYW5jZWxVdHRlcmFuY2USEgoKY29udGV4dF9pZBgBIAEoCSLuAQobU3RyZWFtaW5nU3ludGhlc2l6ZVJlc3BvbnNlEi0KBXN0YXJ0GAEgASgLMhwuYWV0aGVyb3MudHRzLnYxLlN0cmVhbVN0YXJ0SAASLAoFY2h1bmsYAiABKAsyGy5hZXRoZXJvcy50dHMudjEuQXVkaW9DaHVua0gAEjEKCnRpbWVzdGFtcHMYAyABKAsyGy5hZXRoZXJvcy50dHMudjEuVGltZXN0YW1wc0gAEjYKDXV0dGVyYW5jZV9lbmQYBCABKAsyHS5hZXRoZXJvcy50dHMudjEuVXR0ZXJhbmNlRW5kSABCBwoFZXZlbnQiZgoMVXR0ZXJhbmNlRW5kEhIKCmNvbnRleHRfaWQYASABKAkSEQoJY2FuY2VsbGVkGAIgASgIEi8KB3N1bW1hcnkYAyABKAsyHi5hZXRoZXJvcy50dHMudjEuU3RyZWFtU3VtbWFyeSIlChFMaXN0Vm9pY2VzUmVxdWVzdBIQCghsYW5ndWFnZRgBIAEoCSJTChJMaXN0Vm9pY2VzUmVzcG9uc2USJgoGdm9pY2VzGAEgAygLMhYuYWV0aGVyb3MudHRzLnYxLlZvaWNlEhUKDWRlZmF1bHRfdm9pY2UYAiABKAkipQIKBVZvaWNlEgoKAmlkGAEgASgJEhQKDGRpc3BsYXlfbmFtZRgCIAEoCRIVCg1sYW5ndWFnZV9jb2RlGAMgASgJEhsKE3BpcGVyX2xhbmd1YWdlX2NvZGUYBCABKAkSFQoNbGFuZ3VhZ2VfbmFtZRgFIAEoCRIPCgdxdWFsaXR5GAYgASgJEhMKC3NhbXBsZV9yYXRlGAcgASgNEhQKDG51bV9zcGVha2VycxgIIAEoDRIqCghzcGVha2VycxgJIAMoCzIYLmFldGhlcm9zLnR0cy52MS5TcGVha2VyEhIKBmdlbmRlchgKIAEoCUICGAESEgoKc2l6ZV9ieXRlcxgLIAEoBBIOCgZsb2FkZWQYDCABKAgSDwoHZGF0YXNldBgNIAEoCSIjCgdTcGVha2VyEgwKBG5hbWUYASABKAkSCgoCaWQYAiABKA0iDwoNSGVhbHRoUmVxdWVzdCL7AQoOSGVhbHRoUmVzcG9uc2USLQoGc3RhdHVzGAEgASgOMh0uYWV0aGVyb3MudHRzLnYxLkhlYWx0aFN0YXR1cxIUCgxtb2RlbF9sb2FkZWQYAiABKAgSFQoNbG9hZGVkX3ZvaWNlcxgDIAMoCRIVCg1jYWNoZV9lbnRyaWVzGAQgASgEEhYKDnVwdGltZV9zZWNvbmRzGAUgASgBEg8KB3ZlcnNpb24YBiABKAkSFQoNZGVmYXVsdF92b2ljZRgHIAEoCRI2Cg9kZWdyYWRlZF92b2ljZXMYCCADKAsyHS5hZXRoZXJvcy50dHMudjEuVm9pY2VQcm9ibGVtIj8KDFZvaWNlUHJvYmxlbRINCgV2b2ljZRgBIAEoCRIPCgdwcm9ibGVtGAIgASgJEg8KB3NlcnZpbmcYAyABKAgiFgoUR2V0Q2FjaGVTdGF0c1JlcXVlc3QiiAEKFUdldENhY2hlU3RhdHNSZXNwb25zZRIuCgV0b3RhbBgBIAEoCzIfLmFldGhlcm9zLnR0cy52MS5DYWNoZVRpZXJTdGF0cxIuCgV0aWVycxgCIAMoCzIfLmFldGhlcm9zLnR0cy52MS5DYWNoZVRpZXJTdGF0cxIPCgdlbmFibGVkGAMgASgIIsMBCg5DYWNoZVRpZXJTdGF0cxIMCgR0aWVyGAEgASgJEgwKBGhpdHMYAiABKAQSDgoGbWlzc2VzGAMgASgEEhAKCGhpdF9yYXRlGAQgASgBEg8KB2VudHJpZXMYBSABKAQSEgoKc2l6ZV9ieXRlcxgGIAEoBBIRCglldmljdGlvbnMYByABKAQSDgoGZXJyb3JzGAggASgEEhEKCWF2YWlsYWJsZRgJIAEoCBIYChBzaXplX2FnZV9zZWNvbmRzGAogASgBIhMKEUNsZWFyQ2FjaGVSZXF1ZXN0IkQKEkNsZWFyQ2FjaGVSZXNwb25zZRIXCg9lbnRyaWVzX3JlbW92ZWQYASABKAQSFQoNYnl0ZXNfcmVtb3ZlZBgCIAEoBCqbAgoNQXVkaW9FbmNvZGluZxIeChpBVURJT19FTkNPRElOR19VTlNQRUNJRklFRBAAEhYKEkFVRElPX0VOQ09ESU5HX1dBVhABEhYKEkFVRElPX0VOQ09ESU5HX1BDTRACEhYKEkFVRElPX0VOQ09ESU5HX01QMxADEhsKF0FVRElPX0VOQ09ESU5HX09HR19PUFVTEAQSFwoTQVVESU9fRU5DT0RJTkdfRkxBQxAFEhgKFEFVRElPX0VOQ09ESU5HX01VTEFXEAYSFwoTQVVESU9fRU5DT0RJTkdfQUxBVxAHEhwKGEFVRElPX0VOQ09ESU5HX1dBVl9NVUxBVxAIEhsKF0FVRElPX0VOQ09ESU5HX1dBVl9BTEFXEAkqZwoMSGVhbHRoU3RhdHVzEh0KGUhFQUxUSF9TVEFUVVNfVU5TUEVDSUZJRUQQABIZChVIRUFMVEhfU1RBVFVTX1NFUlZJTkcQARIdChlIRUFMVEhfU1RBVFVTX05PVF9TRVJWSU5HEAIyrAUKClR0c1NlcnZpY2USVQoKU3ludGhlc2l6ZRIiLmFldGhlcm9zLnR0cy52MS5TeW50aGVzaXplUmVxdWVzdBojLmFldGhlcm9zLnR0cy52MS5TeW50aGVzaXplUmVzcG9uc2USaQoQU3ludGhlc2l6ZVN0cmVhbRIoLmFldGhlcm9zLnR0cy52MS5TeW50aGVzaXplU3RyZWFtUmVxdWVzdBopLmFldGhlcm9zLnR0cy52MS5TeW50aGVzaXplU3RyZWFtUmVzcG9uc2UwARJ0ChNTdHJlYW1pbmdTeW50aGVzaXplEisuYWV0aGVyb3MudHRzLnYxLlN0cmVhbWluZ1N5bnRoZXNpemVSZXF1ZXN0GiwuYWV0aGVyb3MudHRzLnYxLlN0cmVhbWluZ1N5bnRoZXNpemVSZXNwb25zZSgBMAESWgoKTGlzdFZvaWNlcxIiLmFldGhlcm9zLnR0cy52MS5MaXN0Vm9pY2VzUmVxdWVzdBojLmFldGhlcm9zLnR0cy52MS5MaXN0Vm9pY2VzUmVzcG9uc2UiA5ACARJOCgZIZWFsdGgSHi5hZXRoZXJvcy50dHMudjEuSGVhbHRoUmVxdWVzdBofLmFldGhlcm9zLnR0cy52MS5IZWFsdGhSZXNwb25zZSIDkAIBEmMKDUdldENhY2hlU3RhdHMSJS5hZXRoZXJvcy50dHMudjEuR2V0Q2FjaGVTdGF0c1JlcXVlc3QaJi5hZXRoZXJvcy50dHMudjEuR2V0Q2FjaGVTdGF0c1Jlc3BvbnNlIgOQAgESVQoKQ2xlYXJDYWNoZRIiLmFldGhlcm9zLnR0cy52MS5DbGVhckNhY2hlUmVxdWVzdBojLmFldGhlcm9zLnR0cy52MS5DbGVhckNhY2hlUmVzcG9uc2VCPlo8Z2l0aHViLmNvbS9hZXRoZXJvcy90dHMvY2xpZW50cy9nby9nZW4vYWV0aGVyb3MvdHRzL3YxO3R0c3YxYgZwcm90bzM");
 
 /**
  * SynthesisConfig says how to speak the text: which voice, how fast, how high
@@ -111,6 +111,14 @@ export type SynthesisConfig = Message<"aetheros.tts.v1.SynthesisConfig"> & {
    * @generated from field: optional bool use_cache = 12;
    */
   useCache?: boolean | undefined;
+
+  /**
+   * Whether to return word timestamps (WordTimestamp): where each spoken word
+   * is in the text and when it is heard in the audio. Off when unset.
+   *
+   * @generated from field: bool enable_word_timestamps = 13;
+   */
+  enableWordTimestamps: boolean;
 };
 
 /**
@@ -119,6 +127,106 @@ export type SynthesisConfig = Message<"aetheros.tts.v1.SynthesisConfig"> & {
  */
 export const SynthesisConfigSchema: GenMessage<SynthesisConfig> = /*@__PURE__*/
   messageDesc(file_aetheros_tts_v1_tts, 0);
+
+/**
+ * WordTimestamp places one spoken word in the request's text and in the
+ * audio. Times come from the voice's own phoneme durations, so they are exact
+ * to one decoder frame (256 samples at the voice's rate for medium voices).
+ *
+ * @generated from message aetheros.tts.v1.WordTimestamp
+ */
+export type WordTimestamp = Message<"aetheros.tts.v1.WordTimestamp"> & {
+  /**
+   * The word as written in the text: the text between text_start and text_end.
+   * A word that is spoken as several (a number, an abbreviation) is one word.
+   *
+   * @generated from field: string word = 1;
+   */
+  word: string;
+
+  /**
+   * Where the word starts in the text, in Unicode code points from its
+   * beginning (a Python str index; in JavaScript, an index of
+   * Array.from(text)). In StreamingSynthesize, the text is all the text of
+   * the utterance sent so far.
+   *
+   * @generated from field: uint32 text_start = 2;
+   */
+  textStart: number;
+
+  /**
+   * Where the word ends in the text (exclusive), in code points.
+   *
+   * @generated from field: uint32 text_end = 3;
+   */
+  textEnd: number;
+
+  /**
+   * When the word starts in the audio, in seconds from the audio's start (the
+   * utterance's audio in StreamingSynthesize), after speed, pitch, sentence
+   * silence and resampling.
+   *
+   * @generated from field: double start_seconds = 4;
+   */
+  startSeconds: number;
+
+  /**
+   * When the word ends in the audio, in seconds.
+   *
+   * @generated from field: double end_seconds = 5;
+   */
+  endSeconds: number;
+
+  /**
+   * Sentence the word belongs to, from 0.
+   *
+   * @generated from field: uint32 sentence_index = 6;
+   */
+  sentenceIndex: number;
+};
+
+/**
+ * Describes the message aetheros.tts.v1.WordTimestamp.
+ * Use `create(WordTimestampSchema)` to create a new message.
+ */
+export const WordTimestampSchema: GenMessage<WordTimestamp> = /*@__PURE__*/
+  messageDesc(file_aetheros_tts_v1_tts, 1);
+
+/**
+ * Timestamps lists the words of one sentence. Streams send it before the
+ * sentence's first AudioChunk.
+ *
+ * @generated from message aetheros.tts.v1.Timestamps
+ */
+export type Timestamps = Message<"aetheros.tts.v1.Timestamps"> & {
+  /**
+   * Sentence the words belong to, from 0.
+   *
+   * @generated from field: uint32 sentence_index = 1;
+   */
+  sentenceIndex: number;
+
+  /**
+   * The sentence's words in order.
+   *
+   * @generated from field: repeated aetheros.tts.v1.WordTimestamp words = 2;
+   */
+  words: WordTimestamp[];
+
+  /**
+   * Utterance the sentence belongs to (StreamingSynthesize only).
+   *
+   * @generated from field: string context_id = 3;
+   */
+  contextId: string;
+};
+
+/**
+ * Describes the message aetheros.tts.v1.Timestamps.
+ * Use `create(TimestampsSchema)` to create a new message.
+ */
+export const TimestampsSchema: GenMessage<Timestamps> = /*@__PURE__*/
+  messageDesc(file_aetheros_tts_v1_tts, 2);
 
 /**
  * SynthesizeRequest asks for one utterance as a single audio file.
@@ -147,7 +255,7 @@ export type SynthesizeRequest = Message<"aetheros.tts.v1.SynthesizeRequest"> & {
  * Use `create(SynthesizeRequestSchema)` to create a new message.
  */
 export const SynthesizeRequestSchema: GenMessage<SynthesizeRequest> = /*@__PURE__*/
-  messageDesc(file_aetheros_tts_v1_tts, 1);
+  messageDesc(file_aetheros_tts_v1_tts, 3);
 
 /**
  * SynthesizeResponse carries the audio and the metadata the earlier REST
@@ -211,6 +319,14 @@ export type SynthesizeResponse = Message<"aetheros.tts.v1.SynthesizeResponse"> &
    * @generated from field: string model_used = 8;
    */
   modelUsed: string;
+
+  /**
+   * Every spoken word with its place in the text and in the audio, when
+   * config.enable_word_timestamps is set.
+   *
+   * @generated from field: repeated aetheros.tts.v1.WordTimestamp words = 9;
+   */
+  words: WordTimestamp[];
 };
 
 /**
@@ -218,7 +334,7 @@ export type SynthesizeResponse = Message<"aetheros.tts.v1.SynthesizeResponse"> &
  * Use `create(SynthesizeResponseSchema)` to create a new message.
  */
 export const SynthesizeResponseSchema: GenMessage<SynthesizeResponse> = /*@__PURE__*/
-  messageDesc(file_aetheros_tts_v1_tts, 2);
+  messageDesc(file_aetheros_tts_v1_tts, 4);
 
 /**
  * SynthesizeStreamRequest asks for one utterance streamed sentence by
@@ -247,7 +363,7 @@ export type SynthesizeStreamRequest = Message<"aetheros.tts.v1.SynthesizeStreamR
  * Use `create(SynthesizeStreamRequestSchema)` to create a new message.
  */
 export const SynthesizeStreamRequestSchema: GenMessage<SynthesizeStreamRequest> = /*@__PURE__*/
-  messageDesc(file_aetheros_tts_v1_tts, 3);
+  messageDesc(file_aetheros_tts_v1_tts, 5);
 
 /**
  * SynthesizeStreamResponse is one message of a synthesis stream.
@@ -284,6 +400,15 @@ export type SynthesizeStreamResponse = Message<"aetheros.tts.v1.SynthesizeStream
      */
     value: StreamSummary;
     case: "summary";
+  } | {
+    /**
+     * A sentence's words and their times, before the sentence's first chunk,
+     * when config.enable_word_timestamps is set.
+     *
+     * @generated from field: aetheros.tts.v1.Timestamps timestamps = 4;
+     */
+    value: Timestamps;
+    case: "timestamps";
   } | { case: undefined; value?: undefined };
 };
 
@@ -292,7 +417,7 @@ export type SynthesizeStreamResponse = Message<"aetheros.tts.v1.SynthesizeStream
  * Use `create(SynthesizeStreamResponseSchema)` to create a new message.
  */
 export const SynthesizeStreamResponseSchema: GenMessage<SynthesizeStreamResponse> = /*@__PURE__*/
-  messageDesc(file_aetheros_tts_v1_tts, 4);
+  messageDesc(file_aetheros_tts_v1_tts, 6);
 
 /**
  * StreamStart describes the audio of a stream before any of it is sent.
@@ -341,7 +466,7 @@ export type StreamStart = Message<"aetheros.tts.v1.StreamStart"> & {
  * Use `create(StreamStartSchema)` to create a new message.
  */
 export const StreamStartSchema: GenMessage<StreamStart> = /*@__PURE__*/
-  messageDesc(file_aetheros_tts_v1_tts, 5);
+  messageDesc(file_aetheros_tts_v1_tts, 7);
 
 /**
  * AudioChunk is a piece of the audio file, at most STREAM_CHUNK_SIZE bytes.
@@ -369,6 +494,23 @@ export type AudioChunk = Message<"aetheros.tts.v1.AudioChunk"> & {
    * @generated from field: uint32 sentence_index = 3;
    */
   sentenceIndex: number;
+
+  /**
+   * Position in the audio of the first sample this chunk carries, in samples
+   * at the stream's sample rate. Exact for PCM and G.711 (raw or in WAV, whose
+   * header is at position 0); for MP3, Ogg Opus and FLAC, the position of the
+   * first sample of the sentence the chunk belongs to.
+   *
+   * @generated from field: uint64 sample_offset = 4;
+   */
+  sampleOffset: bigint;
+
+  /**
+   * Utterance this audio belongs to (StreamingSynthesize only).
+   *
+   * @generated from field: string context_id = 5;
+   */
+  contextId: string;
 };
 
 /**
@@ -376,7 +518,7 @@ export type AudioChunk = Message<"aetheros.tts.v1.AudioChunk"> & {
  * Use `create(AudioChunkSchema)` to create a new message.
  */
 export const AudioChunkSchema: GenMessage<AudioChunk> = /*@__PURE__*/
-  messageDesc(file_aetheros_tts_v1_tts, 6);
+  messageDesc(file_aetheros_tts_v1_tts, 8);
 
 /**
  * StreamSummary closes a stream.
@@ -432,7 +574,253 @@ export type StreamSummary = Message<"aetheros.tts.v1.StreamSummary"> & {
  * Use `create(StreamSummarySchema)` to create a new message.
  */
 export const StreamSummarySchema: GenMessage<StreamSummary> = /*@__PURE__*/
-  messageDesc(file_aetheros_tts_v1_tts, 7);
+  messageDesc(file_aetheros_tts_v1_tts, 9);
+
+/**
+ * StreamingSynthesizeRequest is one message from the client of a
+ * StreamingSynthesize stream.
+ *
+ * @generated from message aetheros.tts.v1.StreamingSynthesizeRequest
+ */
+export type StreamingSynthesizeRequest = Message<"aetheros.tts.v1.StreamingSynthesizeRequest"> & {
+  /**
+   * What the message carries.
+   *
+   * @generated from oneof aetheros.tts.v1.StreamingSynthesizeRequest.request
+   */
+  request: {
+    /**
+     * How to speak: the first message of the stream, and only the first.
+     *
+     * @generated from field: aetheros.tts.v1.StreamingSynthesisConfig config = 1;
+     */
+    value: StreamingSynthesisConfig;
+    case: "config";
+  } | {
+    /**
+     * Text for an utterance, and what to do with what is buffered.
+     *
+     * @generated from field: aetheros.tts.v1.TextInput input = 2;
+     */
+    value: TextInput;
+    case: "input";
+  } | {
+    /**
+     * Stop an utterance now.
+     *
+     * @generated from field: aetheros.tts.v1.CancelUtterance cancel = 3;
+     */
+    value: CancelUtterance;
+    case: "cancel";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message aetheros.tts.v1.StreamingSynthesizeRequest.
+ * Use `create(StreamingSynthesizeRequestSchema)` to create a new message.
+ */
+export const StreamingSynthesizeRequestSchema: GenMessage<StreamingSynthesizeRequest> = /*@__PURE__*/
+  messageDesc(file_aetheros_tts_v1_tts, 10);
+
+/**
+ * StreamingSynthesisConfig configures a StreamingSynthesize stream.
+ *
+ * @generated from message aetheros.tts.v1.StreamingSynthesisConfig
+ */
+export type StreamingSynthesisConfig = Message<"aetheros.tts.v1.StreamingSynthesisConfig"> & {
+  /**
+   * Voice, audio format and the other settings of Synthesize. Each
+   * utterance's chunks, concatenated, form one file in config.encoding.
+   *
+   * @generated from field: aetheros.tts.v1.SynthesisConfig config = 1;
+   */
+  config?: SynthesisConfig | undefined;
+
+  /**
+   * How long, in milliseconds, text without a certain sentence end may wait
+   * for more text after the last input before it is spoken anyway: 20 to
+   * 10000; STREAMING_MAX_BUFFER_DELAY_MS when unset. A text that ends with a
+   * sentence terminator whose meaning the next character decides ("." after
+   * a word: an abbreviation or a sentence end?) waits at most a tenth of this.
+   *
+   * @generated from field: optional uint32 max_buffer_delay_ms = 2;
+   */
+  maxBufferDelayMs?: number | undefined;
+
+  /**
+   * Most characters buffered before they are spoken even without a sentence
+   * end (cut after the last clause pause or space): 20 to MAX_TEXT_LENGTH;
+   * STREAMING_MAX_BUFFERED_CHARACTERS when unset.
+   *
+   * @generated from field: optional uint32 max_buffered_characters = 3;
+   */
+  maxBufferedCharacters?: number | undefined;
+};
+
+/**
+ * Describes the message aetheros.tts.v1.StreamingSynthesisConfig.
+ * Use `create(StreamingSynthesisConfigSchema)` to create a new message.
+ */
+export const StreamingSynthesisConfigSchema: GenMessage<StreamingSynthesisConfig> = /*@__PURE__*/
+  messageDesc(file_aetheros_tts_v1_tts, 11);
+
+/**
+ * TextInput adds text to an utterance.
+ *
+ * @generated from message aetheros.tts.v1.TextInput
+ */
+export type TextInput = Message<"aetheros.tts.v1.TextInput"> & {
+  /**
+   * Utterance the text belongs to. Text for a context id that is not open
+   * starts a new utterance, spoken after those before it. Empty is a valid id.
+   *
+   * @generated from field: string context_id = 1;
+   */
+  contextId: string;
+
+  /**
+   * Text to add, at most MAX_TEXT_LENGTH characters a message. Empty text
+   * only keeps the stream alive (it resets the idle timeout).
+   *
+   * @generated from field: string text = 2;
+   */
+  text: string;
+
+  /**
+   * Speak what is buffered now, even in the middle of a sentence.
+   *
+   * @generated from field: bool flush = 3;
+   */
+  flush: boolean;
+
+  /**
+   * This is the utterance's last text: speak what is buffered and end the
+   * utterance with an UtteranceEnd.
+   *
+   * @generated from field: bool end_utterance = 4;
+   */
+  endUtterance: boolean;
+};
+
+/**
+ * Describes the message aetheros.tts.v1.TextInput.
+ * Use `create(TextInputSchema)` to create a new message.
+ */
+export const TextInputSchema: GenMessage<TextInput> = /*@__PURE__*/
+  messageDesc(file_aetheros_tts_v1_tts, 12);
+
+/**
+ * CancelUtterance stops an utterance: its buffered text is dropped, its
+ * synthesis stopped, and no more of its audio is sent after its UtteranceEnd.
+ *
+ * @generated from message aetheros.tts.v1.CancelUtterance
+ */
+export type CancelUtterance = Message<"aetheros.tts.v1.CancelUtterance"> & {
+  /**
+   * The utterance to stop. Cancelling one that already ended does nothing.
+   *
+   * @generated from field: string context_id = 1;
+   */
+  contextId: string;
+};
+
+/**
+ * Describes the message aetheros.tts.v1.CancelUtterance.
+ * Use `create(CancelUtteranceSchema)` to create a new message.
+ */
+export const CancelUtteranceSchema: GenMessage<CancelUtterance> = /*@__PURE__*/
+  messageDesc(file_aetheros_tts_v1_tts, 13);
+
+/**
+ * StreamingSynthesizeResponse is one message from the server of a
+ * StreamingSynthesize stream.
+ *
+ * @generated from message aetheros.tts.v1.StreamingSynthesizeResponse
+ */
+export type StreamingSynthesizeResponse = Message<"aetheros.tts.v1.StreamingSynthesizeResponse"> & {
+  /**
+   * What the message carries.
+   *
+   * @generated from oneof aetheros.tts.v1.StreamingSynthesizeResponse.event
+   */
+  event: {
+    /**
+     * The first message: the format of the audio to come.
+     *
+     * @generated from field: aetheros.tts.v1.StreamStart start = 1;
+     */
+    value: StreamStart;
+    case: "start";
+  } | {
+    /**
+     * A piece of an utterance's audio.
+     *
+     * @generated from field: aetheros.tts.v1.AudioChunk chunk = 2;
+     */
+    value: AudioChunk;
+    case: "chunk";
+  } | {
+    /**
+     * A sentence's words and their times, before its first chunk, when
+     * config.enable_word_timestamps is set.
+     *
+     * @generated from field: aetheros.tts.v1.Timestamps timestamps = 3;
+     */
+    value: Timestamps;
+    case: "timestamps";
+  } | {
+    /**
+     * An utterance ended, spoken to its end or cancelled.
+     *
+     * @generated from field: aetheros.tts.v1.UtteranceEnd utterance_end = 4;
+     */
+    value: UtteranceEnd;
+    case: "utteranceEnd";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message aetheros.tts.v1.StreamingSynthesizeResponse.
+ * Use `create(StreamingSynthesizeResponseSchema)` to create a new message.
+ */
+export const StreamingSynthesizeResponseSchema: GenMessage<StreamingSynthesizeResponse> = /*@__PURE__*/
+  messageDesc(file_aetheros_tts_v1_tts, 14);
+
+/**
+ * UtteranceEnd closes one utterance of a StreamingSynthesize stream.
+ *
+ * @generated from message aetheros.tts.v1.UtteranceEnd
+ */
+export type UtteranceEnd = Message<"aetheros.tts.v1.UtteranceEnd"> & {
+  /**
+   * The utterance.
+   *
+   * @generated from field: string context_id = 1;
+   */
+  contextId: string;
+
+  /**
+   * True when it was cancelled; its audio may stop mid-sentence, and a WAV
+   * header's lengths then count more audio than was sent.
+   *
+   * @generated from field: bool cancelled = 2;
+   */
+  cancelled: boolean;
+
+  /**
+   * What was spoken and sent.
+   *
+   * @generated from field: aetheros.tts.v1.StreamSummary summary = 3;
+   */
+  summary?: StreamSummary | undefined;
+};
+
+/**
+ * Describes the message aetheros.tts.v1.UtteranceEnd.
+ * Use `create(UtteranceEndSchema)` to create a new message.
+ */
+export const UtteranceEndSchema: GenMessage<UtteranceEnd> = /*@__PURE__*/
+  messageDesc(file_aetheros_tts_v1_tts, 15);
 
 /**
  * ListVoicesRequest filters the voice list.
@@ -454,7 +842,7 @@ export type ListVoicesRequest = Message<"aetheros.tts.v1.ListVoicesRequest"> & {
  * Use `create(ListVoicesRequestSchema)` to create a new message.
  */
 export const ListVoicesRequestSchema: GenMessage<ListVoicesRequest> = /*@__PURE__*/
-  messageDesc(file_aetheros_tts_v1_tts, 8);
+  messageDesc(file_aetheros_tts_v1_tts, 16);
 
 /**
  * ListVoicesResponse lists installed voices.
@@ -482,7 +870,7 @@ export type ListVoicesResponse = Message<"aetheros.tts.v1.ListVoicesResponse"> &
  * Use `create(ListVoicesResponseSchema)` to create a new message.
  */
 export const ListVoicesResponseSchema: GenMessage<ListVoicesResponse> = /*@__PURE__*/
-  messageDesc(file_aetheros_tts_v1_tts, 9);
+  messageDesc(file_aetheros_tts_v1_tts, 17);
 
 /**
  * Voice describes one installed Piper voice.
@@ -588,7 +976,7 @@ export type Voice = Message<"aetheros.tts.v1.Voice"> & {
  * Use `create(VoiceSchema)` to create a new message.
  */
 export const VoiceSchema: GenMessage<Voice> = /*@__PURE__*/
-  messageDesc(file_aetheros_tts_v1_tts, 10);
+  messageDesc(file_aetheros_tts_v1_tts, 18);
 
 /**
  * Speaker is one speaker of a multi-speaker voice.
@@ -616,7 +1004,7 @@ export type Speaker = Message<"aetheros.tts.v1.Speaker"> & {
  * Use `create(SpeakerSchema)` to create a new message.
  */
 export const SpeakerSchema: GenMessage<Speaker> = /*@__PURE__*/
-  messageDesc(file_aetheros_tts_v1_tts, 11);
+  messageDesc(file_aetheros_tts_v1_tts, 19);
 
 /**
  * HealthRequest has no fields.
@@ -631,7 +1019,7 @@ export type HealthRequest = Message<"aetheros.tts.v1.HealthRequest"> & {
  * Use `create(HealthRequestSchema)` to create a new message.
  */
 export const HealthRequestSchema: GenMessage<HealthRequest> = /*@__PURE__*/
-  messageDesc(file_aetheros_tts_v1_tts, 12);
+  messageDesc(file_aetheros_tts_v1_tts, 20);
 
 /**
  * HealthResponse reports the service's state.
@@ -703,7 +1091,7 @@ export type HealthResponse = Message<"aetheros.tts.v1.HealthResponse"> & {
  * Use `create(HealthResponseSchema)` to create a new message.
  */
 export const HealthResponseSchema: GenMessage<HealthResponse> = /*@__PURE__*/
-  messageDesc(file_aetheros_tts_v1_tts, 13);
+  messageDesc(file_aetheros_tts_v1_tts, 21);
 
 /**
  * VoiceProblem names a voice and what is wrong with it.
@@ -738,7 +1126,7 @@ export type VoiceProblem = Message<"aetheros.tts.v1.VoiceProblem"> & {
  * Use `create(VoiceProblemSchema)` to create a new message.
  */
 export const VoiceProblemSchema: GenMessage<VoiceProblem> = /*@__PURE__*/
-  messageDesc(file_aetheros_tts_v1_tts, 14);
+  messageDesc(file_aetheros_tts_v1_tts, 22);
 
 /**
  * GetCacheStatsRequest has no fields.
@@ -753,7 +1141,7 @@ export type GetCacheStatsRequest = Message<"aetheros.tts.v1.GetCacheStatsRequest
  * Use `create(GetCacheStatsRequestSchema)` to create a new message.
  */
 export const GetCacheStatsRequestSchema: GenMessage<GetCacheStatsRequest> = /*@__PURE__*/
-  messageDesc(file_aetheros_tts_v1_tts, 15);
+  messageDesc(file_aetheros_tts_v1_tts, 23);
 
 /**
  * GetCacheStatsResponse reports the cache per tier and in total.
@@ -789,7 +1177,7 @@ export type GetCacheStatsResponse = Message<"aetheros.tts.v1.GetCacheStatsRespon
  * Use `create(GetCacheStatsResponseSchema)` to create a new message.
  */
 export const GetCacheStatsResponseSchema: GenMessage<GetCacheStatsResponse> = /*@__PURE__*/
-  messageDesc(file_aetheros_tts_v1_tts, 16);
+  messageDesc(file_aetheros_tts_v1_tts, 24);
 
 /**
  * CacheTierStats counts one cache tier's activity since start or last clear.
@@ -879,7 +1267,7 @@ export type CacheTierStats = Message<"aetheros.tts.v1.CacheTierStats"> & {
  * Use `create(CacheTierStatsSchema)` to create a new message.
  */
 export const CacheTierStatsSchema: GenMessage<CacheTierStats> = /*@__PURE__*/
-  messageDesc(file_aetheros_tts_v1_tts, 17);
+  messageDesc(file_aetheros_tts_v1_tts, 25);
 
 /**
  * ClearCacheRequest has no fields.
@@ -894,7 +1282,7 @@ export type ClearCacheRequest = Message<"aetheros.tts.v1.ClearCacheRequest"> & {
  * Use `create(ClearCacheRequestSchema)` to create a new message.
  */
 export const ClearCacheRequestSchema: GenMessage<ClearCacheRequest> = /*@__PURE__*/
-  messageDesc(file_aetheros_tts_v1_tts, 18);
+  messageDesc(file_aetheros_tts_v1_tts, 26);
 
 /**
  * ClearCacheResponse reports what was removed.
@@ -922,7 +1310,7 @@ export type ClearCacheResponse = Message<"aetheros.tts.v1.ClearCacheResponse"> &
  * Use `create(ClearCacheResponseSchema)` to create a new message.
  */
 export const ClearCacheResponseSchema: GenMessage<ClearCacheResponse> = /*@__PURE__*/
-  messageDesc(file_aetheros_tts_v1_tts, 19);
+  messageDesc(file_aetheros_tts_v1_tts, 27);
 
 /**
  * AudioEncoding is the container and codec of the returned audio. Every
@@ -1074,6 +1462,23 @@ export const TtsService: GenService<{
     methodKind: "server_streaming";
     input: typeof SynthesizeStreamRequestSchema;
     output: typeof SynthesizeStreamResponseSchema;
+  },
+  /**
+   * StreamingSynthesize speaks text that arrives in pieces, as a language
+   * model writes it. The first request carries the configuration; later ones
+   * carry text of any size (a token, a word, half a word), flush, the end of
+   * an utterance, or its cancellation. Each sentence is spoken as soon as its
+   * end is certain, with the same sentence rules as Synthesize, so its audio
+   * is the audio Synthesize gives for it. Utterances (named by context_id) are
+   * spoken one after another; closing the request stream ends every open
+   * utterance, and the response stream ends after the last UtteranceEnd.
+   *
+   * @generated from rpc aetheros.tts.v1.TtsService.StreamingSynthesize
+   */
+  streamingSynthesize: {
+    methodKind: "bidi_streaming";
+    input: typeof StreamingSynthesizeRequestSchema;
+    output: typeof StreamingSynthesizeResponseSchema;
   },
   /**
    * ListVoices lists every voice installed on this server.

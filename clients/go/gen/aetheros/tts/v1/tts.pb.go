@@ -193,9 +193,12 @@ type SynthesisConfig struct {
 	// Silence between sentences in seconds, 0.0 to 5.0; 0 when unset.
 	SentenceSilence *float32 `protobuf:"fixed32,11,opt,name=sentence_silence,json=sentenceSilence,proto3,oneof" json:"sentence_silence,omitempty"`
 	// Whether to read and write the audio cache. Unset means true.
-	UseCache      *bool `protobuf:"varint,12,opt,name=use_cache,json=useCache,proto3,oneof" json:"use_cache,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	UseCache *bool `protobuf:"varint,12,opt,name=use_cache,json=useCache,proto3,oneof" json:"use_cache,omitempty"`
+	// Whether to return word timestamps (WordTimestamp): where each spoken word
+	// is in the text and when it is heard in the audio. Off when unset.
+	EnableWordTimestamps bool `protobuf:"varint,13,opt,name=enable_word_timestamps,json=enableWordTimestamps,proto3" json:"enable_word_timestamps,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *SynthesisConfig) Reset() {
@@ -312,6 +315,177 @@ func (x *SynthesisConfig) GetUseCache() bool {
 	return false
 }
 
+func (x *SynthesisConfig) GetEnableWordTimestamps() bool {
+	if x != nil {
+		return x.EnableWordTimestamps
+	}
+	return false
+}
+
+// WordTimestamp places one spoken word in the request's text and in the
+// audio. Times come from the voice's own phoneme durations, so they are exact
+// to one decoder frame (256 samples at the voice's rate for medium voices).
+type WordTimestamp struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The word as written in the text: the text between text_start and text_end.
+	// A word that is spoken as several (a number, an abbreviation) is one word.
+	Word string `protobuf:"bytes,1,opt,name=word,proto3" json:"word,omitempty"`
+	// Where the word starts in the text, in Unicode code points from its
+	// beginning (a Python str index; in JavaScript, an index of
+	// Array.from(text)). In StreamingSynthesize, the text is all the text of
+	// the utterance sent so far.
+	TextStart uint32 `protobuf:"varint,2,opt,name=text_start,json=textStart,proto3" json:"text_start,omitempty"`
+	// Where the word ends in the text (exclusive), in code points.
+	TextEnd uint32 `protobuf:"varint,3,opt,name=text_end,json=textEnd,proto3" json:"text_end,omitempty"`
+	// When the word starts in the audio, in seconds from the audio's start (the
+	// utterance's audio in StreamingSynthesize), after speed, pitch, sentence
+	// silence and resampling.
+	StartSeconds float64 `protobuf:"fixed64,4,opt,name=start_seconds,json=startSeconds,proto3" json:"start_seconds,omitempty"`
+	// When the word ends in the audio, in seconds.
+	EndSeconds float64 `protobuf:"fixed64,5,opt,name=end_seconds,json=endSeconds,proto3" json:"end_seconds,omitempty"`
+	// Sentence the word belongs to, from 0.
+	SentenceIndex uint32 `protobuf:"varint,6,opt,name=sentence_index,json=sentenceIndex,proto3" json:"sentence_index,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WordTimestamp) Reset() {
+	*x = WordTimestamp{}
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WordTimestamp) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WordTimestamp) ProtoMessage() {}
+
+func (x *WordTimestamp) ProtoReflect() protoreflect.Message {
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WordTimestamp.ProtoReflect.Descriptor instead.
+func (*WordTimestamp) Descriptor() ([]byte, []int) {
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *WordTimestamp) GetWord() string {
+	if x != nil {
+		return x.Word
+	}
+	return ""
+}
+
+func (x *WordTimestamp) GetTextStart() uint32 {
+	if x != nil {
+		return x.TextStart
+	}
+	return 0
+}
+
+func (x *WordTimestamp) GetTextEnd() uint32 {
+	if x != nil {
+		return x.TextEnd
+	}
+	return 0
+}
+
+func (x *WordTimestamp) GetStartSeconds() float64 {
+	if x != nil {
+		return x.StartSeconds
+	}
+	return 0
+}
+
+func (x *WordTimestamp) GetEndSeconds() float64 {
+	if x != nil {
+		return x.EndSeconds
+	}
+	return 0
+}
+
+func (x *WordTimestamp) GetSentenceIndex() uint32 {
+	if x != nil {
+		return x.SentenceIndex
+	}
+	return 0
+}
+
+// Timestamps lists the words of one sentence. Streams send it before the
+// sentence's first AudioChunk.
+type Timestamps struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Sentence the words belong to, from 0.
+	SentenceIndex uint32 `protobuf:"varint,1,opt,name=sentence_index,json=sentenceIndex,proto3" json:"sentence_index,omitempty"`
+	// The sentence's words in order.
+	Words []*WordTimestamp `protobuf:"bytes,2,rep,name=words,proto3" json:"words,omitempty"`
+	// Utterance the sentence belongs to (StreamingSynthesize only).
+	ContextId     string `protobuf:"bytes,3,opt,name=context_id,json=contextId,proto3" json:"context_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Timestamps) Reset() {
+	*x = Timestamps{}
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Timestamps) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Timestamps) ProtoMessage() {}
+
+func (x *Timestamps) ProtoReflect() protoreflect.Message {
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Timestamps.ProtoReflect.Descriptor instead.
+func (*Timestamps) Descriptor() ([]byte, []int) {
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Timestamps) GetSentenceIndex() uint32 {
+	if x != nil {
+		return x.SentenceIndex
+	}
+	return 0
+}
+
+func (x *Timestamps) GetWords() []*WordTimestamp {
+	if x != nil {
+		return x.Words
+	}
+	return nil
+}
+
+func (x *Timestamps) GetContextId() string {
+	if x != nil {
+		return x.ContextId
+	}
+	return ""
+}
+
 // SynthesizeRequest asks for one utterance as a single audio file.
 type SynthesizeRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -326,7 +500,7 @@ type SynthesizeRequest struct {
 
 func (x *SynthesizeRequest) Reset() {
 	*x = SynthesizeRequest{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[1]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -338,7 +512,7 @@ func (x *SynthesizeRequest) String() string {
 func (*SynthesizeRequest) ProtoMessage() {}
 
 func (x *SynthesizeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[1]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -351,7 +525,7 @@ func (x *SynthesizeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SynthesizeRequest.ProtoReflect.Descriptor instead.
 func (*SynthesizeRequest) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{1}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *SynthesizeRequest) GetText() string {
@@ -387,14 +561,17 @@ type SynthesizeResponse struct {
 	// Length of the request text in characters.
 	TextLength uint32 `protobuf:"varint,7,opt,name=text_length,json=textLength,proto3" json:"text_length,omitempty"`
 	// Engine and voice that spoke, for example "piper:en_US-joe-medium".
-	ModelUsed     string `protobuf:"bytes,8,opt,name=model_used,json=modelUsed,proto3" json:"model_used,omitempty"`
+	ModelUsed string `protobuf:"bytes,8,opt,name=model_used,json=modelUsed,proto3" json:"model_used,omitempty"`
+	// Every spoken word with its place in the text and in the audio, when
+	// config.enable_word_timestamps is set.
+	Words         []*WordTimestamp `protobuf:"bytes,9,rep,name=words,proto3" json:"words,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SynthesizeResponse) Reset() {
 	*x = SynthesizeResponse{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[2]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -406,7 +583,7 @@ func (x *SynthesizeResponse) String() string {
 func (*SynthesizeResponse) ProtoMessage() {}
 
 func (x *SynthesizeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[2]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -419,7 +596,7 @@ func (x *SynthesizeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SynthesizeResponse.ProtoReflect.Descriptor instead.
 func (*SynthesizeResponse) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{2}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *SynthesizeResponse) GetAudio() []byte {
@@ -478,6 +655,13 @@ func (x *SynthesizeResponse) GetModelUsed() string {
 	return ""
 }
 
+func (x *SynthesizeResponse) GetWords() []*WordTimestamp {
+	if x != nil {
+		return x.Words
+	}
+	return nil
+}
+
 // SynthesizeStreamRequest asks for one utterance streamed sentence by
 // sentence.
 type SynthesizeStreamRequest struct {
@@ -492,7 +676,7 @@ type SynthesizeStreamRequest struct {
 
 func (x *SynthesizeStreamRequest) Reset() {
 	*x = SynthesizeStreamRequest{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[3]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -504,7 +688,7 @@ func (x *SynthesizeStreamRequest) String() string {
 func (*SynthesizeStreamRequest) ProtoMessage() {}
 
 func (x *SynthesizeStreamRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[3]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -517,7 +701,7 @@ func (x *SynthesizeStreamRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SynthesizeStreamRequest.ProtoReflect.Descriptor instead.
 func (*SynthesizeStreamRequest) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{3}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *SynthesizeStreamRequest) GetText() string {
@@ -544,6 +728,7 @@ type SynthesizeStreamResponse struct {
 	//	*SynthesizeStreamResponse_Start
 	//	*SynthesizeStreamResponse_Chunk
 	//	*SynthesizeStreamResponse_Summary
+	//	*SynthesizeStreamResponse_Timestamps
 	Event         isSynthesizeStreamResponse_Event `protobuf_oneof:"event"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -551,7 +736,7 @@ type SynthesizeStreamResponse struct {
 
 func (x *SynthesizeStreamResponse) Reset() {
 	*x = SynthesizeStreamResponse{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[4]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -563,7 +748,7 @@ func (x *SynthesizeStreamResponse) String() string {
 func (*SynthesizeStreamResponse) ProtoMessage() {}
 
 func (x *SynthesizeStreamResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[4]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -576,7 +761,7 @@ func (x *SynthesizeStreamResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SynthesizeStreamResponse.ProtoReflect.Descriptor instead.
 func (*SynthesizeStreamResponse) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{4}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *SynthesizeStreamResponse) GetEvent() isSynthesizeStreamResponse_Event {
@@ -613,6 +798,15 @@ func (x *SynthesizeStreamResponse) GetSummary() *StreamSummary {
 	return nil
 }
 
+func (x *SynthesizeStreamResponse) GetTimestamps() *Timestamps {
+	if x != nil {
+		if x, ok := x.Event.(*SynthesizeStreamResponse_Timestamps); ok {
+			return x.Timestamps
+		}
+	}
+	return nil
+}
+
 type isSynthesizeStreamResponse_Event interface {
 	isSynthesizeStreamResponse_Event()
 }
@@ -632,11 +826,19 @@ type SynthesizeStreamResponse_Summary struct {
 	Summary *StreamSummary `protobuf:"bytes,3,opt,name=summary,proto3,oneof"`
 }
 
+type SynthesizeStreamResponse_Timestamps struct {
+	// A sentence's words and their times, before the sentence's first chunk,
+	// when config.enable_word_timestamps is set.
+	Timestamps *Timestamps `protobuf:"bytes,4,opt,name=timestamps,proto3,oneof"`
+}
+
 func (*SynthesizeStreamResponse_Start) isSynthesizeStreamResponse_Event() {}
 
 func (*SynthesizeStreamResponse_Chunk) isSynthesizeStreamResponse_Event() {}
 
 func (*SynthesizeStreamResponse_Summary) isSynthesizeStreamResponse_Event() {}
+
+func (*SynthesizeStreamResponse_Timestamps) isSynthesizeStreamResponse_Event() {}
 
 // StreamStart describes the audio of a stream before any of it is sent.
 type StreamStart struct {
@@ -657,7 +859,7 @@ type StreamStart struct {
 
 func (x *StreamStart) Reset() {
 	*x = StreamStart{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[5]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -669,7 +871,7 @@ func (x *StreamStart) String() string {
 func (*StreamStart) ProtoMessage() {}
 
 func (x *StreamStart) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[5]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -682,7 +884,7 @@ func (x *StreamStart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamStart.ProtoReflect.Descriptor instead.
 func (*StreamStart) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{5}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *StreamStart) GetEncoding() AudioEncoding {
@@ -729,13 +931,20 @@ type AudioChunk struct {
 	Sequence uint32 `protobuf:"varint,2,opt,name=sequence,proto3" json:"sequence,omitempty"`
 	// Sentence this audio belongs to, from 0.
 	SentenceIndex uint32 `protobuf:"varint,3,opt,name=sentence_index,json=sentenceIndex,proto3" json:"sentence_index,omitempty"`
+	// Position in the audio of the first sample this chunk carries, in samples
+	// at the stream's sample rate. Exact for PCM and G.711 (raw or in WAV, whose
+	// header is at position 0); for MP3, Ogg Opus and FLAC, the position of the
+	// first sample of the sentence the chunk belongs to.
+	SampleOffset uint64 `protobuf:"varint,4,opt,name=sample_offset,json=sampleOffset,proto3" json:"sample_offset,omitempty"`
+	// Utterance this audio belongs to (StreamingSynthesize only).
+	ContextId     string `protobuf:"bytes,5,opt,name=context_id,json=contextId,proto3" json:"context_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AudioChunk) Reset() {
 	*x = AudioChunk{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[6]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -747,7 +956,7 @@ func (x *AudioChunk) String() string {
 func (*AudioChunk) ProtoMessage() {}
 
 func (x *AudioChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[6]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -760,7 +969,7 @@ func (x *AudioChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AudioChunk.ProtoReflect.Descriptor instead.
 func (*AudioChunk) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{6}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *AudioChunk) GetAudio() []byte {
@@ -784,6 +993,20 @@ func (x *AudioChunk) GetSentenceIndex() uint32 {
 	return 0
 }
 
+func (x *AudioChunk) GetSampleOffset() uint64 {
+	if x != nil {
+		return x.SampleOffset
+	}
+	return 0
+}
+
+func (x *AudioChunk) GetContextId() string {
+	if x != nil {
+		return x.ContextId
+	}
+	return ""
+}
+
 // StreamSummary closes a stream.
 type StreamSummary struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -805,7 +1028,7 @@ type StreamSummary struct {
 
 func (x *StreamSummary) Reset() {
 	*x = StreamSummary{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[7]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -817,7 +1040,7 @@ func (x *StreamSummary) String() string {
 func (*StreamSummary) ProtoMessage() {}
 
 func (x *StreamSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[7]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -830,7 +1053,7 @@ func (x *StreamSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamSummary.ProtoReflect.Descriptor instead.
 func (*StreamSummary) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{7}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *StreamSummary) GetDurationSeconds() float64 {
@@ -875,6 +1098,493 @@ func (x *StreamSummary) GetAudioBytes() uint64 {
 	return 0
 }
 
+// StreamingSynthesizeRequest is one message from the client of a
+// StreamingSynthesize stream.
+type StreamingSynthesizeRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What the message carries.
+	//
+	// Types that are valid to be assigned to Request:
+	//
+	//	*StreamingSynthesizeRequest_Config
+	//	*StreamingSynthesizeRequest_Input
+	//	*StreamingSynthesizeRequest_Cancel
+	Request       isStreamingSynthesizeRequest_Request `protobuf_oneof:"request"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StreamingSynthesizeRequest) Reset() {
+	*x = StreamingSynthesizeRequest{}
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StreamingSynthesizeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StreamingSynthesizeRequest) ProtoMessage() {}
+
+func (x *StreamingSynthesizeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StreamingSynthesizeRequest.ProtoReflect.Descriptor instead.
+func (*StreamingSynthesizeRequest) Descriptor() ([]byte, []int) {
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *StreamingSynthesizeRequest) GetRequest() isStreamingSynthesizeRequest_Request {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+func (x *StreamingSynthesizeRequest) GetConfig() *StreamingSynthesisConfig {
+	if x != nil {
+		if x, ok := x.Request.(*StreamingSynthesizeRequest_Config); ok {
+			return x.Config
+		}
+	}
+	return nil
+}
+
+func (x *StreamingSynthesizeRequest) GetInput() *TextInput {
+	if x != nil {
+		if x, ok := x.Request.(*StreamingSynthesizeRequest_Input); ok {
+			return x.Input
+		}
+	}
+	return nil
+}
+
+func (x *StreamingSynthesizeRequest) GetCancel() *CancelUtterance {
+	if x != nil {
+		if x, ok := x.Request.(*StreamingSynthesizeRequest_Cancel); ok {
+			return x.Cancel
+		}
+	}
+	return nil
+}
+
+type isStreamingSynthesizeRequest_Request interface {
+	isStreamingSynthesizeRequest_Request()
+}
+
+type StreamingSynthesizeRequest_Config struct {
+	// How to speak: the first message of the stream, and only the first.
+	Config *StreamingSynthesisConfig `protobuf:"bytes,1,opt,name=config,proto3,oneof"`
+}
+
+type StreamingSynthesizeRequest_Input struct {
+	// Text for an utterance, and what to do with what is buffered.
+	Input *TextInput `protobuf:"bytes,2,opt,name=input,proto3,oneof"`
+}
+
+type StreamingSynthesizeRequest_Cancel struct {
+	// Stop an utterance now.
+	Cancel *CancelUtterance `protobuf:"bytes,3,opt,name=cancel,proto3,oneof"`
+}
+
+func (*StreamingSynthesizeRequest_Config) isStreamingSynthesizeRequest_Request() {}
+
+func (*StreamingSynthesizeRequest_Input) isStreamingSynthesizeRequest_Request() {}
+
+func (*StreamingSynthesizeRequest_Cancel) isStreamingSynthesizeRequest_Request() {}
+
+// StreamingSynthesisConfig configures a StreamingSynthesize stream.
+type StreamingSynthesisConfig struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Voice, audio format and the other settings of Synthesize. Each
+	// utterance's chunks, concatenated, form one file in config.encoding.
+	Config *SynthesisConfig `protobuf:"bytes,1,opt,name=config,proto3" json:"config,omitempty"`
+	// How long, in milliseconds, text without a certain sentence end may wait
+	// for more text after the last input before it is spoken anyway: 20 to
+	// 10000; STREAMING_MAX_BUFFER_DELAY_MS when unset. A text that ends with a
+	// sentence terminator whose meaning the next character decides ("." after
+	// a word: an abbreviation or a sentence end?) waits at most a tenth of this.
+	MaxBufferDelayMs *uint32 `protobuf:"varint,2,opt,name=max_buffer_delay_ms,json=maxBufferDelayMs,proto3,oneof" json:"max_buffer_delay_ms,omitempty"`
+	// Most characters buffered before they are spoken even without a sentence
+	// end (cut after the last clause pause or space): 20 to MAX_TEXT_LENGTH;
+	// STREAMING_MAX_BUFFERED_CHARACTERS when unset.
+	MaxBufferedCharacters *uint32 `protobuf:"varint,3,opt,name=max_buffered_characters,json=maxBufferedCharacters,proto3,oneof" json:"max_buffered_characters,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
+}
+
+func (x *StreamingSynthesisConfig) Reset() {
+	*x = StreamingSynthesisConfig{}
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StreamingSynthesisConfig) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StreamingSynthesisConfig) ProtoMessage() {}
+
+func (x *StreamingSynthesisConfig) ProtoReflect() protoreflect.Message {
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StreamingSynthesisConfig.ProtoReflect.Descriptor instead.
+func (*StreamingSynthesisConfig) Descriptor() ([]byte, []int) {
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *StreamingSynthesisConfig) GetConfig() *SynthesisConfig {
+	if x != nil {
+		return x.Config
+	}
+	return nil
+}
+
+func (x *StreamingSynthesisConfig) GetMaxBufferDelayMs() uint32 {
+	if x != nil && x.MaxBufferDelayMs != nil {
+		return *x.MaxBufferDelayMs
+	}
+	return 0
+}
+
+func (x *StreamingSynthesisConfig) GetMaxBufferedCharacters() uint32 {
+	if x != nil && x.MaxBufferedCharacters != nil {
+		return *x.MaxBufferedCharacters
+	}
+	return 0
+}
+
+// TextInput adds text to an utterance.
+type TextInput struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Utterance the text belongs to. Text for a context id that is not open
+	// starts a new utterance, spoken after those before it. Empty is a valid id.
+	ContextId string `protobuf:"bytes,1,opt,name=context_id,json=contextId,proto3" json:"context_id,omitempty"`
+	// Text to add, at most MAX_TEXT_LENGTH characters a message. Empty text
+	// only keeps the stream alive (it resets the idle timeout).
+	Text string `protobuf:"bytes,2,opt,name=text,proto3" json:"text,omitempty"`
+	// Speak what is buffered now, even in the middle of a sentence.
+	Flush bool `protobuf:"varint,3,opt,name=flush,proto3" json:"flush,omitempty"`
+	// This is the utterance's last text: speak what is buffered and end the
+	// utterance with an UtteranceEnd.
+	EndUtterance  bool `protobuf:"varint,4,opt,name=end_utterance,json=endUtterance,proto3" json:"end_utterance,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TextInput) Reset() {
+	*x = TextInput{}
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TextInput) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TextInput) ProtoMessage() {}
+
+func (x *TextInput) ProtoReflect() protoreflect.Message {
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TextInput.ProtoReflect.Descriptor instead.
+func (*TextInput) Descriptor() ([]byte, []int) {
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *TextInput) GetContextId() string {
+	if x != nil {
+		return x.ContextId
+	}
+	return ""
+}
+
+func (x *TextInput) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *TextInput) GetFlush() bool {
+	if x != nil {
+		return x.Flush
+	}
+	return false
+}
+
+func (x *TextInput) GetEndUtterance() bool {
+	if x != nil {
+		return x.EndUtterance
+	}
+	return false
+}
+
+// CancelUtterance stops an utterance: its buffered text is dropped, its
+// synthesis stopped, and no more of its audio is sent after its UtteranceEnd.
+type CancelUtterance struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The utterance to stop. Cancelling one that already ended does nothing.
+	ContextId     string `protobuf:"bytes,1,opt,name=context_id,json=contextId,proto3" json:"context_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CancelUtterance) Reset() {
+	*x = CancelUtterance{}
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CancelUtterance) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CancelUtterance) ProtoMessage() {}
+
+func (x *CancelUtterance) ProtoReflect() protoreflect.Message {
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CancelUtterance.ProtoReflect.Descriptor instead.
+func (*CancelUtterance) Descriptor() ([]byte, []int) {
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *CancelUtterance) GetContextId() string {
+	if x != nil {
+		return x.ContextId
+	}
+	return ""
+}
+
+// StreamingSynthesizeResponse is one message from the server of a
+// StreamingSynthesize stream.
+type StreamingSynthesizeResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What the message carries.
+	//
+	// Types that are valid to be assigned to Event:
+	//
+	//	*StreamingSynthesizeResponse_Start
+	//	*StreamingSynthesizeResponse_Chunk
+	//	*StreamingSynthesizeResponse_Timestamps
+	//	*StreamingSynthesizeResponse_UtteranceEnd
+	Event         isStreamingSynthesizeResponse_Event `protobuf_oneof:"event"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StreamingSynthesizeResponse) Reset() {
+	*x = StreamingSynthesizeResponse{}
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StreamingSynthesizeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StreamingSynthesizeResponse) ProtoMessage() {}
+
+func (x *StreamingSynthesizeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StreamingSynthesizeResponse.ProtoReflect.Descriptor instead.
+func (*StreamingSynthesizeResponse) Descriptor() ([]byte, []int) {
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *StreamingSynthesizeResponse) GetEvent() isStreamingSynthesizeResponse_Event {
+	if x != nil {
+		return x.Event
+	}
+	return nil
+}
+
+func (x *StreamingSynthesizeResponse) GetStart() *StreamStart {
+	if x != nil {
+		if x, ok := x.Event.(*StreamingSynthesizeResponse_Start); ok {
+			return x.Start
+		}
+	}
+	return nil
+}
+
+func (x *StreamingSynthesizeResponse) GetChunk() *AudioChunk {
+	if x != nil {
+		if x, ok := x.Event.(*StreamingSynthesizeResponse_Chunk); ok {
+			return x.Chunk
+		}
+	}
+	return nil
+}
+
+func (x *StreamingSynthesizeResponse) GetTimestamps() *Timestamps {
+	if x != nil {
+		if x, ok := x.Event.(*StreamingSynthesizeResponse_Timestamps); ok {
+			return x.Timestamps
+		}
+	}
+	return nil
+}
+
+func (x *StreamingSynthesizeResponse) GetUtteranceEnd() *UtteranceEnd {
+	if x != nil {
+		if x, ok := x.Event.(*StreamingSynthesizeResponse_UtteranceEnd); ok {
+			return x.UtteranceEnd
+		}
+	}
+	return nil
+}
+
+type isStreamingSynthesizeResponse_Event interface {
+	isStreamingSynthesizeResponse_Event()
+}
+
+type StreamingSynthesizeResponse_Start struct {
+	// The first message: the format of the audio to come.
+	Start *StreamStart `protobuf:"bytes,1,opt,name=start,proto3,oneof"`
+}
+
+type StreamingSynthesizeResponse_Chunk struct {
+	// A piece of an utterance's audio.
+	Chunk *AudioChunk `protobuf:"bytes,2,opt,name=chunk,proto3,oneof"`
+}
+
+type StreamingSynthesizeResponse_Timestamps struct {
+	// A sentence's words and their times, before its first chunk, when
+	// config.enable_word_timestamps is set.
+	Timestamps *Timestamps `protobuf:"bytes,3,opt,name=timestamps,proto3,oneof"`
+}
+
+type StreamingSynthesizeResponse_UtteranceEnd struct {
+	// An utterance ended, spoken to its end or cancelled.
+	UtteranceEnd *UtteranceEnd `protobuf:"bytes,4,opt,name=utterance_end,json=utteranceEnd,proto3,oneof"`
+}
+
+func (*StreamingSynthesizeResponse_Start) isStreamingSynthesizeResponse_Event() {}
+
+func (*StreamingSynthesizeResponse_Chunk) isStreamingSynthesizeResponse_Event() {}
+
+func (*StreamingSynthesizeResponse_Timestamps) isStreamingSynthesizeResponse_Event() {}
+
+func (*StreamingSynthesizeResponse_UtteranceEnd) isStreamingSynthesizeResponse_Event() {}
+
+// UtteranceEnd closes one utterance of a StreamingSynthesize stream.
+type UtteranceEnd struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The utterance.
+	ContextId string `protobuf:"bytes,1,opt,name=context_id,json=contextId,proto3" json:"context_id,omitempty"`
+	// True when it was cancelled; its audio may stop mid-sentence, and a WAV
+	// header's lengths then count more audio than was sent.
+	Cancelled bool `protobuf:"varint,2,opt,name=cancelled,proto3" json:"cancelled,omitempty"`
+	// What was spoken and sent.
+	Summary       *StreamSummary `protobuf:"bytes,3,opt,name=summary,proto3" json:"summary,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UtteranceEnd) Reset() {
+	*x = UtteranceEnd{}
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UtteranceEnd) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UtteranceEnd) ProtoMessage() {}
+
+func (x *UtteranceEnd) ProtoReflect() protoreflect.Message {
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UtteranceEnd.ProtoReflect.Descriptor instead.
+func (*UtteranceEnd) Descriptor() ([]byte, []int) {
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *UtteranceEnd) GetContextId() string {
+	if x != nil {
+		return x.ContextId
+	}
+	return ""
+}
+
+func (x *UtteranceEnd) GetCancelled() bool {
+	if x != nil {
+		return x.Cancelled
+	}
+	return false
+}
+
+func (x *UtteranceEnd) GetSummary() *StreamSummary {
+	if x != nil {
+		return x.Summary
+	}
+	return nil
+}
+
 // ListVoicesRequest filters the voice list.
 type ListVoicesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -887,7 +1597,7 @@ type ListVoicesRequest struct {
 
 func (x *ListVoicesRequest) Reset() {
 	*x = ListVoicesRequest{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[8]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -899,7 +1609,7 @@ func (x *ListVoicesRequest) String() string {
 func (*ListVoicesRequest) ProtoMessage() {}
 
 func (x *ListVoicesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[8]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -912,7 +1622,7 @@ func (x *ListVoicesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListVoicesRequest.ProtoReflect.Descriptor instead.
 func (*ListVoicesRequest) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{8}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ListVoicesRequest) GetLanguage() string {
@@ -935,7 +1645,7 @@ type ListVoicesResponse struct {
 
 func (x *ListVoicesResponse) Reset() {
 	*x = ListVoicesResponse{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[9]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -947,7 +1657,7 @@ func (x *ListVoicesResponse) String() string {
 func (*ListVoicesResponse) ProtoMessage() {}
 
 func (x *ListVoicesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[9]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -960,7 +1670,7 @@ func (x *ListVoicesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListVoicesResponse.ProtoReflect.Descriptor instead.
 func (*ListVoicesResponse) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{9}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListVoicesResponse) GetVoices() []*Voice {
@@ -1014,7 +1724,7 @@ type Voice struct {
 
 func (x *Voice) Reset() {
 	*x = Voice{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[10]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1026,7 +1736,7 @@ func (x *Voice) String() string {
 func (*Voice) ProtoMessage() {}
 
 func (x *Voice) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[10]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1039,7 +1749,7 @@ func (x *Voice) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Voice.ProtoReflect.Descriptor instead.
 func (*Voice) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{10}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Voice) GetId() string {
@@ -1147,7 +1857,7 @@ type Speaker struct {
 
 func (x *Speaker) Reset() {
 	*x = Speaker{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[11]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1159,7 +1869,7 @@ func (x *Speaker) String() string {
 func (*Speaker) ProtoMessage() {}
 
 func (x *Speaker) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[11]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1172,7 +1882,7 @@ func (x *Speaker) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Speaker.ProtoReflect.Descriptor instead.
 func (*Speaker) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{11}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Speaker) GetName() string {
@@ -1198,7 +1908,7 @@ type HealthRequest struct {
 
 func (x *HealthRequest) Reset() {
 	*x = HealthRequest{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[12]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1210,7 +1920,7 @@ func (x *HealthRequest) String() string {
 func (*HealthRequest) ProtoMessage() {}
 
 func (x *HealthRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[12]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1223,7 +1933,7 @@ func (x *HealthRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthRequest.ProtoReflect.Descriptor instead.
 func (*HealthRequest) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{12}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{20}
 }
 
 // HealthResponse reports the service's state.
@@ -1253,7 +1963,7 @@ type HealthResponse struct {
 
 func (x *HealthResponse) Reset() {
 	*x = HealthResponse{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[13]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1265,7 +1975,7 @@ func (x *HealthResponse) String() string {
 func (*HealthResponse) ProtoMessage() {}
 
 func (x *HealthResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[13]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1278,7 +1988,7 @@ func (x *HealthResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthResponse.ProtoReflect.Descriptor instead.
 func (*HealthResponse) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{13}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *HealthResponse) GetStatus() HealthStatus {
@@ -1352,7 +2062,7 @@ type VoiceProblem struct {
 
 func (x *VoiceProblem) Reset() {
 	*x = VoiceProblem{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[14]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1364,7 +2074,7 @@ func (x *VoiceProblem) String() string {
 func (*VoiceProblem) ProtoMessage() {}
 
 func (x *VoiceProblem) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[14]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1377,7 +2087,7 @@ func (x *VoiceProblem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VoiceProblem.ProtoReflect.Descriptor instead.
 func (*VoiceProblem) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{14}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *VoiceProblem) GetVoice() string {
@@ -1410,7 +2120,7 @@ type GetCacheStatsRequest struct {
 
 func (x *GetCacheStatsRequest) Reset() {
 	*x = GetCacheStatsRequest{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[15]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1422,7 +2132,7 @@ func (x *GetCacheStatsRequest) String() string {
 func (*GetCacheStatsRequest) ProtoMessage() {}
 
 func (x *GetCacheStatsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[15]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1435,7 +2145,7 @@ func (x *GetCacheStatsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCacheStatsRequest.ProtoReflect.Descriptor instead.
 func (*GetCacheStatsRequest) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{15}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{23}
 }
 
 // GetCacheStatsResponse reports the cache per tier and in total.
@@ -1454,7 +2164,7 @@ type GetCacheStatsResponse struct {
 
 func (x *GetCacheStatsResponse) Reset() {
 	*x = GetCacheStatsResponse{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[16]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1466,7 +2176,7 @@ func (x *GetCacheStatsResponse) String() string {
 func (*GetCacheStatsResponse) ProtoMessage() {}
 
 func (x *GetCacheStatsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[16]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1479,7 +2189,7 @@ func (x *GetCacheStatsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCacheStatsResponse.ProtoReflect.Descriptor instead.
 func (*GetCacheStatsResponse) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{16}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *GetCacheStatsResponse) GetTotal() *CacheTierStats {
@@ -1538,7 +2248,7 @@ type CacheTierStats struct {
 
 func (x *CacheTierStats) Reset() {
 	*x = CacheTierStats{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[17]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1550,7 +2260,7 @@ func (x *CacheTierStats) String() string {
 func (*CacheTierStats) ProtoMessage() {}
 
 func (x *CacheTierStats) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[17]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1563,7 +2273,7 @@ func (x *CacheTierStats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CacheTierStats.ProtoReflect.Descriptor instead.
 func (*CacheTierStats) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{17}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *CacheTierStats) GetTier() string {
@@ -1645,7 +2355,7 @@ type ClearCacheRequest struct {
 
 func (x *ClearCacheRequest) Reset() {
 	*x = ClearCacheRequest{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[18]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1657,7 +2367,7 @@ func (x *ClearCacheRequest) String() string {
 func (*ClearCacheRequest) ProtoMessage() {}
 
 func (x *ClearCacheRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[18]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1670,7 +2380,7 @@ func (x *ClearCacheRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClearCacheRequest.ProtoReflect.Descriptor instead.
 func (*ClearCacheRequest) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{18}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{26}
 }
 
 // ClearCacheResponse reports what was removed.
@@ -1686,7 +2396,7 @@ type ClearCacheResponse struct {
 
 func (x *ClearCacheResponse) Reset() {
 	*x = ClearCacheResponse{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[19]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1698,7 +2408,7 @@ func (x *ClearCacheResponse) String() string {
 func (*ClearCacheResponse) ProtoMessage() {}
 
 func (x *ClearCacheResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[19]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1711,7 +2421,7 @@ func (x *ClearCacheResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClearCacheResponse.ProtoReflect.Descriptor instead.
 func (*ClearCacheResponse) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{19}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ClearCacheResponse) GetEntriesRemoved() uint64 {
@@ -1732,7 +2442,7 @@ var File_aetheros_tts_v1_tts_proto protoreflect.FileDescriptor
 
 const file_aetheros_tts_v1_tts_proto_rawDesc = "" +
 	"\n" +
-	"\x19aetheros/tts/v1/tts.proto\x12\x0faetheros.tts.v1\"\x81\x04\n" +
+	"\x19aetheros/tts/v1/tts.proto\x12\x0faetheros.tts.v1\"\xb7\x04\n" +
 	"\x0fSynthesisConfig\x12\x14\n" +
 	"\x05voice\x18\x01 \x01(\tR\x05voice\x12\x18\n" +
 	"\aspeaker\x18\x02 \x01(\tR\aspeaker\x12\x1a\n" +
@@ -1748,7 +2458,8 @@ const file_aetheros_tts_v1_tts_proto_rawDesc = "" +
 	"\anoise_w\x18\n" +
 	" \x01(\x02H\x04R\x06noiseW\x88\x01\x01\x12.\n" +
 	"\x10sentence_silence\x18\v \x01(\x02H\x05R\x0fsentenceSilence\x88\x01\x01\x12 \n" +
-	"\tuse_cache\x18\f \x01(\bH\x06R\buseCache\x88\x01\x01B\b\n" +
+	"\tuse_cache\x18\f \x01(\bH\x06R\buseCache\x88\x01\x01\x124\n" +
+	"\x16enable_word_timestamps\x18\r \x01(\bR\x14enableWordTimestampsB\b\n" +
 	"\x06_speedB\b\n" +
 	"\x06_pitchB\t\n" +
 	"\a_volumeB\x0e\n" +
@@ -1757,10 +2468,25 @@ const file_aetheros_tts_v1_tts_proto_rawDesc = "" +
 	"\b_noise_wB\x13\n" +
 	"\x11_sentence_silenceB\f\n" +
 	"\n" +
-	"_use_cache\"a\n" +
+	"_use_cache\"\xca\x01\n" +
+	"\rWordTimestamp\x12\x12\n" +
+	"\x04word\x18\x01 \x01(\tR\x04word\x12\x1d\n" +
+	"\n" +
+	"text_start\x18\x02 \x01(\rR\ttextStart\x12\x19\n" +
+	"\btext_end\x18\x03 \x01(\rR\atextEnd\x12#\n" +
+	"\rstart_seconds\x18\x04 \x01(\x01R\fstartSeconds\x12\x1f\n" +
+	"\vend_seconds\x18\x05 \x01(\x01R\n" +
+	"endSeconds\x12%\n" +
+	"\x0esentence_index\x18\x06 \x01(\rR\rsentenceIndex\"\x88\x01\n" +
+	"\n" +
+	"Timestamps\x12%\n" +
+	"\x0esentence_index\x18\x01 \x01(\rR\rsentenceIndex\x124\n" +
+	"\x05words\x18\x02 \x03(\v2\x1e.aetheros.tts.v1.WordTimestampR\x05words\x12\x1d\n" +
+	"\n" +
+	"context_id\x18\x03 \x01(\tR\tcontextId\"a\n" +
 	"\x11SynthesizeRequest\x12\x12\n" +
 	"\x04text\x18\x01 \x01(\tR\x04text\x128\n" +
-	"\x06config\x18\x02 \x01(\v2 .aetheros.tts.v1.SynthesisConfigR\x06config\"\xb8\x02\n" +
+	"\x06config\x18\x02 \x01(\v2 .aetheros.tts.v1.SynthesisConfigR\x06config\"\xee\x02\n" +
 	"\x12SynthesizeResponse\x12\x14\n" +
 	"\x05audio\x18\x01 \x01(\fR\x05audio\x12:\n" +
 	"\bencoding\x18\x02 \x01(\x0e2\x1e.aetheros.tts.v1.AudioEncodingR\bencoding\x12\x1f\n" +
@@ -1772,14 +2498,18 @@ const file_aetheros_tts_v1_tts_proto_rawDesc = "" +
 	"\vtext_length\x18\a \x01(\rR\n" +
 	"textLength\x12\x1d\n" +
 	"\n" +
-	"model_used\x18\b \x01(\tR\tmodelUsed\"g\n" +
+	"model_used\x18\b \x01(\tR\tmodelUsed\x124\n" +
+	"\x05words\x18\t \x03(\v2\x1e.aetheros.tts.v1.WordTimestampR\x05words\"g\n" +
 	"\x17SynthesizeStreamRequest\x12\x12\n" +
 	"\x04text\x18\x01 \x01(\tR\x04text\x128\n" +
-	"\x06config\x18\x02 \x01(\v2 .aetheros.tts.v1.SynthesisConfigR\x06config\"\xca\x01\n" +
+	"\x06config\x18\x02 \x01(\v2 .aetheros.tts.v1.SynthesisConfigR\x06config\"\x89\x02\n" +
 	"\x18SynthesizeStreamResponse\x124\n" +
 	"\x05start\x18\x01 \x01(\v2\x1c.aetheros.tts.v1.StreamStartH\x00R\x05start\x123\n" +
 	"\x05chunk\x18\x02 \x01(\v2\x1b.aetheros.tts.v1.AudioChunkH\x00R\x05chunk\x12:\n" +
-	"\asummary\x18\x03 \x01(\v2\x1e.aetheros.tts.v1.StreamSummaryH\x00R\asummaryB\a\n" +
+	"\asummary\x18\x03 \x01(\v2\x1e.aetheros.tts.v1.StreamSummaryH\x00R\asummary\x12=\n" +
+	"\n" +
+	"timestamps\x18\x04 \x01(\v2\x1b.aetheros.tts.v1.TimestampsH\x00R\n" +
+	"timestampsB\a\n" +
 	"\x05event\"\xbb\x01\n" +
 	"\vStreamStart\x12:\n" +
 	"\bencoding\x18\x01 \x01(\x0e2\x1e.aetheros.tts.v1.AudioEncodingR\bencoding\x12\x1f\n" +
@@ -1788,12 +2518,15 @@ const file_aetheros_tts_v1_tts_proto_rawDesc = "" +
 	"\bchannels\x18\x03 \x01(\rR\bchannels\x12\x14\n" +
 	"\x05voice\x18\x04 \x01(\tR\x05voice\x12\x1d\n" +
 	"\n" +
-	"model_used\x18\x05 \x01(\tR\tmodelUsed\"e\n" +
+	"model_used\x18\x05 \x01(\tR\tmodelUsed\"\xa9\x01\n" +
 	"\n" +
 	"AudioChunk\x12\x14\n" +
 	"\x05audio\x18\x01 \x01(\fR\x05audio\x12\x1a\n" +
 	"\bsequence\x18\x02 \x01(\rR\bsequence\x12%\n" +
-	"\x0esentence_index\x18\x03 \x01(\rR\rsentenceIndex\"\xe9\x01\n" +
+	"\x0esentence_index\x18\x03 \x01(\rR\rsentenceIndex\x12#\n" +
+	"\rsample_offset\x18\x04 \x01(\x04R\fsampleOffset\x12\x1d\n" +
+	"\n" +
+	"context_id\x18\x05 \x01(\tR\tcontextId\"\xe9\x01\n" +
 	"\rStreamSummary\x12)\n" +
 	"\x10duration_seconds\x18\x01 \x01(\x01R\x0fdurationSeconds\x12,\n" +
 	"\x12generation_time_ms\x18\x02 \x01(\x01R\x10generationTimeMs\x12\x16\n" +
@@ -1802,7 +2535,40 @@ const file_aetheros_tts_v1_tts_proto_rawDesc = "" +
 	"\vchunk_count\x18\x05 \x01(\rR\n" +
 	"chunkCount\x12\x1f\n" +
 	"\vaudio_bytes\x18\x06 \x01(\x04R\n" +
-	"audioBytes\"/\n" +
+	"audioBytes\"\xdc\x01\n" +
+	"\x1aStreamingSynthesizeRequest\x12C\n" +
+	"\x06config\x18\x01 \x01(\v2).aetheros.tts.v1.StreamingSynthesisConfigH\x00R\x06config\x122\n" +
+	"\x05input\x18\x02 \x01(\v2\x1a.aetheros.tts.v1.TextInputH\x00R\x05input\x12:\n" +
+	"\x06cancel\x18\x03 \x01(\v2 .aetheros.tts.v1.CancelUtteranceH\x00R\x06cancelB\t\n" +
+	"\arequest\"\xf9\x01\n" +
+	"\x18StreamingSynthesisConfig\x128\n" +
+	"\x06config\x18\x01 \x01(\v2 .aetheros.tts.v1.SynthesisConfigR\x06config\x122\n" +
+	"\x13max_buffer_delay_ms\x18\x02 \x01(\rH\x00R\x10maxBufferDelayMs\x88\x01\x01\x12;\n" +
+	"\x17max_buffered_characters\x18\x03 \x01(\rH\x01R\x15maxBufferedCharacters\x88\x01\x01B\x16\n" +
+	"\x14_max_buffer_delay_msB\x1a\n" +
+	"\x18_max_buffered_characters\"y\n" +
+	"\tTextInput\x12\x1d\n" +
+	"\n" +
+	"context_id\x18\x01 \x01(\tR\tcontextId\x12\x12\n" +
+	"\x04text\x18\x02 \x01(\tR\x04text\x12\x14\n" +
+	"\x05flush\x18\x03 \x01(\bR\x05flush\x12#\n" +
+	"\rend_utterance\x18\x04 \x01(\bR\fendUtterance\"0\n" +
+	"\x0fCancelUtterance\x12\x1d\n" +
+	"\n" +
+	"context_id\x18\x01 \x01(\tR\tcontextId\"\x96\x02\n" +
+	"\x1bStreamingSynthesizeResponse\x124\n" +
+	"\x05start\x18\x01 \x01(\v2\x1c.aetheros.tts.v1.StreamStartH\x00R\x05start\x123\n" +
+	"\x05chunk\x18\x02 \x01(\v2\x1b.aetheros.tts.v1.AudioChunkH\x00R\x05chunk\x12=\n" +
+	"\n" +
+	"timestamps\x18\x03 \x01(\v2\x1b.aetheros.tts.v1.TimestampsH\x00R\n" +
+	"timestamps\x12D\n" +
+	"\rutterance_end\x18\x04 \x01(\v2\x1d.aetheros.tts.v1.UtteranceEndH\x00R\futteranceEndB\a\n" +
+	"\x05event\"\x85\x01\n" +
+	"\fUtteranceEnd\x12\x1d\n" +
+	"\n" +
+	"context_id\x18\x01 \x01(\tR\tcontextId\x12\x1c\n" +
+	"\tcancelled\x18\x02 \x01(\bR\tcancelled\x128\n" +
+	"\asummary\x18\x03 \x01(\v2\x1e.aetheros.tts.v1.StreamSummaryR\asummary\"/\n" +
 	"\x11ListVoicesRequest\x12\x1a\n" +
 	"\blanguage\x18\x01 \x01(\tR\blanguage\"i\n" +
 	"\x12ListVoicesResponse\x12.\n" +
@@ -1878,12 +2644,13 @@ const file_aetheros_tts_v1_tts_proto_rawDesc = "" +
 	"\fHealthStatus\x12\x1d\n" +
 	"\x19HEALTH_STATUS_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15HEALTH_STATUS_SERVING\x10\x01\x12\x1d\n" +
-	"\x19HEALTH_STATUS_NOT_SERVING\x10\x022\xb6\x04\n" +
+	"\x19HEALTH_STATUS_NOT_SERVING\x10\x022\xac\x05\n" +
 	"\n" +
 	"TtsService\x12U\n" +
 	"\n" +
 	"Synthesize\x12\".aetheros.tts.v1.SynthesizeRequest\x1a#.aetheros.tts.v1.SynthesizeResponse\x12i\n" +
-	"\x10SynthesizeStream\x12(.aetheros.tts.v1.SynthesizeStreamRequest\x1a).aetheros.tts.v1.SynthesizeStreamResponse0\x01\x12Z\n" +
+	"\x10SynthesizeStream\x12(.aetheros.tts.v1.SynthesizeStreamRequest\x1a).aetheros.tts.v1.SynthesizeStreamResponse0\x01\x12t\n" +
+	"\x13StreamingSynthesize\x12+.aetheros.tts.v1.StreamingSynthesizeRequest\x1a,.aetheros.tts.v1.StreamingSynthesizeResponse(\x010\x01\x12Z\n" +
 	"\n" +
 	"ListVoices\x12\".aetheros.tts.v1.ListVoicesRequest\x1a#.aetheros.tts.v1.ListVoicesResponse\"\x03\x90\x02\x01\x12N\n" +
 	"\x06Health\x12\x1e.aetheros.tts.v1.HealthRequest\x1a\x1f.aetheros.tts.v1.HealthResponse\"\x03\x90\x02\x01\x12c\n" +
@@ -1904,63 +2671,85 @@ func file_aetheros_tts_v1_tts_proto_rawDescGZIP() []byte {
 }
 
 var file_aetheros_tts_v1_tts_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_aetheros_tts_v1_tts_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_aetheros_tts_v1_tts_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_aetheros_tts_v1_tts_proto_goTypes = []any{
-	(AudioEncoding)(0),               // 0: aetheros.tts.v1.AudioEncoding
-	(HealthStatus)(0),                // 1: aetheros.tts.v1.HealthStatus
-	(*SynthesisConfig)(nil),          // 2: aetheros.tts.v1.SynthesisConfig
-	(*SynthesizeRequest)(nil),        // 3: aetheros.tts.v1.SynthesizeRequest
-	(*SynthesizeResponse)(nil),       // 4: aetheros.tts.v1.SynthesizeResponse
-	(*SynthesizeStreamRequest)(nil),  // 5: aetheros.tts.v1.SynthesizeStreamRequest
-	(*SynthesizeStreamResponse)(nil), // 6: aetheros.tts.v1.SynthesizeStreamResponse
-	(*StreamStart)(nil),              // 7: aetheros.tts.v1.StreamStart
-	(*AudioChunk)(nil),               // 8: aetheros.tts.v1.AudioChunk
-	(*StreamSummary)(nil),            // 9: aetheros.tts.v1.StreamSummary
-	(*ListVoicesRequest)(nil),        // 10: aetheros.tts.v1.ListVoicesRequest
-	(*ListVoicesResponse)(nil),       // 11: aetheros.tts.v1.ListVoicesResponse
-	(*Voice)(nil),                    // 12: aetheros.tts.v1.Voice
-	(*Speaker)(nil),                  // 13: aetheros.tts.v1.Speaker
-	(*HealthRequest)(nil),            // 14: aetheros.tts.v1.HealthRequest
-	(*HealthResponse)(nil),           // 15: aetheros.tts.v1.HealthResponse
-	(*VoiceProblem)(nil),             // 16: aetheros.tts.v1.VoiceProblem
-	(*GetCacheStatsRequest)(nil),     // 17: aetheros.tts.v1.GetCacheStatsRequest
-	(*GetCacheStatsResponse)(nil),    // 18: aetheros.tts.v1.GetCacheStatsResponse
-	(*CacheTierStats)(nil),           // 19: aetheros.tts.v1.CacheTierStats
-	(*ClearCacheRequest)(nil),        // 20: aetheros.tts.v1.ClearCacheRequest
-	(*ClearCacheResponse)(nil),       // 21: aetheros.tts.v1.ClearCacheResponse
+	(AudioEncoding)(0),                  // 0: aetheros.tts.v1.AudioEncoding
+	(HealthStatus)(0),                   // 1: aetheros.tts.v1.HealthStatus
+	(*SynthesisConfig)(nil),             // 2: aetheros.tts.v1.SynthesisConfig
+	(*WordTimestamp)(nil),               // 3: aetheros.tts.v1.WordTimestamp
+	(*Timestamps)(nil),                  // 4: aetheros.tts.v1.Timestamps
+	(*SynthesizeRequest)(nil),           // 5: aetheros.tts.v1.SynthesizeRequest
+	(*SynthesizeResponse)(nil),          // 6: aetheros.tts.v1.SynthesizeResponse
+	(*SynthesizeStreamRequest)(nil),     // 7: aetheros.tts.v1.SynthesizeStreamRequest
+	(*SynthesizeStreamResponse)(nil),    // 8: aetheros.tts.v1.SynthesizeStreamResponse
+	(*StreamStart)(nil),                 // 9: aetheros.tts.v1.StreamStart
+	(*AudioChunk)(nil),                  // 10: aetheros.tts.v1.AudioChunk
+	(*StreamSummary)(nil),               // 11: aetheros.tts.v1.StreamSummary
+	(*StreamingSynthesizeRequest)(nil),  // 12: aetheros.tts.v1.StreamingSynthesizeRequest
+	(*StreamingSynthesisConfig)(nil),    // 13: aetheros.tts.v1.StreamingSynthesisConfig
+	(*TextInput)(nil),                   // 14: aetheros.tts.v1.TextInput
+	(*CancelUtterance)(nil),             // 15: aetheros.tts.v1.CancelUtterance
+	(*StreamingSynthesizeResponse)(nil), // 16: aetheros.tts.v1.StreamingSynthesizeResponse
+	(*UtteranceEnd)(nil),                // 17: aetheros.tts.v1.UtteranceEnd
+	(*ListVoicesRequest)(nil),           // 18: aetheros.tts.v1.ListVoicesRequest
+	(*ListVoicesResponse)(nil),          // 19: aetheros.tts.v1.ListVoicesResponse
+	(*Voice)(nil),                       // 20: aetheros.tts.v1.Voice
+	(*Speaker)(nil),                     // 21: aetheros.tts.v1.Speaker
+	(*HealthRequest)(nil),               // 22: aetheros.tts.v1.HealthRequest
+	(*HealthResponse)(nil),              // 23: aetheros.tts.v1.HealthResponse
+	(*VoiceProblem)(nil),                // 24: aetheros.tts.v1.VoiceProblem
+	(*GetCacheStatsRequest)(nil),        // 25: aetheros.tts.v1.GetCacheStatsRequest
+	(*GetCacheStatsResponse)(nil),       // 26: aetheros.tts.v1.GetCacheStatsResponse
+	(*CacheTierStats)(nil),              // 27: aetheros.tts.v1.CacheTierStats
+	(*ClearCacheRequest)(nil),           // 28: aetheros.tts.v1.ClearCacheRequest
+	(*ClearCacheResponse)(nil),          // 29: aetheros.tts.v1.ClearCacheResponse
 }
 var file_aetheros_tts_v1_tts_proto_depIdxs = []int32{
 	0,  // 0: aetheros.tts.v1.SynthesisConfig.encoding:type_name -> aetheros.tts.v1.AudioEncoding
-	2,  // 1: aetheros.tts.v1.SynthesizeRequest.config:type_name -> aetheros.tts.v1.SynthesisConfig
-	0,  // 2: aetheros.tts.v1.SynthesizeResponse.encoding:type_name -> aetheros.tts.v1.AudioEncoding
-	2,  // 3: aetheros.tts.v1.SynthesizeStreamRequest.config:type_name -> aetheros.tts.v1.SynthesisConfig
-	7,  // 4: aetheros.tts.v1.SynthesizeStreamResponse.start:type_name -> aetheros.tts.v1.StreamStart
-	8,  // 5: aetheros.tts.v1.SynthesizeStreamResponse.chunk:type_name -> aetheros.tts.v1.AudioChunk
-	9,  // 6: aetheros.tts.v1.SynthesizeStreamResponse.summary:type_name -> aetheros.tts.v1.StreamSummary
-	0,  // 7: aetheros.tts.v1.StreamStart.encoding:type_name -> aetheros.tts.v1.AudioEncoding
-	12, // 8: aetheros.tts.v1.ListVoicesResponse.voices:type_name -> aetheros.tts.v1.Voice
-	13, // 9: aetheros.tts.v1.Voice.speakers:type_name -> aetheros.tts.v1.Speaker
-	1,  // 10: aetheros.tts.v1.HealthResponse.status:type_name -> aetheros.tts.v1.HealthStatus
-	16, // 11: aetheros.tts.v1.HealthResponse.degraded_voices:type_name -> aetheros.tts.v1.VoiceProblem
-	19, // 12: aetheros.tts.v1.GetCacheStatsResponse.total:type_name -> aetheros.tts.v1.CacheTierStats
-	19, // 13: aetheros.tts.v1.GetCacheStatsResponse.tiers:type_name -> aetheros.tts.v1.CacheTierStats
-	3,  // 14: aetheros.tts.v1.TtsService.Synthesize:input_type -> aetheros.tts.v1.SynthesizeRequest
-	5,  // 15: aetheros.tts.v1.TtsService.SynthesizeStream:input_type -> aetheros.tts.v1.SynthesizeStreamRequest
-	10, // 16: aetheros.tts.v1.TtsService.ListVoices:input_type -> aetheros.tts.v1.ListVoicesRequest
-	14, // 17: aetheros.tts.v1.TtsService.Health:input_type -> aetheros.tts.v1.HealthRequest
-	17, // 18: aetheros.tts.v1.TtsService.GetCacheStats:input_type -> aetheros.tts.v1.GetCacheStatsRequest
-	20, // 19: aetheros.tts.v1.TtsService.ClearCache:input_type -> aetheros.tts.v1.ClearCacheRequest
-	4,  // 20: aetheros.tts.v1.TtsService.Synthesize:output_type -> aetheros.tts.v1.SynthesizeResponse
-	6,  // 21: aetheros.tts.v1.TtsService.SynthesizeStream:output_type -> aetheros.tts.v1.SynthesizeStreamResponse
-	11, // 22: aetheros.tts.v1.TtsService.ListVoices:output_type -> aetheros.tts.v1.ListVoicesResponse
-	15, // 23: aetheros.tts.v1.TtsService.Health:output_type -> aetheros.tts.v1.HealthResponse
-	18, // 24: aetheros.tts.v1.TtsService.GetCacheStats:output_type -> aetheros.tts.v1.GetCacheStatsResponse
-	21, // 25: aetheros.tts.v1.TtsService.ClearCache:output_type -> aetheros.tts.v1.ClearCacheResponse
-	20, // [20:26] is the sub-list for method output_type
-	14, // [14:20] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	3,  // 1: aetheros.tts.v1.Timestamps.words:type_name -> aetheros.tts.v1.WordTimestamp
+	2,  // 2: aetheros.tts.v1.SynthesizeRequest.config:type_name -> aetheros.tts.v1.SynthesisConfig
+	0,  // 3: aetheros.tts.v1.SynthesizeResponse.encoding:type_name -> aetheros.tts.v1.AudioEncoding
+	3,  // 4: aetheros.tts.v1.SynthesizeResponse.words:type_name -> aetheros.tts.v1.WordTimestamp
+	2,  // 5: aetheros.tts.v1.SynthesizeStreamRequest.config:type_name -> aetheros.tts.v1.SynthesisConfig
+	9,  // 6: aetheros.tts.v1.SynthesizeStreamResponse.start:type_name -> aetheros.tts.v1.StreamStart
+	10, // 7: aetheros.tts.v1.SynthesizeStreamResponse.chunk:type_name -> aetheros.tts.v1.AudioChunk
+	11, // 8: aetheros.tts.v1.SynthesizeStreamResponse.summary:type_name -> aetheros.tts.v1.StreamSummary
+	4,  // 9: aetheros.tts.v1.SynthesizeStreamResponse.timestamps:type_name -> aetheros.tts.v1.Timestamps
+	0,  // 10: aetheros.tts.v1.StreamStart.encoding:type_name -> aetheros.tts.v1.AudioEncoding
+	13, // 11: aetheros.tts.v1.StreamingSynthesizeRequest.config:type_name -> aetheros.tts.v1.StreamingSynthesisConfig
+	14, // 12: aetheros.tts.v1.StreamingSynthesizeRequest.input:type_name -> aetheros.tts.v1.TextInput
+	15, // 13: aetheros.tts.v1.StreamingSynthesizeRequest.cancel:type_name -> aetheros.tts.v1.CancelUtterance
+	2,  // 14: aetheros.tts.v1.StreamingSynthesisConfig.config:type_name -> aetheros.tts.v1.SynthesisConfig
+	9,  // 15: aetheros.tts.v1.StreamingSynthesizeResponse.start:type_name -> aetheros.tts.v1.StreamStart
+	10, // 16: aetheros.tts.v1.StreamingSynthesizeResponse.chunk:type_name -> aetheros.tts.v1.AudioChunk
+	4,  // 17: aetheros.tts.v1.StreamingSynthesizeResponse.timestamps:type_name -> aetheros.tts.v1.Timestamps
+	17, // 18: aetheros.tts.v1.StreamingSynthesizeResponse.utterance_end:type_name -> aetheros.tts.v1.UtteranceEnd
+	11, // 19: aetheros.tts.v1.UtteranceEnd.summary:type_name -> aetheros.tts.v1.StreamSummary
+	20, // 20: aetheros.tts.v1.ListVoicesResponse.voices:type_name -> aetheros.tts.v1.Voice
+	21, // 21: aetheros.tts.v1.Voice.speakers:type_name -> aetheros.tts.v1.Speaker
+	1,  // 22: aetheros.tts.v1.HealthResponse.status:type_name -> aetheros.tts.v1.HealthStatus
+	24, // 23: aetheros.tts.v1.HealthResponse.degraded_voices:type_name -> aetheros.tts.v1.VoiceProblem
+	27, // 24: aetheros.tts.v1.GetCacheStatsResponse.total:type_name -> aetheros.tts.v1.CacheTierStats
+	27, // 25: aetheros.tts.v1.GetCacheStatsResponse.tiers:type_name -> aetheros.tts.v1.CacheTierStats
+	5,  // 26: aetheros.tts.v1.TtsService.Synthesize:input_type -> aetheros.tts.v1.SynthesizeRequest
+	7,  // 27: aetheros.tts.v1.TtsService.SynthesizeStream:input_type -> aetheros.tts.v1.SynthesizeStreamRequest
+	12, // 28: aetheros.tts.v1.TtsService.StreamingSynthesize:input_type -> aetheros.tts.v1.StreamingSynthesizeRequest
+	18, // 29: aetheros.tts.v1.TtsService.ListVoices:input_type -> aetheros.tts.v1.ListVoicesRequest
+	22, // 30: aetheros.tts.v1.TtsService.Health:input_type -> aetheros.tts.v1.HealthRequest
+	25, // 31: aetheros.tts.v1.TtsService.GetCacheStats:input_type -> aetheros.tts.v1.GetCacheStatsRequest
+	28, // 32: aetheros.tts.v1.TtsService.ClearCache:input_type -> aetheros.tts.v1.ClearCacheRequest
+	6,  // 33: aetheros.tts.v1.TtsService.Synthesize:output_type -> aetheros.tts.v1.SynthesizeResponse
+	8,  // 34: aetheros.tts.v1.TtsService.SynthesizeStream:output_type -> aetheros.tts.v1.SynthesizeStreamResponse
+	16, // 35: aetheros.tts.v1.TtsService.StreamingSynthesize:output_type -> aetheros.tts.v1.StreamingSynthesizeResponse
+	19, // 36: aetheros.tts.v1.TtsService.ListVoices:output_type -> aetheros.tts.v1.ListVoicesResponse
+	23, // 37: aetheros.tts.v1.TtsService.Health:output_type -> aetheros.tts.v1.HealthResponse
+	26, // 38: aetheros.tts.v1.TtsService.GetCacheStats:output_type -> aetheros.tts.v1.GetCacheStatsResponse
+	29, // 39: aetheros.tts.v1.TtsService.ClearCache:output_type -> aetheros.tts.v1.ClearCacheResponse
+	33, // [33:40] is the sub-list for method output_type
+	26, // [26:33] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_aetheros_tts_v1_tts_proto_init() }
@@ -1969,10 +2758,23 @@ func file_aetheros_tts_v1_tts_proto_init() {
 		return
 	}
 	file_aetheros_tts_v1_tts_proto_msgTypes[0].OneofWrappers = []any{}
-	file_aetheros_tts_v1_tts_proto_msgTypes[4].OneofWrappers = []any{
+	file_aetheros_tts_v1_tts_proto_msgTypes[6].OneofWrappers = []any{
 		(*SynthesizeStreamResponse_Start)(nil),
 		(*SynthesizeStreamResponse_Chunk)(nil),
 		(*SynthesizeStreamResponse_Summary)(nil),
+		(*SynthesizeStreamResponse_Timestamps)(nil),
+	}
+	file_aetheros_tts_v1_tts_proto_msgTypes[10].OneofWrappers = []any{
+		(*StreamingSynthesizeRequest_Config)(nil),
+		(*StreamingSynthesizeRequest_Input)(nil),
+		(*StreamingSynthesizeRequest_Cancel)(nil),
+	}
+	file_aetheros_tts_v1_tts_proto_msgTypes[11].OneofWrappers = []any{}
+	file_aetheros_tts_v1_tts_proto_msgTypes[14].OneofWrappers = []any{
+		(*StreamingSynthesizeResponse_Start)(nil),
+		(*StreamingSynthesizeResponse_Chunk)(nil),
+		(*StreamingSynthesizeResponse_Timestamps)(nil),
+		(*StreamingSynthesizeResponse_UtteranceEnd)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1980,7 +2782,7 @@ func file_aetheros_tts_v1_tts_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_aetheros_tts_v1_tts_proto_rawDesc), len(file_aetheros_tts_v1_tts_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   20,
+			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,12 +19,13 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	TtsService_Synthesize_FullMethodName       = "/aetheros.tts.v1.TtsService/Synthesize"
-	TtsService_SynthesizeStream_FullMethodName = "/aetheros.tts.v1.TtsService/SynthesizeStream"
-	TtsService_ListVoices_FullMethodName       = "/aetheros.tts.v1.TtsService/ListVoices"
-	TtsService_Health_FullMethodName           = "/aetheros.tts.v1.TtsService/Health"
-	TtsService_GetCacheStats_FullMethodName    = "/aetheros.tts.v1.TtsService/GetCacheStats"
-	TtsService_ClearCache_FullMethodName       = "/aetheros.tts.v1.TtsService/ClearCache"
+	TtsService_Synthesize_FullMethodName          = "/aetheros.tts.v1.TtsService/Synthesize"
+	TtsService_SynthesizeStream_FullMethodName    = "/aetheros.tts.v1.TtsService/SynthesizeStream"
+	TtsService_StreamingSynthesize_FullMethodName = "/aetheros.tts.v1.TtsService/StreamingSynthesize"
+	TtsService_ListVoices_FullMethodName          = "/aetheros.tts.v1.TtsService/ListVoices"
+	TtsService_Health_FullMethodName              = "/aetheros.tts.v1.TtsService/Health"
+	TtsService_GetCacheStats_FullMethodName       = "/aetheros.tts.v1.TtsService/GetCacheStats"
+	TtsService_ClearCache_FullMethodName          = "/aetheros.tts.v1.TtsService/ClearCache"
 )
 
 // TtsServiceClient is the client API for TtsService service.
@@ -43,6 +44,15 @@ type TtsServiceClient interface {
 	// messages, then a StreamSummary. The chunks concatenated form one valid
 	// file in the requested encoding.
 	SynthesizeStream(ctx context.Context, in *SynthesizeStreamRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SynthesizeStreamResponse], error)
+	// StreamingSynthesize speaks text that arrives in pieces, as a language
+	// model writes it. The first request carries the configuration; later ones
+	// carry text of any size (a token, a word, half a word), flush, the end of
+	// an utterance, or its cancellation. Each sentence is spoken as soon as its
+	// end is certain, with the same sentence rules as Synthesize, so its audio
+	// is the audio Synthesize gives for it. Utterances (named by context_id) are
+	// spoken one after another; closing the request stream ends every open
+	// utterance, and the response stream ends after the last UtteranceEnd.
+	StreamingSynthesize(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[StreamingSynthesizeRequest, StreamingSynthesizeResponse], error)
 	// ListVoices lists every voice installed on this server.
 	ListVoices(ctx context.Context, in *ListVoicesRequest, opts ...grpc.CallOption) (*ListVoicesResponse, error)
 	// Health reports whether the service can synthesize, with details for
@@ -91,6 +101,19 @@ func (c *ttsServiceClient) SynthesizeStream(ctx context.Context, in *SynthesizeS
 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type TtsService_SynthesizeStreamClient = grpc.ServerStreamingClient[SynthesizeStreamResponse]
+
+func (c *ttsServiceClient) StreamingSynthesize(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[StreamingSynthesizeRequest, StreamingSynthesizeResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &TtsService_ServiceDesc.Streams[1], TtsService_StreamingSynthesize_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[StreamingSynthesizeRequest, StreamingSynthesizeResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type TtsService_StreamingSynthesizeClient = grpc.BidiStreamingClient[StreamingSynthesizeRequest, StreamingSynthesizeResponse]
 
 func (c *ttsServiceClient) ListVoices(ctx context.Context, in *ListVoicesRequest, opts ...grpc.CallOption) (*ListVoicesResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
@@ -148,6 +171,15 @@ type TtsServiceServer interface {
 	// messages, then a StreamSummary. The chunks concatenated form one valid
 	// file in the requested encoding.
 	SynthesizeStream(*SynthesizeStreamRequest, grpc.ServerStreamingServer[SynthesizeStreamResponse]) error
+	// StreamingSynthesize speaks text that arrives in pieces, as a language
+	// model writes it. The first request carries the configuration; later ones
+	// carry text of any size (a token, a word, half a word), flush, the end of
+	// an utterance, or its cancellation. Each sentence is spoken as soon as its
+	// end is certain, with the same sentence rules as Synthesize, so its audio
+	// is the audio Synthesize gives for it. Utterances (named by context_id) are
+	// spoken one after another; closing the request stream ends every open
+	// utterance, and the response stream ends after the last UtteranceEnd.
+	StreamingSynthesize(grpc.BidiStreamingServer[StreamingSynthesizeRequest, StreamingSynthesizeResponse]) error
 	// ListVoices lists every voice installed on this server.
 	ListVoices(context.Context, *ListVoicesRequest) (*ListVoicesResponse, error)
 	// Health reports whether the service can synthesize, with details for
@@ -173,6 +205,9 @@ func (UnimplementedTtsServiceServer) Synthesize(context.Context, *SynthesizeRequ
 }
 func (UnimplementedTtsServiceServer) SynthesizeStream(*SynthesizeStreamRequest, grpc.ServerStreamingServer[SynthesizeStreamResponse]) error {
 	return status.Error(codes.Unimplemented, "method SynthesizeStream not implemented")
+}
+func (UnimplementedTtsServiceServer) StreamingSynthesize(grpc.BidiStreamingServer[StreamingSynthesizeRequest, StreamingSynthesizeResponse]) error {
+	return status.Error(codes.Unimplemented, "method StreamingSynthesize not implemented")
 }
 func (UnimplementedTtsServiceServer) ListVoices(context.Context, *ListVoicesRequest) (*ListVoicesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListVoices not implemented")
@@ -235,6 +270,13 @@ func _TtsService_SynthesizeStream_Handler(srv interface{}, stream grpc.ServerStr
 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type TtsService_SynthesizeStreamServer = grpc.ServerStreamingServer[SynthesizeStreamResponse]
+
+func _TtsService_StreamingSynthesize_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(TtsServiceServer).StreamingSynthesize(&grpc.GenericServerStream[StreamingSynthesizeRequest, StreamingSynthesizeResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type TtsService_StreamingSynthesizeServer = grpc.BidiStreamingServer[StreamingSynthesizeRequest, StreamingSynthesizeResponse]
 
 func _TtsService_ListVoices_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListVoicesRequest)
@@ -341,6 +383,12 @@ var TtsService_ServiceDesc = grpc.ServiceDesc{
 			StreamName:    "SynthesizeStream",
 			Handler:       _TtsService_SynthesizeStream_Handler,
 			ServerStreams: true,
+		},
+		{
+			StreamName:    "StreamingSynthesize",
+			Handler:       _TtsService_StreamingSynthesize_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
 		},
 	},
 	Metadata: "aetheros/tts/v1/tts.proto",

@@ -40,7 +40,7 @@ HEALTH_STATUS_SERVING: HealthStatus
 HEALTH_STATUS_NOT_SERVING: HealthStatus
 
 class SynthesisConfig(_message.Message):
-    __slots__ = ("voice", "speaker", "language", "encoding", "sample_rate", "speed", "pitch", "volume", "noise_scale", "noise_w", "sentence_silence", "use_cache")
+    __slots__ = ("voice", "speaker", "language", "encoding", "sample_rate", "speed", "pitch", "volume", "noise_scale", "noise_w", "sentence_silence", "use_cache", "enable_word_timestamps")
     VOICE_FIELD_NUMBER: _ClassVar[int]
     SPEAKER_FIELD_NUMBER: _ClassVar[int]
     LANGUAGE_FIELD_NUMBER: _ClassVar[int]
@@ -53,6 +53,7 @@ class SynthesisConfig(_message.Message):
     NOISE_W_FIELD_NUMBER: _ClassVar[int]
     SENTENCE_SILENCE_FIELD_NUMBER: _ClassVar[int]
     USE_CACHE_FIELD_NUMBER: _ClassVar[int]
+    ENABLE_WORD_TIMESTAMPS_FIELD_NUMBER: _ClassVar[int]
     voice: str
     speaker: str
     language: str
@@ -65,7 +66,34 @@ class SynthesisConfig(_message.Message):
     noise_w: float
     sentence_silence: float
     use_cache: bool
-    def __init__(self, voice: _Optional[str] = ..., speaker: _Optional[str] = ..., language: _Optional[str] = ..., encoding: _Optional[_Union[AudioEncoding, str]] = ..., sample_rate: _Optional[int] = ..., speed: _Optional[float] = ..., pitch: _Optional[float] = ..., volume: _Optional[float] = ..., noise_scale: _Optional[float] = ..., noise_w: _Optional[float] = ..., sentence_silence: _Optional[float] = ..., use_cache: _Optional[bool] = ...) -> None: ...
+    enable_word_timestamps: bool
+    def __init__(self, voice: _Optional[str] = ..., speaker: _Optional[str] = ..., language: _Optional[str] = ..., encoding: _Optional[_Union[AudioEncoding, str]] = ..., sample_rate: _Optional[int] = ..., speed: _Optional[float] = ..., pitch: _Optional[float] = ..., volume: _Optional[float] = ..., noise_scale: _Optional[float] = ..., noise_w: _Optional[float] = ..., sentence_silence: _Optional[float] = ..., use_cache: _Optional[bool] = ..., enable_word_timestamps: _Optional[bool] = ...) -> None: ...
+
+class WordTimestamp(_message.Message):
+    __slots__ = ("word", "text_start", "text_end", "start_seconds", "end_seconds", "sentence_index")
+    WORD_FIELD_NUMBER: _ClassVar[int]
+    TEXT_START_FIELD_NUMBER: _ClassVar[int]
+    TEXT_END_FIELD_NUMBER: _ClassVar[int]
+    START_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    END_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    SENTENCE_INDEX_FIELD_NUMBER: _ClassVar[int]
+    word: str
+    text_start: int
+    text_end: int
+    start_seconds: float
+    end_seconds: float
+    sentence_index: int
+    def __init__(self, word: _Optional[str] = ..., text_start: _Optional[int] = ..., text_end: _Optional[int] = ..., start_seconds: _Optional[float] = ..., end_seconds: _Optional[float] = ..., sentence_index: _Optional[int] = ...) -> None: ...
+
+class Timestamps(_message.Message):
+    __slots__ = ("sentence_index", "words", "context_id")
+    SENTENCE_INDEX_FIELD_NUMBER: _ClassVar[int]
+    WORDS_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_ID_FIELD_NUMBER: _ClassVar[int]
+    sentence_index: int
+    words: _containers.RepeatedCompositeFieldContainer[WordTimestamp]
+    context_id: str
+    def __init__(self, sentence_index: _Optional[int] = ..., words: _Optional[_Iterable[_Union[WordTimestamp, _Mapping]]] = ..., context_id: _Optional[str] = ...) -> None: ...
 
 class SynthesizeRequest(_message.Message):
     __slots__ = ("text", "config")
@@ -76,7 +104,7 @@ class SynthesizeRequest(_message.Message):
     def __init__(self, text: _Optional[str] = ..., config: _Optional[_Union[SynthesisConfig, _Mapping]] = ...) -> None: ...
 
 class SynthesizeResponse(_message.Message):
-    __slots__ = ("audio", "encoding", "sample_rate", "duration_seconds", "cached", "generation_time_ms", "text_length", "model_used")
+    __slots__ = ("audio", "encoding", "sample_rate", "duration_seconds", "cached", "generation_time_ms", "text_length", "model_used", "words")
     AUDIO_FIELD_NUMBER: _ClassVar[int]
     ENCODING_FIELD_NUMBER: _ClassVar[int]
     SAMPLE_RATE_FIELD_NUMBER: _ClassVar[int]
@@ -85,6 +113,7 @@ class SynthesizeResponse(_message.Message):
     GENERATION_TIME_MS_FIELD_NUMBER: _ClassVar[int]
     TEXT_LENGTH_FIELD_NUMBER: _ClassVar[int]
     MODEL_USED_FIELD_NUMBER: _ClassVar[int]
+    WORDS_FIELD_NUMBER: _ClassVar[int]
     audio: bytes
     encoding: AudioEncoding
     sample_rate: int
@@ -93,7 +122,8 @@ class SynthesizeResponse(_message.Message):
     generation_time_ms: float
     text_length: int
     model_used: str
-    def __init__(self, audio: _Optional[bytes] = ..., encoding: _Optional[_Union[AudioEncoding, str]] = ..., sample_rate: _Optional[int] = ..., duration_seconds: _Optional[float] = ..., cached: _Optional[bool] = ..., generation_time_ms: _Optional[float] = ..., text_length: _Optional[int] = ..., model_used: _Optional[str] = ...) -> None: ...
+    words: _containers.RepeatedCompositeFieldContainer[WordTimestamp]
+    def __init__(self, audio: _Optional[bytes] = ..., encoding: _Optional[_Union[AudioEncoding, str]] = ..., sample_rate: _Optional[int] = ..., duration_seconds: _Optional[float] = ..., cached: _Optional[bool] = ..., generation_time_ms: _Optional[float] = ..., text_length: _Optional[int] = ..., model_used: _Optional[str] = ..., words: _Optional[_Iterable[_Union[WordTimestamp, _Mapping]]] = ...) -> None: ...
 
 class SynthesizeStreamRequest(_message.Message):
     __slots__ = ("text", "config")
@@ -104,14 +134,16 @@ class SynthesizeStreamRequest(_message.Message):
     def __init__(self, text: _Optional[str] = ..., config: _Optional[_Union[SynthesisConfig, _Mapping]] = ...) -> None: ...
 
 class SynthesizeStreamResponse(_message.Message):
-    __slots__ = ("start", "chunk", "summary")
+    __slots__ = ("start", "chunk", "summary", "timestamps")
     START_FIELD_NUMBER: _ClassVar[int]
     CHUNK_FIELD_NUMBER: _ClassVar[int]
     SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMPS_FIELD_NUMBER: _ClassVar[int]
     start: StreamStart
     chunk: AudioChunk
     summary: StreamSummary
-    def __init__(self, start: _Optional[_Union[StreamStart, _Mapping]] = ..., chunk: _Optional[_Union[AudioChunk, _Mapping]] = ..., summary: _Optional[_Union[StreamSummary, _Mapping]] = ...) -> None: ...
+    timestamps: Timestamps
+    def __init__(self, start: _Optional[_Union[StreamStart, _Mapping]] = ..., chunk: _Optional[_Union[AudioChunk, _Mapping]] = ..., summary: _Optional[_Union[StreamSummary, _Mapping]] = ..., timestamps: _Optional[_Union[Timestamps, _Mapping]] = ...) -> None: ...
 
 class StreamStart(_message.Message):
     __slots__ = ("encoding", "sample_rate", "channels", "voice", "model_used")
@@ -128,14 +160,18 @@ class StreamStart(_message.Message):
     def __init__(self, encoding: _Optional[_Union[AudioEncoding, str]] = ..., sample_rate: _Optional[int] = ..., channels: _Optional[int] = ..., voice: _Optional[str] = ..., model_used: _Optional[str] = ...) -> None: ...
 
 class AudioChunk(_message.Message):
-    __slots__ = ("audio", "sequence", "sentence_index")
+    __slots__ = ("audio", "sequence", "sentence_index", "sample_offset", "context_id")
     AUDIO_FIELD_NUMBER: _ClassVar[int]
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     SENTENCE_INDEX_FIELD_NUMBER: _ClassVar[int]
+    SAMPLE_OFFSET_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_ID_FIELD_NUMBER: _ClassVar[int]
     audio: bytes
     sequence: int
     sentence_index: int
-    def __init__(self, audio: _Optional[bytes] = ..., sequence: _Optional[int] = ..., sentence_index: _Optional[int] = ...) -> None: ...
+    sample_offset: int
+    context_id: str
+    def __init__(self, audio: _Optional[bytes] = ..., sequence: _Optional[int] = ..., sentence_index: _Optional[int] = ..., sample_offset: _Optional[int] = ..., context_id: _Optional[str] = ...) -> None: ...
 
 class StreamSummary(_message.Message):
     __slots__ = ("duration_seconds", "generation_time_ms", "cached", "sentence_count", "chunk_count", "audio_bytes")
@@ -152,6 +188,66 @@ class StreamSummary(_message.Message):
     chunk_count: int
     audio_bytes: int
     def __init__(self, duration_seconds: _Optional[float] = ..., generation_time_ms: _Optional[float] = ..., cached: _Optional[bool] = ..., sentence_count: _Optional[int] = ..., chunk_count: _Optional[int] = ..., audio_bytes: _Optional[int] = ...) -> None: ...
+
+class StreamingSynthesizeRequest(_message.Message):
+    __slots__ = ("config", "input", "cancel")
+    CONFIG_FIELD_NUMBER: _ClassVar[int]
+    INPUT_FIELD_NUMBER: _ClassVar[int]
+    CANCEL_FIELD_NUMBER: _ClassVar[int]
+    config: StreamingSynthesisConfig
+    input: TextInput
+    cancel: CancelUtterance
+    def __init__(self, config: _Optional[_Union[StreamingSynthesisConfig, _Mapping]] = ..., input: _Optional[_Union[TextInput, _Mapping]] = ..., cancel: _Optional[_Union[CancelUtterance, _Mapping]] = ...) -> None: ...
+
+class StreamingSynthesisConfig(_message.Message):
+    __slots__ = ("config", "max_buffer_delay_ms", "max_buffered_characters")
+    CONFIG_FIELD_NUMBER: _ClassVar[int]
+    MAX_BUFFER_DELAY_MS_FIELD_NUMBER: _ClassVar[int]
+    MAX_BUFFERED_CHARACTERS_FIELD_NUMBER: _ClassVar[int]
+    config: SynthesisConfig
+    max_buffer_delay_ms: int
+    max_buffered_characters: int
+    def __init__(self, config: _Optional[_Union[SynthesisConfig, _Mapping]] = ..., max_buffer_delay_ms: _Optional[int] = ..., max_buffered_characters: _Optional[int] = ...) -> None: ...
+
+class TextInput(_message.Message):
+    __slots__ = ("context_id", "text", "flush", "end_utterance")
+    CONTEXT_ID_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    FLUSH_FIELD_NUMBER: _ClassVar[int]
+    END_UTTERANCE_FIELD_NUMBER: _ClassVar[int]
+    context_id: str
+    text: str
+    flush: bool
+    end_utterance: bool
+    def __init__(self, context_id: _Optional[str] = ..., text: _Optional[str] = ..., flush: _Optional[bool] = ..., end_utterance: _Optional[bool] = ...) -> None: ...
+
+class CancelUtterance(_message.Message):
+    __slots__ = ("context_id",)
+    CONTEXT_ID_FIELD_NUMBER: _ClassVar[int]
+    context_id: str
+    def __init__(self, context_id: _Optional[str] = ...) -> None: ...
+
+class StreamingSynthesizeResponse(_message.Message):
+    __slots__ = ("start", "chunk", "timestamps", "utterance_end")
+    START_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMPS_FIELD_NUMBER: _ClassVar[int]
+    UTTERANCE_END_FIELD_NUMBER: _ClassVar[int]
+    start: StreamStart
+    chunk: AudioChunk
+    timestamps: Timestamps
+    utterance_end: UtteranceEnd
+    def __init__(self, start: _Optional[_Union[StreamStart, _Mapping]] = ..., chunk: _Optional[_Union[AudioChunk, _Mapping]] = ..., timestamps: _Optional[_Union[Timestamps, _Mapping]] = ..., utterance_end: _Optional[_Union[UtteranceEnd, _Mapping]] = ...) -> None: ...
+
+class UtteranceEnd(_message.Message):
+    __slots__ = ("context_id", "cancelled", "summary")
+    CONTEXT_ID_FIELD_NUMBER: _ClassVar[int]
+    CANCELLED_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    context_id: str
+    cancelled: bool
+    summary: StreamSummary
+    def __init__(self, context_id: _Optional[str] = ..., cancelled: _Optional[bool] = ..., summary: _Optional[_Union[StreamSummary, _Mapping]] = ...) -> None: ...
 
 class ListVoicesRequest(_message.Message):
     __slots__ = ("language",)

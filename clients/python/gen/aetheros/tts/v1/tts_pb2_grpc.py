@@ -48,6 +48,11 @@ class TtsServiceStub:
                 request_serializer=aetheros_dot_tts_dot_v1_dot_tts__pb2.SynthesizeStreamRequest.SerializeToString,
                 response_deserializer=aetheros_dot_tts_dot_v1_dot_tts__pb2.SynthesizeStreamResponse.FromString,
                 _registered_method=True)
+        self.StreamingSynthesize = channel.stream_stream(
+                '/aetheros.tts.v1.TtsService/StreamingSynthesize',
+                request_serializer=aetheros_dot_tts_dot_v1_dot_tts__pb2.StreamingSynthesizeRequest.SerializeToString,
+                response_deserializer=aetheros_dot_tts_dot_v1_dot_tts__pb2.StreamingSynthesizeResponse.FromString,
+                _registered_method=True)
         self.ListVoices = channel.unary_unary(
                 '/aetheros.tts.v1.TtsService/ListVoices',
                 request_serializer=aetheros_dot_tts_dot_v1_dot_tts__pb2.ListVoicesRequest.SerializeToString,
@@ -89,6 +94,20 @@ class TtsServiceServicer:
         as soon as it is synthesized: first a StreamStart, then AudioChunk
         messages, then a StreamSummary. The chunks concatenated form one valid
         file in the requested encoding.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StreamingSynthesize(self, request_iterator, context):
+        """StreamingSynthesize speaks text that arrives in pieces, as a language
+        model writes it. The first request carries the configuration; later ones
+        carry text of any size (a token, a word, half a word), flush, the end of
+        an utterance, or its cancellation. Each sentence is spoken as soon as its
+        end is certain, with the same sentence rules as Synthesize, so its audio
+        is the audio Synthesize gives for it. Utterances (named by context_id) are
+        spoken one after another; closing the request stream ends every open
+        utterance, and the response stream ends after the last UtteranceEnd.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -136,6 +155,11 @@ def add_TtsServiceServicer_to_server(servicer, server):
                     servicer.SynthesizeStream,
                     request_deserializer=aetheros_dot_tts_dot_v1_dot_tts__pb2.SynthesizeStreamRequest.FromString,
                     response_serializer=aetheros_dot_tts_dot_v1_dot_tts__pb2.SynthesizeStreamResponse.SerializeToString,
+            ),
+            'StreamingSynthesize': grpc.stream_stream_rpc_method_handler(
+                    servicer.StreamingSynthesize,
+                    request_deserializer=aetheros_dot_tts_dot_v1_dot_tts__pb2.StreamingSynthesizeRequest.FromString,
+                    response_serializer=aetheros_dot_tts_dot_v1_dot_tts__pb2.StreamingSynthesizeResponse.SerializeToString,
             ),
             'ListVoices': grpc.unary_unary_rpc_method_handler(
                     servicer.ListVoices,
@@ -216,6 +240,33 @@ class TtsService:
             '/aetheros.tts.v1.TtsService/SynthesizeStream',
             aetheros_dot_tts_dot_v1_dot_tts__pb2.SynthesizeStreamRequest.SerializeToString,
             aetheros_dot_tts_dot_v1_dot_tts__pb2.SynthesizeStreamResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StreamingSynthesize(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/aetheros.tts.v1.TtsService/StreamingSynthesize',
+            aetheros_dot_tts_dot_v1_dot_tts__pb2.StreamingSynthesizeRequest.SerializeToString,
+            aetheros_dot_tts_dot_v1_dot_tts__pb2.StreamingSynthesizeResponse.FromString,
             options,
             channel_credentials,
             insecure,

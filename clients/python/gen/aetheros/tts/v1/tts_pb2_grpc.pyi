@@ -45,6 +45,16 @@ class TtsServiceStub:
     messages, then a StreamSummary. The chunks concatenated form one valid
     file in the requested encoding.
     """
+    StreamingSynthesize: _grpc.StreamStreamMultiCallable[_tts_pb2.StreamingSynthesizeRequest, _tts_pb2.StreamingSynthesizeResponse]
+    """StreamingSynthesize speaks text that arrives in pieces, as a language
+    model writes it. The first request carries the configuration; later ones
+    carry text of any size (a token, a word, half a word), flush, the end of
+    an utterance, or its cancellation. Each sentence is spoken as soon as its
+    end is certain, with the same sentence rules as Synthesize, so its audio
+    is the audio Synthesize gives for it. Utterances (named by context_id) are
+    spoken one after another; closing the request stream ends every open
+    utterance, and the response stream ends after the last UtteranceEnd.
+    """
     ListVoices: _grpc.UnaryUnaryMultiCallable[_tts_pb2.ListVoicesRequest, _tts_pb2.ListVoicesResponse]
     """ListVoices lists every voice installed on this server."""
     Health: _grpc.UnaryUnaryMultiCallable[_tts_pb2.HealthRequest, _tts_pb2.HealthResponse]
@@ -73,6 +83,16 @@ class TtsServiceAsyncStub(TtsServiceStub):
     as soon as it is synthesized: first a StreamStart, then AudioChunk
     messages, then a StreamSummary. The chunks concatenated form one valid
     file in the requested encoding.
+    """
+    StreamingSynthesize: _aio.StreamStreamMultiCallable[_tts_pb2.StreamingSynthesizeRequest, _tts_pb2.StreamingSynthesizeResponse]  # type: ignore[assignment]
+    """StreamingSynthesize speaks text that arrives in pieces, as a language
+    model writes it. The first request carries the configuration; later ones
+    carry text of any size (a token, a word, half a word), flush, the end of
+    an utterance, or its cancellation. Each sentence is spoken as soon as its
+    end is certain, with the same sentence rules as Synthesize, so its audio
+    is the audio Synthesize gives for it. Utterances (named by context_id) are
+    spoken one after another; closing the request stream ends every open
+    utterance, and the response stream ends after the last UtteranceEnd.
     """
     ListVoices: _aio.UnaryUnaryMultiCallable[_tts_pb2.ListVoicesRequest, _tts_pb2.ListVoicesResponse]  # type: ignore[assignment]
     """ListVoices lists every voice installed on this server."""
@@ -111,6 +131,22 @@ class TtsServiceServicer(metaclass=_abc_1.ABCMeta):
         as soon as it is synthesized: first a StreamStart, then AudioChunk
         messages, then a StreamSummary. The chunks concatenated form one valid
         file in the requested encoding.
+        """
+
+    @_abc_1.abstractmethod
+    def StreamingSynthesize(
+        self,
+        request_iterator: _MaybeAsyncIterator[_tts_pb2.StreamingSynthesizeRequest],
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_tts_pb2.StreamingSynthesizeResponse], _abc.AsyncIterator[_tts_pb2.StreamingSynthesizeResponse]]:
+        """StreamingSynthesize speaks text that arrives in pieces, as a language
+        model writes it. The first request carries the configuration; later ones
+        carry text of any size (a token, a word, half a word), flush, the end of
+        an utterance, or its cancellation. Each sentence is spoken as soon as its
+        end is certain, with the same sentence rules as Synthesize, so its audio
+        is the audio Synthesize gives for it. Utterances (named by context_id) are
+        spoken one after another; closing the request stream ends every open
+        utterance, and the response stream ends after the last UtteranceEnd.
         """
 
     @_abc_1.abstractmethod

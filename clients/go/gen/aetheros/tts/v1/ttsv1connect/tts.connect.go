@@ -38,6 +38,9 @@ const (
 	// TtsServiceSynthesizeStreamProcedure is the fully-qualified name of the TtsService's
 	// SynthesizeStream RPC.
 	TtsServiceSynthesizeStreamProcedure = "/aetheros.tts.v1.TtsService/SynthesizeStream"
+	// TtsServiceStreamingSynthesizeProcedure is the fully-qualified name of the TtsService's
+	// StreamingSynthesize RPC.
+	TtsServiceStreamingSynthesizeProcedure = "/aetheros.tts.v1.TtsService/StreamingSynthesize"
 	// TtsServiceListVoicesProcedure is the fully-qualified name of the TtsService's ListVoices RPC.
 	TtsServiceListVoicesProcedure = "/aetheros.tts.v1.TtsService/ListVoices"
 	// TtsServiceHealthProcedure is the fully-qualified name of the TtsService's Health RPC.
@@ -58,6 +61,15 @@ type TtsServiceClient interface {
 	// messages, then a StreamSummary. The chunks concatenated form one valid
 	// file in the requested encoding.
 	SynthesizeStream(context.Context, *connect.Request[v1.SynthesizeStreamRequest]) (*connect.ServerStreamForClient[v1.SynthesizeStreamResponse], error)
+	// StreamingSynthesize speaks text that arrives in pieces, as a language
+	// model writes it. The first request carries the configuration; later ones
+	// carry text of any size (a token, a word, half a word), flush, the end of
+	// an utterance, or its cancellation. Each sentence is spoken as soon as its
+	// end is certain, with the same sentence rules as Synthesize, so its audio
+	// is the audio Synthesize gives for it. Utterances (named by context_id) are
+	// spoken one after another; closing the request stream ends every open
+	// utterance, and the response stream ends after the last UtteranceEnd.
+	StreamingSynthesize(context.Context) *connect.BidiStreamForClient[v1.StreamingSynthesizeRequest, v1.StreamingSynthesizeResponse]
 	// ListVoices lists every voice installed on this server.
 	ListVoices(context.Context, *connect.Request[v1.ListVoicesRequest]) (*connect.Response[v1.ListVoicesResponse], error)
 	// Health reports whether the service can synthesize, with details for
@@ -93,6 +105,12 @@ func NewTtsServiceClient(httpClient connect.HTTPClient, baseURL string, opts ...
 			connect.WithSchema(ttsServiceMethods.ByName("SynthesizeStream")),
 			connect.WithClientOptions(opts...),
 		),
+		streamingSynthesize: connect.NewClient[v1.StreamingSynthesizeRequest, v1.StreamingSynthesizeResponse](
+			httpClient,
+			baseURL+TtsServiceStreamingSynthesizeProcedure,
+			connect.WithSchema(ttsServiceMethods.ByName("StreamingSynthesize")),
+			connect.WithClientOptions(opts...),
+		),
 		listVoices: connect.NewClient[v1.ListVoicesRequest, v1.ListVoicesResponse](
 			httpClient,
 			baseURL+TtsServiceListVoicesProcedure,
@@ -125,12 +143,13 @@ func NewTtsServiceClient(httpClient connect.HTTPClient, baseURL string, opts ...
 
 // ttsServiceClient implements TtsServiceClient.
 type ttsServiceClient struct {
-	synthesize       *connect.Client[v1.SynthesizeRequest, v1.SynthesizeResponse]
-	synthesizeStream *connect.Client[v1.SynthesizeStreamRequest, v1.SynthesizeStreamResponse]
-	listVoices       *connect.Client[v1.ListVoicesRequest, v1.ListVoicesResponse]
-	health           *connect.Client[v1.HealthRequest, v1.HealthResponse]
-	getCacheStats    *connect.Client[v1.GetCacheStatsRequest, v1.GetCacheStatsResponse]
-	clearCache       *connect.Client[v1.ClearCacheRequest, v1.ClearCacheResponse]
+	synthesize          *connect.Client[v1.SynthesizeRequest, v1.SynthesizeResponse]
+	synthesizeStream    *connect.Client[v1.SynthesizeStreamRequest, v1.SynthesizeStreamResponse]
+	streamingSynthesize *connect.Client[v1.StreamingSynthesizeRequest, v1.StreamingSynthesizeResponse]
+	listVoices          *connect.Client[v1.ListVoicesRequest, v1.ListVoicesResponse]
+	health              *connect.Client[v1.HealthRequest, v1.HealthResponse]
+	getCacheStats       *connect.Client[v1.GetCacheStatsRequest, v1.GetCacheStatsResponse]
+	clearCache          *connect.Client[v1.ClearCacheRequest, v1.ClearCacheResponse]
 }
 
 // Synthesize calls aetheros.tts.v1.TtsService.Synthesize.
@@ -141,6 +160,11 @@ func (c *ttsServiceClient) Synthesize(ctx context.Context, req *connect.Request[
 // SynthesizeStream calls aetheros.tts.v1.TtsService.SynthesizeStream.
 func (c *ttsServiceClient) SynthesizeStream(ctx context.Context, req *connect.Request[v1.SynthesizeStreamRequest]) (*connect.ServerStreamForClient[v1.SynthesizeStreamResponse], error) {
 	return c.synthesizeStream.CallServerStream(ctx, req)
+}
+
+// StreamingSynthesize calls aetheros.tts.v1.TtsService.StreamingSynthesize.
+func (c *ttsServiceClient) StreamingSynthesize(ctx context.Context) *connect.BidiStreamForClient[v1.StreamingSynthesizeRequest, v1.StreamingSynthesizeResponse] {
+	return c.streamingSynthesize.CallBidiStream(ctx)
 }
 
 // ListVoices calls aetheros.tts.v1.TtsService.ListVoices.
@@ -172,6 +196,15 @@ type TtsServiceHandler interface {
 	// messages, then a StreamSummary. The chunks concatenated form one valid
 	// file in the requested encoding.
 	SynthesizeStream(context.Context, *connect.Request[v1.SynthesizeStreamRequest], *connect.ServerStream[v1.SynthesizeStreamResponse]) error
+	// StreamingSynthesize speaks text that arrives in pieces, as a language
+	// model writes it. The first request carries the configuration; later ones
+	// carry text of any size (a token, a word, half a word), flush, the end of
+	// an utterance, or its cancellation. Each sentence is spoken as soon as its
+	// end is certain, with the same sentence rules as Synthesize, so its audio
+	// is the audio Synthesize gives for it. Utterances (named by context_id) are
+	// spoken one after another; closing the request stream ends every open
+	// utterance, and the response stream ends after the last UtteranceEnd.
+	StreamingSynthesize(context.Context, *connect.BidiStream[v1.StreamingSynthesizeRequest, v1.StreamingSynthesizeResponse]) error
 	// ListVoices lists every voice installed on this server.
 	ListVoices(context.Context, *connect.Request[v1.ListVoicesRequest]) (*connect.Response[v1.ListVoicesResponse], error)
 	// Health reports whether the service can synthesize, with details for
@@ -201,6 +234,12 @@ func NewTtsServiceHandler(svc TtsServiceHandler, opts ...connect.HandlerOption) 
 		TtsServiceSynthesizeStreamProcedure,
 		svc.SynthesizeStream,
 		connect.WithSchema(ttsServiceMethods.ByName("SynthesizeStream")),
+		connect.WithHandlerOptions(opts...),
+	)
+	ttsServiceStreamingSynthesizeHandler := connect.NewBidiStreamHandler(
+		TtsServiceStreamingSynthesizeProcedure,
+		svc.StreamingSynthesize,
+		connect.WithSchema(ttsServiceMethods.ByName("StreamingSynthesize")),
 		connect.WithHandlerOptions(opts...),
 	)
 	ttsServiceListVoicesHandler := connect.NewUnaryHandler(
@@ -236,6 +275,8 @@ func NewTtsServiceHandler(svc TtsServiceHandler, opts ...connect.HandlerOption) 
 			ttsServiceSynthesizeHandler.ServeHTTP(w, r)
 		case TtsServiceSynthesizeStreamProcedure:
 			ttsServiceSynthesizeStreamHandler.ServeHTTP(w, r)
+		case TtsServiceStreamingSynthesizeProcedure:
+			ttsServiceStreamingSynthesizeHandler.ServeHTTP(w, r)
 		case TtsServiceListVoicesProcedure:
 			ttsServiceListVoicesHandler.ServeHTTP(w, r)
 		case TtsServiceHealthProcedure:
@@ -259,6 +300,10 @@ func (UnimplementedTtsServiceHandler) Synthesize(context.Context, *connect.Reque
 
 func (UnimplementedTtsServiceHandler) SynthesizeStream(context.Context, *connect.Request[v1.SynthesizeStreamRequest], *connect.ServerStream[v1.SynthesizeStreamResponse]) error {
 	return connect.NewError(connect.CodeUnimplemented, errors.New("aetheros.tts.v1.TtsService.SynthesizeStream is not implemented"))
+}
+
+func (UnimplementedTtsServiceHandler) StreamingSynthesize(context.Context, *connect.BidiStream[v1.StreamingSynthesizeRequest, v1.StreamingSynthesizeResponse]) error {
+	return connect.NewError(connect.CodeUnimplemented, errors.New("aetheros.tts.v1.TtsService.StreamingSynthesize is not implemented"))
 }
 
 func (UnimplementedTtsServiceHandler) ListVoices(context.Context, *connect.Request[v1.ListVoicesRequest]) (*connect.Response[v1.ListVoicesResponse], error) {

@@ -1,0 +1,357 @@
+/**
+ * StreamingSynthesize, apart from its transport: text arrives in pieces for utterances
+ * named by context ids; each sentence is spoken as soon as its end is certain (or a timer
+ * or flush says so), one utterance after another, and events come out in order: a start,
+ * then per sentence its word timestamps and audio chunks, then an end per utterance.
+ *
+ * Each sentence goes through the unary path (cache first, then admission and engine) as raw
+ * PCM at the output rate, so its audio is the audio Synthesize gives for that sentence and a
+ * sentence spoken before is a cache hit; the utterance's own encoder then makes one file of
+ * its sentences, with the request's sentence silence between them.
+ */
+import { createEncoder, createSilence, type OutputEncoding } from "../audio/index.js";
+import { AbortedError, InvalidArgumentError, NothingToSpeakError, OverloadedError, StreamTimeoutError } from "../errors/index.js";
+import { Channel } from "./channel.js";
+import { type RequestLimits, checkTextLength, type SpeechRequest } from "./request.js";
+import { SentenceBuffer, type TextSegment } from "./sentence-buffer.js";
+import type { Synthesizer, WordTimestamp } from "./synthesizer.js";
+
+export interface LiveSettings {
+  /** The validated config; its text is unused. */
+  request: SpeechRequest;
+  maxBufferDelayMs: number;
+  maxBufferedCharacters: number;
+}
+
+export interface LiveLimits extends RequestLimits {
+  idleTimeoutMs: number;
+  maxDurationMs: number;
+}
+
+export type LiveInput =
+  | { type: "text"; contextId: string; text: string; flush: boolean; end: boolean }
+  | { type: "cancel"; contextId: string };
+
+export interface UtteranceSummary {
+  durationSeconds: number;
+  generationTimeMs: number;
+  cached: boolean;
+  sentenceCount: number;
+  chunkCount: number;
+  audioBytes: number;
+}
+
+export type LiveEvent =
+  | { type: "start"; encoding: OutputEncoding; sampleRate: number; voice: string; modelUsed: string }
+  | { type: "timestamps"; contextId: string; sentenceIndex: number; words: WordTimestamp[] }
+  | { type: "chunk"; contextId: string; bytes: Uint8Array; sequence: number; sentenceIndex: number; sampleOffset: number }
+  | { type: "end"; contextId: string; cancelled: boolean; summary: UtteranceSummary };
+
+/** Characters that may wait to be spoken in one stream, in MAX_TEXT_LENGTHs. */
+const PENDING_TEXT_LENGTHS = 10;
+
+class Utterance {
+  readonly abort = new AbortController();
+  readonly segments: TextSegment[] = [];
+  /** No more text comes: speak what is left, then end. */
+  ended = false;
+  cancelled = false;
+  timer: NodeJS.Timeout | undefined;
+  readonly startedAt = performance.now();
+  readonly summary: UtteranceSummary = {
+    durationSeconds: 0,
+    generationTimeMs: 0,
+    cached: true,
+    sentenceCount: 0,
+    chunkCount: 0,
+    audioBytes: 0,
+  };
+  private wake: (() => void) | undefined;
+
+  constructor(
+    readonly contextId: string,
+    readonly buffer: SentenceBuffer,
+  ) {}
+
+  add(segment: TextSegment | undefined): void {
+    if (segment) this.segments.push(segment);
+    this.notify();
+  }
+
+  finish(): void {
+    this.ended = true;
+    clearTimeout(this.timer);
+    this.notify();
+  }
+
+  cancel(): void {
+    this.cancelled = true;
+    this.segments.length = 0;
+    clearTimeout(this.timer);
+    this.abort.abort(new AbortedError("cancelled"));
+    this.notify();
+  }
+
+  /** The next segment to speak; undefined once the utterance ended or was cancelled. */
+  async next(): Promise<TextSegment | undefined> {
+    for (;;) {
+      if (this.cancelled) return undefined;
+      const segment = this.segments.shift();
+      if (segment) return segment;
+      if (this.ended) return undefined;
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+      });
+    }
+  }
+
+  get pendingCharacters(): number {
+    return this.buffer.length + this.segments.reduce((n, s) => n + s.text.length, 0);
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+}
+
+export async function* liveSession(
+  synthesizer: Synthesizer,
+  settings: LiveSettings,
+  input: AsyncIterable<LiveInput>,
+  signal: AbortSignal,
+  client: string,
+  limits: LiveLimits,
+): AsyncGenerator<LiveEvent> {
+  const { request, maxBufferDelayMs, maxBufferedCharacters } = settings;
+  const voice = await synthesizer.liveVoice(request);
+  const events = new Channel<LiveEvent>();
+  /** Utterances not yet over, in the order they are spoken. */
+  const line: Utterance[] = [];
+  /** Utterances that take text now, by context id. */
+  const open = new Map<string, Utterance>();
+  const seen = new Set<string>();
+  let lineChanged: (() => void) | undefined;
+  let inputOver = false;
+  let speaking = false;
+  let stopped = false;
+  const fail = (error: unknown) => {
+    if (stopped) return;
+    stopped = true;
+    for (const utterance of line) utterance.cancel();
+    for (const utterance of open.values()) utterance.cancel();
+    inputOver = true;
+    lineUpdated();
+    events.fail(error);
+  };
+  const onAbort = () => fail(AbortedError.of(signal));
+  signal.addEventListener("abort", onAbort, { once: true });
+  const idle = new Timer(limits.idleTimeoutMs, () => {
+    if (line.some((u) => u.segments.length > 0 || !u.buffer.empty) || speaking) return idle.restart();
+    fail(
+      new StreamTimeoutError(
+        `no input for ${limits.idleTimeoutMs / 1000} s (STREAMING_IDLE_TIMEOUT_SECONDS); send empty text to keep a stream open`,
+      ),
+    );
+  });
+  const lifetime = new Timer(limits.maxDurationMs, () =>
+    fail(
+      new StreamTimeoutError(`the stream is older than ${limits.maxDurationMs / 1000} s (STREAMING_MAX_DURATION_SECONDS); open a new one`),
+    ),
+  );
+
+  function lineUpdated() {
+    const wake = lineChanged;
+    lineChanged = undefined;
+    wake?.();
+  }
+  const endUtterance = (utterance: Utterance) => {
+    open.delete(utterance.contextId);
+    utterance.add(utterance.buffer.takeAll());
+    utterance.finish();
+  };
+  const scheduleFlush = (utterance: Utterance) => {
+    clearTimeout(utterance.timer);
+    if (utterance.buffer.empty) return;
+    const wait = utterance.buffer.endsWithProbableSentence() ? Math.max(20, maxBufferDelayMs / 10) : maxBufferDelayMs;
+    utterance.timer = setTimeout(() => utterance.add(utterance.buffer.takeAll()), wait);
+  };
+
+  const readInput = async () => {
+    for await (const message of input) {
+      if (stopped) return;
+      idle.restart();
+      if (message.type === "cancel") {
+        if (!seen.has(message.contextId)) {
+          throw new InvalidArgumentError(
+            "cancel.context_id",
+            `${JSON.stringify(message.contextId)} names no utterance of this stream; cancel one that text was sent for`,
+          );
+        }
+        for (const utterance of line.filter((u) => u.contextId === message.contextId && !u.cancelled)) {
+          open.delete(utterance.contextId);
+          utterance.cancel();
+          // The acknowledgement: no audio of the utterance follows it.
+          events.push({ type: "end", contextId: utterance.contextId, cancelled: true, summary: summarize(utterance) });
+        }
+        continue;
+      }
+      checkTextLength("input.text", message.text, limits);
+      let utterance = open.get(message.contextId);
+      if (!utterance) {
+        utterance = new Utterance(message.contextId, new SentenceBuffer((text) => synthesizer.clauses(voice, text)));
+        open.set(message.contextId, utterance);
+        seen.add(message.contextId);
+        line.push(utterance);
+        lineUpdated();
+      }
+      utterance.buffer.append(message.text);
+      const pending = line.reduce((n, u) => n + u.pendingCharacters, 0);
+      const maxPending = PENDING_TEXT_LENGTHS * limits.maxTextLength;
+      if (pending > maxPending) {
+        throw new OverloadedError(
+          `input.text: ${pending} characters are waiting to be spoken; at most ${maxPending} may wait (${PENDING_TEXT_LENGTHS} x MAX_TEXT_LENGTH); send text as it is spoken`,
+          undefined,
+        );
+      }
+      for (const segment of utterance.buffer.takeCertain()) utterance.add(segment);
+      while (utterance.buffer.length > maxBufferedCharacters) utterance.add(utterance.buffer.takeAtMost(maxBufferedCharacters));
+      if (message.end) endUtterance(utterance);
+      else if (message.flush) utterance.add(utterance.buffer.takeAll());
+      else scheduleFlush(utterance);
+    }
+    // Half-close: every open utterance is spoken to its end.
+    for (const utterance of [...open.values()]) endUtterance(utterance);
+  };
+
+  const speakAll = async () => {
+    for (;;) {
+      while (line.length === 0 && !inputOver) {
+        await new Promise<void>((resolve) => {
+          lineChanged = resolve;
+        });
+      }
+      const utterance = line[0];
+      if (!utterance) return;
+      if (!utterance.cancelled) {
+        speaking = true;
+        await speak(utterance);
+        speaking = false;
+      }
+      line.shift();
+    }
+  };
+
+  const speak = async (utterance: Utterance) => {
+    const encoder = await createEncoder(request.encoding, voice.encodeRate, { streaming: true });
+    let samples = 0;
+    let sequence = 0;
+    let sentenceIndex = 0;
+    let finished = false;
+    const send = (bytes: Uint8Array, firstSample: number, sampleCount: number) => {
+      for (const chunk of synthesizer.chunks(request.encoding, bytes, firstSample, sampleCount)) {
+        if (utterance.cancelled) return;
+        utterance.summary.chunkCount++;
+        utterance.summary.audioBytes += chunk.bytes.length;
+        events.push({ type: "chunk", contextId: utterance.contextId, sequence: sequence++, sentenceIndex, ...chunk });
+      }
+    };
+    try {
+      for (let segment = await utterance.next(); segment; segment = await utterance.next()) {
+        let spoken: Awaited<ReturnType<Synthesizer["speakSegment"]>>;
+        try {
+          spoken = await synthesizer.speakSegment(request, voice, segment.text, utterance.abort.signal, client);
+        } catch (error) {
+          if (error instanceof NothingToSpeakError) continue; // punctuation or a quote alone
+          throw error;
+        }
+        if (utterance.cancelled) break;
+        const silence =
+          sentenceIndex > 0 && request.sentenceSilence > 0 ? createSilence(request.sentenceSilence, voice.encodeRate) : undefined;
+        const pcm = silence ? joinPcm(silence, spoken.pcm) : spoken.pcm;
+        const offsetSeconds = (samples + (silence?.length ?? 0)) / voice.encodeRate;
+        if (request.wordTimestamps) {
+          for (const [i, words] of spoken.sentences.entries()) {
+            events.push({
+              type: "timestamps",
+              contextId: utterance.contextId,
+              sentenceIndex: sentenceIndex + i,
+              words: words.map((word) => ({
+                ...word,
+                textStart: word.textStart + segment.start,
+                textEnd: word.textEnd + segment.start,
+                startSeconds: word.startSeconds + offsetSeconds,
+                endSeconds: word.endSeconds + offsetSeconds,
+                sentenceIndex: sentenceIndex + i,
+              })),
+            });
+          }
+        }
+        send(encoder.write(pcm), samples, pcm.length);
+        samples += pcm.length;
+        utterance.summary.cached &&= spoken.cached;
+        sentenceIndex += Math.max(1, spoken.sentences.length);
+      }
+      if (utterance.cancelled) return;
+      finished = true;
+      send(encoder.end(), samples, 0);
+      utterance.summary.sentenceCount = sentenceIndex;
+      utterance.summary.durationSeconds = samples / voice.encodeRate;
+      events.push({ type: "end", contextId: utterance.contextId, cancelled: false, summary: summarize(utterance) });
+    } catch (error) {
+      if (!utterance.cancelled) throw error;
+    } finally {
+      if (!finished) encoder.end(); // codecs hold native state until end()
+    }
+  };
+
+  const summarize = (utterance: Utterance): UtteranceSummary => ({
+    ...utterance.summary,
+    cached: utterance.summary.cached && utterance.summary.chunkCount > 0,
+    generationTimeMs: performance.now() - utterance.startedAt,
+  });
+
+  events.push({ type: "start", encoding: request.encoding, sampleRate: voice.encodeRate, voice: voice.id, modelUsed: voice.modelUsed });
+  const reading = readInput().then(() => {
+    inputOver = true;
+    lineUpdated();
+  }, fail);
+  const speakingDone = speakAll().then(() => events.close(), fail);
+  try {
+    yield* events;
+  } finally {
+    fail(new AbortedError("cancelled"));
+    idle.stop();
+    lifetime.stop();
+    signal.removeEventListener("abort", onAbort);
+    // The input may never end (a transport's reader), so only the speaker is awaited: its
+    // encoder holds native state until it ends.
+    void reading;
+    await speakingDone;
+  }
+}
+
+/** A timeout that can be pushed back. */
+class Timer {
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(ms: number, onExpiry: () => void) {
+    this.timer = setTimeout(onExpiry, ms);
+  }
+
+  restart(): void {
+    this.timer.refresh();
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+}
+
+function joinPcm(a: Int16Array, b: Int16Array): Int16Array {
+  const joined = new Int16Array(a.length + b.length);
+  joined.set(a);
+  joined.set(b, a.length);
+  return joined;
+}
