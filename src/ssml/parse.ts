@@ -243,8 +243,9 @@ class ScriptBuilder {
       if (written !== tag.name) this.fail(this.here(), `</${written}> does not match the open <${tag.name}>; expected </${tag.name}>`);
     }
     const frame = this.stack.pop()!;
-    const end = this.codePoints.at(this.parser.position);
+    // Content end before element end: CodePoints is linear only over increasing queries.
     const contentEnd = tag.isSelfClosing ? frame.contentStart : this.codePoints.at(this.source.indexOf("<", this.lastMarkupEnd));
+    const end = this.codePoints.at(this.parser.position);
     this.lastMarkupEnd = this.parser.position;
     const span = { start: frame.start, end };
     const attributes = frame.attributes;

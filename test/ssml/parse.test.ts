@@ -124,6 +124,18 @@ describe("tags", () => {
     );
   });
 
+  it("an empty <speak> has nothing to say (the engine decides what that means)", () => {
+    expect(parseSsml("<speak/>")).toEqual({ segments: [], marks: [] });
+  });
+
+  it("SSML 1.1 attributes the engine cannot honour, and prefixed ones, are accepted and change nothing", () => {
+    expect(
+      said(
+        '<speak xmlns:amazon="https://amazon.com" xml:base="x"><voice gender="female" amazon:engine="neural"><prosody contour="(0%,+20Hz)" range="x-high">hi</prosody></voice></speak>',
+      ),
+    ).toEqual([{ kind: "text", text: "hi", prosody: NORMAL }]);
+  });
+
   it("whitespace-only text between elements is not a segment", () => {
     expect(said("<speak>\n  <s>a</s>\n  <s>b</s>\n</speak>")).toEqual([
       { kind: "text", text: "a", prosody: NORMAL },
