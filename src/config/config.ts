@@ -67,6 +67,10 @@ export interface Config {
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
   /** Origins browsers may call from; ["*"] allows any; empty turns CORS off. */
   readonly corsOrigins: readonly string[];
+  /** Folder of pronunciation lexicons (`<name>.pls`, W3C PLS 1.0); undefined: none. */
+  readonly lexiconsDir: string | undefined;
+  /** Lexicons applied to every request that names none of its own, in order. */
+  readonly defaultLexicons: readonly string[];
 }
 
 /** A configuration value is invalid; the message names variable, value and what is allowed. */
@@ -90,6 +94,7 @@ export function loadConfig(env: Env = process.env): Config {
   const servicePort = read.integer("SERVICE_PORT", 8002, 0, 65_535);
   const http1HeadersTimeoutSeconds = read.integer("HTTP1_HEADERS_TIMEOUT_SECONDS", 20, 1, 3600);
   const maxQueueSize = read.integer("MAX_QUEUE_SIZE", 32, 0, 100_000);
+  const lexiconsDir = read.optionalString("LEXICONS_DIR");
   return Object.freeze({
     serviceHost: read.string("SERVICE_HOST", "0.0.0.0"),
     servicePort,
@@ -134,8 +139,13 @@ export function loadConfig(env: Env = process.env): Config {
     adminApiKeys: read.secretList("ADMIN_API_KEYS"),
     tls: read.tls("TLS_CERT_FILE", "TLS_KEY_FILE"),
     corsOrigins: read.origins("CORS_ORIGINS"),
+    lexiconsDir,
+    defaultLexicons: read.lexiconNames("DEFAULT_LEXICONS", lexiconsDir),
   });
 }
+
+/** A lexicon's name: its file name without ".pls". */
+export const LEXICON_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 // RFC 6750's b64token, the characters a bearer token may have, at a length worth guessing.
 const API_KEY = /^[A-Za-z0-9._~+/=-]{16,256}$/;
@@ -150,6 +160,26 @@ class EnvReader {
 
   string(variable: string, fallback: string): string {
     return this.raw(variable) ?? fallback;
+  }
+
+  optionalString(variable: string): string | undefined {
+    return this.raw(variable);
+  }
+
+  /** Comma-separated lexicon names, which need a folder to come from. */
+  lexiconNames(variable: string, lexiconsDir: string | undefined): readonly string[] {
+    const value = this.raw(variable);
+    if (value === undefined) return Object.freeze([]);
+    if (lexiconsDir === undefined) throw new ConfigError(variable, value, "no lexicon names, since LEXICONS_DIR is unset");
+    const names = value.split(",").map((name) => name.trim());
+    if (!names.every((name) => LEXICON_NAME.test(name))) {
+      throw new ConfigError(
+        variable,
+        value,
+        "comma-separated lexicon names (file names without .pls) of 1 to 64 characters from A-Z a-z 0-9 _ -",
+      );
+    }
+    return Object.freeze([...new Set(names)]);
   }
 
   integer(variable: string, fallback: number, min: number, max: number): number {

@@ -1,2 +1,2 @@
 /** The service's configuration, read from the environment once. */
-export { type Config, ConfigError, type LogLevel, loadConfig } from "./config.js";
+export { type Config, ConfigError, LEXICON_NAME, type LogLevel, loadConfig } from "./config.js";

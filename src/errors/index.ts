@@ -117,6 +117,12 @@ export class UnsupportedMediaTypeError extends InvalidArgumentError {
   }
 }
 
+/**
+ * The request is valid but names something the server has in a state it cannot use: a
+ * pronunciation lexicon whose file is invalid. The message names it and its problem.
+ */
+export class FailedPreconditionError extends ServiceError {}
+
 /** The call carries no API key, or one the server does not know. */
 export class UnauthenticatedError extends ServiceError {}
 

@@ -10,6 +10,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { BadRequest_FieldViolationSchema, BadRequestSchema, RetryInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import {
   AbortedError,
+  FailedPreconditionError,
   InvalidArgumentError,
   NotFoundError,
   OverloadedError,
@@ -35,6 +36,7 @@ const STATUS_OF: readonly (readonly [ServiceErrorClass, Code])[] = [
   [InvalidArgumentError, Code.InvalidArgument],
   [NotFoundError, Code.NotFound],
   [VoiceLoadError, Code.FailedPrecondition],
+  [FailedPreconditionError, Code.FailedPrecondition],
   [OverloadedError, Code.ResourceExhausted],
   [UnauthenticatedError, Code.Unauthenticated],
   [PermissionDeniedError, Code.PermissionDenied],

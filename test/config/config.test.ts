@@ -45,7 +45,27 @@ describe("loadConfig", () => {
       adminApiKeys: [],
       tls: undefined,
       corsOrigins: [],
+      lexiconsDir: undefined,
+      defaultLexicons: [],
     });
+  });
+
+  it("reads the lexicon folder and the default lexicons, in order and without repeats", () => {
+    expect(loadConfig({ LEXICONS_DIR: "/etc/tts/lexicons", DEFAULT_LEXICONS: "brand, medical,brand" })).toMatchObject({
+      lexiconsDir: "/etc/tts/lexicons",
+      defaultLexicons: ["brand", "medical"],
+    });
+  });
+
+  it.each([
+    [{ DEFAULT_LEXICONS: "brand" }, 'DEFAULT_LEXICONS="brand" is invalid: expected no lexicon names, since LEXICONS_DIR is unset'],
+    [
+      { LEXICONS_DIR: "lexicons", DEFAULT_LEXICONS: "brand,../etc/passwd" },
+      'DEFAULT_LEXICONS="brand,../etc/passwd" is invalid: expected comma-separated lexicon names (file names without .pls) of 1 to 64 characters from A-Z a-z 0-9 _ -',
+    ],
+  ])("refuses %o", (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
   });
 
   it("returns a frozen object", () => {

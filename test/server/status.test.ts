@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { BadRequestSchema, RetryInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import {
   AbortedError,
+  FailedPreconditionError,
   InvalidArgumentError,
   MethodNotAllowedError,
   NothingToSpeakError,
@@ -30,6 +31,10 @@ describe("toConnectError", () => {
     [new NotFoundError("config.speaker", "no speaker 7"), Code.NotFound],
     [new VoiceNotFoundError("xx", ["en_US-joe-medium"]), Code.NotFound],
     [new VoiceLoadError("/srv/models/a.onnx", "missing"), Code.FailedPrecondition],
+    [
+      new FailedPreconditionError('config.lexicons: lexicon "brand" is invalid: line 3: <lexeme> has no <grapheme>'),
+      Code.FailedPrecondition,
+    ],
     [new OverloadedError("busy", 250), Code.ResourceExhausted],
     [new RequestTooLargeError(1024), Code.ResourceExhausted],
     [new UnauthenticatedError("invalid API key"), Code.Unauthenticated],
