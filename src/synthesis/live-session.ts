@@ -249,8 +249,9 @@ export async function* liveSession(
     let sequence = 0;
     let sentenceIndex = 0;
     let finished = false;
-    const send = (bytes: Uint8Array, firstSample: number, sampleCount: number) => {
-      for (const chunk of synthesizer.chunks(request.encoding, bytes, firstSample, sampleCount)) {
+    const cutter = synthesizer.chunkCutter(request, voice.encodeRate);
+    const send = (bytes: Uint8Array, firstSample: number, sampleCount: number, last = false) => {
+      for (const chunk of cutter.cut(bytes, firstSample, sampleCount, last)) {
         if (utterance.cancelled) return;
         utterance.summary.chunkCount++;
         utterance.summary.audioBytes += chunk.bytes.length;
@@ -295,7 +296,7 @@ export async function* liveSession(
       }
       if (utterance.cancelled) return;
       finished = true;
-      send(encoder.end(), samples, 0);
+      send(encoder.end(), samples, 0, true);
       utterance.summary.sentenceCount = sentenceIndex;
       utterance.summary.durationSeconds = samples / voice.encodeRate;
       events.push({ type: "end", contextId: utterance.contextId, cancelled: false, summary: summarize(utterance) });

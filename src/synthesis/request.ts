@@ -27,6 +27,8 @@ export interface SpeechRequest {
   sentenceSilence: number;
   useCache: boolean;
   wordTimestamps: boolean;
+  /** Streams: chunks of whole frames this long (headerless encodings only); 0: as produced. */
+  frameMs: number;
 }
 
 export interface RequestLimits {
@@ -76,7 +78,24 @@ export function validateConfig(config: SynthesisConfig | undefined): SpeechReque
     sentenceSilence: inRange("config.sentence_silence", config?.sentenceSilence, 0, 5, 0),
     useCache: config?.useCache ?? true,
     wordTimestamps: config?.enableWordTimestamps ?? false,
+    frameMs: frameMs(config?.frameMs ?? 0, encoding),
   };
+}
+
+/** Frames are cut from bare samples: a header or a codec's frames would not fall on them. */
+const FRAMED_ENCODINGS: readonly OutputEncoding[] = [AudioEncoding.PCM, AudioEncoding.MULAW, AudioEncoding.ALAW];
+
+function frameMs(value: number, encoding: OutputEncoding): number {
+  if (value === 0) return 0;
+  if (value > 1000) throw new InvalidArgumentError("config.frame_ms", `${value} is out of range; allowed 0 or 1 to 1000`);
+  if (!FRAMED_ENCODINGS.includes(encoding)) {
+    const allowed = FRAMED_ENCODINGS.map((e) => AudioEncodingSchema.value[e]!.name).join(", ");
+    throw new InvalidArgumentError(
+      "config.frame_ms",
+      `framing applies to ${allowed}, not ${AudioEncodingSchema.value[encoding]!.name}; leave it 0 for other encodings`,
+    );
+  }
+  return value;
 }
 
 function inRange(field: string, value: number | undefined, min: number, max: number, fallback: number): number {

@@ -160,14 +160,9 @@ export class Synthesizer {
     return { pcm, sentences: Array.from(sentences, (words) => words ?? []), cached: result.cached };
   }
 
-  /** Bytes of one piece of a stream, cut into chunks with the sample each starts at. */
-  *chunks(
-    encoding: OutputEncoding,
-    bytes: Uint8Array,
-    firstSample: number,
-    sampleCount: number,
-  ): Generator<{ bytes: Uint8Array; sampleOffset: number }> {
-    yield* chunksOf(this.options.streamChunkSize, encoding, bytes, firstSample, sampleCount);
+  /** Cuts one stream's (or utterance's) bytes into chunks, in whole frames when the request asks. */
+  chunkCutter(request: SpeechRequest, sampleRate: number): ChunkCutter {
+    return new ChunkCutter(this.options.streamChunkSize, request.encoding, (sampleRate * request.frameMs) / 1000);
   }
 
   /**
@@ -190,7 +185,7 @@ export class Synthesizer {
     const started = performance.now();
     const speech = await this.resolve(request);
     const start = { type: "start", voice: speech.model.id, modelUsed: speech.modelUsed, encoding: request.encoding } as const;
-    const chunker = new Chunker(this.options.streamChunkSize, request.encoding);
+    const chunker = new Chunker(this.chunkCutter(request, speech.encodeRate));
 
     const hit = request.useCache ? await this.options.cache.get(speech.key) : undefined;
     if (hit && (!request.wordTimestamps || hasWordsFor(hit.audio, request.text))) {
@@ -375,6 +370,12 @@ export class Synthesizer {
       },
     };
     const encodeRate = request.sampleRate || config.sampleRate;
+    if ((encodeRate * request.frameMs) % 1000 !== 0) {
+      throw new InvalidArgumentError(
+        "config.frame_ms",
+        `${request.frameMs} ms is not a whole number of samples at ${encodeRate} Hz; choose a multiple of ${1000 / gcd(encodeRate, 1000)} ms or another sample_rate`,
+      );
+    }
     const key = cacheKey({
       text: request.text,
       voice: model.id,
@@ -486,13 +487,10 @@ class Chunker {
   private sequence = 0;
   private bytes = 0;
 
-  constructor(
-    private readonly chunkSize: number,
-    private readonly encoding: OutputEncoding,
-  ) {}
+  constructor(private readonly cutter: ChunkCutter) {}
 
   *split(piece: RenderedPiece): Generator<StreamEvent> {
-    for (const chunk of chunksOf(this.chunkSize, this.encoding, piece.bytes, piece.firstSample, piece.sampleCount)) {
+    for (const chunk of this.cutter.cut(piece.bytes, piece.firstSample, piece.sampleCount, piece.durationSeconds !== undefined)) {
       this.bytes += chunk.bytes.length;
       yield { type: "chunk", ...chunk, sequence: this.sequence++, sentenceIndex: piece.sentenceIndex };
     }
@@ -515,9 +513,13 @@ class Chunker {
       yield* this.split({ sentenceIndex, bytes: audio.bytes.subarray(start, end), firstSample, sampleCount: nextStart - firstSample });
       start = end;
     }
-    if (start < audio.bytes.length) {
-      yield* this.split({ sentenceIndex: ends.length - 1, bytes: audio.bytes.subarray(start), firstSample: totalSamples, sampleCount: 0 });
-    }
+    yield* this.split({
+      sentenceIndex: ends.length - 1,
+      bytes: audio.bytes.subarray(start),
+      firstSample: totalSamples,
+      sampleCount: 0,
+      durationSeconds: audio.durationSeconds,
+    });
   }
 
   summary(durationSeconds: number, generationTimeMs: number, cached: boolean, sentenceCount: number): StreamEvent {
@@ -526,23 +528,58 @@ class Chunker {
 }
 
 /**
- * `bytes` (encoded from `sampleCount` samples that start at `firstSample`) cut into chunks
- * of at most `chunkSize`. In PCM and G.711 the bytes after a header are the samples, so a
- * chunk's first sample is exact; a codec's chunks all carry the piece's first sample.
+ * A stream's bytes cut into chunks of at most `chunkSize`, each with the sample it starts
+ * at: exact where the bytes after a header are the samples (PCM, G.711), the piece's first
+ * sample for a codec. With frames (`frameSamples` > 0, headerless encodings only) every chunk
+ * holds whole frames: what does not fill one waits for the next piece, and the stream's last
+ * frame is filled with silence.
  */
-function* chunksOf(
-  chunkSize: number,
-  encoding: OutputEncoding,
-  bytes: Uint8Array,
-  firstSample: number,
-  sampleCount: number,
-): Generator<{ bytes: Uint8Array; sampleOffset: number }> {
-  const width = bytesPerSample(encoding);
-  const header = width === undefined ? 0 : Math.max(0, bytes.length - sampleCount * width);
-  for (let offset = 0; offset < bytes.length; offset += chunkSize) {
-    const sampleOffset = width === undefined ? firstSample : firstSample + Math.max(0, Math.floor((offset - header) / width));
-    yield { bytes: bytes.subarray(offset, offset + chunkSize), sampleOffset };
+export class ChunkCutter {
+  private readonly width: number | undefined;
+  private readonly frameBytes: number;
+  private held: Uint8Array = new Uint8Array(0);
+  private sent = 0;
+
+  constructor(
+    private readonly chunkSize: number,
+    private readonly encoding: OutputEncoding,
+    frameSamples: number,
+  ) {
+    this.width = bytesPerSample(encoding);
+    this.frameBytes = frameSamples * (this.width ?? 0);
   }
+
+  *cut(bytes: Uint8Array, firstSample: number, sampleCount: number, last: boolean): Generator<{ bytes: Uint8Array; sampleOffset: number }> {
+    if (this.frameBytes === 0) {
+      const header = this.width === undefined ? 0 : Math.max(0, bytes.length - sampleCount * this.width);
+      for (let offset = 0; offset < bytes.length; offset += this.chunkSize) {
+        const sampleOffset = this.width === undefined ? firstSample : firstSample + Math.max(0, Math.floor((offset - header) / this.width));
+        yield { bytes: bytes.subarray(offset, offset + this.chunkSize), sampleOffset };
+      }
+      return;
+    }
+    let pending = this.held.length ? concatBytes([this.held, bytes]) : bytes;
+    if (last && pending.length % this.frameBytes !== 0)
+      pending = concatBytes([pending, this.silence(this.frameBytes - (pending.length % this.frameBytes))]);
+    const whole = pending.length - (pending.length % this.frameBytes);
+    const size = Math.max(this.frameBytes, this.chunkSize - (this.chunkSize % this.frameBytes));
+    for (let offset = 0; offset < whole; offset += size) {
+      const chunk = pending.subarray(offset, Math.min(whole, offset + size));
+      yield { bytes: chunk, sampleOffset: this.sent / this.width! };
+      this.sent += chunk.length;
+    }
+    this.held = pending.slice(whole);
+  }
+
+  /** `length` bytes of encoded silence: zero samples in PCM, their G.711 code otherwise. */
+  private silence(length: number): Uint8Array {
+    const code = this.encoding === AudioEncoding.MULAW ? 0xff : this.encoding === AudioEncoding.ALAW ? 0xd5 : 0;
+    return new Uint8Array(length).fill(code);
+  }
+}
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
 }
 
 /**

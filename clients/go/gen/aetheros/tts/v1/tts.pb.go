@@ -197,8 +197,14 @@ type SynthesisConfig struct {
 	// Whether to return word timestamps (WordTimestamp): where each spoken word
 	// is in the text and when it is heard in the audio. Off when unset.
 	EnableWordTimestamps bool `protobuf:"varint,13,opt,name=enable_word_timestamps,json=enableWordTimestamps,proto3" json:"enable_word_timestamps,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// Streams of headerless PCM, MULAW or ALAW only: send audio in chunks that
+	// hold a whole number of frames of this many milliseconds, as telephone
+	// media streams expect (20 is usual); the last frame is padded with
+	// silence. 0 (unset) sends chunks as the audio is produced. Allowed 0 or 1
+	// to 1000, and a frame must be a whole number of samples at the output rate.
+	FrameMs       uint32 `protobuf:"varint,14,opt,name=frame_ms,json=frameMs,proto3" json:"frame_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SynthesisConfig) Reset() {
@@ -320,6 +326,13 @@ func (x *SynthesisConfig) GetEnableWordTimestamps() bool {
 		return x.EnableWordTimestamps
 	}
 	return false
+}
+
+func (x *SynthesisConfig) GetFrameMs() uint32 {
+	if x != nil {
+		return x.FrameMs
+	}
+	return 0
 }
 
 // WordTimestamp places one spoken word in the request's text and in the
@@ -1525,8 +1538,8 @@ type UtteranceEnd struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The utterance.
 	ContextId string `protobuf:"bytes,1,opt,name=context_id,json=contextId,proto3" json:"context_id,omitempty"`
-	// True when it was cancelled; its audio may stop mid-sentence, and a WAV
-	// header's lengths then count more audio than was sent.
+	// True when it was cancelled: its audio may stop in the middle of a
+	// sentence.
 	Cancelled bool `protobuf:"varint,2,opt,name=cancelled,proto3" json:"cancelled,omitempty"`
 	// What was spoken and sent.
 	Summary       *StreamSummary `protobuf:"bytes,3,opt,name=summary,proto3" json:"summary,omitempty"`
@@ -2442,7 +2455,7 @@ var File_aetheros_tts_v1_tts_proto protoreflect.FileDescriptor
 
 const file_aetheros_tts_v1_tts_proto_rawDesc = "" +
 	"\n" +
-	"\x19aetheros/tts/v1/tts.proto\x12\x0faetheros.tts.v1\"\xb7\x04\n" +
+	"\x19aetheros/tts/v1/tts.proto\x12\x0faetheros.tts.v1\"\xd2\x04\n" +
 	"\x0fSynthesisConfig\x12\x14\n" +
 	"\x05voice\x18\x01 \x01(\tR\x05voice\x12\x18\n" +
 	"\aspeaker\x18\x02 \x01(\tR\aspeaker\x12\x1a\n" +
@@ -2459,7 +2472,8 @@ const file_aetheros_tts_v1_tts_proto_rawDesc = "" +
 	" \x01(\x02H\x04R\x06noiseW\x88\x01\x01\x12.\n" +
 	"\x10sentence_silence\x18\v \x01(\x02H\x05R\x0fsentenceSilence\x88\x01\x01\x12 \n" +
 	"\tuse_cache\x18\f \x01(\bH\x06R\buseCache\x88\x01\x01\x124\n" +
-	"\x16enable_word_timestamps\x18\r \x01(\bR\x14enableWordTimestampsB\b\n" +
+	"\x16enable_word_timestamps\x18\r \x01(\bR\x14enableWordTimestamps\x12\x19\n" +
+	"\bframe_ms\x18\x0e \x01(\rR\aframeMsB\b\n" +
 	"\x06_speedB\b\n" +
 	"\x06_pitchB\t\n" +
 	"\a_volumeB\x0e\n" +

@@ -40,7 +40,7 @@ HEALTH_STATUS_SERVING: HealthStatus
 HEALTH_STATUS_NOT_SERVING: HealthStatus
 
 class SynthesisConfig(_message.Message):
-    __slots__ = ("voice", "speaker", "language", "encoding", "sample_rate", "speed", "pitch", "volume", "noise_scale", "noise_w", "sentence_silence", "use_cache", "enable_word_timestamps")
+    __slots__ = ("voice", "speaker", "language", "encoding", "sample_rate", "speed", "pitch", "volume", "noise_scale", "noise_w", "sentence_silence", "use_cache", "enable_word_timestamps", "frame_ms")
     VOICE_FIELD_NUMBER: _ClassVar[int]
     SPEAKER_FIELD_NUMBER: _ClassVar[int]
     LANGUAGE_FIELD_NUMBER: _ClassVar[int]
@@ -54,6 +54,7 @@ class SynthesisConfig(_message.Message):
     SENTENCE_SILENCE_FIELD_NUMBER: _ClassVar[int]
     USE_CACHE_FIELD_NUMBER: _ClassVar[int]
     ENABLE_WORD_TIMESTAMPS_FIELD_NUMBER: _ClassVar[int]
+    FRAME_MS_FIELD_NUMBER: _ClassVar[int]
     voice: str
     speaker: str
     language: str
@@ -67,7 +68,8 @@ class SynthesisConfig(_message.Message):
     sentence_silence: float
     use_cache: bool
     enable_word_timestamps: bool
-    def __init__(self, voice: _Optional[str] = ..., speaker: _Optional[str] = ..., language: _Optional[str] = ..., encoding: _Optional[_Union[AudioEncoding, str]] = ..., sample_rate: _Optional[int] = ..., speed: _Optional[float] = ..., pitch: _Optional[float] = ..., volume: _Optional[float] = ..., noise_scale: _Optional[float] = ..., noise_w: _Optional[float] = ..., sentence_silence: _Optional[float] = ..., use_cache: _Optional[bool] = ..., enable_word_timestamps: _Optional[bool] = ...) -> None: ...
+    frame_ms: int
+    def __init__(self, voice: _Optional[str] = ..., speaker: _Optional[str] = ..., language: _Optional[str] = ..., encoding: _Optional[_Union[AudioEncoding, str]] = ..., sample_rate: _Optional[int] = ..., speed: _Optional[float] = ..., pitch: _Optional[float] = ..., volume: _Optional[float] = ..., noise_scale: _Optional[float] = ..., noise_w: _Optional[float] = ..., sentence_silence: _Optional[float] = ..., use_cache: _Optional[bool] = ..., enable_word_timestamps: _Optional[bool] = ..., frame_ms: _Optional[int] = ...) -> None: ...
 
 class WordTimestamp(_message.Message):
     __slots__ = ("word", "text_start", "text_end", "start_seconds", "end_seconds", "sentence_index")
