@@ -11,6 +11,12 @@
  *   latency on bigger machines.
  * - interOpNumThreads 1 and sequential execution: VITS graphs are a chain, parallel
  *   branches buy nothing.
+ * - With more than one intra-op thread, a split voice's two sessions do not spin-wait: each
+ *   session has its own intra-op threads, and by default they busy-wait after every run,
+ *   so the encoder's threads took the cores from the decoder's (and the other way round at
+ *   the next sentence). At intra 2 a 50-character sentence took 1.6x the whole model's
+ *   time that way; without spinning the split is as fast as the whole model
+ *   (bench/engine-latency.ts). One thread spins nowhere: the calling thread does the work.
  * - graphOptimizationLevel "all": the fused graph is built once per session load.
  * - CPU memory arena on: each run reuses buffers instead of allocating per sentence.
  * - Memory pattern off: with it, every input length gets a planned single block for all of
@@ -32,7 +38,7 @@ export interface Scales {
 
 /** How the decoder walks a sentence's latent frames. */
 export interface DecodeWindows {
-  /** Frames in the first window: small, so that a sentence's first samples come early. */
+  /** Frames in the first window: a small one brings a sentence's first samples early, at some context overhead. */
   first: number;
   /** Frames in every later window: large, so that context costs little. */
   later: number;
@@ -45,10 +51,14 @@ export interface DecodeWindows {
  * matched one decode of all frames within 0.15 LSB of 16-bit PCM, with 8 frames it was off
  * by 43-131 LSB, with 4 by 900-2100 (the decoder's receptive field is about 10 frames);
  * 12 leaves a margin. 256-frame windows (3 s of audio) cost 9 % more decoder work than one
- * run and hold ~40 MB of activations however long the sentence; the first window's
- * 32 frames are 0.37 s of audio. test/engine/windowed-decoding.test.ts proves these.
+ * run and hold ~40 MB of activations however long the sentence.
+ * The first window is as large as the later ones: the synthesizer holds a sentence's
+ * windows until its last (Piper scales each sentence to its own peak), so a small first
+ * window brought nothing forward and only cost context: with 32 frames, a 50-character
+ * sentence (about 120 frames, now one window) took 7-9 % longer, 100 characters 2-6 %
+ * (bench/engine-latency.ts, intra 1). test/engine/windowed-decoding.test.ts proves the sizes.
  */
-export const DECODE_WINDOWS: DecodeWindows = { first: 32, later: 256, context: 12 };
+export const DECODE_WINDOWS: DecodeWindows = { first: 256, later: 256, context: 12 };
 
 /** How a voice's graph runs in the workers. */
 export type VoiceGraph =
@@ -85,6 +95,7 @@ export class VoiceSession {
   ) {}
 
   static async load(graph: VoiceGraph, config: PiperVoiceConfig, options: InferenceOptions): Promise<VoiceSession> {
+    const spinning = graph.kind === "whole" || options.intraOpThreads <= 1;
     const open = async (file: string): Promise<ort.InferenceSession> => {
       try {
         return await ort.InferenceSession.create(file, {
@@ -95,6 +106,7 @@ export class VoiceSession {
           graphOptimizationLevel: "all",
           enableCpuMemArena: true,
           enableMemPattern: false,
+          ...(spinning ? {} : { extra: { session: { intra_op: { allow_spinning: "0" } } } }),
         });
       } catch (error) {
         throw new VoiceLoadError(file, "onnxruntime cannot load the model (missing, truncated or corrupt)", { cause: error });
