@@ -37,6 +37,7 @@ import { ensureVoice } from "../src/voices/fetch.js";
 import { VoiceCatalog } from "../src/voices/index.js";
 import { ghzUnary, grpcJsSynthesize, grpcurlUnary, type SynthesizeInit, statusName, tool } from "./lib/clients.js";
 import { ensureOrtVenv, ensurePiperVenv, JsonLineProcess, PiperHttpServer, PiperReference } from "./lib/piper.js";
+import { type OpenAiRouteSample, openAiRouteText, timeOpenAiRoute } from "./lib/openai-route.js";
 import { LoadSampler, memoryStatus, waitIdle } from "./lib/procs.js";
 import { renderMarkdown, renderTable, summarize } from "./lib/report.js";
 import {
@@ -102,6 +103,8 @@ const LONG_HIT_CHARS = 5000;
 /** The shipped MAX_TEXT_LENGTH (no variable set): the longest sentence the memory section speaks. */
 const MAX_TEXT_LENGTH = loadConfig({}).maxTextLength;
 const GHZ_CALLS = quick ? 50 : 500;
+/** ~30 s replies through the OpenAI route, each a few seconds of synthesis. */
+const OPENAI_ROUTE_RUNS = quick ? 2 : 7;
 const GRPCURL_CALLS = quick ? 3 : 20;
 // Every timed single call starts on an idle machine. onnxruntime's intra-op threads spin for
 // a while after a run, and a subject timed right after another paid for those threads: the
@@ -443,6 +446,17 @@ async function runAll(): Promise<Results> {
   }
   log(`time to first audio: ${TTFA_RUNS} runs`);
 
+  // ------------------------------------------------------------ OpenAI route: first byte against the whole reply
+  sampler.phase = "openai route";
+  const openaiText = openAiRouteText();
+  const openaiRoute: OpenAiRouteSample[] = [];
+  for (let iteration = -1; iteration < OPENAI_ROUTE_RUNS; iteration++) {
+    await settle();
+    const sample = await timeOpenAiRoute(latencyService.baseUrl, openaiText);
+    if (iteration >= 0) openaiRoute.push({ iteration, ...sample });
+  }
+  log(`OpenAI route: ${OPENAI_ROUTE_RUNS} runs`);
+
   // ------------------------------------------------------------ phonemization alone (profile)
   sampler.phase = "profile";
   const phonemize: Results["phonemize"]["samples"] = [];
@@ -598,6 +612,7 @@ async function runAll(): Promise<Results> {
       paragraphPieces: paragraphUnits.length,
       samples: ttfa,
     },
+    openaiRoute: { chars: openaiText.length, format: "pcm", service: LATENCY_SERVICE, samples: openaiRoute },
     phonemize: { samples: phonemize },
     ortBuilds: { builds: Object.keys(builds), samples: ortBuilds },
     cache: cacheResults,

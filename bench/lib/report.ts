@@ -2,6 +2,7 @@
  * Figures, goals and the BENCHMARKS.md text, all derived from one results file, so a report
  * can be rendered again from bench/results/latest.json (`npm run bench -- --report`).
  */
+import { OPENAI_ROUTE_GOAL, summarizeOpenAiRoute } from "./openai-route.js";
 import type { Results } from "./results.js";
 import { mean, median, p95, sum, summarize as stat, type Summary as Stat } from "./stats.js";
 
@@ -354,6 +355,20 @@ function goals(results: Results, s: Omit<Summary, "goals" | "recommendation">): 
         : `The stream phonemizes the whole ${results.ttfa.paragraphChars}-character paragraph before its first inference (${ms(s.ttfaStages.phonemizeParagraph)} ms in process; Piper ${ms(s.ttfaStages.piperPhonemizeParagraph)} ms), ` +
           `then runs the first piece (floor ${ms(s.ttfa["floor-first-piece"]!.median)} ms); the engine in process reaches its first piece in ${ms(s.ttfa["engine-stream"]!.median)} ms; StreamStart arrives after ${ms(s.ttfaStages.startMessage)} ms.${loadPhase("time to first audio")}`,
   });
+
+  if (results.openaiRoute?.samples.length) {
+    const route = summarizeOpenAiRoute(results.openaiRoute.samples);
+    const met = route.ratio < OPENAI_ROUTE_GOAL;
+    out.push({
+      id: "openai-route-ttfb",
+      goal: `OpenAI route time to first byte < ${OPENAI_ROUTE_GOAL}x total for a ~30 s reply (POST /v1/audio/speech, ${results.openaiRoute.format})`,
+      measured: `${ms(route.firstByteMs)} ms vs ${ms(route.totalMs)} ms = ${x(route.ratio)} (${results.openaiRoute.chars} characters, ${route.audioSeconds.toFixed(1)} s of audio; headers at ${ms(route.headersMs)} ms; service \`${results.openaiRoute.service}\`, medians of ${results.openaiRoute.samples.length})`,
+      met,
+      why: met
+        ? undefined
+        : `The first byte is the first sentence's audio, sent once its inference is done; the total is every sentence's.${loadPhase("openai route")}`,
+    });
+  }
 
   out.push({
     id: "cache-in-process",

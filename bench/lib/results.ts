@@ -1,4 +1,5 @@
 /** The shape of bench/results/latest.json: settings, machine, load and every raw sample. */
+import type { OpenAiRouteResults } from "./openai-route.js";
 import type { PiperInfo } from "./piper.js";
 import type { LoadReport } from "./procs.js";
 
@@ -153,6 +154,8 @@ export interface Results {
   /** Schema 2: time to first audio on the texts of bench/lib/texts.ts TTFA_TEXTS. */
   ttfaTexts?: Array<{ key: string; label: string; chars: number; sentences: number }>;
   baseline?: Baseline;
+  /** Time to first byte and to the last of a ~30 s reply through POST /v1/audio/speech (absent before it streamed). */
+  openaiRoute?: OpenAiRouteResults;
   memory: {
     service: string;
     /** Schema 2: MAX_TEXT_LENGTH of the shipped defaults, spoken as one sentence for a reading. */

@@ -17,8 +17,19 @@
 // - Formats: mp3, opus (Ogg Opus), flac and wav at the voice's own rate; pcm is raw 16-bit
 //   little-endian mono at 24 kHz, as OpenAI's is. aac has no encoder here: 400.
 // - speed keeps the RPCs' range (0.5 to 2.0), narrower than OpenAI's 0.25 to 4.0.
-// - `instructions` cannot be followed by a Piper voice and is ignored; stream_format "sse"
-//   is refused. The whole file comes back in one response.
+// - `instructions` cannot be followed by a Piper voice and is ignored.
+// - The audio streams as OpenAI's does, from SynthesizeStream's synthesis (Synthesizer.stream):
+//   stream_format "audio" (the default) sends the file's bytes chunked as each sentence is
+//   encoded, "sse" sends them base64 in speech.audio.delta events and ends with
+//   speech.audio.done, for every model (OpenAI refuses "sse" for tts-1). Its usage counts
+//   no tokens: zeros, in OpenAI's shape, for clients that read it. The status and headers go
+//   out once the synthesis has started (voice resolved, slot taken, text phonemized), so a
+//   request that cannot be served still gets its error status. The audio's length is known
+//   only at the end: it comes as the trailer x-audio-duration-seconds, not a header.
+// - A failure once the headers are out cannot change the 200: the response is cut off (the
+//   connection reset, an HTTP/2 stream cancelled) without the end of its chunked body or its
+//   speech.audio.done event, so no client takes a partial file for a whole one. The call's
+//   log line has the status of the error.
 // - Error messages are the RPCs' with the field renamed to the one this API's caller sent
 //   ("text:" → "input:", "config.speed:" → "speed:"); `code` is the gRPC status name, so
 //   the taxonomy stays the RPCs'.
@@ -38,7 +49,7 @@ import {
   UnavailableError,
   UnsupportedMediaTypeError,
 } from "../errors/index.js";
-import { type RequestLimits, type Synthesizer, validateRequest } from "../synthesis/index.js";
+import { type RequestLimits, type StreamEvent, type Synthesizer, validateRequest } from "../synthesis/index.js";
 import type { VoiceCatalog } from "../voices/index.js";
 import { type CallPipeline, codeName, pipelineRoute } from "./pipeline.js";
 import type { HttpRoute } from "./routes.js";
@@ -115,6 +126,12 @@ const FIELD_NAMES: Readonly<Record<string, string>> = {
 };
 const OPENAI_FIELDS = new Set(["model", "input", "voice", "response_format", "speed", "stream_format"]);
 
+const STREAM_FORMATS = ["audio", "sse"] as const;
+type StreamFormat = (typeof STREAM_FORMATS)[number];
+
+/** The audio's length, sent after the body. */
+const DURATION_TRAILER = "x-audio-duration-seconds";
+
 interface Reply {
   status: number;
   headers: Record<string, string>;
@@ -146,7 +163,7 @@ export function openAiRoutes(context: OpenAiContext): Record<string, HttpRoute> 
     return voice;
   };
 
-  const speech = async (req: Request, { signal, client }: { signal: AbortSignal; client: string }): Promise<Reply> => {
+  const speech = async (req: Request, res: Response, { signal, client }: { signal: AbortSignal; client: string }): Promise<void> => {
     const contentType = req.headers["content-type"];
     if (!/^application\/json\s*(;|$)/i.test(contentType ?? "")) throw new UnsupportedMediaTypeError(contentType, "application/json");
     const body = parseJson(await readBody(req, context.maxRequestBytes));
@@ -169,25 +186,19 @@ export function openAiRoutes(context: OpenAiContext): Record<string, HttpRoute> 
     const speed = fields.speed ?? undefined;
     if (speed !== undefined && typeof speed !== "number") throw new InvalidArgumentError("speed", `${notA(speed, "number")}`);
     const streamFormat = fields.stream_format ?? "audio";
-    if (streamFormat !== "audio")
-      throw new InvalidArgumentError("stream_format", `${shown(streamFormat)} is not supported by this service; allowed audio`);
+    if (!(STREAM_FORMATS as readonly unknown[]).includes(streamFormat)) {
+      throw new InvalidArgumentError(
+        "stream_format",
+        `${shown(streamFormat)} is not supported by this service; allowed ${STREAM_FORMATS.join(", ")}`,
+      );
+    }
 
     const config = create(SynthesisConfigSchema, { voice, encoding: format.encoding, sampleRate: format.sampleRate, speed });
-    const result = await synthesizer.synthesize(validateRequest(input, config, limits), signal, client);
-    const { audio } = result;
-    return {
-      status: 200,
-      headers: {
-        "content-type": contentTypeOf(format.encoding, audio.sampleRate),
-        "content-length": String(audio.bytes.length),
-        "x-model-used": audio.modelUsed,
-        "x-audio-duration-seconds": audio.durationSeconds.toFixed(3),
-      },
-      body: audio.bytes,
-    };
+    const request = validateRequest(input, config, limits);
+    await sendStream(res, synthesizer.stream(request, signal, client), streamFormat as StreamFormat, signal);
   };
 
-  const models = async (): Promise<Reply> => {
+  const models = async (_req: Request, res: Response): Promise<void> => {
     await catalog.scan();
     const data = modelIds().map((id) => ({
       id,
@@ -195,7 +206,7 @@ export function openAiRoutes(context: OpenAiContext): Record<string, HttpRoute> 
       created,
       owned_by: id.startsWith(PIPER_MODEL) ? "piper" : "aetheros-tts",
     }));
-    return json(200, { object: "list", data });
+    send(res, json(200, { object: "list", data }));
   };
 
   return {
@@ -224,7 +235,7 @@ function voiceOf(value: unknown, modelVoice: string): string {
 function route(
   context: OpenAiContext,
   method: "GET" | "POST",
-  handle: (req: Request, call: { signal: AbortSignal; client: string }) => Promise<Reply>,
+  handle: (req: Request, res: Response, call: { signal: AbortSignal; client: string }) => Promise<void>,
 ): HttpRoute {
   return pipelineRoute(
     context.pipeline,
@@ -233,9 +244,66 @@ function route(
       const path = (req.url ?? "").split("?")[0] ?? "";
       if (req.method !== method) throw new MethodNotAllowedError(req.method ?? "", path, method);
       if (!context.serving()) throw new UnavailableError("not serving: the server is starting up or shutting down; retry shortly");
-      send(res, await handle(req, call));
+      await handle(req, res, call);
     },
   );
+}
+
+/**
+ * Writes the stream's audio as it comes: the headers on its start event (nothing is sent
+ * before, so an error until then gets its status), each chunk as written, the end on its
+ * summary. Throws when the call ends first; for-await then closes the stream, which stops
+ * its synthesis.
+ */
+async function sendStream(
+  res: Response,
+  events: AsyncIterable<StreamEvent>,
+  streamFormat: StreamFormat,
+  signal: AbortSignal,
+): Promise<void> {
+  const sse = streamFormat === "sse";
+  for await (const event of events) {
+    signal.throwIfAborted();
+    if (event.type === "start") {
+      const headers: Record<string, string> = sse
+        ? { "content-type": "text/event-stream", "cache-control": "no-cache" }
+        : { "content-type": contentTypeOf(event.encoding, event.sampleRate), trailer: DURATION_TRAILER };
+      res.writeHead(200, { ...headers, "x-model-used": event.modelUsed });
+      // HTTP/1.1 holds them until the first write; HTTP/2's writeHead sends them at once.
+      if ("flushHeaders" in res) res.flushHeaders();
+    } else if (event.type === "chunk") {
+      await write(
+        res,
+        sse ? serverSentEvent({ type: "speech.audio.delta", audio: Buffer.from(event.bytes).toString("base64") }) : event.bytes,
+        signal,
+      );
+    } else if (sse) {
+      res.end(serverSentEvent({ type: "speech.audio.done", usage: { input_tokens: 0, output_tokens: 0, total_tokens: 0 } }));
+    } else {
+      res.addTrailers({ [DURATION_TRAILER]: event.durationSeconds.toFixed(3) });
+      res.end();
+    }
+  }
+}
+
+/** Writes `data`; when the response's buffer is full, waits until it drains or the call ends. */
+async function write(res: Response, data: Uint8Array | string, signal: AbortSignal): Promise<void> {
+  if (res.write(data)) return;
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      res.off("drain", done);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    res.on("drain", done);
+    signal.addEventListener("abort", done);
+  });
+  signal.throwIfAborted();
+}
+
+/** One event of a text/event-stream, as OpenAI sends them: a data line of JSON, its type inside. */
+function serverSentEvent(value: unknown): string {
+  return `data: ${JSON.stringify(value)}\n\n`;
 }
 
 function send(res: Response, reply: Reply): void {
@@ -244,8 +312,12 @@ function send(res: Response, reply: Reply): void {
   res.end(reply.body);
 }
 
-/** OpenAI's error JSON: {"error": {"message", "type", "param", "code"}}, with the HTTP status for the error's class. */
+/**
+ * OpenAI's error JSON: {"error": {"message", "type", "param", "code"}}, with the HTTP status
+ * for the error's class. Once a stream's 200 is out, the response is cut off instead.
+ */
 function replyError(res: Response, error: ConnectError, req: Request): number {
+  if (res.headersSent && !res.writableEnded) res.destroy();
   const cause = error.cause;
   const status =
     cause instanceof RequestTooLargeError

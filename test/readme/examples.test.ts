@@ -307,6 +307,20 @@ async function expectAudioFiles(outcome: Outcome): Promise<void> {
   }
 }
 
+/** stream_format "sse": speech.audio.delta events whose audio makes one file of the requested format, then speech.audio.done. */
+async function expectSpeechEvents(outcome: Outcome): Promise<void> {
+  const events = outcome.stdout
+    .trimEnd()
+    .split("\n\n")
+    .map((event) => JSON.parse(event.replace(/^data: /, "")) as Json);
+  const done = events.pop();
+  expect(done?.type, "the last event").toBe("speech.audio.done");
+  expect(events.length).toBeGreaterThan(0);
+  for (const event of events) expect(event.type).toBe("speech.audio.delta");
+  const format = /"response_format":\s*"(\w+)"/.exec(outcome.example.command)?.[1] ?? "mp3";
+  await expectAudio(Buffer.concat(events.map((event) => Buffer.from(event.audio as string, "base64"))), ENCODING_OF_EXTENSION[format]!);
+}
+
 function expectCacheStats(stats: Json): void {
   expect(stats.enabled).toBe(true);
   expect(stats.total).toBeDefined();
@@ -405,6 +419,7 @@ const CHECKS: Record<string, (outcome: Outcome) => void | Promise<void>> = {
   },
   "grpc.health.v1.Health/Check": ({ stdout }) => expect(oneJson(stdout)).toEqual({ status: "SERVING" }),
   "v1/audio/speech": (outcome) => {
+    if (outcome.stdout.startsWith("data: ")) return expectSpeechEvents(outcome);
     expect(outcome.written.length, "the example saves the audio").toBeGreaterThan(0);
     return expectAudioFiles(outcome);
   },

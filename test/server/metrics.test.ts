@@ -63,12 +63,16 @@ it("counts plain-HTTP routes (the page, the OpenAI endpoint) by route and status
   const count = (text: string, route: string, status: string) =>
     sample(text, "aetheros_tts_http_requests_total", `route="${route}",status="${status}"`) ?? 0;
   const before = await scrape();
-  const speech = (input: string) =>
-    fetch(`${running.baseUrl}/v1/audio/speech`, {
+  // The audio streams: the call is over (and counted) once its body has been sent, not at its headers.
+  const speech = async (input: string) => {
+    const response = await fetch(`${running.baseUrl}/v1/audio/speech`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ model: "tts-1", voice: "alloy", input, response_format: "wav" }),
     });
+    await response.arrayBuffer();
+    return response;
+  };
   expect((await speech("Counted over HTTP.")).status).toBe(200);
   expect((await speech("")).status).toBe(400);
   expect((await fetch(`${running.baseUrl}/`)).status).toBe(200);

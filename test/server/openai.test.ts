@@ -1,19 +1,22 @@
 // The OpenAI-compatible endpoint against the real server, through the official `openai`
-// client: every response_format decoded by ffmpeg, pcm as raw 24 kHz s16le, speed,
+// client and node:http: every response_format decoded by ffmpeg, pcm as raw 24 kHz s16le,
+// streaming (chunked audio and SSE, sent while the synthesis runs, stopped when the client
+// leaves), speed,
 // OpenAI's voice names on the default voice, the models list, OpenAI's error JSON with
 // the field named, 503 until ready, and API keys, rate limits and admission shared with
 // the RPCs.
 
 import { mkdtemp, rm } from "node:fs/promises";
+import { type IncomingMessage, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Code, createClient } from "@connectrpc/connect";
 import OpenAI, { APIError } from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AudioEncoding, TtsService } from "../../gen/aetheros/tts/v1/tts_pb.js";
-import { decode, probe, ttsClient, VOICE, VOICE_RATE, waitForLog } from "../synthesis/support.js";
+import { collectStream, decode, probe, ttsClient, VOICE, VOICE_RATE, waitForLog } from "../synthesis/support.js";
 import { callError, startServer, type RunningServer } from "./running-server.js";
-import { proseOfLength, transportFor, waitUntil } from "./support.js";
+import { proseOfLength, transportFor, untilIdle, waitUntil } from "./support.js";
 
 const TEXT = "Hello from the OpenAI compatible endpoint.";
 
@@ -59,6 +62,41 @@ function expectOpenAiError(
 
 const mediaType = (response: Response) => response.headers.get("content-type")?.split(";")[0]?.trim();
 
+/** POST /v1/audio/speech over node:http, which shows the transfer encoding and trailers; the body is left unread. */
+function postSpeech(running: RunningServer, body: Record<string, unknown>, requestId: string): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const call = request(
+      `${running.baseUrl}/v1/audio/speech`,
+      { method: "POST", headers: { "content-type": "application/json", "x-request-id": requestId } },
+      resolve,
+    );
+    call.once("error", reject);
+    call.end(JSON.stringify({ model: "tts-1", voice: "alloy", ...body }));
+  });
+}
+
+/** The rest of a body whose first chunk was read. */
+async function rest(first: Uint8Array, chunks: AsyncIterator<Uint8Array>): Promise<Uint8Array> {
+  const parts = [first];
+  for (let next = await chunks.next(); next.done !== true; next = await chunks.next()) parts.push(next.value);
+  return Buffer.concat(parts);
+}
+
+/** The events of a text/event-stream body: each one's data line, parsed. */
+function serverSentEvents(body: string): Array<Record<string, unknown>> {
+  expect(body.endsWith("\n\n")).toBe(true);
+  return body
+    .slice(0, -2)
+    .split("\n\n")
+    .map((event) => {
+      expect(event).toMatch(/^data: \{.*\}$/);
+      return JSON.parse(event.slice("data: ".length)) as Record<string, unknown>;
+    });
+}
+
+/** About 40 seconds of speech: long enough that its inference runs well after the first sentence is sent. */
+const LONG_CHARS = 600;
+
 /** Seconds of audio ffmpeg decodes from the bytes (at `rate`; raw PCM is read at `rawRate`). */
 async function decodedSeconds(audio: Uint8Array, rate: number, rawRate?: number): Promise<number> {
   return (await decode(audio, { rawRate })).length / rate;
@@ -98,7 +136,7 @@ describe("OpenAI-compatible endpoint", () => {
       const { response, audio } = await speak(client, { response_format: format });
       expect(response.status).toBe(200);
       expect(mediaType(response)).toBe(contentType);
-      expect(Number(response.headers.get("content-length"))).toBe(audio.length);
+      expect(response.headers.get("content-length")).toBeNull();
       expect(await probe(audio)).toEqual({ codec, sampleRate: rate, channels: 1 });
       const seconds = await decodedSeconds(audio, rate);
       // About two and a half seconds of speech.
@@ -146,12 +184,13 @@ describe("OpenAI-compatible endpoint", () => {
       expect(response.headers.get("x-model-used")).toBe(`piper:${VOICE}`);
     }
     // The cache key holds the resolved voice and every setting: an RPC naming the default
-    // voice explicitly gets the entry "alloy" made.
+    // voice explicitly gets the entry "alloy" made. Its WAV header has the lengths the
+    // streamed one could not know; the samples are the same.
     const text = proseOfLength(60);
     const { audio } = await speak(client, { voice: "alloy", input: text, response_format: "wav" });
     const rpc = await ttsClient(running).synthesize({ text, config: { voice: VOICE, encoding: AudioEncoding.WAV } });
     expect(rpc.cached).toBe(true);
-    expect(Buffer.from(rpc.audio).equals(Buffer.from(audio))).toBe(true);
+    expect(await decode(audio)).toEqual(await decode(rpc.audio));
   });
 
   it("takes an installed Piper voice id as voice, and piper:<id> as model", async () => {
@@ -175,6 +214,117 @@ describe("OpenAI-compatible endpoint", () => {
     }
     const raw = (await (await fetch(`${running.baseUrl}/v1/models`)).json()) as { object: string };
     expect(raw.object).toBe("list");
+  });
+
+  describe("streaming", () => {
+    it("sends the audio chunked while the synthesis runs, and a client that leaves stops it, logged once as cancelled", async () => {
+      await untilIdle(running);
+      const requestId = "openai-stream-leaves";
+      const since = running.logLines.length;
+      const response = await postSpeech(running, { input: proseOfLength(LONG_CHARS), response_format: "wav" }, requestId);
+      expect(response.statusCode).toBe(200);
+      expect(response.headers["transfer-encoding"]).toBe("chunked");
+      expect(response.headers["content-length"]).toBeUndefined();
+      expect(response.headers["content-type"]).toBe("audio/wav");
+      const first = await response[Symbol.asyncIterator]().next();
+      expect((first.value as Buffer).subarray(0, 4).toString("latin1")).toBe("RIFF");
+      // The first bytes are here and the synthesis still holds its slot: the inference is not over.
+      expect(running.app.admission.stats().running).toBe(1);
+      response.destroy();
+      // Stopped, not finished: the rest of the audio was never produced.
+      const stopped = await waitForLog(running, since, (l) => l.msg === "synthesis stopped early");
+      expect(stopped.aborted).toBe(true);
+      expect(stopped.sentences_done as number).toBeLessThan(stopped.sentences_total as number);
+      const line = await waitForLog(running, since, (l) => l.request_id === requestId);
+      expect(line).toMatchObject({ msg: "http", code: "canceled", status: 499 });
+      await untilIdle(running);
+      expect(running.logLines.slice(since).filter((l) => l.request_id === requestId)).toHaveLength(1);
+      // The slot is free: the next request is served.
+      const next = await speak(client, { input: "Served next.", response_format: "wav" });
+      expect(next.response.status).toBe(200);
+      expect((await probe(next.audio)).codec).toBe("pcm_s16le");
+    });
+
+    it("streams a whole file with the same samples SynthesizeStream gives, its duration in a trailer; a cache hit replays it", async () => {
+      await untilIdle(running);
+      const text = proseOfLength(LONG_CHARS);
+      const response = await postSpeech(running, { input: text, response_format: "wav" }, "openai-stream-whole");
+      expect(response.headers["transfer-encoding"]).toBe("chunked");
+      expect(response.headers.trailer).toBe("x-audio-duration-seconds");
+      const chunks = response[Symbol.asyncIterator]();
+      const first = (await chunks.next()).value as Uint8Array;
+      expect(running.app.admission.stats().running).toBe(1);
+      const streamed = await rest(first, chunks);
+      const samples = await decode(streamed);
+      expect(samples.length / VOICE_RATE).toBeGreaterThan(30);
+      expect(Number(response.trailers["x-audio-duration-seconds"])).toBeCloseTo(samples.length / VOICE_RATE, 2);
+      // The stream that ran to its end filled the cache: SynthesizeStream replays the same samples.
+      const rpc = await collectStream(ttsClient(running).synthesizeStream({ text, config: { voice: VOICE, encoding: AudioEncoding.WAV } }));
+      expect(rpc.summary?.cached).toBe(true);
+      expect(await decode(rpc.audio)).toEqual(samples);
+      // And so does this route, still chunked, from the cache.
+      const hit = await postSpeech(running, { input: text, response_format: "wav" }, "openai-stream-hit");
+      expect(hit.headers["transfer-encoding"]).toBe("chunked");
+      const hitChunks = hit[Symbol.asyncIterator]();
+      const hitAudio = await rest((await hitChunks.next()).value as Uint8Array, hitChunks);
+      expect(Buffer.from(hitAudio).equals(Buffer.from(rpc.audio))).toBe(true);
+    });
+
+    it("reaches the openai client's response.body while the synthesis runs", async () => {
+      await untilIdle(running);
+      const response = await client.audio.speech.create({
+        model: "tts-1",
+        voice: "alloy",
+        input: proseOfLength(LONG_CHARS),
+        response_format: "mp3",
+      });
+      expect(response.headers.get("content-length")).toBeNull();
+      const reader = response.body!.getReader();
+      const first = await reader.read();
+      expect(first.value!.length).toBeGreaterThan(0);
+      expect(running.app.admission.stats().running).toBe(1);
+      const parts = [first.value!];
+      for (let next = await reader.read(); !next.done; next = await reader.read()) parts.push(next.value);
+      const audio = Buffer.concat(parts);
+      expect((await probe(audio)).codec).toBe("mp3");
+      expect(await decodedSeconds(audio, VOICE_RATE)).toBeGreaterThan(30);
+    });
+
+    it('sends stream_format "sse" as OpenAI\'s speech.audio.delta events and a speech.audio.done, the audio the same', async () => {
+      await untilIdle(running);
+      const text = proseOfLength(LONG_CHARS);
+      const response = await fetch(`${running.baseUrl}/v1/audio/speech`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "tts-1", voice: "alloy", input: text, response_format: "pcm", stream_format: "sse" }),
+      });
+      expect(response.status).toBe(200);
+      expect(mediaType(response)).toBe("text/event-stream");
+      expect(response.headers.get("content-length")).toBeNull();
+      const reader = response.body!.getReader();
+      const first = await reader.read();
+      expect(new TextDecoder().decode(first.value!)).toMatch(/^data: \{"type":"speech\.audio\.delta","audio":"/);
+      expect(running.app.admission.stats().running).toBe(1);
+      const parts = [first.value!];
+      for (let next = await reader.read(); !next.done; next = await reader.read()) parts.push(next.value);
+      const events = serverSentEvents(Buffer.concat(parts).toString("utf8"));
+      const done = events.at(-1)!;
+      expect(done).toEqual({ type: "speech.audio.done", usage: { input_tokens: 0, output_tokens: 0, total_tokens: 0 } });
+      const deltas = events.slice(0, -1);
+      expect(deltas.length).toBeGreaterThan(1);
+      for (const delta of deltas) {
+        expect(Object.keys(delta).sort()).toEqual(["audio", "type"]);
+        expect(delta.type).toBe("speech.audio.delta");
+      }
+      const pcm = Buffer.concat(deltas.map((delta) => Buffer.from(delta.audio as string, "base64")));
+      expect(pcm.length / 2 / 24000).toBeGreaterThan(30);
+      // The entry the stream made: the same bytes for SynthesizeStream (raw PCM has no header).
+      const rpc = await collectStream(
+        ttsClient(running).synthesizeStream({ text, config: { voice: VOICE, encoding: AudioEncoding.PCM, sampleRate: 24000 } }),
+      );
+      expect(rpc.summary?.cached).toBe(true);
+      expect(Buffer.from(rpc.audio).equals(pcm)).toBe(true);
+    });
   });
 
   describe("errors, in OpenAI's error JSON with the field named", () => {
@@ -230,6 +380,14 @@ describe("OpenAI-compatible endpoint", () => {
       expectOpenAiError(await apiError(speak(client, { response_format: "aac" })), 400, {
         message: 'response_format: "aac" is not supported by this service; allowed mp3, opus, flac, wav, pcm',
         param: "response_format",
+        code: "invalid_argument",
+      });
+    });
+
+    it("refuses an unknown stream_format with 400 listing the allowed ones", async () => {
+      expectOpenAiError(await apiError(speak(client, { stream_format: "ndjson" as never })), 400, {
+        message: 'stream_format: "ndjson" is not supported by this service; allowed audio, sse',
+        param: "stream_format",
         code: "invalid_argument",
       });
     });
@@ -383,5 +541,31 @@ describe("OpenAI-compatible endpoint with API_KEYS, MAX_REQUESTS_PER_MINUTE and 
     const line = await waitForLog(running, since, (l) => l.msg === "http" && l.code === "canceled");
     expect(line.status).toBe(499);
     await waitUntil(() => running.app.admission.stats().running === 0, "the slot is given back");
+  });
+});
+
+describe("OpenAI-compatible endpoint shut down mid-stream (SHUTDOWN_GRACE_SECONDS=0)", () => {
+  let running: RunningServer;
+
+  beforeAll(async () => {
+    running = await startServer({ SHUTDOWN_GRACE_SECONDS: "0" });
+  });
+  afterAll(() => running?.app.close());
+
+  it("cuts off a stream whose 200 is out: the client gets an incomplete body, not a short file", async () => {
+    const requestId = "openai-stream-cut-off";
+    const since = running.logLines.length;
+    const response = await postSpeech(running, { input: proseOfLength(LONG_CHARS), response_format: "wav" }, requestId);
+    expect(response.statusCode).toBe(200);
+    const chunks = response[Symbol.asyncIterator]();
+    const first = (await chunks.next()).value as Uint8Array;
+    expect(running.app.admission.stats().running).toBe(1);
+    const closed = running.app.close();
+    await expect(rest(first, chunks)).rejects.toThrow(/aborted/);
+    await closed;
+    const line = await waitForLog(running, since, (l) => l.request_id === requestId);
+    expect(line).toMatchObject({ msg: "http", code: "unavailable", status: 503 });
+    const stopped = await waitForLog(running, since, (l) => l.msg === "synthesis stopped early");
+    expect(stopped.aborted).toBe(true);
   });
 });
