@@ -244,3 +244,22 @@ describe("StreamingSynthesize over WebSocket with API keys", () => {
     expect((await client.closed).code).toBe(1000);
   }, 120_000);
 });
+
+describe("StreamingSynthesize over WebSocket at shutdown", () => {
+  it("holds shutdown for an open session until the grace period, then closes it with 1011 UNAVAILABLE", async () => {
+    const running = await startServer({ SHUTDOWN_GRACE_SECONDS: "1" });
+    const client = new Client(`${running.baseUrl.replace("http", "ws")}/v1/stream`);
+    await client.opened;
+    client.send(configMessage());
+    client.send(input("Hi.", { end: true }));
+    await client.until("the utterance ended", () => client.ended() !== undefined);
+    let serverClosed = false;
+    const closing = running.app.close().then(() => (serverClosed = true));
+    const { code, reason } = await client.closed;
+    // Dropped without drain, the socket would close with 1006 and no reason.
+    expect(code).toBe(1011);
+    expect(reason).toBe("UNAVAILABLE: server shut down");
+    expect(serverClosed).toBe(false);
+    await closing;
+  }, 120_000);
+});
