@@ -8,7 +8,7 @@ import { type Admission, createSynthesisStack } from "../synthesis/index.js";
 import { HealthReporter } from "./health.js";
 import { createMetrics } from "./metrics.js";
 import { createServer, type Server } from "./server.js";
-import { createTtsService } from "./tts-service.js";
+import { createLiveStream, createTtsService } from "./tts-service.js";
 
 export interface App {
   readonly server: Server;
@@ -27,7 +27,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   const stack = await createSynthesisStack(config, logger);
   const health = new HealthReporter([TtsService.typeName]);
   const limits = { maxTextLength: config.maxTextLength };
-  const tts = createTtsService({
+  const ttsDeps = {
     synthesizer: stack.synthesizer,
     catalog: stack.catalog,
     engine: stack.engine,
@@ -40,7 +40,8 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     },
     streaming: { maxBufferDelayMs: config.streamingMaxBufferDelayMs, maxBufferedCharacters: config.streamingMaxBufferedCharacters },
     defaultVoice: config.piperModelName,
-  });
+  };
+  const tts = createTtsService(ttsDeps);
   const metrics = createMetrics(stack);
   // grpc.health.v1 says SERVING only while the default voice can speak.
   stack.engine.onChange(() => health.setAbleToServe(stack.engine.canSpeak(config.piperModelName)));
@@ -50,6 +51,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     tts,
     metrics,
     openai: { synthesizer: stack.synthesizer, catalog: stack.catalog, limits },
+    liveStream: createLiveStream(ttsDeps),
   });
 
   return {

@@ -1,5 +1,5 @@
 // Graceful shutdown bookkeeping: counts the HTTP requests in flight so that shutdown can
-// wait for them, and says when shutdown began (the call pipeline then refuses new calls).
+// wait for them (and for WebSocket sessions), and says when shutdown began (the call pipeline then refuses new calls).
 
 import type { RequestHandler } from "./listener.js";
 
@@ -15,12 +15,20 @@ export class Drain {
   /** Wraps a request handler so that each request counts until its response closes. */
   track(handler: RequestHandler): RequestHandler {
     return (req, res) => {
-      this.inFlight++;
-      res.once("close", () => {
-        this.inFlight--;
-        if (this.inFlight === 0) for (const notify of this.onIdle) notify();
-      });
+      res.once("close", this.hold());
       handler(req, res);
+    };
+  }
+
+  /** Counts one call in flight (a WebSocket session, say) until the returned release is called. */
+  hold(): () => void {
+    this.inFlight++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.inFlight--;
+      if (this.inFlight === 0) for (const notify of this.onIdle) notify();
     };
   }
 

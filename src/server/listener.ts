@@ -25,6 +25,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import http2, { type Http2ServerRequest, type Http2ServerResponse, type Http2Session } from "node:http2";
 import net, { type AddressInfo, type Socket } from "node:net";
+import type { Duplex } from "node:stream";
 
 const HTTP2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 
@@ -70,6 +71,8 @@ export interface ListenerOptions {
   readonly http1HeadersTimeoutMs: number;
   /** An HTTP/1.1 request not wholly received (headers and body) this long after it began gets 408. */
   readonly http1RequestTimeoutMs: number;
+  /** Takes HTTP/1.1 requests asking to upgrade the connection (WebSocket); absent: they get the handler. */
+  readonly upgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
 
 export class DualProtocolListener {
@@ -104,12 +107,14 @@ export class DualProtocolListener {
       Object.assign(secure, http1Timeouts);
       secure.on("connection", track);
       secure.on("session", onSession);
+      if (options.upgrade) secure.on("upgrade", options.upgrade);
       this.tcp = secure;
     } else {
       const http1 = http.createServer(http1Timeouts, handler);
       // It never listens itself (connections are handed to it), but the headers and request
       // timeouts are only checked once a server has emitted "listening".
       http1.emit("listening");
+      if (options.upgrade) http1.on("upgrade", options.upgrade);
       const h2c = http2.createServer({ settings }, http2Handler);
       h2c.on("session", onSession);
       this.tcp = net.createServer((socket) => {

@@ -66,6 +66,8 @@ export interface CallPipeline {
   admit(caller: Caller): string;
   /** The call's one log line and one metric sample; `httpStatus` for a plain-HTTP route. */
   finish(call: Call, error: ConnectError | undefined, httpStatus?: number): void;
+  /** Counts the audio a response message reports (its duration, generation time), for /metrics. */
+  observeSpeech(message: unknown): void;
   /** The pipeline for RPCs, as one Connect interceptor. */
   readonly interceptor: Interceptor;
 }
@@ -150,7 +152,7 @@ export function createPipeline(deps: PipelineDeps): CallPipeline {
     }
   };
 
-  return { begin, admit, finish, interceptor };
+  return { begin, admit, finish, observeSpeech: metrics.observeSpeech, interceptor };
 }
 
 /**

@@ -20,6 +20,8 @@ import { type OpenAiDeps, openAiRoutes } from "./openai.js";
 import { pageRoutes } from "./page/serve.js";
 import { createPipeline, PEER_ADDRESS, pipelineRoute, plainTextError } from "./pipeline.js";
 import { type HttpRoute, routes } from "./routes.js";
+import type { LiveStream } from "./tts-service.js";
+import { STREAM_PATH, upgradeRequired, webSocketUpgrade } from "./websocket.js";
 
 // Time calls cut off at the end of the grace period get to send their
 // UNAVAILABLE status before the connections are dropped. A response counts as
@@ -37,6 +39,8 @@ export interface ServerDeps {
   readonly metrics: Metrics;
   /** What the OpenAI-compatible routes (/v1/audio/speech, /v1/models) synthesize with. */
   readonly openai: OpenAiDeps;
+  /** StreamingSynthesize's session, for its WebSocket route (GET /v1/stream). */
+  readonly liveStream: LiveStream;
 }
 
 export interface Server {
@@ -75,7 +79,22 @@ export function createServer(config: Config, deps: ServerDeps): Server {
     path,
     pipelineRoute(pipeline, { service: "page", shutdownSignal: graceOver.signal, replyError: plainTextError }, serve),
   ]);
-  const httpRoutes: Record<string, HttpRoute> = { ...Object.fromEntries(page), ...openai };
+  const httpRoutes: Record<string, HttpRoute> = {
+    ...Object.fromEntries(page),
+    ...openai,
+    [STREAM_PATH]: pipelineRoute(
+      pipeline,
+      { service: "page", shutdownSignal: graceOver.signal, replyError: plainTextError },
+      upgradeRequired,
+    ),
+  };
+  const upgrade = webSocketUpgrade({
+    liveStream: deps.liveStream,
+    pipeline,
+    hold: () => drain.hold(),
+    shutdownSignal: graceOver.signal,
+    maxFrameBytes: config.maxRequestBytes,
+  });
   const handler = connectNodeAdapter({
     routes: routes(deps, pipeline),
     fallback: (req, res) => (httpRoutes[(req.url ?? "").split("?")[0] ?? ""] ?? metrics)(req, res),
@@ -131,7 +150,7 @@ export function createServer(config: Config, deps: ServerDeps): Server {
         cert: await readFile(config.tls.certFile),
         key: await readFile(config.tls.keyFile),
       };
-      listener = new DualProtocolListener(tracked, { tls, ...connectionLimits });
+      listener = new DualProtocolListener(tracked, { tls, ...connectionLimits, upgrade });
       boundPort = await listener.listen(config.serviceHost, config.servicePort);
       if (healthListener !== undefined) boundHealthPort = await healthListener.listen(config.serviceHost, config.healthPort!);
       return boundPort;

@@ -55,7 +55,8 @@ export interface TtsServiceDeps {
 }
 
 export function createTtsService(deps: TtsServiceDeps): ServiceImpl<typeof TtsService> {
-  const { synthesizer, catalog, engine, cache, health, limits, streaming, defaultVoice } = deps;
+  const { synthesizer, catalog, engine, cache, health, limits, defaultVoice } = deps;
+  const liveStream = createLiveStream(deps);
   return {
     async synthesize(request, context) {
       const speech = validateRequest(request.text, request.config, limits);
@@ -80,32 +81,8 @@ export function createTtsService(deps: TtsServiceDeps): ServiceImpl<typeof TtsSe
       }
     },
 
-    async *streamingSynthesize(requests, context) {
-      const iterator = requests[Symbol.asyncIterator]();
-      const first = await iterator.next();
-      if (first.done) return;
-      if (first.value.request.case !== "config") {
-        throw new InvalidArgumentError(
-          "config",
-          `the first message of a stream must carry config; it carried ${first.value.request.case ?? "nothing"}`,
-        );
-      }
-      const { config, maxBufferDelayMs, maxBufferedCharacters } = first.value.request.value;
-      const settings = {
-        request: validateConfig(config),
-        maxBufferDelayMs: inRange("config.max_buffer_delay_ms", maxBufferDelayMs, 20, 10_000, streaming.maxBufferDelayMs),
-        maxBufferedCharacters: inRange(
-          "config.max_buffered_characters",
-          maxBufferedCharacters,
-          20,
-          limits.maxTextLength,
-          streaming.maxBufferedCharacters,
-        ),
-      };
-      const input = liveInput({ [Symbol.asyncIterator]: () => iterator });
-      for await (const event of liveSession(synthesizer, settings, input, context.signal, context.values.get(CLIENT), limits)) {
-        yield toLiveResponse(event);
-      }
+    streamingSynthesize(requests, context) {
+      return liveStream(requests, context.signal, context.values.get(CLIENT));
     },
 
     async listVoices(request) {
@@ -166,6 +143,50 @@ export function createTtsService(deps: TtsServiceDeps): ServiceImpl<typeof TtsSe
         bytesRemoved: BigInt(cleared.bytesRemoved),
       });
     },
+  };
+}
+
+/**
+ * StreamingSynthesize without its transport: requests in, responses out, for the RPC and
+ * the WebSocket route (websocket.ts) alike. `signal` ends the session; `client` is who calls.
+ */
+export type LiveStream = (
+  requests: AsyncIterable<StreamingSynthesizeRequest>,
+  signal: AbortSignal,
+  client: string,
+) => AsyncGenerator<StreamingSynthesizeResponse>;
+
+export function createLiveStream({
+  synthesizer,
+  limits,
+  streaming,
+}: Pick<TtsServiceDeps, "synthesizer" | "limits" | "streaming">): LiveStream {
+  return async function* (requests, signal, client) {
+    const iterator = requests[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    if (first.done) return;
+    if (first.value.request.case !== "config") {
+      throw new InvalidArgumentError(
+        "config",
+        `the first message of a stream must carry config; it carried ${first.value.request.case ?? "nothing"}`,
+      );
+    }
+    const { config, maxBufferDelayMs, maxBufferedCharacters } = first.value.request.value;
+    const settings = {
+      request: validateConfig(config),
+      maxBufferDelayMs: inRange("config.max_buffer_delay_ms", maxBufferDelayMs, 20, 10_000, streaming.maxBufferDelayMs),
+      maxBufferedCharacters: inRange(
+        "config.max_buffered_characters",
+        maxBufferedCharacters,
+        20,
+        limits.maxTextLength,
+        streaming.maxBufferedCharacters,
+      ),
+    };
+    const input = liveInput({ [Symbol.asyncIterator]: () => iterator });
+    for await (const event of liveSession(synthesizer, settings, input, signal, client, limits)) {
+      yield toLiveResponse(event);
+    }
   };
 }
 
