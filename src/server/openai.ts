@@ -277,6 +277,8 @@ async function sendStream(
         sse ? serverSentEvent({ type: "speech.audio.delta", audio: Buffer.from(event.bytes).toString("base64") }) : event.bytes,
         signal,
       );
+    } else if (event.type === "timestamps") {
+      // Never asked for: OpenAI's speech API has no word timings.
     } else if (sse) {
       res.end(serverSentEvent({ type: "speech.audio.done", usage: { input_tokens: 0, output_tokens: 0, total_tokens: 0 } }));
     } else {
