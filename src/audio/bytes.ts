@@ -24,4 +24,17 @@ export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** s16le bytes as samples (a copy, so the samples are aligned whatever the bytes' offset). */
+export function samplesOf(bytes: Uint8Array): Int16Array {
+  return new Int16Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+}
+
+/** Two runs of samples, one after the other. */
+export function concatSamples(a: Int16Array, b: Int16Array): Int16Array {
+  const joined = new Int16Array(a.length + b.length);
+  joined.set(a);
+  joined.set(b, a.length);
+  return joined;
+}
+
 export const EMPTY_BYTES = new Uint8Array(0);

@@ -5,7 +5,7 @@
 //   encoder.write(pcm)                 one encoder per request; end() after the last sentence
 // Between sentences, pass createSilence(sentenceSilence, voiceRate) through the same
 // resampler so that its stream sees what the client hears.
-export { concatBytes } from "./bytes.js";
+export { concatBytes, concatSamples, samplesOf } from "./bytes.js";
 export { createEncoder } from "./encoder.js";
 export {
   bytesPerSample,

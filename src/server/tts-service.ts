@@ -59,7 +59,7 @@ export function createTtsService(deps: TtsServiceDeps): ServiceImpl<typeof TtsSe
   const liveStream = createLiveStream(deps);
   return {
     async synthesize(request, context) {
-      const speech = validateRequest(request.text, request.config, limits);
+      const speech = validateRequest(request.text, request.config, limits, request.ssml);
       const result = await synthesizer.synthesize(speech, context.signal, context.values.get(CLIENT));
       return create(SynthesizeResponseSchema, {
         audio: result.audio.bytes,
@@ -68,14 +68,15 @@ export function createTtsService(deps: TtsServiceDeps): ServiceImpl<typeof TtsSe
         durationSeconds: result.audio.durationSeconds,
         cached: result.cached,
         generationTimeMs: result.generationTimeMs,
-        textLength: [...request.text].length,
+        textLength: [...(request.ssml || request.text)].length,
         modelUsed: result.audio.modelUsed,
         words: speech.wordTimestamps ? (result.audio.words ?? []).map(wordTimestamp) : [],
+        timepoints: result.timepoints,
       });
     },
 
     async *synthesizeStream(request, context) {
-      const speech = validateRequest(request.text, request.config, limits);
+      const speech = validateRequest(request.text, request.config, limits, request.ssml);
       for await (const event of synthesizer.stream(speech, context.signal, context.values.get(CLIENT))) {
         yield toStreamResponse(event);
       }
@@ -318,7 +319,10 @@ function toStreamResponse(event: StreamEvent): SynthesizeStreamResponse {
       });
     case "timestamps":
       return create(SynthesizeStreamResponseSchema, {
-        event: { case: "timestamps", value: { sentenceIndex: event.sentenceIndex, words: event.words.map(wordTimestamp) } },
+        event: {
+          case: "timestamps",
+          value: { sentenceIndex: event.sentenceIndex, words: event.words.map(wordTimestamp), timepoints: event.timepoints },
+        },
       });
     case "summary":
       return create(SynthesizeStreamResponseSchema, {

@@ -9,7 +9,7 @@
  * sentence spoken before is a cache hit; the utterance's own encoder then makes one file of
  * its sentences, with the request's sentence silence between them.
  */
-import { createEncoder, createSilence, type OutputEncoding } from "../audio/index.js";
+import { concatSamples, createEncoder, createSilence, type OutputEncoding } from "../audio/index.js";
 import { AbortedError, InvalidArgumentError, NothingToSpeakError, OverloadedError, StreamTimeoutError } from "../errors/index.js";
 import { Channel } from "./channel.js";
 import { type RequestLimits, checkTextLength, type SpeechRequest } from "./request.js";
@@ -270,7 +270,7 @@ export async function* liveSession(
         if (utterance.cancelled) break;
         const silence =
           sentenceIndex > 0 && request.sentenceSilence > 0 ? createSilence(request.sentenceSilence, voice.encodeRate) : undefined;
-        const pcm = silence ? joinPcm(silence, spoken.pcm) : spoken.pcm;
+        const pcm = silence ? concatSamples(silence, spoken.pcm) : spoken.pcm;
         const offsetSeconds = (samples + (silence?.length ?? 0)) / voice.encodeRate;
         if (request.wordTimestamps) {
           for (const [i, words] of spoken.sentences.entries()) {
@@ -348,11 +348,4 @@ class Timer {
   stop(): void {
     clearTimeout(this.timer);
   }
-}
-
-function joinPcm(a: Int16Array, b: Int16Array): Int16Array {
-  const joined = new Int16Array(a.length + b.length);
-  joined.set(a);
-  joined.set(b, a.length);
-  return joined;
 }

@@ -6,11 +6,17 @@
 import { AudioEncoding, AudioEncodingSchema, type SynthesisConfig } from "../../gen/aetheros/tts/v1/tts_pb.js";
 import { OUTPUT_ENCODINGS, type OutputEncoding, outputEncoding } from "../audio/index.js";
 import { InvalidArgumentError } from "../errors/index.js";
+import type { InlinePronunciation } from "../lexicons/index.js";
 
 export const SAMPLE_RATES = [8000, 16000, 22050, 24000, 44100, 48000] as const;
 
 export interface SpeechRequest {
   text: string;
+  /** An SSML document spoken instead of `text` ("" when the request has text). */
+  ssml: string;
+  /** Server lexicons by name; empty: DEFAULT_LEXICONS. */
+  lexicons: string[];
+  pronunciations: InlinePronunciation[];
   /** Empty: the default voice, or the first voice of `language`. */
   voice: string;
   language: string;
@@ -35,7 +41,12 @@ export interface RequestLimits {
   maxTextLength: number;
 }
 
-export function validateRequest(text: string, config: SynthesisConfig | undefined, limits: RequestLimits): SpeechRequest {
+export function validateRequest(text: string, config: SynthesisConfig | undefined, limits: RequestLimits, ssml = ""): SpeechRequest {
+  if (ssml !== "") {
+    if (text !== "") throw new InvalidArgumentError("text", "set text or ssml, not both");
+    checkTextLength("ssml", ssml, limits);
+    return { ...validateConfig(config), ssml };
+  }
   if (text.trim().length === 0) throw new InvalidArgumentError("text", "must not be empty or only whitespace");
   checkTextLength("text", text, limits);
   return { ...validateConfig(config), text };
@@ -65,6 +76,13 @@ export function validateConfig(config: SynthesisConfig | undefined): SpeechReque
   }
   return {
     text: "",
+    ssml: "",
+    lexicons: [...(config?.lexicons ?? [])],
+    pronunciations: (config?.customPronunciations ?? []).map(({ phrase, pronunciation }) => ({
+      phrase,
+      ...(pronunciation.case === "ipa" && { ipa: pronunciation.value }),
+      ...(pronunciation.case === "alias" && { alias: pronunciation.value }),
+    })),
     voice: config?.voice ?? "",
     language: config?.language ?? "",
     speaker: config?.speaker ?? "",

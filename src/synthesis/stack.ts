@@ -7,6 +7,7 @@ import type { Logger } from "pino";
 import { type AudioCache, openAudioCache } from "../cache/index.js";
 import type { Config } from "../config/index.js";
 import { Engine } from "../engine/index.js";
+import { LexiconStore } from "../lexicons/index.js";
 import { ensureVoice, VoiceCatalog } from "../voices/index.js";
 import { Admission } from "./admission.js";
 import { Synthesizer } from "./synthesizer.js";
@@ -47,6 +48,7 @@ export async function createSynthesisStack(config: Config, logger: Logger): Prom
     maxQueue: config.maxQueueSize,
     maxQueuePerClient: config.maxQueuePerClient,
   });
+  const lexicons = await LexiconStore.open({ dir: config.lexiconsDir, defaults: config.defaultLexicons, logger });
   const synthesizer = new Synthesizer({
     catalog,
     engine,
@@ -55,6 +57,7 @@ export async function createSynthesisStack(config: Config, logger: Logger): Prom
     defaultVoice: config.piperModelName,
     streamChunkSize: config.streamChunkSize,
     admission,
+    lexicons,
   });
   return {
     catalog,
@@ -68,6 +71,7 @@ export async function createSynthesisStack(config: Config, logger: Logger): Prom
       await engine.load(await catalog.voice(config.piperModelName));
     },
     async close() {
+      lexicons.close();
       await engine.close();
       await cache.close();
     },

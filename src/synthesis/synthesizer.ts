@@ -8,6 +8,7 @@ import type { Logger } from "pino";
 import {
   type AudioEncoder,
   concatBytes,
+  concatSamples,
   createEncoder,
   createResampler,
   createSilence,
@@ -16,6 +17,7 @@ import {
   type OutputEncoding,
   type Resampler,
   bytesPerSample,
+  samplesOf,
   shiftPitch,
 } from "../audio/index.js";
 import { type AudioCache, type CachedAudio, type CacheResult, cacheKey, type TimedWord } from "../cache/index.js";
@@ -30,12 +32,15 @@ import {
   type VoiceModel,
   wordIntervals,
 } from "../engine/index.js";
-import { AbortedError, InvalidArgumentError, NotFoundError } from "../errors/index.js";
+import { AbortedError, InvalidArgumentError, NotFoundError, NothingToSpeakError } from "../errors/index.js";
+import { type LexiconStore, Pronunciations } from "../lexicons/index.js";
+import { parseSsml, SILENT_DB } from "../ssml/index.js";
 import { AudioEncoding } from "../../gen/aetheros/tts/v1/tts_pb.js";
 import { bcp47, matchesLanguage, type VoiceCatalog } from "../voices/index.js";
 import type { Admission, Permit } from "./admission.js";
 import { ReadAhead } from "./read-ahead.js";
 import type { SpeechRequest } from "./request.js";
+import { type ScriptItem, scriptItems, textSegments } from "./script.js";
 
 export interface SynthesizerOptions {
   catalog: VoiceCatalog;
@@ -46,6 +51,8 @@ export interface SynthesizerOptions {
   streamChunkSize: number;
   /** Slots for syntheses (cache hits need none); absent: no limit. */
   admission?: Admission;
+  /** LEXICONS_DIR's lexicons; absent: none. */
+  lexicons?: LexiconStore;
 }
 
 /** A request with its voice's model and every setting resolved; nothing loaded or phonemized yet. */
@@ -70,15 +77,34 @@ export interface LiveVoice {
   config: PiperVoiceConfig;
 }
 
+/** Where an SSML <mark> falls in the audio. */
+export interface Timepoint {
+  markName: string;
+  seconds: number;
+}
+
 export interface SynthesisResult {
   audio: CachedAudio;
   cached: boolean;
   generationTimeMs: number;
+  /** The SSML marks' times, in document order. */
+  timepoints: Timepoint[];
+}
+
+/** A run of a script (or a break, or trailing marks) as PCM at the output rate, placed and timed. */
+interface ScriptPiece {
+  pcm: Int16Array;
+  words: WordTimestamp[];
+  timepoints: Timepoint[];
+  /** Index of the piece's first sentence, and how many it has. */
+  firstSentence: number;
+  sentenceCount: number;
+  cached: boolean;
 }
 
 export type StreamEvent =
   | { type: "start"; encoding: OutputEncoding; sampleRate: number; voice: string; modelUsed: string }
-  | { type: "timestamps"; sentenceIndex: number; words: WordTimestamp[] }
+  | { type: "timestamps"; sentenceIndex: number; words: WordTimestamp[]; timepoints: Timepoint[] }
   | { type: "chunk"; bytes: Uint8Array; sequence: number; sentenceIndex: number; sampleOffset: number }
   | {
       type: "summary";
@@ -106,8 +132,50 @@ interface RenderedPiece {
 export class Synthesizer {
   constructor(private readonly options: SynthesizerOptions) {}
 
-  /** `client` names the caller for its share of the synthesis queue (an API key's fingerprint, else an address). */
+  /**
+   * `client` names the caller for its share of the synthesis queue (an API key's fingerprint,
+   * else an address). SSML, or text with pronunciations to apply, is spoken run by run
+   * (script.ts); plain text in one piece.
+   */
   async synthesize(request: SpeechRequest, signal: AbortSignal, client: string): Promise<SynthesisResult> {
+    const pronunciations = this.pronunciations(request);
+    if (request.ssml === "" && pronunciations.version === "") return this.synthesizeText(request, signal, client);
+    const started = performance.now();
+    const script = await this.script(request, pronunciations);
+    const encoder = await createEncoder(request.encoding, script.encodeRate, { streaming: false });
+    const parts: Uint8Array[] = [];
+    const words: WordTimestamp[] = [];
+    const timepoints: Timepoint[] = [];
+    const sentenceByteEnds: number[] = [];
+    let samples = 0;
+    let cached = true;
+    try {
+      for await (const piece of this.renderScript(request, script, signal, client)) {
+        parts.push(encoder.write(piece.pcm));
+        samples += piece.pcm.length;
+        words.push(...piece.words);
+        timepoints.push(...piece.timepoints);
+        cached &&= piece.cached;
+        if (piece.sentenceCount > 0)
+          sentenceByteEnds[piece.firstSentence + piece.sentenceCount - 1] = parts.reduce((n, p) => n + p.length, 0);
+      }
+    } finally {
+      parts.push(encoder.end());
+    }
+    const audio: CachedAudio = {
+      bytes: concatBytes(parts),
+      encoding: encodingName(request.encoding),
+      sampleRate: script.encodeRate,
+      durationSeconds: samples / script.encodeRate,
+      modelUsed: script.modelUsed,
+      words,
+      wordsText: request.ssml || request.text,
+    };
+    return { audio, cached, generationTimeMs: performance.now() - started, timepoints };
+  }
+
+  /** One text, as one cache entry. */
+  private async synthesizeText(request: SpeechRequest, signal: AbortSignal, client: string): Promise<SynthesisResult> {
     const started = performance.now();
     const speech = await this.resolve(request);
     const produce = async () => {
@@ -126,7 +194,7 @@ export class Synthesizer {
       this.options.cache.put(speech.key, audio);
       result = { cached: false, audio };
     }
-    return { audio: result.audio, cached: result.cached, generationTimeMs: performance.now() - started };
+    return { audio: result.audio, cached: result.cached, generationTimeMs: performance.now() - started, timepoints: [] };
   }
 
   /** The voice, rate and model a live session speaks with; nothing loaded yet. */
@@ -153,8 +221,7 @@ export class Synthesizer {
   ): Promise<{ pcm: Int16Array; sentences: WordTimestamp[][]; cached: boolean }> {
     const segment: SpeechRequest = { ...request, text, encoding: AudioEncoding.PCM, sampleRate: voice.encodeRate, sentenceSilence: 0 };
     const result = await this.synthesize(segment, signal, client);
-    const { bytes } = result.audio;
-    const pcm = new Int16Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    const pcm = samplesOf(result.audio.bytes);
     const sentences: WordTimestamp[][] = [];
     for (const word of result.audio.words ?? []) (sentences[word.sentenceIndex] ??= []).push(word);
     return { pcm, sentences: Array.from(sentences, (words) => words ?? []), cached: result.cached };
@@ -182,6 +249,11 @@ export class Synthesizer {
   }
 
   async *stream(request: SpeechRequest, signal: AbortSignal, client: string): AsyncGenerator<StreamEvent> {
+    const pronunciations = this.pronunciations(request);
+    if (request.ssml !== "" || pronunciations.version !== "") {
+      yield* this.streamScript(request, await this.script(request, pronunciations), signal, client);
+      return;
+    }
     const started = performance.now();
     const speech = await this.resolve(request);
     const start = { type: "start", voice: speech.model.id, modelUsed: speech.modelUsed, encoding: request.encoding } as const;
@@ -214,7 +286,8 @@ export class Synthesizer {
       for await (const piece of rendering) {
         if (whole) kept.push(piece);
         durationSeconds = piece.durationSeconds ?? durationSeconds;
-        if (request.wordTimestamps && piece.words) yield { type: "timestamps", sentenceIndex: piece.sentenceIndex, words: piece.words };
+        if (request.wordTimestamps && piece.words)
+          yield { type: "timestamps", sentenceIndex: piece.sentenceIndex, words: piece.words, timepoints: [] };
         yield* chunker.split(piece);
       }
       // Only a stream that ran to its end fills the cache.
@@ -225,6 +298,163 @@ export class Synthesizer {
       if (rendering) rendering.stop();
       else permit.release();
     }
+  }
+
+  /** The request's inline pronunciations and lexicons (DEFAULT_LEXICONS when it names none), compiled. */
+  private pronunciations(request: SpeechRequest): Pronunciations {
+    const lexicons = this.options.lexicons?.resolve(request.lexicons.length ? request.lexicons : undefined) ?? [];
+    return Pronunciations.compile(request.pronunciations, lexicons, "config.custom_pronunciations");
+  }
+
+  private async script(request: SpeechRequest, pronunciations: Pronunciations): Promise<Script> {
+    const segments = request.ssml ? parseSsml(request.ssml).segments : textSegments(request.text);
+    const items = scriptItems(segments, pronunciations);
+    if (!items.some((item) => item.kind === "run")) throw new NothingToSpeakError(request.ssml || request.text);
+    // The request's own voice sets the output rate and the name in the stream's start.
+    const speech = await this.resolve({ ...request, text: "" });
+    return { items, encodeRate: speech.encodeRate, voice: speech.model.id, modelUsed: speech.modelUsed };
+  }
+
+  private async *streamScript(request: SpeechRequest, script: Script, signal: AbortSignal, client: string): AsyncGenerator<StreamEvent> {
+    const started = performance.now();
+    const encoder = await createEncoder(request.encoding, script.encodeRate, { streaming: true });
+    const chunker = new Chunker(this.chunkCutter(request, script.encodeRate));
+    yield { type: "start", encoding: request.encoding, sampleRate: script.encodeRate, voice: script.voice, modelUsed: script.modelUsed };
+    let samples = 0;
+    let sentences = 0;
+    let cached = true;
+    let ended = false;
+    try {
+      for await (const piece of this.renderScript(request, script, signal, client)) {
+        const sentenceIndex = piece.firstSentence;
+        for (let i = 0; i < Math.max(1, piece.sentenceCount); i++) {
+          const words = piece.words.filter((word) => word.sentenceIndex === sentenceIndex + i);
+          const timepoints = i === 0 ? piece.timepoints : [];
+          if ((request.wordTimestamps && words.length > 0) || timepoints.length > 0)
+            yield { type: "timestamps", sentenceIndex: sentenceIndex + i, words: request.wordTimestamps ? words : [], timepoints };
+        }
+        yield* chunker.split({ sentenceIndex, bytes: encoder.write(piece.pcm), firstSample: samples, sampleCount: piece.pcm.length });
+        samples += piece.pcm.length;
+        sentences = piece.firstSentence + piece.sentenceCount;
+        cached &&= piece.cached;
+      }
+      ended = true;
+      yield* chunker.split({
+        sentenceIndex: Math.max(0, sentences - 1),
+        bytes: encoder.end(),
+        firstSample: samples,
+        sampleCount: 0,
+        durationSeconds: samples / script.encodeRate,
+      });
+    } finally {
+      if (!ended) encoder.end();
+    }
+    yield chunker.summary(samples / script.encodeRate, performance.now() - started, cached, sentences);
+  }
+
+  /**
+   * The script's runs through the plain-text path as PCM at the output rate (each run its
+   * own cache entry), with breaks as silence and the request's sentence silence between
+   * runs; words and marks placed in the whole audio and mapped back to the client's text.
+   */
+  private async *renderScript(request: SpeechRequest, script: Script, signal: AbortSignal, client: string): AsyncGenerator<ScriptPiece> {
+    const { encodeRate } = script;
+    const written = Array.from(request.ssml || request.text);
+    let samples = 0;
+    let sentences = 0;
+    let afterRun = false;
+    let marks: string[] = [];
+    for (const item of script.items) {
+      if (item.kind === "mark") {
+        marks.push(item.name);
+        continue;
+      }
+      if (item.kind === "break") {
+        const pcm = createSilence(item.seconds, encodeRate);
+        yield { pcm, words: [], timepoints: [], firstSentence: sentences, sentenceCount: 0, cached: true };
+        samples += pcm.length;
+        afterRun = false;
+        continue;
+      }
+      const { prosody } = item;
+      let result: SynthesisResult;
+      try {
+        result = await this.synthesizeText(
+          {
+            ...request,
+            text: item.text,
+            ssml: "",
+            voice: item.voice ?? (item.language ? this.voiceSpeaking(item.language, request) : request.voice),
+            language: item.voice || item.language ? "" : request.language,
+            speed: request.speed * prosody.rate,
+            pitch: request.pitch * 2 ** (prosody.pitchSemitones / 12),
+            volume: prosody.volumeDb <= SILENT_DB ? 0 : request.volume * 10 ** (prosody.volumeDb / 20),
+            encoding: AudioEncoding.PCM,
+            sampleRate: encodeRate,
+            wordTimestamps: true,
+            frameMs: 0,
+          },
+          signal,
+          client,
+        );
+      } catch (error) {
+        if (error instanceof NothingToSpeakError) continue;
+        if (error instanceof NotFoundError && item.voice !== undefined)
+          throw new NotFoundError("ssml", `<voice name=${JSON.stringify(item.voice)}>: ${error.problem}`);
+        throw error;
+      }
+      const silence = afterRun && request.sentenceSilence > 0 ? createSilence(request.sentenceSilence, encodeRate) : undefined;
+      const spoken = samplesOf(result.audio.bytes);
+      const pcm = silence ? concatSamples(silence, spoken) : spoken;
+      const offset = (samples + (silence?.length ?? 0)) / encodeRate;
+      const runWords = result.audio.words ?? [];
+      const wordAt = (from: number) => runWords.find((word) => word.textStart >= from);
+      const end = offset + spoken.length / encodeRate;
+      const timepoints = [
+        ...marks.map((markName) => ({ markName, seconds: runWords[0] ? offset + runWords[0].startSeconds : offset })),
+        ...item.marks.map(({ name, offset: at }) => {
+          const next = wordAt(at);
+          return { markName: name, seconds: next ? offset + next.startSeconds : end };
+        }),
+      ];
+      marks = [];
+      const words = runWords.map((word) => {
+        const start = item.source.starts[word.textStart]!;
+        const stop = item.source.ends[word.textEnd - 1]!;
+        return {
+          word: written.slice(start, stop).join(""),
+          textStart: start,
+          textEnd: stop,
+          startSeconds: offset + word.startSeconds,
+          endSeconds: offset + word.endSeconds,
+          sentenceIndex: sentences + word.sentenceIndex,
+        };
+      });
+      const sentenceCount = Math.max(1, result.audio.sentenceByteEnds?.length ?? 1);
+      yield { pcm, words, timepoints, firstSentence: sentences, sentenceCount, cached: result.cached };
+      samples += pcm.length;
+      sentences += sentenceCount;
+      afterRun = true;
+    }
+    if (marks.length > 0) {
+      const seconds = samples / encodeRate;
+      yield {
+        pcm: new Int16Array(0),
+        words: [],
+        timepoints: marks.map((markName) => ({ markName, seconds })),
+        firstSentence: sentences,
+        sentenceCount: 0,
+        cached: true,
+      };
+    }
+  }
+
+  /** `<lang>`: the request's voice when it speaks the language, else an installed voice that does, else the request's. */
+  private voiceSpeaking(language: string, request: SpeechRequest): string {
+    const voices = this.options.catalog.list();
+    const current = voices.find((voice) => voice.id === (request.voice || this.options.defaultVoice));
+    if (current && matchesLanguage(current.config.language, language)) return current.id;
+    return voices.find((voice) => matchesLanguage(voice.config.language, language))?.id ?? request.voice;
   }
 
   private admit(signal: AbortSignal, client: string): Promise<Permit> {
@@ -506,7 +736,7 @@ class Chunker {
       if (end === undefined || end <= start) continue;
       if (withWords) {
         const words = (audio.words ?? []).filter((word) => word.sentenceIndex === sentenceIndex);
-        yield { type: "timestamps", sentenceIndex, words };
+        yield { type: "timestamps", sentenceIndex, words, timepoints: [] };
       }
       const firstSample = starts[sentenceIndex] ?? 0;
       const nextStart = starts.slice(sentenceIndex + 1).find((s) => s !== undefined) ?? totalSamples;
@@ -608,4 +838,12 @@ function wordsOf(
 /** Whether a cached file's words index this very text. */
 function hasWordsFor(audio: CachedAudio, text: string): boolean {
   return audio.words !== undefined && audio.wordsText === text;
+}
+
+/** What a script is spoken with: its items and the request's voice's output rate and names. */
+interface Script {
+  items: ScriptItem[];
+  encodeRate: number;
+  voice: string;
+  modelUsed: string;
 }

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file aetheros/tts/v1/tts.proto.
  */
 export const file_aetheros_tts_v1_tts: GenFile = /*@__PURE__*/
-  fileDesc("ChlhZXRoZXJvcy90dHMvdjEvdHRzLnByb3RvEg9hZXRoZXJvcy50dHMudjEivgMKD1N5bnRoZXNpc0NvbmZpZxINCgV2b2ljZRgBIAEoCRIPCgdzcGVha2VyGAIgASgJEhAKCGxhbmd1YWdlGAMgASgJEjAKCGVuY29kaW5nGAQgASgOMh4uYWV0aGVyb3MudHRzLnYxLkF1ZGlvRW5jb2RpbmcSEwoLc2FtcGxlX3JhdGUYBSABKA0SEgoFc3BlZWQYBiABKAJIAIgBARISCgVwaXRjaBgHIAEoAkgBiAEBEhMKBnZvbHVtZRgIIAEoAkgCiAEBEhgKC25vaXNlX3NjYWxlGAkgASgCSAOIAQESFAoHbm9pc2VfdxgKIAEoAkgEiAEBEh0KEHNlbnRlbmNlX3NpbGVuY2UYCyABKAJIBYgBARIWCgl1c2VfY2FjaGUYDCABKAhIBogBARIeChZlbmFibGVfd29yZF90aW1lc3RhbXBzGA0gASgIEhAKCGZyYW1lX21zGA4gASgNQggKBl9zcGVlZEIICgZfcGl0Y2hCCQoHX3ZvbHVtZUIOCgxfbm9pc2Vfc2NhbGVCCgoIX25vaXNlX3dCEwoRX3NlbnRlbmNlX3NpbGVuY2VCDAoKX3VzZV9jYWNoZSKHAQoNV29yZFRpbWVzdGFtcBIMCgR3b3JkGAEgASgJEhIKCnRleHRfc3RhcnQYAiABKA0SEAoIdGV4dF9lbmQYAyABKA0SFQoNc3RhcnRfc2Vjb25kcxgEIAEoARITCgtlbmRfc2Vjb25kcxgFIAEoARIWCg5zZW50ZW5jZV9pbmRleBgGIAEoDSJnCgpUaW1lc3RhbXBzEhYKDnNlbnRlbmNlX2luZGV4GAEgASgNEi0KBXdvcmRzGAIgAygLMh4uYWV0aGVyb3MudHRzLnYxLldvcmRUaW1lc3RhbXASEgoKY29udGV4dF9pZBgDIAEoCSJTChFTeW50aGVzaXplUmVxdWVzdBIMCgR0ZXh0GAEgASgJEjAKBmNvbmZpZxgCIAEoCzIgLmFldGhlcm9zLnR0cy52MS5TeW50aGVzaXNDb25maWciiAIKElN5bnRoZXNpemVSZXNwb25zZRINCgVhdWRpbxgBIAEoDBIwCghlbmNvZGluZxgCIAEoDjIeLmFldGhlcm9zLnR0cy52MS5BdWRpb0VuY29kaW5nEhMKC3NhbXBsZV9yYXRlGAMgASgNEhgKEGR1cmF0aW9uX3NlY29uZHMYBCABKAESDgoGY2FjaGVkGAUgASgIEhoKEmdlbmVyYXRpb25fdGltZV9tcxgGIAEoARITCgt0ZXh0X2xlbmd0aBgHIAEoDRISCgptb2RlbF91c2VkGAggASgJEi0KBXdvcmRzGAkgAygLMh4uYWV0aGVyb3MudHRzLnYxLldvcmRUaW1lc3RhbXAiWQoXU3ludGhlc2l6ZVN0cmVhbVJlcXVlc3QSDAoEdGV4dBgBIAEoCRIwCgZjb25maWcYAiABKAsyIC5hZXRoZXJvcy50dHMudjEuU3ludGhlc2lzQ29uZmlnIuYBChhTeW50aGVzaXplU3RyZWFtUmVzcG9uc2USLQoFc3RhcnQYASABKAsyHC5hZXRoZXJvcy50dHMudjEuU3RyZWFtU3RhcnRIABIsCgVjaHVuaxgCIAEoCzIbLmFldGhlcm9zLnR0cy52MS5BdWRpb0NodW5rSAASMQoHc3VtbWFyeRgDIAEoCzIeLmFldGhlcm9zLnR0cy52MS5TdHJlYW1TdW1tYXJ5SAASMQoKdGltZXN0YW1wcxgEIAEoCzIbLmFldGhlcm9zLnR0cy52MS5UaW1lc3RhbXBzSABCBwoFZXZlbnQiiQEKC1N0cmVhbVN0YXJ0EjAKCGVuY29kaW5nGAEgASgOMh4uYWV0aGVyb3MudHRzLnYxLkF1ZGlvRW5jb2RpbmcSEwoLc2FtcGxlX3JhdGUYAiABKA0SEAoIY2hhbm5lbHMYAyABKA0SDQoFdm9pY2UYBCABKAkSEgoKbW9kZWxfdXNlZBgFIAEoCSJwCgpBdWRpb0NodW5rEg0KBWF1ZGlvGAEgASgMEhAKCHNlcXVlbmNlGAIgASgNEhYKDnNlbnRlbmNlX2luZGV4GAMgASgNEhUKDXNhbXBsZV9vZmZzZXQYBCABKAQSEgoKY29udGV4dF9pZBgFIAEoCSKXAQoNU3RyZWFtU3VtbWFyeRIYChBkdXJhdGlvbl9zZWNvbmRzGAEgASgBEhoKEmdlbmVyYXRpb25fdGltZV9tcxgCIAEoARIOCgZjYWNoZWQYAyABKAgSFgoOc2VudGVuY2VfY291bnQYBCABKA0SEwoLY2h1bmtfY291bnQYBSABKA0SEwoLYXVkaW9fYnl0ZXMYBiABKAQixQEKGlN0cmVhbWluZ1N5bnRoZXNpemVSZXF1ZXN0EjsKBmNvbmZpZxgBIAEoCzIpLmFldGhlcm9zLnR0cy52MS5TdHJlYW1pbmdTeW50aGVzaXNDb25maWdIABIrCgVpbnB1dBgCIAEoCzIaLmFldGhlcm9zLnR0cy52MS5UZXh0SW5wdXRIABIyCgZjYW5jZWwYAyABKAsyIC5hZXRoZXJvcy50dHMudjEuQ2FuY2VsVXR0ZXJhbmNlSABCCQoHcmVxdWVzdCLIAQoYU3RyZWFtaW5nU3ludGhlc2lzQ29uZmlnEjAKBmNvbmZpZxgBIAEoCzIgLmFldGhlcm9zLnR0cy52MS5TeW50aGVzaXNDb25maWcSIAoTbWF4X2J1ZmZlcl9kZWxheV9tcxgCIAEoDUgAiAEBEiQKF21heF9idWZmZXJlZF9jaGFyYWN0ZXJzGAMgASgNSAGIAQFCFgoUX21heF9idWZmZXJfZGVsYXlfbXNCGgoYX21heF9idWZmZXJlZF9jaGFyYWN0ZXJzIlMKCVRleHRJbnB1dBISCgpjb250ZXh0X2lkGAEgASgJEgwKBHRleHQYAiABKAkSDQoFZmx1c2gYAyABKAgSFQoNZW5kX3V0dGVyYW5jZRgEIAEoCCIlCg9DYW5jZWxVdHRlcmFuY2USEgoKY29udGV4dF9pZBgBIAEoCSLuAQobU3RyZWFtaW5nU3ludGhlc2l6ZVJlc3BvbnNlEi0KBXN0YXJ0GAEgASgLMhwuYWV0aGVyb3MudHRzLnYxLlN0cmVhbVN0YXJ0SAASLAoFY2h1bmsYAiABKAsyGy5hZXRoZXJvcy50dHMudjEuQXVkaW9DaHVua0gAEjEKCnRpbWVzdGFtcHMYAyABKAsyGy5hZXRoZXJvcy50dHMudjEuVGltZXN0YW1wc0gAEjYKDXV0dGVyYW5jZV9lbmQYBCABKAsyHS5hZXRoZXJvcy50dHMudjEuVXR0ZXJhbmNlRW5kSABCBwoFZXZlbnQiZgoMVXR0ZXJhbmNlRW5kEhIKCmNvbnRleHRfaWQYASABKAkSEQoJY2FuY2VsbGVkGAIgASgIEi8KB3N1bW1hcnkYAyABKAsyHi5hZXRoZXJvcy50dHMudjEuU3RyZWFtU3VtbWFyeSIlChFMaXN0Vm9pY2VzUmVxdWVzdBIQCghsYW5ndWFnZRgBIAEoCSJTChJMaXN0Vm9pY2VzUmVzcG9uc2USJgoGdm9pY2VzGAEgAygLMhYuYWV0aGVyb3MudHRzLnYxLlZvaWNlEhUKDWRlZmF1bHRfdm9pY2UYAiABKAkipQIKBVZvaWNlEgoKAmlkGAEgASgJEhQKDGRpc3BsYXlfbmFtZRgCIAEoCRIVCg1sYW5ndWFnZV9jb2RlGAMgASgJEhsKE3BpcGVyX2xhbmd1YWdlX2NvZGUYBCABKAkSFQoNbGFuZ3VhZ2VfbmFtZRgFIAEoCRIPCgdxdWFsaXR5GAYgASgJEhMKC3NhbXBsZV9yYXRlGAcgASgNEhQKDG51bV9zcGVha2VycxgIIAEoDRIqCghzcGVha2VycxgJIAMoCzIYLmFldGhlcm9zLnR0cy52MS5TcGVha2VyEhIKBmdlbmRlchgKIAEoCUICGAESEgoKc2l6ZV9ieXRlcxgLIAEoBBIOCgZsb2FkZWQYDCABKAgSDwoHZGF0YXNldBgNIAEoCSIjCgdTcGVha2VyEgwKBG5hbWUYASABKAkSCgoCaWQYAiABKA0iDwoNSGVhbHRoUmVxdWVzdCL7AQoOSGVhbHRoUmVzcG9uc2USLQoGc3RhdHVzGAEgASgOMh0uYWV0aGVyb3MudHRzLnYxLkhlYWx0aFN0YXR1cxIUCgxtb2RlbF9sb2FkZWQYAiABKAgSFQoNbG9hZGVkX3ZvaWNlcxgDIAMoCRIVCg1jYWNoZV9lbnRyaWVzGAQgASgEEhYKDnVwdGltZV9zZWNvbmRzGAUgASgBEg8KB3ZlcnNpb24YBiABKAkSFQoNZGVmYXVsdF92b2ljZRgHIAEoCRI2Cg9kZWdyYWRlZF92b2ljZXMYCCADKAsyHS5hZXRoZXJvcy50dHMudjEuVm9pY2VQcm9ibGVtIj8KDFZvaWNlUHJvYmxlbRINCgV2b2ljZRgBIAEoCRIPCgdwcm9ibGVtGAIgASgJEg8KB3NlcnZpbmcYAyABKAgiFgoUR2V0Q2FjaGVTdGF0c1JlcXVlc3QiiAEKFUdldENhY2hlU3RhdHNSZXNwb25zZRIuCgV0b3RhbBgBIAEoCzIfLmFldGhlcm9zLnR0cy52MS5DYWNoZVRpZXJTdGF0cxIuCgV0aWVycxgCIAMoCzIfLmFldGhlcm9zLnR0cy52MS5DYWNoZVRpZXJTdGF0cxIPCgdlbmFibGVkGAMgASgIIsMBCg5DYWNoZVRpZXJTdGF0cxIMCgR0aWVyGAEgASgJEgwKBGhpdHMYAiABKAQSDgoGbWlzc2VzGAMgASgEEhAKCGhpdF9yYXRlGAQgASgBEg8KB2VudHJpZXMYBSABKAQSEgoKc2l6ZV9ieXRlcxgGIAEoBBIRCglldmljdGlvbnMYByABKAQSDgoGZXJyb3JzGAggASgEEhEKCWF2YWlsYWJsZRgJIAEoCBIYChBzaXplX2FnZV9zZWNvbmRzGAogASgBIhMKEUNsZWFyQ2FjaGVSZXF1ZXN0IkQKEkNsZWFyQ2FjaGVSZXNwb25zZRIXCg9lbnRyaWVzX3JlbW92ZWQYASABKAQSFQoNYnl0ZXNfcmVtb3ZlZBgCIAEoBCqbAgoNQXVkaW9FbmNvZGluZxIeChpBVURJT19FTkNPRElOR19VTlNQRUNJRklFRBAAEhYKEkFVRElPX0VOQ09ESU5HX1dBVhABEhYKEkFVRElPX0VOQ09ESU5HX1BDTRACEhYKEkFVRElPX0VOQ09ESU5HX01QMxADEhsKF0FVRElPX0VOQ09ESU5HX09HR19PUFVTEAQSFwoTQVVESU9fRU5DT0RJTkdfRkxBQxAFEhgKFEFVRElPX0VOQ09ESU5HX01VTEFXEAYSFwoTQVVESU9fRU5DT0RJTkdfQUxBVxAHEhwKGEFVRElPX0VOQ09ESU5HX1dBVl9NVUxBVxAIEhsKF0FVRElPX0VOQ09ESU5HX1dBVl9BTEFXEAkqZwoMSGVhbHRoU3RhdHVzEh0KGUhFQUxUSF9TVEFUVVNfVU5TUEVDSUZJRUQQABIZChVIRUFMVEhfU1RBVFVTX1NFUlZJTkcQARIdChlIRUFMVEhfU1RBVFVTX05PVF9TRVJWSU5HEAIyrAUKClR0c1NlcnZpY2USVQoKU3ludGhlc2l6ZRIiLmFldGhlcm9zLnR0cy52MS5TeW50aGVzaXplUmVxdWVzdBojLmFldGhlcm9zLnR0cy52MS5TeW50aGVzaXplUmVzcG9uc2USaQoQU3ludGhlc2l6ZVN0cmVhbRIoLmFldGhlcm9zLnR0cy52MS5TeW50aGVzaXplU3RyZWFtUmVxdWVzdBopLmFldGhlcm9zLnR0cy52MS5TeW50aGVzaXplU3RyZWFtUmVzcG9uc2UwARJ0ChNTdHJlYW1pbmdTeW50aGVzaXplEisuYWV0aGVyb3MudHRzLnYxLlN0cmVhbWluZ1N5bnRoZXNpemVSZXF1ZXN0GiwuYWV0aGVyb3MudHRzLnYxLlN0cmVhbWluZ1N5bnRoZXNpemVSZXNwb25zZSgBMAESWgoKTGlzdFZvaWNlcxIiLmFldGhlcm9zLnR0cy52MS5MaXN0Vm9pY2VzUmVxdWVzdBojLmFldGhlcm9zLnR0cy52MS5MaXN0Vm9pY2VzUmVzcG9uc2UiA5ACARJOCgZIZWFsdGgSHi5hZXRoZXJvcy50dHMudjEuSGVhbHRoUmVxdWVzdBofLmFldGhlcm9zLnR0cy52MS5IZWFsdGhSZXNwb25zZSIDkAIBEmMKDUdldENhY2hlU3RhdHMSJS5hZXRoZXJvcy50dHMudjEuR2V0Q2FjaGVTdGF0c1JlcXVlc3QaJi5hZXRoZXJvcy50dHMudjEuR2V0Q2FjaGVTdGF0c1Jlc3BvbnNlIgOQAgESVQoKQ2xlYXJDYWNoZRIiLmFldGhlcm9zLnR0cy52MS5DbGVhckNhY2hlUmVxdWVzdBojLmFldGhlcm9zLnR0cy52MS5DbGVhckNhY2hlUmVzcG9uc2VCPlo8Z2l0aHViLmNvbS9hZXRoZXJvcy90dHMvY2xpZW50cy9nby9nZW4vYWV0aGVyb3MvdHRzL3YxO3R0c3YxYgZwcm90bzM");
+  fileDesc("ChlhZXRoZXJvcy90dHMvdjEvdHRzLnByb3RvEg9hZXRoZXJvcy50dHMudjEilQQKD1N5bnRoZXNpc0NvbmZpZxINCgV2b2ljZRgBIAEoCRIPCgdzcGVha2VyGAIgASgJEhAKCGxhbmd1YWdlGAMgASgJEjAKCGVuY29kaW5nGAQgASgOMh4uYWV0aGVyb3MudHRzLnYxLkF1ZGlvRW5jb2RpbmcSEwoLc2FtcGxlX3JhdGUYBSABKA0SEgoFc3BlZWQYBiABKAJIAIgBARISCgVwaXRjaBgHIAEoAkgBiAEBEhMKBnZvbHVtZRgIIAEoAkgCiAEBEhgKC25vaXNlX3NjYWxlGAkgASgCSAOIAQESFAoHbm9pc2VfdxgKIAEoAkgEiAEBEh0KEHNlbnRlbmNlX3NpbGVuY2UYCyABKAJIBYgBARIWCgl1c2VfY2FjaGUYDCABKAhIBogBARIeChZlbmFibGVfd29yZF90aW1lc3RhbXBzGA0gASgIEhAKCGZyYW1lX21zGA4gASgNEhAKCGxleGljb25zGA8gAygJEkMKFWN1c3RvbV9wcm9udW5jaWF0aW9ucxgQIAMoCzIkLmFldGhlcm9zLnR0cy52MS5DdXN0b21Qcm9udW5jaWF0aW9uQggKBl9zcGVlZEIICgZfcGl0Y2hCCQoHX3ZvbHVtZUIOCgxfbm9pc2Vfc2NhbGVCCgoIX25vaXNlX3dCEwoRX3NlbnRlbmNlX3NpbGVuY2VCDAoKX3VzZV9jYWNoZSJWChNDdXN0b21Qcm9udW5jaWF0aW9uEg4KBnBocmFzZRgBIAEoCRINCgNpcGEYAiABKAlIABIPCgVhbGlhcxgDIAEoCUgAQg8KDXByb251bmNpYXRpb24iLwoJVGltZXBvaW50EhEKCW1hcmtfbmFtZRgBIAEoCRIPCgdzZWNvbmRzGAIgASgBIocBCg1Xb3JkVGltZXN0YW1wEgwKBHdvcmQYASABKAkSEgoKdGV4dF9zdGFydBgCIAEoDRIQCgh0ZXh0X2VuZBgDIAEoDRIVCg1zdGFydF9zZWNvbmRzGAQgASgBEhMKC2VuZF9zZWNvbmRzGAUgASgBEhYKDnNlbnRlbmNlX2luZGV4GAYgASgNIpcBCgpUaW1lc3RhbXBzEhYKDnNlbnRlbmNlX2luZGV4GAEgASgNEi0KBXdvcmRzGAIgAygLMh4uYWV0aGVyb3MudHRzLnYxLldvcmRUaW1lc3RhbXASEgoKY29udGV4dF9pZBgDIAEoCRIuCgp0aW1lcG9pbnRzGAQgAygLMhouYWV0aGVyb3MudHRzLnYxLlRpbWVwb2ludCJhChFTeW50aGVzaXplUmVxdWVzdBIMCgR0ZXh0GAEgASgJEjAKBmNvbmZpZxgCIAEoCzIgLmFldGhlcm9zLnR0cy52MS5TeW50aGVzaXNDb25maWcSDAoEc3NtbBgDIAEoCSK4AgoSU3ludGhlc2l6ZVJlc3BvbnNlEg0KBWF1ZGlvGAEgASgMEjAKCGVuY29kaW5nGAIgASgOMh4uYWV0aGVyb3MudHRzLnYxLkF1ZGlvRW5jb2RpbmcSEwoLc2FtcGxlX3JhdGUYAyABKA0SGAoQZHVyYXRpb25fc2Vjb25kcxgEIAEoARIOCgZjYWNoZWQYBSABKAgSGgoSZ2VuZXJhdGlvbl90aW1lX21zGAYgASgBEhMKC3RleHRfbGVuZ3RoGAcgASgNEhIKCm1vZGVsX3VzZWQYCCABKAkSLQoFd29yZHMYCSADKAsyHi5hZXRoZXJvcy50dHMudjEuV29yZFRpbWVzdGFtcBIuCgp0aW1lcG9pbnRzGAogAygLMhouYWV0aGVyb3MudHRzLnYxLlRpbWVwb2ludCJnChdTeW50aGVzaXplU3RyZWFtUmVxdWVzdBIMCgR0ZXh0GAEgASgJEjAKBmNvbmZpZxgCIAEoCzIgLmFldGhlcm9zLnR0cy52MS5TeW50aGVzaXNDb25maWcSDAoEc3NtbBgDIAEoCSLmAQoYU3ludGhlc2l6ZVN0cmVhbVJlc3BvbnNlEi0KBXN0YXJ0GAEgASgLMhwuYWV0aGVyb3MudHRzLnYxLlN0cmVhbVN0YXJ0SAASLAoFY2h1bmsYAiABKAsyGy5hZXRoZXJvcy50dHMudjEuQXVkaW9DaHVua0gAEjEKB3N1bW1hcnkYAyABKAsyHi5hZXRoZXJvcy50dHMudjEuU3RyZWFtU3VtbWFyeUgAEjEKCnRpbWVzdGFtcHMYBCABKAsyGy5hZXRoZXJvcy50dHMudjEuVGltZXN0YW1wc0gAQgcKBWV2ZW50IokBCgtTdHJlYW1TdGFydBIwCghlbmNvZGluZxgBIAEoDjIeLmFldGhlcm9zLnR0cy52MS5BdWRpb0VuY29kaW5nEhMKC3NhbXBsZV9yYXRlGAIgASgNEhAKCGNoYW5uZWxzGAMgASgNEg0KBXZvaWNlGAQgASgJEhIKCm1vZGVsX3VzZWQYBSABKAkicAoKQXVkaW9DaHVuaxINCgVhdWRpbxgBIAEoDBIQCghzZXF1ZW5jZRgCIAEoDRIWCg5zZW50ZW5jZV9pbmRleBgDIAEoDRIVCg1zYW1wbGVfb2Zmc2V0GAQgASgEEhIKCmNvbnRleHRfaWQYBSABKAkilwEKDVN0cmVhbVN1bW1hcnkSGAoQZHVyYXRpb25fc2Vjb25kcxgBIAEoARIaChJnZW5lcmF0aW9uX3RpbWVfbXMYAiABKAESDgoGY2FjaGVkGAMgASgIEhYKDnNlbnRlbmNlX2NvdW50GAQgASgNEhMKC2NodW5rX2NvdW50GAUgASgNEhMKC2F1ZGlvX2J5dGVzGAYgASgEIsUBChpTdHJlYW1pbmdTeW50aGVzaXplUmVxdWVzdBI7CgZjb25maWcYASABKAsyKS5hZXRoZXJvcy50dHMudjEuU3RyZWFtaW5nU3ludGhlc2lzQ29uZmlnSAASKwoFaW5wdXQYAiABKAsyGi5hZXRoZXJvcy50dHMudjEuVGV4dElucHV0SAASMgoGY2FuY2VsGAMgASgLMiAuYWV0aGVyb3MudHRzLnYxLkNhbmNlbFV0dGVyYW5jZUgAQgkKB3JlcXVlc3QiyAEKGFN0cmVhbWluZ1N5bnRoZXNpc0NvbmZpZxIwCgZjb25maWcYASABKAsyIC5hZXRoZXJvcy50dHMudjEuU3ludGhlc2lzQ29uZmlnEiAKE21heF9idWZmZXJfZGVsYXlfbXMYAiABKA1IAIgBARIkChdtYXhfYnVmZmVyZWRfY2hhcmFjdGVycxgDIAEoDUgBiAEBQhYKFF9tYXhfYnVmZmVyX2RlbGF5X21zQhoKGF9tYXhfYnVmZmVyZWRfY2hhcmFjdGVycyJTCglUZXh0SW5wdXQSEgoKY29udGV4dF9pZBgBIAEoCRIMCgR0ZXh0GAIgASgJEg0KBWZsdXNoGAMgASgIEhUKDWVuZF91dHRlcmFuY2UYBCABKAgiJQoPQ2FuY2VsVXR0ZXJhbmNlEhIKCmNvbnRleHRfaWQYASABKAki7gEKG1N0cmVhbWluZ1N5bnRoZXNpemVSZXNwb25zZRItCgVzdGFydBgBIAEoCzIcLmFldGhlcm9zLnR0cy52MS5TdHJlYW1TdGFydEgAEiwKBWNodW5rGAIgASgLMhsuYWV0aGVyb3MudHRzLnYxLkF1ZGlvQ2h1bmtIABIxCgp0aW1lc3RhbXBzGAMgASgLMhsuYWV0aGVyb3MudHRzLnYxLlRpbWVzdGFtcHNIABI2Cg11dHRlcmFuY2VfZW5kGAQgASgLMh0uYWV0aGVyb3MudHRzLnYxLlV0dGVyYW5jZUVuZEgAQgcKBWV2ZW50ImYKDFV0dGVyYW5jZUVuZBISCgpjb250ZXh0X2lkGAEgASgJEhEKCWNhbmNlbGxlZBgCIAEoCBIvCgdzdW1tYXJ5GAMgASgLMh4uYWV0aGVyb3MudHRzLnYxLlN0cmVhbVN1bW1hcnkiJQoRTGlzdFZvaWNlc1JlcXVlc3QSEAoIbGFuZ3VhZ2UYASABKAkiUwoSTGlzdFZvaWNlc1Jlc3BvbnNlEiYKBnZvaWNlcxgBIAMoCzIWLmFldGhlcm9zLnR0cy52MS5Wb2ljZRIVCg1kZWZhdWx0X3ZvaWNlGAIgASgJIqUCCgVWb2ljZRIKCgJpZBgBIAEoCRIUCgxkaXNwbGF5X25hbWUYAiABKAkSFQoNbGFuZ3VhZ2VfY29kZRgDIAEoCRIbChNwaXBlcl9sYW5ndWFnZV9jb2RlGAQgASgJEhUKDWxhbmd1YWdlX25hbWUYBSABKAkSDwoHcXVhbGl0eRgGIAEoCRITCgtzYW1wbGVfcmF0ZRgHIAEoDRIUCgxudW1fc3BlYWtlcnMYCCABKA0SKgoIc3BlYWtlcnMYCSADKAsyGC5hZXRoZXJvcy50dHMudjEuU3BlYWtlchISCgZnZW5kZXIYCiABKAlCAhgBEhIKCnNpemVfYnl0ZXMYCyABKAQSDgoGbG9hZGVkGAwgASgIEg8KB2RhdGFzZXQYDSABKAkiIwoHU3BlYWtlchIMCgRuYW1lGAEgASgJEgoKAmlkGAIgASgNIg8KDUhlYWx0aFJlcXVlc3Qi+wEKDkhlYWx0aFJlc3BvbnNlEi0KBnN0YXR1cxgBIAEoDjIdLmFldGhlcm9zLnR0cy52MS5IZWFsdGhTdGF0dXMSFAoMbW9kZWxfbG9hZGVkGAIgASgIEhUKDWxvYWRlZF92b2ljZXMYAyADKAkSFQoNY2FjaGVfZW50cmllcxgEIAEoBBIWCg51cHRpbWVfc2Vjb25kcxgFIAEoARIPCgd2ZXJzaW9uGAYgASgJEhUKDWRlZmF1bHRfdm9pY2UYByABKAkSNgoPZGVncmFkZWRfdm9pY2VzGAggAygLMh0uYWV0aGVyb3MudHRzLnYxLlZvaWNlUHJvYmxlbSI/CgxWb2ljZVByb2JsZW0SDQoFdm9pY2UYASABKAkSDwoHcHJvYmxlbRgCIAEoCRIPCgdzZXJ2aW5nGAMgASgIIhYKFEdldENhY2hlU3RhdHNSZXF1ZXN0IogBChVHZXRDYWNoZVN0YXRzUmVzcG9uc2USLgoFdG90YWwYASABKAsyHy5hZXRoZXJvcy50dHMudjEuQ2FjaGVUaWVyU3RhdHMSLgoFdGllcnMYAiADKAsyHy5hZXRoZXJvcy50dHMudjEuQ2FjaGVUaWVyU3RhdHMSDwoHZW5hYmxlZBgDIAEoCCLDAQoOQ2FjaGVUaWVyU3RhdHMSDAoEdGllchgBIAEoCRIMCgRoaXRzGAIgASgEEg4KBm1pc3NlcxgDIAEoBBIQCghoaXRfcmF0ZRgEIAEoARIPCgdlbnRyaWVzGAUgASgEEhIKCnNpemVfYnl0ZXMYBiABKAQSEQoJZXZpY3Rpb25zGAcgASgEEg4KBmVycm9ycxgIIAEoBBIRCglhdmFpbGFibGUYCSABKAgSGAoQc2l6ZV9hZ2Vfc2Vjb25kcxgKIAEoASITChFDbGVhckNhY2hlUmVxdWVzdCJEChJDbGVhckNhY2hlUmVzcG9uc2USFwoPZW50cmllc19yZW1vdmVkGAEgASgEEhUKDWJ5dGVzX3JlbW92ZWQYAiABKAQqmwIKDUF1ZGlvRW5jb2RpbmcSHgoaQVVESU9fRU5DT0RJTkdfVU5TUEVDSUZJRUQQABIWChJBVURJT19FTkNPRElOR19XQVYQARIWChJBVURJT19FTkNPRElOR19QQ00QAhIWChJBVURJT19FTkNPRElOR19NUDMQAxIbChdBVURJT19FTkNPRElOR19PR0dfT1BVUxAEEhcKE0FVRElPX0VOQ09ESU5HX0ZMQUMQBRIYChRBVURJT19FTkNPRElOR19NVUxBVxAGEhcKE0FVRElPX0VOQ09ESU5HX0FMQVcQBxIcChhBVURJT19FTkNPRElOR19XQVZfTVVMQVcQCBIbChdBVURJT19FTkNPRElOR19XQVZfQUxBVxAJKmcKDEhlYWx0aFN0YXR1cxIdChlIRUFMVEhfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGQoVSEVBTFRIX1NUQVRVU19TRVJWSU5HEAESHQoZSEVBTFRIX1NUQVRVU19OT1RfU0VSVklORxACMqwFCgpUdHNTZXJ2aWNlElUKClN5bnRoZXNpemUSIi5hZXRoZXJvcy50dHMudjEuU3ludGhlc2l6ZVJlcXVlc3QaIy5hZXRoZXJvcy50dHMudjEuU3ludGhlc2l6ZVJlc3BvbnNlEmkKEFN5bnRoZXNpemVTdHJlYW0SKC5hZXRoZXJvcy50dHMudjEuU3ludGhlc2l6ZVN0cmVhbVJlcXVlc3QaKS5hZXRoZXJvcy50dHMudjEuU3ludGhlc2l6ZVN0cmVhbVJlc3BvbnNlMAESdAoTU3RyZWFtaW5nU3ludGhlc2l6ZRIrLmFldGhlcm9zLnR0cy52MS5TdHJlYW1pbmdTeW50aGVzaXplUmVxdWVzdBosLmFldGhlcm9zLnR0cy52MS5TdHJlYW1pbmdTeW50aGVzaXplUmVzcG9uc2UoATABEloKCkxpc3RWb2ljZXMSIi5hZXRoZXJvcy50dHMudjEuTGlzdFZvaWNlc1JlcXVlc3QaIy5hZXRoZXJvcy50dHMudjEuTGlzdFZvaWNlc1Jlc3BvbnNlIgOQAgESTgoGSGVhbHRoEh4uYWV0aGVyb3MudHRzLnYxLkhlYWx0aFJlcXVlc3QaHy5hZXRoZXJvcy50dHMudjEuSGVhbHRoUmVzcG9uc2UiA5ACARJjCg1HZXRDYWNoZVN0YXRzEiUuYWV0aGVyb3MudHRzLnYxLkdldENhY2hlU3RhdHNSZXF1ZXN0GiYuYWV0aGVyb3MudHRzLnYxLkdldENhY2hlU3RhdHNSZXNwb25zZSIDkAIBElUKCkNsZWFyQ2FjaGUSIi5hZXRoZXJvcy50dHMudjEuQ2xlYXJDYWNoZVJlcXVlc3QaIy5hZXRoZXJvcy50dHMudjEuQ2xlYXJDYWNoZVJlc3BvbnNlQj5aPGdpdGh1Yi5jb20vYWV0aGVyb3MvdHRzL2NsaWVudHMvZ28vZ2VuL2FldGhlcm9zL3R0cy92MTt0dHN2MWIGcHJvdG8z");
 
 /**
  * SynthesisConfig says how to speak the text: which voice, how fast, how high
@@ -130,6 +130,23 @@ export type SynthesisConfig = Message<"aetheros.tts.v1.SynthesisConfig"> & {
    * @generated from field: uint32 frame_ms = 14;
    */
   frameMs: number;
+
+  /**
+   * Pronunciation lexicons of this server (LEXICONS_DIR, by file name without
+   * ".pls") to apply, at most 5; the first that matches a word wins. Empty
+   * applies DEFAULT_LEXICONS.
+   *
+   * @generated from field: repeated string lexicons = 15;
+   */
+  lexicons: string[];
+
+  /**
+   * Pronunciations for this request only, applied before any lexicon, as
+   * Google's custom_pronunciations: each phrase is said as its IPA or its alias.
+   *
+   * @generated from field: repeated aetheros.tts.v1.CustomPronunciation custom_pronunciations = 16;
+   */
+  customPronunciations: CustomPronunciation[];
 };
 
 /**
@@ -138,6 +155,81 @@ export type SynthesisConfig = Message<"aetheros.tts.v1.SynthesisConfig"> & {
  */
 export const SynthesisConfigSchema: GenMessage<SynthesisConfig> = /*@__PURE__*/
   messageDesc(file_aetheros_tts_v1_tts, 0);
+
+/**
+ * CustomPronunciation says how to speak one word or phrase. Matching is on
+ * whole words; a phrase in lower case matches any case, one with a capital
+ * letter matches only as written; the longest phrase wins.
+ *
+ * @generated from message aetheros.tts.v1.CustomPronunciation
+ */
+export type CustomPronunciation = Message<"aetheros.tts.v1.CustomPronunciation"> & {
+  /**
+   * The word or phrase as written in the text.
+   *
+   * @generated from field: string phrase = 1;
+   */
+  phrase: string;
+
+  /**
+   * How to say it: exactly one of ipa and alias.
+   *
+   * @generated from oneof aetheros.tts.v1.CustomPronunciation.pronunciation
+   */
+  pronunciation: {
+    /**
+     * IPA phonemes, spoken as raw phonemes are ("[[ ... ]]").
+     *
+     * @generated from field: string ipa = 2;
+     */
+    value: string;
+    case: "ipa";
+  } | {
+    /**
+     * Text to say instead.
+     *
+     * @generated from field: string alias = 3;
+     */
+    value: string;
+    case: "alias";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message aetheros.tts.v1.CustomPronunciation.
+ * Use `create(CustomPronunciationSchema)` to create a new message.
+ */
+export const CustomPronunciationSchema: GenMessage<CustomPronunciation> = /*@__PURE__*/
+  messageDesc(file_aetheros_tts_v1_tts, 1);
+
+/**
+ * Timepoint is where an SSML <mark> falls in the audio.
+ *
+ * @generated from message aetheros.tts.v1.Timepoint
+ */
+export type Timepoint = Message<"aetheros.tts.v1.Timepoint"> & {
+  /**
+   * The mark's name attribute.
+   *
+   * @generated from field: string mark_name = 1;
+   */
+  markName: string;
+
+  /**
+   * Seconds from the start of the audio: the start of the first word spoken
+   * after the mark (the end of the audio when none follows).
+   *
+   * @generated from field: double seconds = 2;
+   */
+  seconds: number;
+};
+
+/**
+ * Describes the message aetheros.tts.v1.Timepoint.
+ * Use `create(TimepointSchema)` to create a new message.
+ */
+export const TimepointSchema: GenMessage<Timepoint> = /*@__PURE__*/
+  messageDesc(file_aetheros_tts_v1_tts, 2);
 
 /**
  * WordTimestamp places one spoken word in the request's text and in the
@@ -201,7 +293,7 @@ export type WordTimestamp = Message<"aetheros.tts.v1.WordTimestamp"> & {
  * Use `create(WordTimestampSchema)` to create a new message.
  */
 export const WordTimestampSchema: GenMessage<WordTimestamp> = /*@__PURE__*/
-  messageDesc(file_aetheros_tts_v1_tts, 1);
+  messageDesc(file_aetheros_tts_v1_tts, 3);
 
 /**
  * Timestamps lists the words of one sentence. Streams send it before the
@@ -230,6 +322,14 @@ export type Timestamps = Message<"aetheros.tts.v1.Timestamps"> & {
    * @generated from field: string context_id = 3;
    */
   contextId: string;
+
+  /**
+   * SSML <mark>s that fall in this sentence or just before it. Sent even when
+   * word timestamps are off.
+   *
+   * @generated from field: repeated aetheros.tts.v1.Timepoint timepoints = 4;
+   */
+  timepoints: Timepoint[];
 };
 
 /**
@@ -237,7 +337,7 @@ export type Timestamps = Message<"aetheros.tts.v1.Timestamps"> & {
  * Use `create(TimestampsSchema)` to create a new message.
  */
 export const TimestampsSchema: GenMessage<Timestamps> = /*@__PURE__*/
-  messageDesc(file_aetheros_tts_v1_tts, 2);
+  messageDesc(file_aetheros_tts_v1_tts, 4);
 
 /**
  * SynthesizeRequest asks for one utterance as a single audio file.
@@ -247,7 +347,8 @@ export const TimestampsSchema: GenMessage<Timestamps> = /*@__PURE__*/
 export type SynthesizeRequest = Message<"aetheros.tts.v1.SynthesizeRequest"> & {
   /**
    * The text to speak, at most MAX_TEXT_LENGTH characters. Phonemes may be
-   * given directly inside double brackets: "[[ həlˈoʊ ]]".
+   * given directly inside double brackets: "[[ həlˈoʊ ]]". Exactly one of
+   * text and ssml.
    *
    * @generated from field: string text = 1;
    */
@@ -259,6 +360,15 @@ export type SynthesizeRequest = Message<"aetheros.tts.v1.SynthesizeRequest"> & {
    * @generated from field: aetheros.tts.v1.SynthesisConfig config = 2;
    */
   config?: SynthesisConfig | undefined;
+
+  /**
+   * An SSML document (<speak>...</speak>, the subset the README lists) to
+   * speak instead of text, at most MAX_TEXT_LENGTH characters. Word
+   * timestamps then index the document.
+   *
+   * @generated from field: string ssml = 3;
+   */
+  ssml: string;
 };
 
 /**
@@ -266,7 +376,7 @@ export type SynthesizeRequest = Message<"aetheros.tts.v1.SynthesizeRequest"> & {
  * Use `create(SynthesizeRequestSchema)` to create a new message.
  */
 export const SynthesizeRequestSchema: GenMessage<SynthesizeRequest> = /*@__PURE__*/
-  messageDesc(file_aetheros_tts_v1_tts, 3);
+  messageDesc(file_aetheros_tts_v1_tts, 5);
 
 /**
  * SynthesizeResponse carries the audio and the metadata the earlier REST
@@ -338,6 +448,13 @@ export type SynthesizeResponse = Message<"aetheros.tts.v1.SynthesizeResponse"> &
    * @generated from field: repeated aetheros.tts.v1.WordTimestamp words = 9;
    */
   words: WordTimestamp[];
+
+  /**
+   * Where each SSML <mark> falls in the audio, in document order.
+   *
+   * @generated from field: repeated aetheros.tts.v1.Timepoint timepoints = 10;
+   */
+  timepoints: Timepoint[];
 };
 
 /**
@@ -345,7 +462,7 @@ export type SynthesizeResponse = Message<"aetheros.tts.v1.SynthesizeResponse"> &
  * Use `create(SynthesizeResponseSchema)` to create a new message.
  */
 export const SynthesizeResponseSchema: GenMessage<SynthesizeResponse> = /*@__PURE__*/
-  messageDesc(file_aetheros_tts_v1_tts, 4);
+  messageDesc(file_aetheros_tts_v1_tts, 6);
 
 /**
  * SynthesizeStreamRequest asks for one utterance streamed sentence by
@@ -355,7 +472,8 @@ export const SynthesizeResponseSchema: GenMessage<SynthesizeResponse> = /*@__PUR
  */
 export type SynthesizeStreamRequest = Message<"aetheros.tts.v1.SynthesizeStreamRequest"> & {
   /**
-   * The text to speak, at most MAX_TEXT_LENGTH characters.
+   * The text to speak, at most MAX_TEXT_LENGTH characters. Exactly one of
+   * text and ssml.
    *
    * @generated from field: string text = 1;
    */
@@ -367,6 +485,13 @@ export type SynthesizeStreamRequest = Message<"aetheros.tts.v1.SynthesizeStreamR
    * @generated from field: aetheros.tts.v1.SynthesisConfig config = 2;
    */
   config?: SynthesisConfig | undefined;
+
+  /**
+   * An SSML document to speak instead of text, as in SynthesizeRequest.
+   *
+   * @generated from field: string ssml = 3;
+   */
+  ssml: string;
 };
 
 /**
@@ -374,7 +499,7 @@ export type SynthesizeStreamRequest = Message<"aetheros.tts.v1.SynthesizeStreamR
  * Use `create(SynthesizeStreamRequestSchema)` to create a new message.
  */
 export const SynthesizeStreamRequestSchema: GenMessage<SynthesizeStreamRequest> = /*@__PURE__*/
-  messageDesc(file_aetheros_tts_v1_tts, 5);
+  messageDesc(file_aetheros_tts_v1_tts, 7);
 
 /**
  * SynthesizeStreamResponse is one message of a synthesis stream.
@@ -428,7 +553,7 @@ export type SynthesizeStreamResponse = Message<"aetheros.tts.v1.SynthesizeStream
  * Use `create(SynthesizeStreamResponseSchema)` to create a new message.
  */
 export const SynthesizeStreamResponseSchema: GenMessage<SynthesizeStreamResponse> = /*@__PURE__*/
-  messageDesc(file_aetheros_tts_v1_tts, 6);
+  messageDesc(file_aetheros_tts_v1_tts, 8);
 
 /**
  * StreamStart describes the audio of a stream before any of it is sent.
@@ -477,7 +602,7 @@ export type StreamStart = Message<"aetheros.tts.v1.StreamStart"> & {
  * Use `create(StreamStartSchema)` to create a new message.
  */
 export const StreamStartSchema: GenMessage<StreamStart> = /*@__PURE__*/
-  messageDesc(file_aetheros_tts_v1_tts, 7);
+  messageDesc(file_aetheros_tts_v1_tts, 9);
 
 /**
  * AudioChunk is a piece of the audio file, at most STREAM_CHUNK_SIZE bytes.
@@ -529,7 +654,7 @@ export type AudioChunk = Message<"aetheros.tts.v1.AudioChunk"> & {
  * Use `create(AudioChunkSchema)` to create a new message.
  */
 export const AudioChunkSchema: GenMessage<AudioChunk> = /*@__PURE__*/
-  messageDesc(file_aetheros_tts_v1_tts, 8);
+  messageDesc(file_aetheros_tts_v1_tts, 10);
 
 /**
  * StreamSummary closes a stream.
@@ -585,7 +710,7 @@ export type StreamSummary = Message<"aetheros.tts.v1.StreamSummary"> & {
  * Use `create(StreamSummarySchema)` to create a new message.
  */
 export const StreamSummarySchema: GenMessage<StreamSummary> = /*@__PURE__*/
-  messageDesc(file_aetheros_tts_v1_tts, 9);
+  messageDesc(file_aetheros_tts_v1_tts, 11);
 
 /**
  * StreamingSynthesizeRequest is one message from the client of a
@@ -631,7 +756,7 @@ export type StreamingSynthesizeRequest = Message<"aetheros.tts.v1.StreamingSynth
  * Use `create(StreamingSynthesizeRequestSchema)` to create a new message.
  */
 export const StreamingSynthesizeRequestSchema: GenMessage<StreamingSynthesizeRequest> = /*@__PURE__*/
-  messageDesc(file_aetheros_tts_v1_tts, 10);
+  messageDesc(file_aetheros_tts_v1_tts, 12);
 
 /**
  * StreamingSynthesisConfig configures a StreamingSynthesize stream.
@@ -673,7 +798,7 @@ export type StreamingSynthesisConfig = Message<"aetheros.tts.v1.StreamingSynthes
  * Use `create(StreamingSynthesisConfigSchema)` to create a new message.
  */
 export const StreamingSynthesisConfigSchema: GenMessage<StreamingSynthesisConfig> = /*@__PURE__*/
-  messageDesc(file_aetheros_tts_v1_tts, 11);
+  messageDesc(file_aetheros_tts_v1_tts, 13);
 
 /**
  * TextInput adds text to an utterance.
@@ -718,7 +843,7 @@ export type TextInput = Message<"aetheros.tts.v1.TextInput"> & {
  * Use `create(TextInputSchema)` to create a new message.
  */
 export const TextInputSchema: GenMessage<TextInput> = /*@__PURE__*/
-  messageDesc(file_aetheros_tts_v1_tts, 12);
+  messageDesc(file_aetheros_tts_v1_tts, 14);
 
 /**
  * CancelUtterance stops an utterance: its buffered text is dropped, its
@@ -740,7 +865,7 @@ export type CancelUtterance = Message<"aetheros.tts.v1.CancelUtterance"> & {
  * Use `create(CancelUtteranceSchema)` to create a new message.
  */
 export const CancelUtteranceSchema: GenMessage<CancelUtterance> = /*@__PURE__*/
-  messageDesc(file_aetheros_tts_v1_tts, 13);
+  messageDesc(file_aetheros_tts_v1_tts, 15);
 
 /**
  * StreamingSynthesizeResponse is one message from the server of a
@@ -795,7 +920,7 @@ export type StreamingSynthesizeResponse = Message<"aetheros.tts.v1.StreamingSynt
  * Use `create(StreamingSynthesizeResponseSchema)` to create a new message.
  */
 export const StreamingSynthesizeResponseSchema: GenMessage<StreamingSynthesizeResponse> = /*@__PURE__*/
-  messageDesc(file_aetheros_tts_v1_tts, 14);
+  messageDesc(file_aetheros_tts_v1_tts, 16);
 
 /**
  * UtteranceEnd closes one utterance of a StreamingSynthesize stream.
@@ -831,7 +956,7 @@ export type UtteranceEnd = Message<"aetheros.tts.v1.UtteranceEnd"> & {
  * Use `create(UtteranceEndSchema)` to create a new message.
  */
 export const UtteranceEndSchema: GenMessage<UtteranceEnd> = /*@__PURE__*/
-  messageDesc(file_aetheros_tts_v1_tts, 15);
+  messageDesc(file_aetheros_tts_v1_tts, 17);
 
 /**
  * ListVoicesRequest filters the voice list.
@@ -853,7 +978,7 @@ export type ListVoicesRequest = Message<"aetheros.tts.v1.ListVoicesRequest"> & {
  * Use `create(ListVoicesRequestSchema)` to create a new message.
  */
 export const ListVoicesRequestSchema: GenMessage<ListVoicesRequest> = /*@__PURE__*/
-  messageDesc(file_aetheros_tts_v1_tts, 16);
+  messageDesc(file_aetheros_tts_v1_tts, 18);
 
 /**
  * ListVoicesResponse lists installed voices.
@@ -881,7 +1006,7 @@ export type ListVoicesResponse = Message<"aetheros.tts.v1.ListVoicesResponse"> &
  * Use `create(ListVoicesResponseSchema)` to create a new message.
  */
 export const ListVoicesResponseSchema: GenMessage<ListVoicesResponse> = /*@__PURE__*/
-  messageDesc(file_aetheros_tts_v1_tts, 17);
+  messageDesc(file_aetheros_tts_v1_tts, 19);
 
 /**
  * Voice describes one installed Piper voice.
@@ -987,7 +1112,7 @@ export type Voice = Message<"aetheros.tts.v1.Voice"> & {
  * Use `create(VoiceSchema)` to create a new message.
  */
 export const VoiceSchema: GenMessage<Voice> = /*@__PURE__*/
-  messageDesc(file_aetheros_tts_v1_tts, 18);
+  messageDesc(file_aetheros_tts_v1_tts, 20);
 
 /**
  * Speaker is one speaker of a multi-speaker voice.
@@ -1015,7 +1140,7 @@ export type Speaker = Message<"aetheros.tts.v1.Speaker"> & {
  * Use `create(SpeakerSchema)` to create a new message.
  */
 export const SpeakerSchema: GenMessage<Speaker> = /*@__PURE__*/
-  messageDesc(file_aetheros_tts_v1_tts, 19);
+  messageDesc(file_aetheros_tts_v1_tts, 21);
 
 /**
  * HealthRequest has no fields.
@@ -1030,7 +1155,7 @@ export type HealthRequest = Message<"aetheros.tts.v1.HealthRequest"> & {
  * Use `create(HealthRequestSchema)` to create a new message.
  */
 export const HealthRequestSchema: GenMessage<HealthRequest> = /*@__PURE__*/
-  messageDesc(file_aetheros_tts_v1_tts, 20);
+  messageDesc(file_aetheros_tts_v1_tts, 22);
 
 /**
  * HealthResponse reports the service's state.
@@ -1102,7 +1227,7 @@ export type HealthResponse = Message<"aetheros.tts.v1.HealthResponse"> & {
  * Use `create(HealthResponseSchema)` to create a new message.
  */
 export const HealthResponseSchema: GenMessage<HealthResponse> = /*@__PURE__*/
-  messageDesc(file_aetheros_tts_v1_tts, 21);
+  messageDesc(file_aetheros_tts_v1_tts, 23);
 
 /**
  * VoiceProblem names a voice and what is wrong with it.
@@ -1137,7 +1262,7 @@ export type VoiceProblem = Message<"aetheros.tts.v1.VoiceProblem"> & {
  * Use `create(VoiceProblemSchema)` to create a new message.
  */
 export const VoiceProblemSchema: GenMessage<VoiceProblem> = /*@__PURE__*/
-  messageDesc(file_aetheros_tts_v1_tts, 22);
+  messageDesc(file_aetheros_tts_v1_tts, 24);
 
 /**
  * GetCacheStatsRequest has no fields.
@@ -1152,7 +1277,7 @@ export type GetCacheStatsRequest = Message<"aetheros.tts.v1.GetCacheStatsRequest
  * Use `create(GetCacheStatsRequestSchema)` to create a new message.
  */
 export const GetCacheStatsRequestSchema: GenMessage<GetCacheStatsRequest> = /*@__PURE__*/
-  messageDesc(file_aetheros_tts_v1_tts, 23);
+  messageDesc(file_aetheros_tts_v1_tts, 25);
 
 /**
  * GetCacheStatsResponse reports the cache per tier and in total.
@@ -1188,7 +1313,7 @@ export type GetCacheStatsResponse = Message<"aetheros.tts.v1.GetCacheStatsRespon
  * Use `create(GetCacheStatsResponseSchema)` to create a new message.
  */
 export const GetCacheStatsResponseSchema: GenMessage<GetCacheStatsResponse> = /*@__PURE__*/
-  messageDesc(file_aetheros_tts_v1_tts, 24);
+  messageDesc(file_aetheros_tts_v1_tts, 26);
 
 /**
  * CacheTierStats counts one cache tier's activity since start or last clear.
@@ -1278,7 +1403,7 @@ export type CacheTierStats = Message<"aetheros.tts.v1.CacheTierStats"> & {
  * Use `create(CacheTierStatsSchema)` to create a new message.
  */
 export const CacheTierStatsSchema: GenMessage<CacheTierStats> = /*@__PURE__*/
-  messageDesc(file_aetheros_tts_v1_tts, 25);
+  messageDesc(file_aetheros_tts_v1_tts, 27);
 
 /**
  * ClearCacheRequest has no fields.
@@ -1293,7 +1418,7 @@ export type ClearCacheRequest = Message<"aetheros.tts.v1.ClearCacheRequest"> & {
  * Use `create(ClearCacheRequestSchema)` to create a new message.
  */
 export const ClearCacheRequestSchema: GenMessage<ClearCacheRequest> = /*@__PURE__*/
-  messageDesc(file_aetheros_tts_v1_tts, 26);
+  messageDesc(file_aetheros_tts_v1_tts, 28);
 
 /**
  * ClearCacheResponse reports what was removed.
@@ -1321,7 +1446,7 @@ export type ClearCacheResponse = Message<"aetheros.tts.v1.ClearCacheResponse"> &
  * Use `create(ClearCacheResponseSchema)` to create a new message.
  */
 export const ClearCacheResponseSchema: GenMessage<ClearCacheResponse> = /*@__PURE__*/
-  messageDesc(file_aetheros_tts_v1_tts, 27);
+  messageDesc(file_aetheros_tts_v1_tts, 29);
 
 /**
  * AudioEncoding is the container and codec of the returned audio. Every

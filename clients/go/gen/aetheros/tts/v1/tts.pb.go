@@ -202,9 +202,16 @@ type SynthesisConfig struct {
 	// media streams expect (20 is usual); the last frame is padded with
 	// silence. 0 (unset) sends chunks as the audio is produced. Allowed 0 or 1
 	// to 1000, and a frame must be a whole number of samples at the output rate.
-	FrameMs       uint32 `protobuf:"varint,14,opt,name=frame_ms,json=frameMs,proto3" json:"frame_ms,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	FrameMs uint32 `protobuf:"varint,14,opt,name=frame_ms,json=frameMs,proto3" json:"frame_ms,omitempty"`
+	// Pronunciation lexicons of this server (LEXICONS_DIR, by file name without
+	// ".pls") to apply, at most 5; the first that matches a word wins. Empty
+	// applies DEFAULT_LEXICONS.
+	Lexicons []string `protobuf:"bytes,15,rep,name=lexicons,proto3" json:"lexicons,omitempty"`
+	// Pronunciations for this request only, applied before any lexicon, as
+	// Google's custom_pronunciations: each phrase is said as its IPA or its alias.
+	CustomPronunciations []*CustomPronunciation `protobuf:"bytes,16,rep,name=custom_pronunciations,json=customPronunciations,proto3" json:"custom_pronunciations,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *SynthesisConfig) Reset() {
@@ -335,6 +342,174 @@ func (x *SynthesisConfig) GetFrameMs() uint32 {
 	return 0
 }
 
+func (x *SynthesisConfig) GetLexicons() []string {
+	if x != nil {
+		return x.Lexicons
+	}
+	return nil
+}
+
+func (x *SynthesisConfig) GetCustomPronunciations() []*CustomPronunciation {
+	if x != nil {
+		return x.CustomPronunciations
+	}
+	return nil
+}
+
+// CustomPronunciation says how to speak one word or phrase. Matching is on
+// whole words; a phrase in lower case matches any case, one with a capital
+// letter matches only as written; the longest phrase wins.
+type CustomPronunciation struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The word or phrase as written in the text.
+	Phrase string `protobuf:"bytes,1,opt,name=phrase,proto3" json:"phrase,omitempty"`
+	// How to say it: exactly one of ipa and alias.
+	//
+	// Types that are valid to be assigned to Pronunciation:
+	//
+	//	*CustomPronunciation_Ipa
+	//	*CustomPronunciation_Alias
+	Pronunciation isCustomPronunciation_Pronunciation `protobuf_oneof:"pronunciation"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CustomPronunciation) Reset() {
+	*x = CustomPronunciation{}
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CustomPronunciation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CustomPronunciation) ProtoMessage() {}
+
+func (x *CustomPronunciation) ProtoReflect() protoreflect.Message {
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CustomPronunciation.ProtoReflect.Descriptor instead.
+func (*CustomPronunciation) Descriptor() ([]byte, []int) {
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *CustomPronunciation) GetPhrase() string {
+	if x != nil {
+		return x.Phrase
+	}
+	return ""
+}
+
+func (x *CustomPronunciation) GetPronunciation() isCustomPronunciation_Pronunciation {
+	if x != nil {
+		return x.Pronunciation
+	}
+	return nil
+}
+
+func (x *CustomPronunciation) GetIpa() string {
+	if x != nil {
+		if x, ok := x.Pronunciation.(*CustomPronunciation_Ipa); ok {
+			return x.Ipa
+		}
+	}
+	return ""
+}
+
+func (x *CustomPronunciation) GetAlias() string {
+	if x != nil {
+		if x, ok := x.Pronunciation.(*CustomPronunciation_Alias); ok {
+			return x.Alias
+		}
+	}
+	return ""
+}
+
+type isCustomPronunciation_Pronunciation interface {
+	isCustomPronunciation_Pronunciation()
+}
+
+type CustomPronunciation_Ipa struct {
+	// IPA phonemes, spoken as raw phonemes are ("[[ ... ]]").
+	Ipa string `protobuf:"bytes,2,opt,name=ipa,proto3,oneof"`
+}
+
+type CustomPronunciation_Alias struct {
+	// Text to say instead.
+	Alias string `protobuf:"bytes,3,opt,name=alias,proto3,oneof"`
+}
+
+func (*CustomPronunciation_Ipa) isCustomPronunciation_Pronunciation() {}
+
+func (*CustomPronunciation_Alias) isCustomPronunciation_Pronunciation() {}
+
+// Timepoint is where an SSML <mark> falls in the audio.
+type Timepoint struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The mark's name attribute.
+	MarkName string `protobuf:"bytes,1,opt,name=mark_name,json=markName,proto3" json:"mark_name,omitempty"`
+	// Seconds from the start of the audio: the start of the first word spoken
+	// after the mark (the end of the audio when none follows).
+	Seconds       float64 `protobuf:"fixed64,2,opt,name=seconds,proto3" json:"seconds,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Timepoint) Reset() {
+	*x = Timepoint{}
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Timepoint) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Timepoint) ProtoMessage() {}
+
+func (x *Timepoint) ProtoReflect() protoreflect.Message {
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Timepoint.ProtoReflect.Descriptor instead.
+func (*Timepoint) Descriptor() ([]byte, []int) {
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Timepoint) GetMarkName() string {
+	if x != nil {
+		return x.MarkName
+	}
+	return ""
+}
+
+func (x *Timepoint) GetSeconds() float64 {
+	if x != nil {
+		return x.Seconds
+	}
+	return 0
+}
+
 // WordTimestamp places one spoken word in the request's text and in the
 // audio. Times come from the voice's own phoneme durations, so they are exact
 // to one decoder frame (256 samples at the voice's rate for medium voices).
@@ -364,7 +539,7 @@ type WordTimestamp struct {
 
 func (x *WordTimestamp) Reset() {
 	*x = WordTimestamp{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[1]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -376,7 +551,7 @@ func (x *WordTimestamp) String() string {
 func (*WordTimestamp) ProtoMessage() {}
 
 func (x *WordTimestamp) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[1]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -389,7 +564,7 @@ func (x *WordTimestamp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WordTimestamp.ProtoReflect.Descriptor instead.
 func (*WordTimestamp) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{1}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *WordTimestamp) GetWord() string {
@@ -443,14 +618,17 @@ type Timestamps struct {
 	// The sentence's words in order.
 	Words []*WordTimestamp `protobuf:"bytes,2,rep,name=words,proto3" json:"words,omitempty"`
 	// Utterance the sentence belongs to (StreamingSynthesize only).
-	ContextId     string `protobuf:"bytes,3,opt,name=context_id,json=contextId,proto3" json:"context_id,omitempty"`
+	ContextId string `protobuf:"bytes,3,opt,name=context_id,json=contextId,proto3" json:"context_id,omitempty"`
+	// SSML <mark>s that fall in this sentence or just before it. Sent even when
+	// word timestamps are off.
+	Timepoints    []*Timepoint `protobuf:"bytes,4,rep,name=timepoints,proto3" json:"timepoints,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Timestamps) Reset() {
 	*x = Timestamps{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[2]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -462,7 +640,7 @@ func (x *Timestamps) String() string {
 func (*Timestamps) ProtoMessage() {}
 
 func (x *Timestamps) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[2]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -475,7 +653,7 @@ func (x *Timestamps) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Timestamps.ProtoReflect.Descriptor instead.
 func (*Timestamps) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{2}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Timestamps) GetSentenceIndex() uint32 {
@@ -499,21 +677,33 @@ func (x *Timestamps) GetContextId() string {
 	return ""
 }
 
+func (x *Timestamps) GetTimepoints() []*Timepoint {
+	if x != nil {
+		return x.Timepoints
+	}
+	return nil
+}
+
 // SynthesizeRequest asks for one utterance as a single audio file.
 type SynthesizeRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The text to speak, at most MAX_TEXT_LENGTH characters. Phonemes may be
-	// given directly inside double brackets: "[[ həlˈoʊ ]]".
+	// given directly inside double brackets: "[[ həlˈoʊ ]]". Exactly one of
+	// text and ssml.
 	Text string `protobuf:"bytes,1,opt,name=text,proto3" json:"text,omitempty"`
 	// How to speak it.
-	Config        *SynthesisConfig `protobuf:"bytes,2,opt,name=config,proto3" json:"config,omitempty"`
+	Config *SynthesisConfig `protobuf:"bytes,2,opt,name=config,proto3" json:"config,omitempty"`
+	// An SSML document (<speak>...</speak>, the subset the README lists) to
+	// speak instead of text, at most MAX_TEXT_LENGTH characters. Word
+	// timestamps then index the document.
+	Ssml          string `protobuf:"bytes,3,opt,name=ssml,proto3" json:"ssml,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SynthesizeRequest) Reset() {
 	*x = SynthesizeRequest{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[3]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -525,7 +715,7 @@ func (x *SynthesizeRequest) String() string {
 func (*SynthesizeRequest) ProtoMessage() {}
 
 func (x *SynthesizeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[3]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -538,7 +728,7 @@ func (x *SynthesizeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SynthesizeRequest.ProtoReflect.Descriptor instead.
 func (*SynthesizeRequest) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{3}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *SynthesizeRequest) GetText() string {
@@ -553,6 +743,13 @@ func (x *SynthesizeRequest) GetConfig() *SynthesisConfig {
 		return x.Config
 	}
 	return nil
+}
+
+func (x *SynthesizeRequest) GetSsml() string {
+	if x != nil {
+		return x.Ssml
+	}
+	return ""
 }
 
 // SynthesizeResponse carries the audio and the metadata the earlier REST
@@ -577,14 +774,16 @@ type SynthesizeResponse struct {
 	ModelUsed string `protobuf:"bytes,8,opt,name=model_used,json=modelUsed,proto3" json:"model_used,omitempty"`
 	// Every spoken word with its place in the text and in the audio, when
 	// config.enable_word_timestamps is set.
-	Words         []*WordTimestamp `protobuf:"bytes,9,rep,name=words,proto3" json:"words,omitempty"`
+	Words []*WordTimestamp `protobuf:"bytes,9,rep,name=words,proto3" json:"words,omitempty"`
+	// Where each SSML <mark> falls in the audio, in document order.
+	Timepoints    []*Timepoint `protobuf:"bytes,10,rep,name=timepoints,proto3" json:"timepoints,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SynthesizeResponse) Reset() {
 	*x = SynthesizeResponse{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[4]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -596,7 +795,7 @@ func (x *SynthesizeResponse) String() string {
 func (*SynthesizeResponse) ProtoMessage() {}
 
 func (x *SynthesizeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[4]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -609,7 +808,7 @@ func (x *SynthesizeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SynthesizeResponse.ProtoReflect.Descriptor instead.
 func (*SynthesizeResponse) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{4}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *SynthesizeResponse) GetAudio() []byte {
@@ -675,21 +874,31 @@ func (x *SynthesizeResponse) GetWords() []*WordTimestamp {
 	return nil
 }
 
+func (x *SynthesizeResponse) GetTimepoints() []*Timepoint {
+	if x != nil {
+		return x.Timepoints
+	}
+	return nil
+}
+
 // SynthesizeStreamRequest asks for one utterance streamed sentence by
 // sentence.
 type SynthesizeStreamRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The text to speak, at most MAX_TEXT_LENGTH characters.
+	// The text to speak, at most MAX_TEXT_LENGTH characters. Exactly one of
+	// text and ssml.
 	Text string `protobuf:"bytes,1,opt,name=text,proto3" json:"text,omitempty"`
 	// How to speak it.
-	Config        *SynthesisConfig `protobuf:"bytes,2,opt,name=config,proto3" json:"config,omitempty"`
+	Config *SynthesisConfig `protobuf:"bytes,2,opt,name=config,proto3" json:"config,omitempty"`
+	// An SSML document to speak instead of text, as in SynthesizeRequest.
+	Ssml          string `protobuf:"bytes,3,opt,name=ssml,proto3" json:"ssml,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SynthesizeStreamRequest) Reset() {
 	*x = SynthesizeStreamRequest{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[5]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -701,7 +910,7 @@ func (x *SynthesizeStreamRequest) String() string {
 func (*SynthesizeStreamRequest) ProtoMessage() {}
 
 func (x *SynthesizeStreamRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[5]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -714,7 +923,7 @@ func (x *SynthesizeStreamRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SynthesizeStreamRequest.ProtoReflect.Descriptor instead.
 func (*SynthesizeStreamRequest) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{5}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *SynthesizeStreamRequest) GetText() string {
@@ -729,6 +938,13 @@ func (x *SynthesizeStreamRequest) GetConfig() *SynthesisConfig {
 		return x.Config
 	}
 	return nil
+}
+
+func (x *SynthesizeStreamRequest) GetSsml() string {
+	if x != nil {
+		return x.Ssml
+	}
+	return ""
 }
 
 // SynthesizeStreamResponse is one message of a synthesis stream.
@@ -749,7 +965,7 @@ type SynthesizeStreamResponse struct {
 
 func (x *SynthesizeStreamResponse) Reset() {
 	*x = SynthesizeStreamResponse{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[6]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -761,7 +977,7 @@ func (x *SynthesizeStreamResponse) String() string {
 func (*SynthesizeStreamResponse) ProtoMessage() {}
 
 func (x *SynthesizeStreamResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[6]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -774,7 +990,7 @@ func (x *SynthesizeStreamResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SynthesizeStreamResponse.ProtoReflect.Descriptor instead.
 func (*SynthesizeStreamResponse) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{6}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *SynthesizeStreamResponse) GetEvent() isSynthesizeStreamResponse_Event {
@@ -872,7 +1088,7 @@ type StreamStart struct {
 
 func (x *StreamStart) Reset() {
 	*x = StreamStart{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[7]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -884,7 +1100,7 @@ func (x *StreamStart) String() string {
 func (*StreamStart) ProtoMessage() {}
 
 func (x *StreamStart) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[7]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -897,7 +1113,7 @@ func (x *StreamStart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamStart.ProtoReflect.Descriptor instead.
 func (*StreamStart) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{7}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *StreamStart) GetEncoding() AudioEncoding {
@@ -957,7 +1173,7 @@ type AudioChunk struct {
 
 func (x *AudioChunk) Reset() {
 	*x = AudioChunk{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[8]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -969,7 +1185,7 @@ func (x *AudioChunk) String() string {
 func (*AudioChunk) ProtoMessage() {}
 
 func (x *AudioChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[8]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -982,7 +1198,7 @@ func (x *AudioChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AudioChunk.ProtoReflect.Descriptor instead.
 func (*AudioChunk) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{8}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *AudioChunk) GetAudio() []byte {
@@ -1041,7 +1257,7 @@ type StreamSummary struct {
 
 func (x *StreamSummary) Reset() {
 	*x = StreamSummary{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[9]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1053,7 +1269,7 @@ func (x *StreamSummary) String() string {
 func (*StreamSummary) ProtoMessage() {}
 
 func (x *StreamSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[9]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1066,7 +1282,7 @@ func (x *StreamSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamSummary.ProtoReflect.Descriptor instead.
 func (*StreamSummary) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{9}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *StreamSummary) GetDurationSeconds() float64 {
@@ -1129,7 +1345,7 @@ type StreamingSynthesizeRequest struct {
 
 func (x *StreamingSynthesizeRequest) Reset() {
 	*x = StreamingSynthesizeRequest{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[10]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1141,7 +1357,7 @@ func (x *StreamingSynthesizeRequest) String() string {
 func (*StreamingSynthesizeRequest) ProtoMessage() {}
 
 func (x *StreamingSynthesizeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[10]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1154,7 +1370,7 @@ func (x *StreamingSynthesizeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamingSynthesizeRequest.ProtoReflect.Descriptor instead.
 func (*StreamingSynthesizeRequest) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{10}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *StreamingSynthesizeRequest) GetRequest() isStreamingSynthesizeRequest_Request {
@@ -1238,7 +1454,7 @@ type StreamingSynthesisConfig struct {
 
 func (x *StreamingSynthesisConfig) Reset() {
 	*x = StreamingSynthesisConfig{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[11]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1250,7 +1466,7 @@ func (x *StreamingSynthesisConfig) String() string {
 func (*StreamingSynthesisConfig) ProtoMessage() {}
 
 func (x *StreamingSynthesisConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[11]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1263,7 +1479,7 @@ func (x *StreamingSynthesisConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamingSynthesisConfig.ProtoReflect.Descriptor instead.
 func (*StreamingSynthesisConfig) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{11}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *StreamingSynthesisConfig) GetConfig() *SynthesisConfig {
@@ -1307,7 +1523,7 @@ type TextInput struct {
 
 func (x *TextInput) Reset() {
 	*x = TextInput{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[12]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1319,7 +1535,7 @@ func (x *TextInput) String() string {
 func (*TextInput) ProtoMessage() {}
 
 func (x *TextInput) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[12]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1332,7 +1548,7 @@ func (x *TextInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TextInput.ProtoReflect.Descriptor instead.
 func (*TextInput) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{12}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *TextInput) GetContextId() string {
@@ -1375,7 +1591,7 @@ type CancelUtterance struct {
 
 func (x *CancelUtterance) Reset() {
 	*x = CancelUtterance{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[13]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1387,7 +1603,7 @@ func (x *CancelUtterance) String() string {
 func (*CancelUtterance) ProtoMessage() {}
 
 func (x *CancelUtterance) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[13]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1400,7 +1616,7 @@ func (x *CancelUtterance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelUtterance.ProtoReflect.Descriptor instead.
 func (*CancelUtterance) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{13}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CancelUtterance) GetContextId() string {
@@ -1429,7 +1645,7 @@ type StreamingSynthesizeResponse struct {
 
 func (x *StreamingSynthesizeResponse) Reset() {
 	*x = StreamingSynthesizeResponse{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[14]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1441,7 +1657,7 @@ func (x *StreamingSynthesizeResponse) String() string {
 func (*StreamingSynthesizeResponse) ProtoMessage() {}
 
 func (x *StreamingSynthesizeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[14]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1454,7 +1670,7 @@ func (x *StreamingSynthesizeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamingSynthesizeResponse.ProtoReflect.Descriptor instead.
 func (*StreamingSynthesizeResponse) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{14}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *StreamingSynthesizeResponse) GetEvent() isStreamingSynthesizeResponse_Event {
@@ -1549,7 +1765,7 @@ type UtteranceEnd struct {
 
 func (x *UtteranceEnd) Reset() {
 	*x = UtteranceEnd{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[15]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1561,7 +1777,7 @@ func (x *UtteranceEnd) String() string {
 func (*UtteranceEnd) ProtoMessage() {}
 
 func (x *UtteranceEnd) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[15]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1574,7 +1790,7 @@ func (x *UtteranceEnd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UtteranceEnd.ProtoReflect.Descriptor instead.
 func (*UtteranceEnd) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{15}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *UtteranceEnd) GetContextId() string {
@@ -1610,7 +1826,7 @@ type ListVoicesRequest struct {
 
 func (x *ListVoicesRequest) Reset() {
 	*x = ListVoicesRequest{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[16]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1622,7 +1838,7 @@ func (x *ListVoicesRequest) String() string {
 func (*ListVoicesRequest) ProtoMessage() {}
 
 func (x *ListVoicesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[16]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1635,7 +1851,7 @@ func (x *ListVoicesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListVoicesRequest.ProtoReflect.Descriptor instead.
 func (*ListVoicesRequest) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{16}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ListVoicesRequest) GetLanguage() string {
@@ -1658,7 +1874,7 @@ type ListVoicesResponse struct {
 
 func (x *ListVoicesResponse) Reset() {
 	*x = ListVoicesResponse{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[17]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1670,7 +1886,7 @@ func (x *ListVoicesResponse) String() string {
 func (*ListVoicesResponse) ProtoMessage() {}
 
 func (x *ListVoicesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[17]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1683,7 +1899,7 @@ func (x *ListVoicesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListVoicesResponse.ProtoReflect.Descriptor instead.
 func (*ListVoicesResponse) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{17}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListVoicesResponse) GetVoices() []*Voice {
@@ -1737,7 +1953,7 @@ type Voice struct {
 
 func (x *Voice) Reset() {
 	*x = Voice{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[18]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1749,7 +1965,7 @@ func (x *Voice) String() string {
 func (*Voice) ProtoMessage() {}
 
 func (x *Voice) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[18]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1762,7 +1978,7 @@ func (x *Voice) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Voice.ProtoReflect.Descriptor instead.
 func (*Voice) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{18}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Voice) GetId() string {
@@ -1870,7 +2086,7 @@ type Speaker struct {
 
 func (x *Speaker) Reset() {
 	*x = Speaker{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[19]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1882,7 +2098,7 @@ func (x *Speaker) String() string {
 func (*Speaker) ProtoMessage() {}
 
 func (x *Speaker) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[19]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1895,7 +2111,7 @@ func (x *Speaker) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Speaker.ProtoReflect.Descriptor instead.
 func (*Speaker) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{19}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Speaker) GetName() string {
@@ -1921,7 +2137,7 @@ type HealthRequest struct {
 
 func (x *HealthRequest) Reset() {
 	*x = HealthRequest{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[20]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1933,7 +2149,7 @@ func (x *HealthRequest) String() string {
 func (*HealthRequest) ProtoMessage() {}
 
 func (x *HealthRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[20]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1946,7 +2162,7 @@ func (x *HealthRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthRequest.ProtoReflect.Descriptor instead.
 func (*HealthRequest) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{20}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{22}
 }
 
 // HealthResponse reports the service's state.
@@ -1976,7 +2192,7 @@ type HealthResponse struct {
 
 func (x *HealthResponse) Reset() {
 	*x = HealthResponse{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[21]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1988,7 +2204,7 @@ func (x *HealthResponse) String() string {
 func (*HealthResponse) ProtoMessage() {}
 
 func (x *HealthResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[21]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2001,7 +2217,7 @@ func (x *HealthResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthResponse.ProtoReflect.Descriptor instead.
 func (*HealthResponse) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{21}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *HealthResponse) GetStatus() HealthStatus {
@@ -2075,7 +2291,7 @@ type VoiceProblem struct {
 
 func (x *VoiceProblem) Reset() {
 	*x = VoiceProblem{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[22]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2087,7 +2303,7 @@ func (x *VoiceProblem) String() string {
 func (*VoiceProblem) ProtoMessage() {}
 
 func (x *VoiceProblem) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[22]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2100,7 +2316,7 @@ func (x *VoiceProblem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VoiceProblem.ProtoReflect.Descriptor instead.
 func (*VoiceProblem) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{22}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *VoiceProblem) GetVoice() string {
@@ -2133,7 +2349,7 @@ type GetCacheStatsRequest struct {
 
 func (x *GetCacheStatsRequest) Reset() {
 	*x = GetCacheStatsRequest{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[23]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2145,7 +2361,7 @@ func (x *GetCacheStatsRequest) String() string {
 func (*GetCacheStatsRequest) ProtoMessage() {}
 
 func (x *GetCacheStatsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[23]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2158,7 +2374,7 @@ func (x *GetCacheStatsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCacheStatsRequest.ProtoReflect.Descriptor instead.
 func (*GetCacheStatsRequest) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{23}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{25}
 }
 
 // GetCacheStatsResponse reports the cache per tier and in total.
@@ -2177,7 +2393,7 @@ type GetCacheStatsResponse struct {
 
 func (x *GetCacheStatsResponse) Reset() {
 	*x = GetCacheStatsResponse{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[24]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2189,7 +2405,7 @@ func (x *GetCacheStatsResponse) String() string {
 func (*GetCacheStatsResponse) ProtoMessage() {}
 
 func (x *GetCacheStatsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[24]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2202,7 +2418,7 @@ func (x *GetCacheStatsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCacheStatsResponse.ProtoReflect.Descriptor instead.
 func (*GetCacheStatsResponse) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{24}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *GetCacheStatsResponse) GetTotal() *CacheTierStats {
@@ -2261,7 +2477,7 @@ type CacheTierStats struct {
 
 func (x *CacheTierStats) Reset() {
 	*x = CacheTierStats{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[25]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2273,7 +2489,7 @@ func (x *CacheTierStats) String() string {
 func (*CacheTierStats) ProtoMessage() {}
 
 func (x *CacheTierStats) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[25]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2286,7 +2502,7 @@ func (x *CacheTierStats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CacheTierStats.ProtoReflect.Descriptor instead.
 func (*CacheTierStats) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{25}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *CacheTierStats) GetTier() string {
@@ -2368,7 +2584,7 @@ type ClearCacheRequest struct {
 
 func (x *ClearCacheRequest) Reset() {
 	*x = ClearCacheRequest{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[26]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2380,7 +2596,7 @@ func (x *ClearCacheRequest) String() string {
 func (*ClearCacheRequest) ProtoMessage() {}
 
 func (x *ClearCacheRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[26]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2393,7 +2609,7 @@ func (x *ClearCacheRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClearCacheRequest.ProtoReflect.Descriptor instead.
 func (*ClearCacheRequest) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{26}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{28}
 }
 
 // ClearCacheResponse reports what was removed.
@@ -2409,7 +2625,7 @@ type ClearCacheResponse struct {
 
 func (x *ClearCacheResponse) Reset() {
 	*x = ClearCacheResponse{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[27]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2421,7 +2637,7 @@ func (x *ClearCacheResponse) String() string {
 func (*ClearCacheResponse) ProtoMessage() {}
 
 func (x *ClearCacheResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[27]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2434,7 +2650,7 @@ func (x *ClearCacheResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClearCacheResponse.ProtoReflect.Descriptor instead.
 func (*ClearCacheResponse) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{27}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ClearCacheResponse) GetEntriesRemoved() uint64 {
@@ -2455,7 +2671,7 @@ var File_aetheros_tts_v1_tts_proto protoreflect.FileDescriptor
 
 const file_aetheros_tts_v1_tts_proto_rawDesc = "" +
 	"\n" +
-	"\x19aetheros/tts/v1/tts.proto\x12\x0faetheros.tts.v1\"\xd2\x04\n" +
+	"\x19aetheros/tts/v1/tts.proto\x12\x0faetheros.tts.v1\"\xc9\x05\n" +
 	"\x0fSynthesisConfig\x12\x14\n" +
 	"\x05voice\x18\x01 \x01(\tR\x05voice\x12\x18\n" +
 	"\aspeaker\x18\x02 \x01(\tR\aspeaker\x12\x1a\n" +
@@ -2473,7 +2689,9 @@ const file_aetheros_tts_v1_tts_proto_rawDesc = "" +
 	"\x10sentence_silence\x18\v \x01(\x02H\x05R\x0fsentenceSilence\x88\x01\x01\x12 \n" +
 	"\tuse_cache\x18\f \x01(\bH\x06R\buseCache\x88\x01\x01\x124\n" +
 	"\x16enable_word_timestamps\x18\r \x01(\bR\x14enableWordTimestamps\x12\x19\n" +
-	"\bframe_ms\x18\x0e \x01(\rR\aframeMsB\b\n" +
+	"\bframe_ms\x18\x0e \x01(\rR\aframeMs\x12\x1a\n" +
+	"\blexicons\x18\x0f \x03(\tR\blexicons\x12Y\n" +
+	"\x15custom_pronunciations\x18\x10 \x03(\v2$.aetheros.tts.v1.CustomPronunciationR\x14customPronunciationsB\b\n" +
 	"\x06_speedB\b\n" +
 	"\x06_pitchB\t\n" +
 	"\a_volumeB\x0e\n" +
@@ -2482,7 +2700,15 @@ const file_aetheros_tts_v1_tts_proto_rawDesc = "" +
 	"\b_noise_wB\x13\n" +
 	"\x11_sentence_silenceB\f\n" +
 	"\n" +
-	"_use_cache\"\xca\x01\n" +
+	"_use_cache\"j\n" +
+	"\x13CustomPronunciation\x12\x16\n" +
+	"\x06phrase\x18\x01 \x01(\tR\x06phrase\x12\x12\n" +
+	"\x03ipa\x18\x02 \x01(\tH\x00R\x03ipa\x12\x16\n" +
+	"\x05alias\x18\x03 \x01(\tH\x00R\x05aliasB\x0f\n" +
+	"\rpronunciation\"B\n" +
+	"\tTimepoint\x12\x1b\n" +
+	"\tmark_name\x18\x01 \x01(\tR\bmarkName\x12\x18\n" +
+	"\aseconds\x18\x02 \x01(\x01R\aseconds\"\xca\x01\n" +
 	"\rWordTimestamp\x12\x12\n" +
 	"\x04word\x18\x01 \x01(\tR\x04word\x12\x1d\n" +
 	"\n" +
@@ -2491,16 +2717,20 @@ const file_aetheros_tts_v1_tts_proto_rawDesc = "" +
 	"\rstart_seconds\x18\x04 \x01(\x01R\fstartSeconds\x12\x1f\n" +
 	"\vend_seconds\x18\x05 \x01(\x01R\n" +
 	"endSeconds\x12%\n" +
-	"\x0esentence_index\x18\x06 \x01(\rR\rsentenceIndex\"\x88\x01\n" +
+	"\x0esentence_index\x18\x06 \x01(\rR\rsentenceIndex\"\xc4\x01\n" +
 	"\n" +
 	"Timestamps\x12%\n" +
 	"\x0esentence_index\x18\x01 \x01(\rR\rsentenceIndex\x124\n" +
 	"\x05words\x18\x02 \x03(\v2\x1e.aetheros.tts.v1.WordTimestampR\x05words\x12\x1d\n" +
 	"\n" +
-	"context_id\x18\x03 \x01(\tR\tcontextId\"a\n" +
+	"context_id\x18\x03 \x01(\tR\tcontextId\x12:\n" +
+	"\n" +
+	"timepoints\x18\x04 \x03(\v2\x1a.aetheros.tts.v1.TimepointR\n" +
+	"timepoints\"u\n" +
 	"\x11SynthesizeRequest\x12\x12\n" +
 	"\x04text\x18\x01 \x01(\tR\x04text\x128\n" +
-	"\x06config\x18\x02 \x01(\v2 .aetheros.tts.v1.SynthesisConfigR\x06config\"\xee\x02\n" +
+	"\x06config\x18\x02 \x01(\v2 .aetheros.tts.v1.SynthesisConfigR\x06config\x12\x12\n" +
+	"\x04ssml\x18\x03 \x01(\tR\x04ssml\"\xaa\x03\n" +
 	"\x12SynthesizeResponse\x12\x14\n" +
 	"\x05audio\x18\x01 \x01(\fR\x05audio\x12:\n" +
 	"\bencoding\x18\x02 \x01(\x0e2\x1e.aetheros.tts.v1.AudioEncodingR\bencoding\x12\x1f\n" +
@@ -2513,10 +2743,15 @@ const file_aetheros_tts_v1_tts_proto_rawDesc = "" +
 	"textLength\x12\x1d\n" +
 	"\n" +
 	"model_used\x18\b \x01(\tR\tmodelUsed\x124\n" +
-	"\x05words\x18\t \x03(\v2\x1e.aetheros.tts.v1.WordTimestampR\x05words\"g\n" +
+	"\x05words\x18\t \x03(\v2\x1e.aetheros.tts.v1.WordTimestampR\x05words\x12:\n" +
+	"\n" +
+	"timepoints\x18\n" +
+	" \x03(\v2\x1a.aetheros.tts.v1.TimepointR\n" +
+	"timepoints\"{\n" +
 	"\x17SynthesizeStreamRequest\x12\x12\n" +
 	"\x04text\x18\x01 \x01(\tR\x04text\x128\n" +
-	"\x06config\x18\x02 \x01(\v2 .aetheros.tts.v1.SynthesisConfigR\x06config\"\x89\x02\n" +
+	"\x06config\x18\x02 \x01(\v2 .aetheros.tts.v1.SynthesisConfigR\x06config\x12\x12\n" +
+	"\x04ssml\x18\x03 \x01(\tR\x04ssml\"\x89\x02\n" +
 	"\x18SynthesizeStreamResponse\x124\n" +
 	"\x05start\x18\x01 \x01(\v2\x1c.aetheros.tts.v1.StreamStartH\x00R\x05start\x123\n" +
 	"\x05chunk\x18\x02 \x01(\v2\x1b.aetheros.tts.v1.AudioChunkH\x00R\x05chunk\x12:\n" +
@@ -2685,85 +2920,90 @@ func file_aetheros_tts_v1_tts_proto_rawDescGZIP() []byte {
 }
 
 var file_aetheros_tts_v1_tts_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_aetheros_tts_v1_tts_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
+var file_aetheros_tts_v1_tts_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_aetheros_tts_v1_tts_proto_goTypes = []any{
 	(AudioEncoding)(0),                  // 0: aetheros.tts.v1.AudioEncoding
 	(HealthStatus)(0),                   // 1: aetheros.tts.v1.HealthStatus
 	(*SynthesisConfig)(nil),             // 2: aetheros.tts.v1.SynthesisConfig
-	(*WordTimestamp)(nil),               // 3: aetheros.tts.v1.WordTimestamp
-	(*Timestamps)(nil),                  // 4: aetheros.tts.v1.Timestamps
-	(*SynthesizeRequest)(nil),           // 5: aetheros.tts.v1.SynthesizeRequest
-	(*SynthesizeResponse)(nil),          // 6: aetheros.tts.v1.SynthesizeResponse
-	(*SynthesizeStreamRequest)(nil),     // 7: aetheros.tts.v1.SynthesizeStreamRequest
-	(*SynthesizeStreamResponse)(nil),    // 8: aetheros.tts.v1.SynthesizeStreamResponse
-	(*StreamStart)(nil),                 // 9: aetheros.tts.v1.StreamStart
-	(*AudioChunk)(nil),                  // 10: aetheros.tts.v1.AudioChunk
-	(*StreamSummary)(nil),               // 11: aetheros.tts.v1.StreamSummary
-	(*StreamingSynthesizeRequest)(nil),  // 12: aetheros.tts.v1.StreamingSynthesizeRequest
-	(*StreamingSynthesisConfig)(nil),    // 13: aetheros.tts.v1.StreamingSynthesisConfig
-	(*TextInput)(nil),                   // 14: aetheros.tts.v1.TextInput
-	(*CancelUtterance)(nil),             // 15: aetheros.tts.v1.CancelUtterance
-	(*StreamingSynthesizeResponse)(nil), // 16: aetheros.tts.v1.StreamingSynthesizeResponse
-	(*UtteranceEnd)(nil),                // 17: aetheros.tts.v1.UtteranceEnd
-	(*ListVoicesRequest)(nil),           // 18: aetheros.tts.v1.ListVoicesRequest
-	(*ListVoicesResponse)(nil),          // 19: aetheros.tts.v1.ListVoicesResponse
-	(*Voice)(nil),                       // 20: aetheros.tts.v1.Voice
-	(*Speaker)(nil),                     // 21: aetheros.tts.v1.Speaker
-	(*HealthRequest)(nil),               // 22: aetheros.tts.v1.HealthRequest
-	(*HealthResponse)(nil),              // 23: aetheros.tts.v1.HealthResponse
-	(*VoiceProblem)(nil),                // 24: aetheros.tts.v1.VoiceProblem
-	(*GetCacheStatsRequest)(nil),        // 25: aetheros.tts.v1.GetCacheStatsRequest
-	(*GetCacheStatsResponse)(nil),       // 26: aetheros.tts.v1.GetCacheStatsResponse
-	(*CacheTierStats)(nil),              // 27: aetheros.tts.v1.CacheTierStats
-	(*ClearCacheRequest)(nil),           // 28: aetheros.tts.v1.ClearCacheRequest
-	(*ClearCacheResponse)(nil),          // 29: aetheros.tts.v1.ClearCacheResponse
+	(*CustomPronunciation)(nil),         // 3: aetheros.tts.v1.CustomPronunciation
+	(*Timepoint)(nil),                   // 4: aetheros.tts.v1.Timepoint
+	(*WordTimestamp)(nil),               // 5: aetheros.tts.v1.WordTimestamp
+	(*Timestamps)(nil),                  // 6: aetheros.tts.v1.Timestamps
+	(*SynthesizeRequest)(nil),           // 7: aetheros.tts.v1.SynthesizeRequest
+	(*SynthesizeResponse)(nil),          // 8: aetheros.tts.v1.SynthesizeResponse
+	(*SynthesizeStreamRequest)(nil),     // 9: aetheros.tts.v1.SynthesizeStreamRequest
+	(*SynthesizeStreamResponse)(nil),    // 10: aetheros.tts.v1.SynthesizeStreamResponse
+	(*StreamStart)(nil),                 // 11: aetheros.tts.v1.StreamStart
+	(*AudioChunk)(nil),                  // 12: aetheros.tts.v1.AudioChunk
+	(*StreamSummary)(nil),               // 13: aetheros.tts.v1.StreamSummary
+	(*StreamingSynthesizeRequest)(nil),  // 14: aetheros.tts.v1.StreamingSynthesizeRequest
+	(*StreamingSynthesisConfig)(nil),    // 15: aetheros.tts.v1.StreamingSynthesisConfig
+	(*TextInput)(nil),                   // 16: aetheros.tts.v1.TextInput
+	(*CancelUtterance)(nil),             // 17: aetheros.tts.v1.CancelUtterance
+	(*StreamingSynthesizeResponse)(nil), // 18: aetheros.tts.v1.StreamingSynthesizeResponse
+	(*UtteranceEnd)(nil),                // 19: aetheros.tts.v1.UtteranceEnd
+	(*ListVoicesRequest)(nil),           // 20: aetheros.tts.v1.ListVoicesRequest
+	(*ListVoicesResponse)(nil),          // 21: aetheros.tts.v1.ListVoicesResponse
+	(*Voice)(nil),                       // 22: aetheros.tts.v1.Voice
+	(*Speaker)(nil),                     // 23: aetheros.tts.v1.Speaker
+	(*HealthRequest)(nil),               // 24: aetheros.tts.v1.HealthRequest
+	(*HealthResponse)(nil),              // 25: aetheros.tts.v1.HealthResponse
+	(*VoiceProblem)(nil),                // 26: aetheros.tts.v1.VoiceProblem
+	(*GetCacheStatsRequest)(nil),        // 27: aetheros.tts.v1.GetCacheStatsRequest
+	(*GetCacheStatsResponse)(nil),       // 28: aetheros.tts.v1.GetCacheStatsResponse
+	(*CacheTierStats)(nil),              // 29: aetheros.tts.v1.CacheTierStats
+	(*ClearCacheRequest)(nil),           // 30: aetheros.tts.v1.ClearCacheRequest
+	(*ClearCacheResponse)(nil),          // 31: aetheros.tts.v1.ClearCacheResponse
 }
 var file_aetheros_tts_v1_tts_proto_depIdxs = []int32{
 	0,  // 0: aetheros.tts.v1.SynthesisConfig.encoding:type_name -> aetheros.tts.v1.AudioEncoding
-	3,  // 1: aetheros.tts.v1.Timestamps.words:type_name -> aetheros.tts.v1.WordTimestamp
-	2,  // 2: aetheros.tts.v1.SynthesizeRequest.config:type_name -> aetheros.tts.v1.SynthesisConfig
-	0,  // 3: aetheros.tts.v1.SynthesizeResponse.encoding:type_name -> aetheros.tts.v1.AudioEncoding
-	3,  // 4: aetheros.tts.v1.SynthesizeResponse.words:type_name -> aetheros.tts.v1.WordTimestamp
-	2,  // 5: aetheros.tts.v1.SynthesizeStreamRequest.config:type_name -> aetheros.tts.v1.SynthesisConfig
-	9,  // 6: aetheros.tts.v1.SynthesizeStreamResponse.start:type_name -> aetheros.tts.v1.StreamStart
-	10, // 7: aetheros.tts.v1.SynthesizeStreamResponse.chunk:type_name -> aetheros.tts.v1.AudioChunk
-	11, // 8: aetheros.tts.v1.SynthesizeStreamResponse.summary:type_name -> aetheros.tts.v1.StreamSummary
-	4,  // 9: aetheros.tts.v1.SynthesizeStreamResponse.timestamps:type_name -> aetheros.tts.v1.Timestamps
-	0,  // 10: aetheros.tts.v1.StreamStart.encoding:type_name -> aetheros.tts.v1.AudioEncoding
-	13, // 11: aetheros.tts.v1.StreamingSynthesizeRequest.config:type_name -> aetheros.tts.v1.StreamingSynthesisConfig
-	14, // 12: aetheros.tts.v1.StreamingSynthesizeRequest.input:type_name -> aetheros.tts.v1.TextInput
-	15, // 13: aetheros.tts.v1.StreamingSynthesizeRequest.cancel:type_name -> aetheros.tts.v1.CancelUtterance
-	2,  // 14: aetheros.tts.v1.StreamingSynthesisConfig.config:type_name -> aetheros.tts.v1.SynthesisConfig
-	9,  // 15: aetheros.tts.v1.StreamingSynthesizeResponse.start:type_name -> aetheros.tts.v1.StreamStart
-	10, // 16: aetheros.tts.v1.StreamingSynthesizeResponse.chunk:type_name -> aetheros.tts.v1.AudioChunk
-	4,  // 17: aetheros.tts.v1.StreamingSynthesizeResponse.timestamps:type_name -> aetheros.tts.v1.Timestamps
-	17, // 18: aetheros.tts.v1.StreamingSynthesizeResponse.utterance_end:type_name -> aetheros.tts.v1.UtteranceEnd
-	11, // 19: aetheros.tts.v1.UtteranceEnd.summary:type_name -> aetheros.tts.v1.StreamSummary
-	20, // 20: aetheros.tts.v1.ListVoicesResponse.voices:type_name -> aetheros.tts.v1.Voice
-	21, // 21: aetheros.tts.v1.Voice.speakers:type_name -> aetheros.tts.v1.Speaker
-	1,  // 22: aetheros.tts.v1.HealthResponse.status:type_name -> aetheros.tts.v1.HealthStatus
-	24, // 23: aetheros.tts.v1.HealthResponse.degraded_voices:type_name -> aetheros.tts.v1.VoiceProblem
-	27, // 24: aetheros.tts.v1.GetCacheStatsResponse.total:type_name -> aetheros.tts.v1.CacheTierStats
-	27, // 25: aetheros.tts.v1.GetCacheStatsResponse.tiers:type_name -> aetheros.tts.v1.CacheTierStats
-	5,  // 26: aetheros.tts.v1.TtsService.Synthesize:input_type -> aetheros.tts.v1.SynthesizeRequest
-	7,  // 27: aetheros.tts.v1.TtsService.SynthesizeStream:input_type -> aetheros.tts.v1.SynthesizeStreamRequest
-	12, // 28: aetheros.tts.v1.TtsService.StreamingSynthesize:input_type -> aetheros.tts.v1.StreamingSynthesizeRequest
-	18, // 29: aetheros.tts.v1.TtsService.ListVoices:input_type -> aetheros.tts.v1.ListVoicesRequest
-	22, // 30: aetheros.tts.v1.TtsService.Health:input_type -> aetheros.tts.v1.HealthRequest
-	25, // 31: aetheros.tts.v1.TtsService.GetCacheStats:input_type -> aetheros.tts.v1.GetCacheStatsRequest
-	28, // 32: aetheros.tts.v1.TtsService.ClearCache:input_type -> aetheros.tts.v1.ClearCacheRequest
-	6,  // 33: aetheros.tts.v1.TtsService.Synthesize:output_type -> aetheros.tts.v1.SynthesizeResponse
-	8,  // 34: aetheros.tts.v1.TtsService.SynthesizeStream:output_type -> aetheros.tts.v1.SynthesizeStreamResponse
-	16, // 35: aetheros.tts.v1.TtsService.StreamingSynthesize:output_type -> aetheros.tts.v1.StreamingSynthesizeResponse
-	19, // 36: aetheros.tts.v1.TtsService.ListVoices:output_type -> aetheros.tts.v1.ListVoicesResponse
-	23, // 37: aetheros.tts.v1.TtsService.Health:output_type -> aetheros.tts.v1.HealthResponse
-	26, // 38: aetheros.tts.v1.TtsService.GetCacheStats:output_type -> aetheros.tts.v1.GetCacheStatsResponse
-	29, // 39: aetheros.tts.v1.TtsService.ClearCache:output_type -> aetheros.tts.v1.ClearCacheResponse
-	33, // [33:40] is the sub-list for method output_type
-	26, // [26:33] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	3,  // 1: aetheros.tts.v1.SynthesisConfig.custom_pronunciations:type_name -> aetheros.tts.v1.CustomPronunciation
+	5,  // 2: aetheros.tts.v1.Timestamps.words:type_name -> aetheros.tts.v1.WordTimestamp
+	4,  // 3: aetheros.tts.v1.Timestamps.timepoints:type_name -> aetheros.tts.v1.Timepoint
+	2,  // 4: aetheros.tts.v1.SynthesizeRequest.config:type_name -> aetheros.tts.v1.SynthesisConfig
+	0,  // 5: aetheros.tts.v1.SynthesizeResponse.encoding:type_name -> aetheros.tts.v1.AudioEncoding
+	5,  // 6: aetheros.tts.v1.SynthesizeResponse.words:type_name -> aetheros.tts.v1.WordTimestamp
+	4,  // 7: aetheros.tts.v1.SynthesizeResponse.timepoints:type_name -> aetheros.tts.v1.Timepoint
+	2,  // 8: aetheros.tts.v1.SynthesizeStreamRequest.config:type_name -> aetheros.tts.v1.SynthesisConfig
+	11, // 9: aetheros.tts.v1.SynthesizeStreamResponse.start:type_name -> aetheros.tts.v1.StreamStart
+	12, // 10: aetheros.tts.v1.SynthesizeStreamResponse.chunk:type_name -> aetheros.tts.v1.AudioChunk
+	13, // 11: aetheros.tts.v1.SynthesizeStreamResponse.summary:type_name -> aetheros.tts.v1.StreamSummary
+	6,  // 12: aetheros.tts.v1.SynthesizeStreamResponse.timestamps:type_name -> aetheros.tts.v1.Timestamps
+	0,  // 13: aetheros.tts.v1.StreamStart.encoding:type_name -> aetheros.tts.v1.AudioEncoding
+	15, // 14: aetheros.tts.v1.StreamingSynthesizeRequest.config:type_name -> aetheros.tts.v1.StreamingSynthesisConfig
+	16, // 15: aetheros.tts.v1.StreamingSynthesizeRequest.input:type_name -> aetheros.tts.v1.TextInput
+	17, // 16: aetheros.tts.v1.StreamingSynthesizeRequest.cancel:type_name -> aetheros.tts.v1.CancelUtterance
+	2,  // 17: aetheros.tts.v1.StreamingSynthesisConfig.config:type_name -> aetheros.tts.v1.SynthesisConfig
+	11, // 18: aetheros.tts.v1.StreamingSynthesizeResponse.start:type_name -> aetheros.tts.v1.StreamStart
+	12, // 19: aetheros.tts.v1.StreamingSynthesizeResponse.chunk:type_name -> aetheros.tts.v1.AudioChunk
+	6,  // 20: aetheros.tts.v1.StreamingSynthesizeResponse.timestamps:type_name -> aetheros.tts.v1.Timestamps
+	19, // 21: aetheros.tts.v1.StreamingSynthesizeResponse.utterance_end:type_name -> aetheros.tts.v1.UtteranceEnd
+	13, // 22: aetheros.tts.v1.UtteranceEnd.summary:type_name -> aetheros.tts.v1.StreamSummary
+	22, // 23: aetheros.tts.v1.ListVoicesResponse.voices:type_name -> aetheros.tts.v1.Voice
+	23, // 24: aetheros.tts.v1.Voice.speakers:type_name -> aetheros.tts.v1.Speaker
+	1,  // 25: aetheros.tts.v1.HealthResponse.status:type_name -> aetheros.tts.v1.HealthStatus
+	26, // 26: aetheros.tts.v1.HealthResponse.degraded_voices:type_name -> aetheros.tts.v1.VoiceProblem
+	29, // 27: aetheros.tts.v1.GetCacheStatsResponse.total:type_name -> aetheros.tts.v1.CacheTierStats
+	29, // 28: aetheros.tts.v1.GetCacheStatsResponse.tiers:type_name -> aetheros.tts.v1.CacheTierStats
+	7,  // 29: aetheros.tts.v1.TtsService.Synthesize:input_type -> aetheros.tts.v1.SynthesizeRequest
+	9,  // 30: aetheros.tts.v1.TtsService.SynthesizeStream:input_type -> aetheros.tts.v1.SynthesizeStreamRequest
+	14, // 31: aetheros.tts.v1.TtsService.StreamingSynthesize:input_type -> aetheros.tts.v1.StreamingSynthesizeRequest
+	20, // 32: aetheros.tts.v1.TtsService.ListVoices:input_type -> aetheros.tts.v1.ListVoicesRequest
+	24, // 33: aetheros.tts.v1.TtsService.Health:input_type -> aetheros.tts.v1.HealthRequest
+	27, // 34: aetheros.tts.v1.TtsService.GetCacheStats:input_type -> aetheros.tts.v1.GetCacheStatsRequest
+	30, // 35: aetheros.tts.v1.TtsService.ClearCache:input_type -> aetheros.tts.v1.ClearCacheRequest
+	8,  // 36: aetheros.tts.v1.TtsService.Synthesize:output_type -> aetheros.tts.v1.SynthesizeResponse
+	10, // 37: aetheros.tts.v1.TtsService.SynthesizeStream:output_type -> aetheros.tts.v1.SynthesizeStreamResponse
+	18, // 38: aetheros.tts.v1.TtsService.StreamingSynthesize:output_type -> aetheros.tts.v1.StreamingSynthesizeResponse
+	21, // 39: aetheros.tts.v1.TtsService.ListVoices:output_type -> aetheros.tts.v1.ListVoicesResponse
+	25, // 40: aetheros.tts.v1.TtsService.Health:output_type -> aetheros.tts.v1.HealthResponse
+	28, // 41: aetheros.tts.v1.TtsService.GetCacheStats:output_type -> aetheros.tts.v1.GetCacheStatsResponse
+	31, // 42: aetheros.tts.v1.TtsService.ClearCache:output_type -> aetheros.tts.v1.ClearCacheResponse
+	36, // [36:43] is the sub-list for method output_type
+	29, // [29:36] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_aetheros_tts_v1_tts_proto_init() }
@@ -2772,19 +3012,23 @@ func file_aetheros_tts_v1_tts_proto_init() {
 		return
 	}
 	file_aetheros_tts_v1_tts_proto_msgTypes[0].OneofWrappers = []any{}
-	file_aetheros_tts_v1_tts_proto_msgTypes[6].OneofWrappers = []any{
+	file_aetheros_tts_v1_tts_proto_msgTypes[1].OneofWrappers = []any{
+		(*CustomPronunciation_Ipa)(nil),
+		(*CustomPronunciation_Alias)(nil),
+	}
+	file_aetheros_tts_v1_tts_proto_msgTypes[8].OneofWrappers = []any{
 		(*SynthesizeStreamResponse_Start)(nil),
 		(*SynthesizeStreamResponse_Chunk)(nil),
 		(*SynthesizeStreamResponse_Summary)(nil),
 		(*SynthesizeStreamResponse_Timestamps)(nil),
 	}
-	file_aetheros_tts_v1_tts_proto_msgTypes[10].OneofWrappers = []any{
+	file_aetheros_tts_v1_tts_proto_msgTypes[12].OneofWrappers = []any{
 		(*StreamingSynthesizeRequest_Config)(nil),
 		(*StreamingSynthesizeRequest_Input)(nil),
 		(*StreamingSynthesizeRequest_Cancel)(nil),
 	}
-	file_aetheros_tts_v1_tts_proto_msgTypes[11].OneofWrappers = []any{}
-	file_aetheros_tts_v1_tts_proto_msgTypes[14].OneofWrappers = []any{
+	file_aetheros_tts_v1_tts_proto_msgTypes[13].OneofWrappers = []any{}
+	file_aetheros_tts_v1_tts_proto_msgTypes[16].OneofWrappers = []any{
 		(*StreamingSynthesizeResponse_Start)(nil),
 		(*StreamingSynthesizeResponse_Chunk)(nil),
 		(*StreamingSynthesizeResponse_Timestamps)(nil),
@@ -2796,7 +3040,7 @@ func file_aetheros_tts_v1_tts_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_aetheros_tts_v1_tts_proto_rawDesc), len(file_aetheros_tts_v1_tts_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   28,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -40,7 +40,7 @@ HEALTH_STATUS_SERVING: HealthStatus
 HEALTH_STATUS_NOT_SERVING: HealthStatus
 
 class SynthesisConfig(_message.Message):
-    __slots__ = ("voice", "speaker", "language", "encoding", "sample_rate", "speed", "pitch", "volume", "noise_scale", "noise_w", "sentence_silence", "use_cache", "enable_word_timestamps", "frame_ms")
+    __slots__ = ("voice", "speaker", "language", "encoding", "sample_rate", "speed", "pitch", "volume", "noise_scale", "noise_w", "sentence_silence", "use_cache", "enable_word_timestamps", "frame_ms", "lexicons", "custom_pronunciations")
     VOICE_FIELD_NUMBER: _ClassVar[int]
     SPEAKER_FIELD_NUMBER: _ClassVar[int]
     LANGUAGE_FIELD_NUMBER: _ClassVar[int]
@@ -55,6 +55,8 @@ class SynthesisConfig(_message.Message):
     USE_CACHE_FIELD_NUMBER: _ClassVar[int]
     ENABLE_WORD_TIMESTAMPS_FIELD_NUMBER: _ClassVar[int]
     FRAME_MS_FIELD_NUMBER: _ClassVar[int]
+    LEXICONS_FIELD_NUMBER: _ClassVar[int]
+    CUSTOM_PRONUNCIATIONS_FIELD_NUMBER: _ClassVar[int]
     voice: str
     speaker: str
     language: str
@@ -69,7 +71,27 @@ class SynthesisConfig(_message.Message):
     use_cache: bool
     enable_word_timestamps: bool
     frame_ms: int
-    def __init__(self, voice: _Optional[str] = ..., speaker: _Optional[str] = ..., language: _Optional[str] = ..., encoding: _Optional[_Union[AudioEncoding, str]] = ..., sample_rate: _Optional[int] = ..., speed: _Optional[float] = ..., pitch: _Optional[float] = ..., volume: _Optional[float] = ..., noise_scale: _Optional[float] = ..., noise_w: _Optional[float] = ..., sentence_silence: _Optional[float] = ..., use_cache: _Optional[bool] = ..., enable_word_timestamps: _Optional[bool] = ..., frame_ms: _Optional[int] = ...) -> None: ...
+    lexicons: _containers.RepeatedScalarFieldContainer[str]
+    custom_pronunciations: _containers.RepeatedCompositeFieldContainer[CustomPronunciation]
+    def __init__(self, voice: _Optional[str] = ..., speaker: _Optional[str] = ..., language: _Optional[str] = ..., encoding: _Optional[_Union[AudioEncoding, str]] = ..., sample_rate: _Optional[int] = ..., speed: _Optional[float] = ..., pitch: _Optional[float] = ..., volume: _Optional[float] = ..., noise_scale: _Optional[float] = ..., noise_w: _Optional[float] = ..., sentence_silence: _Optional[float] = ..., use_cache: _Optional[bool] = ..., enable_word_timestamps: _Optional[bool] = ..., frame_ms: _Optional[int] = ..., lexicons: _Optional[_Iterable[str]] = ..., custom_pronunciations: _Optional[_Iterable[_Union[CustomPronunciation, _Mapping]]] = ...) -> None: ...
+
+class CustomPronunciation(_message.Message):
+    __slots__ = ("phrase", "ipa", "alias")
+    PHRASE_FIELD_NUMBER: _ClassVar[int]
+    IPA_FIELD_NUMBER: _ClassVar[int]
+    ALIAS_FIELD_NUMBER: _ClassVar[int]
+    phrase: str
+    ipa: str
+    alias: str
+    def __init__(self, phrase: _Optional[str] = ..., ipa: _Optional[str] = ..., alias: _Optional[str] = ...) -> None: ...
+
+class Timepoint(_message.Message):
+    __slots__ = ("mark_name", "seconds")
+    MARK_NAME_FIELD_NUMBER: _ClassVar[int]
+    SECONDS_FIELD_NUMBER: _ClassVar[int]
+    mark_name: str
+    seconds: float
+    def __init__(self, mark_name: _Optional[str] = ..., seconds: _Optional[float] = ...) -> None: ...
 
 class WordTimestamp(_message.Message):
     __slots__ = ("word", "text_start", "text_end", "start_seconds", "end_seconds", "sentence_index")
@@ -88,25 +110,29 @@ class WordTimestamp(_message.Message):
     def __init__(self, word: _Optional[str] = ..., text_start: _Optional[int] = ..., text_end: _Optional[int] = ..., start_seconds: _Optional[float] = ..., end_seconds: _Optional[float] = ..., sentence_index: _Optional[int] = ...) -> None: ...
 
 class Timestamps(_message.Message):
-    __slots__ = ("sentence_index", "words", "context_id")
+    __slots__ = ("sentence_index", "words", "context_id", "timepoints")
     SENTENCE_INDEX_FIELD_NUMBER: _ClassVar[int]
     WORDS_FIELD_NUMBER: _ClassVar[int]
     CONTEXT_ID_FIELD_NUMBER: _ClassVar[int]
+    TIMEPOINTS_FIELD_NUMBER: _ClassVar[int]
     sentence_index: int
     words: _containers.RepeatedCompositeFieldContainer[WordTimestamp]
     context_id: str
-    def __init__(self, sentence_index: _Optional[int] = ..., words: _Optional[_Iterable[_Union[WordTimestamp, _Mapping]]] = ..., context_id: _Optional[str] = ...) -> None: ...
+    timepoints: _containers.RepeatedCompositeFieldContainer[Timepoint]
+    def __init__(self, sentence_index: _Optional[int] = ..., words: _Optional[_Iterable[_Union[WordTimestamp, _Mapping]]] = ..., context_id: _Optional[str] = ..., timepoints: _Optional[_Iterable[_Union[Timepoint, _Mapping]]] = ...) -> None: ...
 
 class SynthesizeRequest(_message.Message):
-    __slots__ = ("text", "config")
+    __slots__ = ("text", "config", "ssml")
     TEXT_FIELD_NUMBER: _ClassVar[int]
     CONFIG_FIELD_NUMBER: _ClassVar[int]
+    SSML_FIELD_NUMBER: _ClassVar[int]
     text: str
     config: SynthesisConfig
-    def __init__(self, text: _Optional[str] = ..., config: _Optional[_Union[SynthesisConfig, _Mapping]] = ...) -> None: ...
+    ssml: str
+    def __init__(self, text: _Optional[str] = ..., config: _Optional[_Union[SynthesisConfig, _Mapping]] = ..., ssml: _Optional[str] = ...) -> None: ...
 
 class SynthesizeResponse(_message.Message):
-    __slots__ = ("audio", "encoding", "sample_rate", "duration_seconds", "cached", "generation_time_ms", "text_length", "model_used", "words")
+    __slots__ = ("audio", "encoding", "sample_rate", "duration_seconds", "cached", "generation_time_ms", "text_length", "model_used", "words", "timepoints")
     AUDIO_FIELD_NUMBER: _ClassVar[int]
     ENCODING_FIELD_NUMBER: _ClassVar[int]
     SAMPLE_RATE_FIELD_NUMBER: _ClassVar[int]
@@ -116,6 +142,7 @@ class SynthesizeResponse(_message.Message):
     TEXT_LENGTH_FIELD_NUMBER: _ClassVar[int]
     MODEL_USED_FIELD_NUMBER: _ClassVar[int]
     WORDS_FIELD_NUMBER: _ClassVar[int]
+    TIMEPOINTS_FIELD_NUMBER: _ClassVar[int]
     audio: bytes
     encoding: AudioEncoding
     sample_rate: int
@@ -125,15 +152,18 @@ class SynthesizeResponse(_message.Message):
     text_length: int
     model_used: str
     words: _containers.RepeatedCompositeFieldContainer[WordTimestamp]
-    def __init__(self, audio: _Optional[bytes] = ..., encoding: _Optional[_Union[AudioEncoding, str]] = ..., sample_rate: _Optional[int] = ..., duration_seconds: _Optional[float] = ..., cached: _Optional[bool] = ..., generation_time_ms: _Optional[float] = ..., text_length: _Optional[int] = ..., model_used: _Optional[str] = ..., words: _Optional[_Iterable[_Union[WordTimestamp, _Mapping]]] = ...) -> None: ...
+    timepoints: _containers.RepeatedCompositeFieldContainer[Timepoint]
+    def __init__(self, audio: _Optional[bytes] = ..., encoding: _Optional[_Union[AudioEncoding, str]] = ..., sample_rate: _Optional[int] = ..., duration_seconds: _Optional[float] = ..., cached: _Optional[bool] = ..., generation_time_ms: _Optional[float] = ..., text_length: _Optional[int] = ..., model_used: _Optional[str] = ..., words: _Optional[_Iterable[_Union[WordTimestamp, _Mapping]]] = ..., timepoints: _Optional[_Iterable[_Union[Timepoint, _Mapping]]] = ...) -> None: ...
 
 class SynthesizeStreamRequest(_message.Message):
-    __slots__ = ("text", "config")
+    __slots__ = ("text", "config", "ssml")
     TEXT_FIELD_NUMBER: _ClassVar[int]
     CONFIG_FIELD_NUMBER: _ClassVar[int]
+    SSML_FIELD_NUMBER: _ClassVar[int]
     text: str
     config: SynthesisConfig
-    def __init__(self, text: _Optional[str] = ..., config: _Optional[_Union[SynthesisConfig, _Mapping]] = ...) -> None: ...
+    ssml: str
+    def __init__(self, text: _Optional[str] = ..., config: _Optional[_Union[SynthesisConfig, _Mapping]] = ..., ssml: _Optional[str] = ...) -> None: ...
 
 class SynthesizeStreamResponse(_message.Message):
     __slots__ = ("start", "chunk", "summary", "timestamps")

@@ -1,0 +1,179 @@
+// SSML and pronunciation lexicons end to end, against the real server and voice: each tag's
+// effect measured in the audio (break lengths, rate, pitch, <phoneme> and <sub> against the
+// text they stand for, a voice switch), marks placed at the next word's start, word
+// timestamps indexing the document, streams equal to unary, lexicon files and inline
+// entries changing what is said, and bad documents refused with the line and column.
+
+import { copyFile, link, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Code } from "@connectrpc/connect";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AudioEncoding } from "../../gen/aetheros/tts/v1/tts_pb.js";
+import { callError, startServer, type RunningServer } from "../server/running-server.js";
+import { collectStream, type Config, f0Track, median, NO_NOISE, ttsClient, VOICE, VOICE_RATE, voiced } from "./support.js";
+
+const PCM: Config = { encoding: AudioEncoding.PCM, ...NO_NOISE };
+const LEXICON = `<?xml version="1.0" encoding="UTF-8"?>
+<lexicon version="1.0" alphabet="ipa" xml:lang="en-US" xmlns="http://www.w3.org/2005/01/pronunciation-lexicon">
+  <lexeme><grapheme>AetherOS</grapheme><phoneme>ˈiːθɚ ˌoʊˈɛs</phoneme></lexeme>
+  <lexeme><grapheme>TTS</grapheme><alias>text to speech</alias></lexeme>
+</lexicon>
+`;
+
+let running: RunningServer;
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "tts-ssml-"));
+  const models = join(dir, "models");
+  const lexicons = join(dir, "lexicons");
+  await Promise.all([mkdir(models), mkdir(lexicons)]);
+  // A second voice id for <voice>: the default voice's files under another name.
+  for (const id of [VOICE, "en_US-copy-medium"]) {
+    await link(join("models", `${VOICE}.onnx`), join(models, `${id}.onnx`));
+    await copyFile(join("models", `${VOICE}.onnx.json`), join(models, `${id}.onnx.json`));
+  }
+  await writeFile(join(lexicons, "product.pls"), LEXICON);
+  await writeFile(join(lexicons, "broken.pls"), "<lexicon version='1.0'><lexeme>");
+  running = await startServer({ MODELS_DIR: models, LEXICONS_DIR: lexicons });
+}, 120_000);
+
+afterAll(async () => {
+  await running?.app.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+async function speak(request: { text?: string; ssml?: string; config?: Config }) {
+  const config = { ...PCM, ...request.config } as Config;
+  const response = await ttsClient(running).synthesize({ text: request.text ?? "", ssml: request.ssml ?? "", config });
+  const bytes = response.audio;
+  return { response, samples: new Int16Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) };
+}
+
+const same = (a: Int16Array, b: Int16Array) => a.length === b.length && Buffer.from(a.buffer).equals(Buffer.from(b.buffer));
+
+describe("SSML tags, measured in the audio", () => {
+  it("<break> inserts exactly the silence asked for", async () => {
+    const short = await speak({ ssml: '<speak>One.<break time="200ms"/>Two.</speak>' });
+    const long = await speak({ ssml: '<speak>One.<break time="1.2s"/>Two.</speak>' });
+    expect(long.samples.length - short.samples.length).toBe(VOICE_RATE);
+    const words = (await speak({ ssml: '<speak>One.<break time="1.2s"/>Two.</speak>', config: { enableWordTimestamps: true } })).response
+      .words;
+    expect(words[1]!.startSeconds - words[0]!.endSeconds).toBeGreaterThanOrEqual(1.2);
+  });
+
+  // Like config.speed, through the voice's length_scale, as Piper does: each phoneme's frames
+  // are rounded up, so 80% lengthens this sentence 1.11x, not 1.25x.
+  it("<prosody rate> stretches the speech the way config.speed does", async () => {
+    const text = "The meeting starts in ten minutes.";
+    const slow = await speak({ ssml: `<speak><prosody rate="80%">${text}</prosody></speak>` });
+    const bySpeed = await speak({ text, config: { speed: 0.8 } });
+    expect(same(slow.samples, bySpeed.samples)).toBe(true);
+    const normal = await speak({ text });
+    expect(slow.samples.length / normal.samples.length).toBeGreaterThan(1.05);
+  });
+
+  it("<prosody pitch='+4st'> raises F0 by four semitones", async () => {
+    const text = "A steady voice reads this sentence aloud.";
+    const base = median(voiced(f0Track((await speak({ text })).samples, VOICE_RATE)));
+    const raised = median(
+      voiced(f0Track((await speak({ ssml: `<speak><prosody pitch="+4st">${text}</prosody></speak>` })).samples, VOICE_RATE)),
+    );
+    expect(12 * Math.log2(raised / base)).toBeCloseTo(4, 0);
+    expect(Math.abs(12 * Math.log2(raised / base) - 4)).toBeLessThan(0.5);
+  });
+
+  it("<phoneme> says the IPA as [[ ]] does, <sub> says its alias", async () => {
+    const phoneme = await speak({ ssml: '<speak><phoneme alphabet="ipa" ph="həlˈoʊ">hello</phoneme></speak>' });
+    expect(same(phoneme.samples, (await speak({ text: "[[ həlˈoʊ ]]" })).samples)).toBe(true);
+    const sub = await speak({ ssml: '<speak><sub alias="World Wide Web">WWW</sub></speak>' });
+    expect(same(sub.samples, (await speak({ text: "World Wide Web" })).samples)).toBe(true);
+  });
+
+  it("<say-as interpret-as='characters'> spells the word out", async () => {
+    const word = await speak({ text: "NASA" });
+    const spelled = await speak({ ssml: '<speak><say-as interpret-as="characters">NASA</say-as></speak>' });
+    expect(spelled.samples.length).toBeGreaterThan(1.5 * word.samples.length);
+  });
+
+  it("<voice> switches voice mid-document; an unknown voice is NOT_FOUND naming it", async () => {
+    const { response } = await speak({ ssml: '<speak>Hello. <voice name="en_US-copy-medium">Goodbye.</voice></speak>' });
+    expect(response.durationSeconds).toBeGreaterThan(0.5);
+    const health = await ttsClient(running).health({});
+    expect(health.loadedVoices).toContain("en_US-copy-medium");
+    const error = await callError(ttsClient(running).synthesize({ ssml: '<speak><voice name="nobody">Hi.</voice></speak>' }));
+    expect(error.code).toBe(Code.NotFound);
+    expect(error.rawMessage).toMatch(/^ssml: <voice name="nobody">: no voice named "nobody"/);
+  });
+});
+
+describe("marks and word timestamps index the document", () => {
+  const ssml = '<speak>Turn <mark name="left"/>left at the <emphasis>second</emphasis> light.<mark name="end"/></speak>';
+
+  it("a mark's time is the next word's start; one after the last word is the end of the audio", async () => {
+    const { response } = await speak({ ssml, config: { enableWordTimestamps: true } });
+    const left = response.words.find((w) => w.word === "left")!;
+    expect(response.timepoints.map((t) => t.markName)).toEqual(["left", "end"]);
+    expect(response.timepoints[0]!.seconds).toBeCloseTo(left.startSeconds, 6);
+    expect(response.timepoints[1]!.seconds).toBeCloseTo(response.durationSeconds, 6);
+    for (const word of response.words) expect(Array.from(ssml).slice(word.textStart, word.textEnd).join("")).toBe(word.word);
+    expect(response.words.map((w) => w.word)).toEqual(["Turn", "left", "at", "the", "second", "light"]);
+  });
+
+  it("a stream of the document is the unary audio, with the marks in its timestamps messages", async () => {
+    const unary = await speak({ ssml });
+    const stream = await collectStream(ttsClient(running).synthesizeStream({ ssml, config: PCM }));
+    expect(Buffer.from(stream.audio).equals(Buffer.from(unary.samples.buffer))).toBe(true);
+    const messages = [];
+    for await (const message of ttsClient(running).synthesizeStream({ ssml, config: PCM })) messages.push(message);
+    const marks = messages.flatMap((m) => (m.event.case === "timestamps" ? m.event.value.timepoints.map((t) => t.markName) : []));
+    expect(marks).toEqual(["left", "end"]);
+  });
+});
+
+describe("pronunciation lexicons", () => {
+  it("a lexicon file's IPA and alias change what is said, and words keep the text's spans", async () => {
+    const text = "AetherOS speaks TTS.";
+    const { response, samples } = await speak({ text, config: { lexicons: ["product"], enableWordTimestamps: true } });
+    expect(same(samples, (await speak({ text: "[[ ˈiːθɚ ˌoʊˈɛs ]] speaks text to speech." })).samples)).toBe(true);
+    expect(response.words[0]).toMatchObject({ word: "AetherOS", textStart: 0, textEnd: 8 });
+    expect(same((await speak({ text })).samples, samples)).toBe(false);
+  });
+
+  it("inline entries apply, before any lexicon", async () => {
+    const { samples } = await speak({
+      text: "Read the TTS docs.",
+      config: { lexicons: ["product"], customPronunciations: [{ phrase: "TTS", pronunciation: { case: "alias", value: "speech" } }] },
+    });
+    expect(same(samples, (await speak({ text: "Read the speech docs." })).samples)).toBe(true);
+  });
+
+  it("a broken lexicon is refused by name with FAILED_PRECONDITION; an unknown one is INVALID_ARGUMENT", async () => {
+    const broken = await callError(ttsClient(running).synthesize({ text: "Hi.", config: { lexicons: ["broken"] } }));
+    expect(broken.code).toBe(Code.FailedPrecondition);
+    expect(broken.rawMessage).toMatch(/broken/);
+    const unknown = await callError(ttsClient(running).synthesize({ text: "Hi.", config: { lexicons: ["missing"] } }));
+    expect(unknown.code).toBe(Code.InvalidArgument);
+    expect(unknown.rawMessage).toMatch(/^config.lexicons: /);
+  });
+});
+
+describe("bad SSML is refused with INVALID_ARGUMENT naming where", () => {
+  it.each([
+    ["an unclosed tag", "<speak>Hello <prosody rate='80%'>there</speak>"],
+    ["a DOCTYPE (billion laughs)", '<!DOCTYPE speak [<!ENTITY a "aaaa">]><speak>&a;</speak>'],
+    ["a break longer than 10 s", '<speak><break time="30s"/></speak>'],
+    ["text outside <speak>", "Hello"],
+    ["1,000 nested elements", `<speak>${"<s>".repeat(1000)}deep${"</s>".repeat(1000)}</speak>`],
+  ])("%s", async (_name, ssml) => {
+    const error = await callError(ttsClient(running).synthesize({ ssml, config: PCM }));
+    expect(error.code).toBe(Code.InvalidArgument);
+    expect(error.rawMessage).toMatch(/^ssml: /);
+  });
+
+  it("text and ssml together", async () => {
+    const error = await callError(ttsClient(running).synthesize({ text: "Hi.", ssml: "<speak>Hi.</speak>" }));
+    expect(error.rawMessage).toBe("text: set text or ssml, not both");
+  });
+});
