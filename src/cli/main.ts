@@ -4,7 +4,7 @@
  * --local runs the engine in this process with the same configuration variables as the server.
  * Exit codes: 0 done, 1 the call or the work failed, 2 the command line is wrong.
  */
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { basename, extname } from "node:path";
 import { text as readAll } from "node:stream/consumers";
 import { parseArgs } from "node:util";
@@ -31,6 +31,7 @@ const OPTIONS = {
   speed: { type: "string" },
   pitch: { type: "string" },
   volume: { type: "string" },
+  ssml: { type: "string" },
   server: { type: "string", default: "http://127.0.0.1:8002" },
   "api-key": { type: "string" },
   local: { type: "boolean", default: false },
@@ -40,6 +41,7 @@ const OPTIONS = {
 
 const usage = `usage:
   aetheros-tts say TEXT|- -o FILE|- [flags]     synthesize TEXT (- reads it from stdin) into FILE (- writes stdout)
+  aetheros-tts say --ssml DOC|- -o FILE|-       synthesize the SSML document in file DOC (- reads it from stdin)
   aetheros-tts voices list [--language TAG]     the voices installed, the default marked
   aetheros-tts voices fetch [NAME ...]          download voices into MODELS_DIR (default: PIPER_MODEL_NAME);
                                                 one already there is left as it is
@@ -56,6 +58,7 @@ say:
   --speed X           0.5 to 2.0 (default 1)
   --pitch X           0.5 to 2.0 (default 1)
   --volume X          0 to 4 (default 1)
+  --ssml DOC          speak the SSML document in file DOC (- reads stdin) instead of TEXT
 
 where:
   --server URL        a running server (default http://127.0.0.1:8002), over gRPC
@@ -121,7 +124,8 @@ function synthesisConfig(output: string): SynthesisConfig {
   });
 }
 
-async function say(text: string, output: string): Promise<void> {
+/** Speaks `text`, or the SSML document `ssml` when that is set. */
+async function say(text: string, ssml: string, output: string): Promise<void> {
   const config = synthesisConfig(output);
   let audio: Uint8Array;
   let summary: string;
@@ -130,14 +134,14 @@ async function say(text: string, output: string): Promise<void> {
     const stack = await createSynthesisStack({ ...settings, cacheEnabled: false }, pino({ level: "warn" }));
     try {
       await stack.loadDefaultVoice();
-      const result = await stack.synthesizer.synthesize(validateRequest(text, config, settings), AbortSignal.timeout(120_000), "cli");
+      const result = await stack.synthesizer.synthesize(validateRequest(text, config, settings, ssml), AbortSignal.timeout(120_000), "cli");
       audio = result.audio.bytes;
       summary = `${result.audio.durationSeconds.toFixed(2)} s at ${result.audio.sampleRate} Hz by ${result.audio.modelUsed} in ${result.generationTimeMs.toFixed(0)} ms`;
     } finally {
       await stack.close();
     }
   } else {
-    const response = await client().synthesize({ text, config }, { timeoutMs: 120_000 });
+    const response = await client().synthesize({ text, ssml, config }, { timeoutMs: 120_000 });
     audio = response.audio;
     summary = `${response.durationSeconds.toFixed(2)} s at ${response.sampleRate} Hz by ${response.modelUsed} in ${response.generationTimeMs.toFixed(0)} ms${response.cached ? " (cached)" : ""}`;
   }
@@ -217,9 +221,16 @@ try {
     const output = values.output;
     // Checked before stdin is read or any call made.
     encodingOf(output);
-    const text = await textToSay(words);
-    if (!text) fail(`say: no text given${words[0] === "-" ? " (stdin was empty)" : ""}\n${usage}`);
-    await say(text, output);
+    if (values.ssml !== undefined) {
+      if (words.length > 0) fail(`say: give TEXT or --ssml, not both\n${usage}`);
+      const ssml = values.ssml === "-" ? await readAll(process.stdin) : await readFile(values.ssml, "utf8");
+      if (!ssml.trim()) fail(`say: the SSML document ${values.ssml === "-" ? "on stdin" : values.ssml} is empty`);
+      await say("", ssml, output);
+    } else {
+      const text = await textToSay(words);
+      if (!text) fail(`say: no text given${words[0] === "-" ? " (stdin was empty)" : ""}\n${usage}`);
+      await say(text, "", output);
+    }
   } else if (command === "voices" && subcommand === "list") {
     await listVoices();
   } else if (command === "voices" && subcommand === "fetch") {

@@ -4,7 +4,7 @@
 // are checked by ffprobe/ffmpeg.
 
 import { execFile } from "node:child_process";
-import { copyFile, mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { copyFile, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -88,6 +88,25 @@ describe("say", () => {
     // The duration the CLI printed is the server's (MP3 decoders add up to a few frames).
     const printed = Number(/: ([\d.]+) s at/.exec(run.stdout)?.[1]);
     expect(Math.abs(seconds - printed)).toBeLessThan(0.2);
+  });
+
+  it("`say --ssml DOC` speaks the document from a file or stdin: its break is in the audio; a bad one gets the server's line and column", async () => {
+    const document = '<speak>Hello.<break time="2s"/>Goodbye.</speak>';
+    await writeFile(join(dir, "doc.xml"), document);
+    const fromFile = await remote(["say", "--ssml", join(dir, "doc.xml"), "-o", join(dir, "ssml.wav")]);
+    expectSuccess(fromFile);
+    const plain = await remote(["say", "Hello. Goodbye.", "-o", join(dir, "plain.wav")]);
+    expectSuccess(plain);
+    const withBreak = (await decode(await readFile(join(dir, "ssml.wav")))).length / VOICE_RATE;
+    const without = (await decode(await readFile(join(dir, "plain.wav")))).length / VOICE_RATE;
+    expect(withBreak - without).toBeGreaterThan(1.9);
+    const server = ["--server", running.baseUrl, "--api-key", API_KEY];
+    const fromStdin = await cli(["say", "--ssml", "-", "-o", join(dir, "stdin.wav"), ...server], {}, document);
+    expectSuccess(fromStdin);
+    expect((await decode(await readFile(join(dir, "stdin.wav")))).length / VOICE_RATE - without).toBeGreaterThan(1.9);
+    const bad = await cli(["say", "--ssml", "-", "-o", join(dir, "never.wav"), ...server], {}, "<speak>Hello");
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/ssml: line 1, column \d+/);
   });
 
   it("`--rate 16000` gives a 16 kHz WAV; the format follows the file's extension", async () => {
@@ -225,6 +244,7 @@ describe("the command line itself", () => {
       "--speed",
       "--pitch",
       "--volume",
+      "--ssml",
       "--server",
       "--api-key",
       "--local",
