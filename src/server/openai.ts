@@ -18,6 +18,8 @@
 //   little-endian mono at 24 kHz, as OpenAI's is. aac has no encoder here: 400.
 // - speed keeps the RPCs' range (0.5 to 2.0), narrower than OpenAI's 0.25 to 4.0.
 // - `instructions` cannot be followed by a Piper voice and is ignored.
+// - OpenAI takes no SSML; an `input` that starts with "<speak" (after spaces or an XML
+//   declaration) is spoken as an SSML document, as the RPCs' `ssml` field is.
 // - The audio streams as OpenAI's does, from SynthesizeStream's synthesis (Synthesizer.stream):
 //   stream_format "audio" (the default) sends the file's bytes chunked as each sentence is
 //   encoded, "sse" sends them base64 in speech.audio.delta events and ends with
@@ -84,6 +86,9 @@ interface Format {
   /** 0 keeps the voice's rate. */
   readonly sampleRate: number;
 }
+
+/** An input that is an SSML document: "<speak", after spaces or an XML declaration. */
+const SSML_DOCUMENT = /^\s*(?:<\?xml[^>]*\?>\s*)?<speak[\s>/]/;
 
 // OpenAI's response_format names; the content types are the encodings' own (audio/encodings.ts).
 const FORMATS: Readonly<Record<string, Format>> = {
@@ -194,7 +199,8 @@ export function openAiRoutes(context: OpenAiContext): Record<string, HttpRoute> 
     }
 
     const config = create(SynthesisConfigSchema, { voice, encoding: format.encoding, sampleRate: format.sampleRate, speed });
-    const request = validateRequest(input, config, limits);
+    // OpenAI's input is text; a document that starts with <speak> is taken as SSML.
+    const request = SSML_DOCUMENT.test(input) ? validateRequest("", config, limits, input) : validateRequest(input, config, limits);
     await sendStream(res, synthesizer.stream(request, signal, client), streamFormat as StreamFormat, signal);
   };
 

@@ -169,6 +169,18 @@ describe("OpenAI-compatible endpoint", () => {
     expect(Buffer.from(rpc.audio).equals(Buffer.from(pcm.audio))).toBe(true);
   });
 
+  it("speaks an input that is an SSML document as SSML, as the RPCs' ssml field does", async () => {
+    const ssml = '<speak>Wait.<break time="1500ms"/>Go.</speak>';
+    const http = await speak(client, { input: ssml, response_format: "pcm" });
+    const rpc = await ttsClient(running).synthesize({ ssml, config: { encoding: AudioEncoding.PCM, sampleRate: 24000 } });
+    // Noise makes two syntheses differ; the break alone is 1.5 s of the audio.
+    expect(http.audio.length / 2 / 24000).toBeGreaterThan(1.5 + 0.3);
+    expect(Math.abs(http.audio.length - rpc.audio.length) / rpc.audio.length).toBeLessThan(0.2);
+    const bad = await apiError(speak(client, { input: "<speak>Wait" }));
+    expect(bad.status).toBe(400);
+    expect(bad.message).toMatch(/ssml: line 1/);
+  });
+
   it("speaks faster at a higher speed and slower at a lower one", async () => {
     const text = proseOfLength(120);
     const seconds = async (speed: number) =>
