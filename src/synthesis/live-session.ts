@@ -57,6 +57,8 @@ class Utterance {
   ended = false;
   cancelled = false;
   timer: NodeJS.Timeout | undefined;
+  /** A probable sentence synthesized ahead (into the cache) while the next character is awaited. */
+  speculation: { text: string; abort: AbortController } | undefined;
   readonly startedAt = performance.now();
   readonly summary: UtteranceSummary = {
     durationSeconds: 0,
@@ -168,14 +170,42 @@ export async function* liveSession(
   }
   const endUtterance = (utterance: Utterance) => {
     open.delete(utterance.contextId);
-    utterance.add(utterance.buffer.takeAll());
+    take(utterance, [utterance.buffer.takeAll()]);
+    dropSpeculation(utterance);
     utterance.finish();
+  };
+  /**
+   * A sentence that ends the buffer is probably whole: it is synthesized ahead into the cache,
+   * so that once the next character makes it certain (or the wait runs out) its audio is a
+   * cache hit, or joins the synthesis in flight. Only where the cache can share it.
+   */
+  const speculate = (utterance: Utterance, text: string) => {
+    if (utterance.speculation?.text === text.trim() || !synthesizer.shares(request)) return;
+    const abort = new AbortController();
+    // Trimmed: the segment that speaks it may end with the spaces that came after it.
+    utterance.speculation = { text: text.trim(), abort };
+    const signal = AbortSignal.any([abort.signal, utterance.abort.signal]);
+    synthesizer.speakSegment(request, voice, text, signal, client).catch(() => undefined);
+  };
+  /** Stops a speculation that is no longer the buffer's sentence. */
+  const dropSpeculation = (utterance: Utterance) => {
+    utterance.speculation?.abort.abort();
+    utterance.speculation = undefined;
+  };
+  const take = (utterance: Utterance, segments: readonly (TextSegment | undefined)[]) => {
+    // A speculation spoken now is left to finish: the speaker joins it.
+    if (segments.some((segment) => segment !== undefined && segment.text.trim() === utterance.speculation?.text))
+      utterance.speculation = undefined;
+    for (const segment of segments) utterance.add(segment);
   };
   const scheduleFlush = (utterance: Utterance) => {
     clearTimeout(utterance.timer);
+    const probable = !utterance.buffer.empty && utterance.buffer.endsWithProbableSentence();
+    if (utterance.speculation && (!probable || utterance.speculation.text !== utterance.buffer.peek().trim())) dropSpeculation(utterance);
     if (utterance.buffer.empty) return;
-    const wait = utterance.buffer.endsWithProbableSentence() ? Math.max(20, maxBufferDelayMs / 10) : maxBufferDelayMs;
-    utterance.timer = setTimeout(() => utterance.add(utterance.buffer.takeAll()), wait);
+    if (probable) speculate(utterance, utterance.buffer.peek());
+    const wait = probable ? Math.max(20, maxBufferDelayMs / 10) : maxBufferDelayMs;
+    utterance.timer = setTimeout(() => take(utterance, [utterance.buffer.takeAll()]), wait);
   };
 
   const readInput = async () => {
@@ -215,10 +245,12 @@ export async function* liveSession(
           undefined,
         );
       }
-      for (const segment of utterance.buffer.takeCertain()) utterance.add(segment);
-      while (utterance.buffer.length > maxBufferedCharacters) utterance.add(utterance.buffer.takeAtMost(maxBufferedCharacters));
+      const taken: (TextSegment | undefined)[] = utterance.buffer.takeCertain();
+      while (utterance.buffer.length > maxBufferedCharacters) taken.push(utterance.buffer.takeAtMost(maxBufferedCharacters));
+      if (message.end || message.flush) taken.push(utterance.buffer.takeAll());
+      take(utterance, taken);
       if (message.end) endUtterance(utterance);
-      else if (message.flush) utterance.add(utterance.buffer.takeAll());
+      else if (message.flush) dropSpeculation(utterance);
       else scheduleFlush(utterance);
     }
     // Half-close: every open utterance is spoken to its end.

@@ -54,6 +54,11 @@ export class SentenceBuffer {
     return last?.endsSentence === true && !/\S/.test(this.text.slice(last.end));
   }
 
+  /** Everything buffered, left in the buffer. */
+  peek(): string {
+    return this.text;
+  }
+
   /** Everything buffered, as one segment (undefined when it is only whitespace). */
   takeAll(): TextSegment | undefined {
     return this.takeThrough(this.text.length);

@@ -8,6 +8,9 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type * as grpc from "@grpc/grpc-js";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   AudioEncoding,
@@ -269,6 +272,52 @@ describe("StreamingSynthesize as text arrives", () => {
       const previous = words[words.indexOf(word) - 1]!;
       expect(word.startSeconds - previous.endSeconds).toBeGreaterThanOrEqual(0.5);
     }
+  }, 180_000);
+});
+
+describe("StreamingSynthesize with the cache on", () => {
+  let cached: RunningServer;
+  let cacheDir: string;
+
+  beforeAll(async () => {
+    cacheDir = await mkdtemp(join(tmpdir(), "tts-cache-"));
+    cached = await startServer({ CACHE_ENABLED: "true", CACHE_DIR: cacheDir });
+  }, 120_000);
+
+  afterAll(async () => {
+    await cached?.app.close();
+    await rm(cacheDir, { recursive: true, force: true });
+  });
+
+  it("synthesizes a sentence that ends the text so far ahead, before its end is certain, and speaks it from that", async () => {
+    const client = ttsClient(cached, "gRPC");
+    const session = new Session((requests) => client.streamingSynthesize(requests));
+    const { admission } = cached.app;
+    const admittedBefore = admission.stats().admitted;
+    // "." may still be an abbreviation's until the next character: a probable end waits 1 s here.
+    session.send(configMessage(CONFIG, { maxBufferDelayMs: 10_000 }));
+    session.send(input("A sentence synthesized ahead."));
+    await session.until("the synthesis ahead", () => admission.stats().admitted > admittedBefore);
+    expect(session.events().filter((e) => e.case === "chunk")).toEqual([]);
+    session.send(input(" And one more.", { end: true }));
+    session.end();
+    expect(await session.done).toBeUndefined();
+    // The first sentence was synthesized once, ahead; the second once.
+    expect(admission.stats().admitted - admittedBefore).toBe(2);
+    const whole = await ttsClient(cached).synthesize({ text: "A sentence synthesized ahead. And one more.", config: CONFIG });
+    expect(Buffer.from(session.audio().buffer).equals(Buffer.from(whole.audio))).toBe(true);
+  }, 180_000);
+
+  it("drops the synthesis ahead when the next character shows the sentence goes on", async () => {
+    const client = ttsClient(cached, "gRPC");
+    const session = new Session((requests) => client.streamingSynthesize(requests));
+    session.send(configMessage(CONFIG, { maxBufferDelayMs: 10_000 }));
+    session.send(input("Call me at 5."));
+    session.send(input("30 tomorrow.", { end: true }));
+    session.end();
+    expect(await session.done).toBeUndefined();
+    const whole = await ttsClient(cached).synthesize({ text: "Call me at 5.30 tomorrow.", config: CONFIG });
+    expect(Buffer.from(session.audio().buffer).equals(Buffer.from(whole.audio))).toBe(true);
   }, 180_000);
 });
 

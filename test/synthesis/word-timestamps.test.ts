@@ -4,6 +4,9 @@
 // the audio has sound, and where they say none is (the silence between sentences), it has
 // none. Cached entries keep their timestamps. Stream chunks say which sample they start at.
 
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AudioEncoding, type WordTimestamp } from "../../gen/aetheros/tts/v1/tts_pb.js";
 import { startServer, type RunningServer } from "../server/running-server.js";
@@ -13,13 +16,16 @@ const TEXT = "Good morning, Dr. Lee. Your 3 o'clock café meeting moved to 4:30 
 const PCM: Config = { encoding: AudioEncoding.PCM, enableWordTimestamps: true, ...NO_NOISE };
 
 let running: RunningServer;
+let cacheDir: string;
 
 beforeAll(async () => {
-  running = await startServer({ CACHE_ENABLED: "true", CACHE_DIR: "", CACHE_SIZE_MB: "64" });
+  cacheDir = await mkdtemp(join(tmpdir(), "tts-cache-"));
+  running = await startServer({ CACHE_ENABLED: "true", CACHE_DIR: cacheDir });
 }, 120_000);
 
 afterAll(async () => {
   await running?.app.close();
+  await rm(cacheDir, { recursive: true, force: true });
 });
 
 async function synthesize(text: string, config: Config) {
