@@ -147,3 +147,77 @@ describe("examples/reply-to-speech.ts", () => {
     }
   });
 });
+
+// examples/live-reply.ts the same way (`node --import tsx examples/live-reply.ts URL SECONDS`,
+// writing reply.wav): a reply fed token by token, interrupted after SECONDS of audio. The
+// example speaks with the voice's noise, so its word times are its own; what is checked
+// exactly: reply.wav holds exactly SECONDS, the heard text is a prefix of the reply ending at
+// a word, its last word ends within the audio played, the utterance ended cancelled, and
+// without an interruption every word is heard.
+describe("examples/live-reply.ts", () => {
+  const LIVE_EXAMPLE = join(REPO_ROOT, "examples", "live-reply.ts");
+  const REPLY_TEXT =
+    "Sure, I can help with that. The next train to Lyon leaves at seven fifteen from platform four. " +
+    "A second-class ticket costs forty-two euros, and the trip takes about two hours. Shall I book a seat for you?";
+
+  async function liveExample(seconds: string): Promise<Run & { lines: string[] }> {
+    const cwd = await mkdtemp(join(tmpdir(), "tts-live-example-"));
+    scratch.push(cwd);
+    return new Promise((resolve) => {
+      execFile(
+        process.execPath,
+        ["--import", TSX, LIVE_EXAMPLE, running.baseUrl, seconds],
+        { cwd, timeout: 100_000, killSignal: "SIGKILL" },
+        (error, stdout, stderr) => {
+          const code = error === null ? 0 : typeof error.code === "number" ? error.code : null;
+          resolve({ code, stdout, stderr, cwd, lines: stdout.trim().split("\n") });
+        },
+      );
+    });
+  }
+
+  it("stops at the interruption: reply.wav holds exactly the audio played, and it prints the words heard by then", async () => {
+    const since = running.logLines.length;
+    const run = await liveExample("2.5");
+    expect(run, run.stderr).toMatchObject({ code: 0 });
+    expect(run.lines[0]).toBe(`voice ${VOICE}, 22050 Hz`);
+    expect(run.lines).toContain("interrupted after 2.50 s of audio");
+    expect(run.lines.some((line) => /^utterance reply-1 ended \(cancelled\): \d+ sentences sent$/.test(line))).toBe(true);
+    const count = /^heard (\d+) words, the last ending at ([\d.]+) s$/.exec(run.lines.at(-3)!);
+    expect(count, run.stdout).not.toBeNull();
+    expect(Number(count![2])).toBeLessThanOrEqual(2.5);
+    const heard = /^heard: (.+)$/.exec(run.lines.at(-2)!)![1]!;
+    // A prefix of the reply that ends with a whole word, shorter than the reply.
+    expect(REPLY_TEXT.startsWith(heard)).toBe(true);
+    expect(heard.length).toBeLessThan(REPLY_TEXT.length);
+    expect(REPLY_TEXT.charAt(heard.length)).toMatch(/[^\p{L}\p{N}]/u);
+    expect(heard.split(/[^\p{L}\p{N}]+/u).filter(Boolean).length).toBeGreaterThanOrEqual(Number(count![1]));
+    expect(run.lines.at(-1)).toBe("wrote reply.wav (2.50 s)");
+
+    const audio = await readFile(join(run.cwd, "reply.wav"));
+    expect(await probe(audio)).toEqual({ codec: "pcm_s16le", sampleRate: 22050, channels: 1 });
+    expect((await decode(audio)).length).toBe(2.5 * 22050);
+    // One session, ended by the example's close after the cancel: "ok".
+    await waitUntil(() => liveCalls(since).length === 1, "the session is logged");
+    expect(liveCalls(since)[0]!.code).toBe("ok");
+  });
+
+  it("without an interruption speaks the whole reply, and every word was heard", async () => {
+    const run = await liveExample("0");
+    expect(run, run.stderr).toMatchObject({ code: 0 });
+    expect(run.stdout).not.toContain("interrupted");
+    expect(
+      run.lines.some((line) => /^utterance reply-1 ended: \d+ sentences sent$/.test(line)),
+      run.stdout,
+    ).toBe(true);
+    // Up to the last word's end: the "?" after it belongs to no word.
+    expect(run.lines.at(-2)).toBe(`heard: ${REPLY_TEXT.slice(0, -1)}`);
+    const seconds = Number(/^wrote reply\.wav \(([\d.]+) s\)$/.exec(run.lines.at(-1)!)![1]);
+    expect(seconds).toBeGreaterThan(6);
+    const audio = await readFile(join(run.cwd, "reply.wav"));
+    expect(Math.abs((await decode(audio)).length / 22050 - seconds)).toBeLessThanOrEqual(0.005);
+  });
+});
+
+const liveCalls = (since: number) =>
+  running.logLines.slice(since).filter((line) => line.msg === "rpc" && line.method === "aetheros.tts.v1.TtsService/StreamingSynthesize");

@@ -2,7 +2,7 @@
 // into a fresh project in a temporary directory, holds only compiled JavaScript and
 // declarations and brings no server dependency; plain `node` (no TypeScript loader) runs
 // test/client/consumers/consumer.mjs against a real server (unary to a file, the stream,
-// health, an INVALID_ARGUMENT); and tsc type-checks test/client/consumers/consumer.ts
+// a live session, health, an INVALID_ARGUMENT); and tsc type-checks test/client/consumers/consumer.ts
 // against the installed declarations under strict settings with exactOptionalPropertyTypes
 // and each moduleResolution a consumer may use.
 
@@ -73,6 +73,12 @@ describe("@aetheros/tts-client from its packed tarball", () => {
     const { stdout } = await run(process.execPath, ["consumer.mjs", running.baseUrl, API_KEY], { cwd: scratch, timeout: 300_000 });
     const result = JSON.parse(stdout);
     expect(result).toMatchObject({ serving: true, unary: { sampleRate: VOICE_RATE } });
+    // The live session: start, the sentence's words, its audio, its end.
+    expect(result.live[0]).toBe("start");
+    expect(result.live[1]).toEqual(["Live", "speech", "from", "plain", "node"]);
+    expect(result.live.slice(2, -1).every((type: string) => type === "audio")).toBe(true);
+    expect(result.live.length).toBeGreaterThan(3);
+    expect(result.live.at(-1)).toBe("utteranceEnd");
     expect(result.invalid).toMatchObject({ code: "InvalidArgument", message: expect.stringMatching(/^config\.speed: /) });
 
     const unary = await readFile(join(scratch, "unary.wav"));

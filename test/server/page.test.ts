@@ -191,6 +191,39 @@ describe("the browser page", () => {
     expect(problems).toEqual([]);
     await page.context().close();
   });
+  it("live mode speaks what is typed as it is typed, over the WebSocket, and highlights each word as it is heard", async () => {
+    const typed = "Hello there. How are you today?";
+    const { page, problems } = await openPage(running.baseUrl);
+    await voicesSettled(page);
+    await page.fill("#text", "");
+    await page.check("#live");
+    // One input event per character, each sending what it added.
+    await page.locator("#text").pressSequentially(typed, { delay: 20 });
+    await page.waitForSelector("#live-text mark", { timeout: 100_000 });
+    // Unchecking ends the session: the rest is spoken, then it closes.
+    await page.uncheck("#live");
+    await page.waitForFunction(() => window.ttsPage.live.ended && window.ttsPage.samplesPlayed === window.ttsPage.live.samples, undefined, {
+      timeout: 100_000,
+    });
+
+    const { live, error, samplesPlayed } = await state(page);
+    expect(error).toBeUndefined();
+    expect(live.sent).toBe(typed);
+    expect(live.words).toBe(6);
+    expect(live.chunks).toBeGreaterThan(0);
+    // Both sentences, every sample played (22050 Hz: over a second of speech).
+    expect(live.samples).toBeGreaterThan(22050);
+    expect(samplesPlayed).toBe(live.samples);
+    // Highlighted words are the typed words, in the order they were heard.
+    const words = ["Hello", "there", "How", "are", "you", "today"];
+    expect(live.highlighted.length).toBeGreaterThanOrEqual(2);
+    const positions = live.highlighted.map((word) => words.indexOf(word));
+    expect(positions.every((at) => at >= 0)).toBe(true);
+    expect(positions).toEqual([...positions].sort((a, b) => a - b));
+    expect(await page.textContent("#live-text")).toBe(typed);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
 });
 
 describe("the browser page with API keys on", () => {

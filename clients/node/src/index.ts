@@ -6,6 +6,7 @@
  *   const tts = createTtsClient({ baseUrl: "http://tts:8002", defaultTimeoutMs: 10_000 });
  *   await tts.synthesizeToFile("hello.wav", { text: "Hello" });
  *   for await (const audio of tts.audioStream({ text })) { ... }
+ *   const live = tts.liveSession({ config });  // text in as a language model writes it (./live.ts)
  */
 import { createWriteStream } from "node:fs";
 import { writeFile } from "node:fs/promises";
@@ -14,14 +15,26 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { type CallOptions, type Client, createClient, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
-import { type SynthesizeResponse, TtsService } from "../../../gen/aetheros/tts/v1/tts_pb.js";
+import { type StreamingSynthesizeRequest, type SynthesizeResponse, TtsService } from "../../../gen/aetheros/tts/v1/tts_pb.js";
 import { helpers, type SynthesizeRequestInit, type SynthesizeStreamRequestInit, type TtsHelpers } from "./helpers.js";
 import { clientInterceptors, type RetryOptions } from "./interceptors.js";
+import { type LiveSession, type LiveSessionOptions, liveSessionOver, MessageQueue } from "./live.js";
 
 export * from "../../../gen/aetheros/tts/v1/tts_pb.js";
 export { Code, ConnectError } from "@connectrpc/connect";
 export type { SynthesizeRequestInit, SynthesizeStreamRequestInit, TtsHelpers } from "./helpers.js";
 export { bearer, RETRY_AFTER_HEADER, type RetryOptions, retry } from "./interceptors.js";
+export type {
+  LiveAudio,
+  LiveEvent,
+  LiveSession,
+  LiveSessionOptions,
+  LiveStart,
+  LiveUtteranceEnd,
+  LiveWord,
+  LiveWords,
+  SynthesisConfigInit,
+} from "./live.js";
 
 export interface TtsClientOptions {
   /** For example "http://tts.default.svc:8002", or "https://…" for TLS. */
@@ -57,6 +70,13 @@ export interface TtsNodeHelpers extends TtsHelpers {
   audioReadable(request: SynthesizeStreamRequestInit, options?: CallOptions): Readable;
   /** Writes SynthesizeStream's audio to a file as it arrives. */
   streamToFile(path: string, request: SynthesizeStreamRequestInit, options?: CallOptions): Promise<void>;
+  /**
+   * Live speech over StreamingSynthesize (a bidi call on HTTP/2): send text as it is written,
+   * read audio, word timestamps and utterance ends as they come. The client's defaultTimeoutMs
+   * does not apply (a session lasts a conversation; the server ends idle ones); `signal` ends
+   * it. Never retried: its text is written as it runs.
+   */
+  liveSession(options?: LiveSessionOptions): LiveSession;
 }
 
 export function createTtsClient(options: TtsClientOptions): TtsClient {
@@ -89,6 +109,19 @@ export function createTtsClient(options: TtsClientOptions): TtsClient {
     audioReadable,
     streamToFile(path: string, request: SynthesizeStreamRequestInit, callOptions?: CallOptions) {
       return pipeline(audioReadable(request, callOptions), createWriteStream(path));
+    },
+    liveSession(sessionOptions: LiveSessionOptions = {}) {
+      return liveSessionOver(sessionOptions, (config) => {
+        const requests = new MessageQueue<StreamingSynthesizeRequest>();
+        requests.push(config);
+        const signal = sessionOptions.signal;
+        return {
+          send: (request) => requests.push(request),
+          finish: () => requests.end(),
+          // timeoutMs 0: no deadline, whatever defaultTimeoutMs says.
+          responses: client.streamingSynthesize(requests, { timeoutMs: 0, ...(signal === undefined ? {} : { signal }) }),
+        };
+      });
     },
   });
 }

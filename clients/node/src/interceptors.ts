@@ -45,8 +45,9 @@ const BACKOFF_BASE_MS = 100;
  * Retries a call the server refused with RESOURCE_EXHAUSTED or UNAVAILABLE, after the
  * `retry-after-ms` it sent (or a short exponential backoff without one), at most
  * `maxAttempts` times in all and within the call's deadline (the wait ends with the call's
- * signal). A stream is retried only if it failed before its first message: after that the
- * caller has audio in hand and a retry would repeat it.
+ * signal). A server stream is retried only if it failed before its first message: after that
+ * the caller has audio in hand and a retry would repeat it. A bidi stream is never retried: its
+ * requests are written as it runs.
  */
 export function retry(options: RetryOptions = {}): Interceptor {
   const maxAttempts = options.maxAttempts ?? 3;
@@ -74,6 +75,8 @@ export function retry(options: RetryOptions = {}): Interceptor {
         }
       }
     }
+    // A bidi stream's requests are written while it runs (live text): it cannot be sent again.
+    if (request.method.methodKind !== "server_streaming") return next(request);
     // A server stream sends one request message; read it once so that every attempt can send it again.
     const messages = [];
     for await (const message of request.message) messages.push(message);

@@ -2,17 +2,33 @@
  * The browser client: Connect (binary Protobuf over fetch) or gRPC-Web, through
  * @connectrpc/connect-web, with the same API key, retries and helpers as the Node client.
  * Connect's JSON would carry the audio as base64: a third more bytes and a decode per chunk.
+ * Live speech (`liveSession`) needs a bidi stream, which fetch has not: it goes over the
+ * server's WebSocket route instead, behind the same session object as the Node client's.
  */
 import { type Client, createClient, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
 import { TtsService } from "../../../gen/aetheros/tts/v1/tts_pb.js";
 import { helpers, type TtsHelpers } from "./helpers.js";
 import { clientInterceptors, type RetryOptions } from "./interceptors.js";
+import { type LiveSession, type LiveSessionOptions, liveSessionOver } from "./live.js";
+import { liveStreamUrl, type WebSocketConstructor, webSocketChannel } from "./websocket.js";
 
 export * from "../../../gen/aetheros/tts/v1/tts_pb.js";
 export { Code, ConnectError } from "@connectrpc/connect";
 export type { SynthesizeRequestInit, SynthesizeStreamRequestInit, TtsHelpers } from "./helpers.js";
 export { bearer, RETRY_AFTER_HEADER, type RetryOptions, retry } from "./interceptors.js";
+export type {
+  LiveAudio,
+  LiveEvent,
+  LiveSession,
+  LiveSessionOptions,
+  LiveStart,
+  LiveUtteranceEnd,
+  LiveWord,
+  LiveWords,
+  SynthesisConfigInit,
+} from "./live.js";
+export { LIVE_STREAM_PATH, LIVE_SUBPROTOCOL, liveStreamUrl, type WebSocketConstructor, type WebSocketLike } from "./websocket.js";
 
 export interface TtsWebClientOptions {
   baseUrl: string;
@@ -21,9 +37,22 @@ export interface TtsWebClientOptions {
   defaultTimeoutMs?: number;
   retry?: RetryOptions | false;
   interceptors?: Interceptor[];
+  /**
+   * The WebSocket class for live sessions: the global one by default (browsers, Node 22);
+   * on Node 20, `WebSocket` from the `ws` package.
+   */
+  webSocket?: WebSocketConstructor;
 }
 
-export type TtsWebClient = Client<typeof TtsService> & TtsHelpers;
+export type TtsWebClient = Client<typeof TtsService> &
+  TtsHelpers & {
+    /**
+     * Live speech over the WebSocket route (ws(s)://<baseUrl>/v1/stream, JSON frames; the API
+     * key as the subprotocol "bearer.<key>"): the Node client's session object, with the same
+     * events. Interceptors and retries do not apply to it.
+     */
+    liveSession(options?: LiveSessionOptions): LiveSession;
+  };
 
 export function createTtsWebClient(options: TtsWebClientOptions): TtsWebClient {
   const interceptors = clientInterceptors(options);
@@ -35,5 +64,16 @@ export function createTtsWebClient(options: TtsWebClientOptions): TtsWebClient {
   const transport =
     options.protocol === "grpc-web" ? createGrpcWebTransport(common) : createConnectTransport({ ...common, useBinaryFormat: true });
   const client = createClient(TtsService, transport);
-  return Object.assign(client, helpers(client));
+  const liveSession = (sessionOptions: LiveSessionOptions = {}) => {
+    const WebSocketImpl = options.webSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (WebSocketImpl === undefined) {
+      throw new Error(
+        "liveSession: this runtime has no global WebSocket; pass createTtsWebClient({ webSocket }) (on Node 20: the `ws` package's)",
+      );
+    }
+    return liveSessionOver(sessionOptions, (config) =>
+      webSocketChannel(WebSocketImpl, liveStreamUrl(options.baseUrl), options.apiKey, config, sessionOptions.signal),
+    );
+  };
+  return Object.assign(client, helpers(client), { liveSession });
 }

@@ -4,9 +4,11 @@
 // chunk as it arrives. PCM and WAV are scheduled chunk by chunk into Web Audio at the
 // stream's sample rate; MP3, Ogg Opus and FLAC are decoded by the browser once complete.
 // What the page did is kept in window.ttsPage (and shown under the form) so that people
-// and tests can see it.
+// and tests can see it. Live mode speaks what is typed as it is typed: each input event's
+// new characters go to a live session (StreamingSynthesize over the WebSocket route), its PCM
+// is scheduled as it comes, and the word being heard is highlighted from the timestamps.
 
-import { AudioEncoding, createTtsWebClient, type StreamSummary } from "../../../clients/node/src/web.js";
+import { AudioEncoding, createTtsWebClient, type LiveSession, type LiveWord, type StreamSummary } from "../../../clients/node/src/web.js";
 // The encodings table alone, not src/audio's index: the rest of that folder is Node-only codecs.
 import { contentTypeOf, encodingNamed, extensionOf, type OutputEncoding } from "../../audio/encodings.js";
 
@@ -38,6 +40,8 @@ export interface PageState {
     | { durationSeconds: number; generationTimeMs: number; cached: boolean; sentenceCount: number; chunkCount: number; audioBytes: number }
     | undefined;
   error: string | undefined;
+  /** Live mode: what was sent, what came back, each word highlighted (in order), and whether the session is over. */
+  live: { sent: string; chunks: number; samples: number; words: number; highlighted: string[]; ended: boolean };
 }
 
 declare global {
@@ -60,6 +64,7 @@ const page: PageState = (window.ttsPage = {
   firstAudioMs: undefined,
   summary: undefined,
   error: undefined,
+  live: { sent: "", chunks: 0, samples: 0, words: 0, highlighted: [], ended: false },
 });
 
 const element = <T extends HTMLElement>(id: string): T => {
@@ -79,6 +84,8 @@ const speakButton = element<HTMLButtonElement>("speak");
 const stopButton = element<HTMLButtonElement>("stop");
 const download = element<HTMLAnchorElement>("download");
 const statusLine = element("status");
+const liveCheckbox = element<HTMLInputElement>("live");
+const liveText = element("live-text");
 
 function client() {
   const apiKey = apiKeyInput.value.trim();
@@ -175,6 +182,8 @@ class WavHeaderStripper {
 /** Plays audio buffers back to back on one AudioContext; s16le PCM chunk by chunk. */
 class AudioQueue {
   private nextStart = 0;
+  /** When the last buffer scheduled starts, in the AudioContext's time. */
+  lastStart = 0;
   private carry: number | undefined;
   private readonly sounding = new Set<AudioBufferSourceNode>();
   private finished: (() => void) | undefined;
@@ -214,6 +223,7 @@ class AudioQueue {
     if (this.nextStart > 0 && this.nextStart < now) page.underruns++;
     const start = Math.max(this.nextStart, now + LEAD_SECONDS);
     source.start(start);
+    this.lastStart = start;
     this.nextStart = start + buffer.duration;
     this.sounding.add(source);
     source.onended = () => {
@@ -359,9 +369,136 @@ function stop(): void {
   stopButton.disabled = true;
 }
 
+// --- Live mode ----------------------------------------------------------------------
+
+/** Interval of the highlight's update, and of the empty text that keeps an idle session open (the server ends it after 30 s). */
+const HIGHLIGHT_MS = 40;
+const KEEP_ALIVE_MS = 10_000;
+
+interface LiveRun {
+  readonly session: LiveSession;
+  player: AudioQueue | undefined;
+  sampleRate: number;
+  /** The text sent, in code points: the words' text positions index it. */
+  sent: string[];
+  words: LiveWord[];
+  /** Each chunk's place in the utterance (samples) and on the AudioContext's clock. */
+  placed: { offset: number; samples: number; start: number }[];
+  shownWord: LiveWord | undefined;
+}
+
+let live: LiveRun | undefined;
+let lastLive: LiveRun | undefined;
+let typedBefore = "";
+
+function openLive(context: AudioContext): LiveRun {
+  const apiKey = apiKeyInput.value.trim();
+  const session = createTtsWebClient({ baseUrl: window.location.origin, ...(apiKey === "" ? {} : { apiKey }) }).liveSession({
+    config: { voice: voiceSelect.value, encoding: AudioEncoding.PCM, speed: Number(speedInput.value), enableWordTimestamps: true },
+  });
+  const run: LiveRun = { session, player: undefined, sampleRate: 0, sent: [], words: [], placed: [], shownWord: undefined };
+  page.live = { sent: "", chunks: 0, samples: 0, words: 0, highlighted: [], ended: false };
+  Object.assign(page, { samplesScheduled: 0, samplesPlayed: 0, underruns: 0, error: undefined });
+  lastLive = run;
+  void readLive(run, context);
+  return run;
+}
+
+async function readLive(run: LiveRun, context: AudioContext): Promise<void> {
+  const keepAlive = setInterval(() => run.session.send(""), KEEP_ALIVE_MS);
+  try {
+    for await (const event of run.session) {
+      if (event.type === "start") {
+        run.sampleRate = event.sampleRate;
+        run.player = new AudioQueue(context, event.sampleRate);
+      } else if (event.type === "words") {
+        run.words.push(...event.words);
+        page.live.words += event.words.length;
+      } else if (event.type === "audio" && run.player) {
+        const samples = run.player.pushPcm(event.audio);
+        run.placed.push({ offset: event.sampleOffset, samples, start: run.player.lastStart });
+        page.live.chunks++;
+        page.live.samples += samples;
+        page.samplesScheduled += samples;
+        setStatus("streaming", `Live: sentence ${event.sentenceIndex + 1} is playing.`);
+      }
+    }
+  } catch (error) {
+    page.error = describe(error);
+    setStatus("error", `Live session ended: ${page.error}`);
+  } finally {
+    clearInterval(keepAlive);
+    page.live.ended = true;
+    if (live === run) live = undefined;
+  }
+}
+
+/** Marks the word being heard now in the text sent. */
+function highlight(): void {
+  const run = lastLive;
+  if (run === undefined || audioContext === undefined || run.sampleRate === 0) return;
+  const now = audioContext.currentTime;
+  let chunk: LiveRun["placed"][number] | undefined;
+  for (const placed of run.placed) if (placed.start <= now) chunk = placed;
+  const heard = chunk === undefined ? -1 : (chunk.offset + Math.min(chunk.samples, (now - chunk.start) * run.sampleRate)) / run.sampleRate;
+  const word = run.words.find((w) => w.startSeconds <= heard && heard < w.endSeconds);
+  if (word === run.shownWord) return;
+  run.shownWord = word;
+  if (word) page.live.highlighted.push(word.word);
+  showLiveText(run);
+}
+
+function showLiveText(run: LiveRun): void {
+  const word = run.shownWord;
+  if (word === undefined) {
+    liveText.textContent = run.sent.join("");
+    return;
+  }
+  const mark = document.createElement("mark");
+  mark.textContent = run.sent.slice(word.textStart, word.textEnd).join("");
+  liveText.replaceChildren(run.sent.slice(0, word.textStart).join(""), mark, run.sent.slice(word.textEnd).join(""));
+}
+
+/** Sends what an input event added at the end of the text; an edit of text already sent is not spoken. */
+function sendTyped(): void {
+  const value = textInput.value;
+  const added = value.startsWith(typedBefore) ? value.slice(typedBefore.length) : "";
+  typedBefore = value;
+  if (added === "") return;
+  audioContext ??= new AudioContext({ latencyHint: "interactive" });
+  live ??= openLive(audioContext);
+  live.session.send(added);
+  live.sent.push(...Array.from(added));
+  page.live.sent = live.sent.join("");
+  showLiveText(live);
+}
+
+function toggleLive(): void {
+  if (liveCheckbox.checked) {
+    // Inside the click: the audio may start.
+    audioContext ??= new AudioContext({ latencyHint: "interactive" });
+    void audioContext.resume();
+    typedBefore = textInput.value;
+    liveText.hidden = false;
+    liveText.textContent = "";
+    setStatus("idle", "Live: type, and the text is spoken as you write it. Speak says what is waiting at once.");
+  } else {
+    // The rest is spoken; the next time starts a new session.
+    live?.session.close();
+    live = undefined;
+  }
+}
+
+setInterval(highlight, HIGHLIGHT_MS);
+liveCheckbox.addEventListener("change", toggleLive);
+textInput.addEventListener("input", () => {
+  if (liveCheckbox.checked) sendTyped();
+});
+
 form.addEventListener("submit", (event) => {
   event.preventDefault();
-  void speak();
+  if (liveCheckbox.checked) live?.session.flush();
+  else void speak();
 });
 stopButton.addEventListener("click", stop);
 speedInput.addEventListener("input", () => (speedValue.textContent = `${Number(speedInput.value).toFixed(2)}×`));

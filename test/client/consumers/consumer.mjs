@@ -20,8 +20,14 @@ try {
 } catch (error) {
   invalid = { code: Code[ConnectError.from(error).code], message: ConnectError.from(error).rawMessage };
 }
+const live = tts.liveSession({ config: { encoding: AudioEncoding.PCM, enableWordTimestamps: true } });
+for (const token of ["Live", " speech", " from", " plain", " node", "."]) live.send(token);
+live.close();
+const liveEvents = [];
+for await (const event of live) liveEvents.push(event.type === "words" ? event.words.map((word) => word.word) : event.type);
 console.log(
   JSON.stringify({
+    live: liveEvents,
     unary: { duration: unary.durationSeconds, sampleRate: unary.sampleRate },
     cases,
     chunks,

@@ -1,7 +1,16 @@
 // Type-checked by test/client/node-package.test.ts in a project that installed the packed
 // @aetheros/tts-client, under strict settings and each moduleResolution a consumer may use.
-import { AudioEncoding, Code, ConnectError, createTtsClient, type SynthesizeRequestInit, type TtsClient } from "@aetheros/tts-client";
-import { createTtsWebClient, type TtsWebClient } from "@aetheros/tts-client/web";
+import {
+  AudioEncoding,
+  Code,
+  ConnectError,
+  createTtsClient,
+  type LiveEvent,
+  type LiveSession,
+  type SynthesizeRequestInit,
+  type TtsClient,
+} from "@aetheros/tts-client";
+import { createTtsWebClient, type TtsWebClient, type WebSocketConstructor } from "@aetheros/tts-client/web";
 
 const tts: TtsClient = createTtsClient({
   baseUrl: "https://tts:8002",
@@ -25,3 +34,24 @@ export async function speak(): Promise<number> {
 }
 
 export const web: TtsWebClient = createTtsWebClient({ baseUrl: "https://tts.example", protocol: "grpc-web", retry: false });
+
+/** Both clients' live sessions are one type; events narrow on `type`. */
+export async function speakLive(webSocket: WebSocketConstructor): Promise<number> {
+  const sessions: LiveSession[] = [
+    tts.liveSession({ config: { encoding: AudioEncoding.PCM, enableWordTimestamps: true }, maxBufferDelayMs: 200 }),
+    createTtsWebClient({ baseUrl: "https://tts.example", webSocket }).liveSession({ signal: AbortSignal.timeout(60_000) }),
+  ];
+  let samples = 0;
+  for (const session of sessions) {
+    session.send("Hello", { contextId: "turn-1" });
+    session.flush();
+    session.cancel("turn-1");
+    session.end();
+    session.close();
+    for await (const event of session as AsyncIterable<LiveEvent>) {
+      if (event.type === "audio") samples = Math.max(samples, event.sampleOffset + event.audio.length / 2);
+      if (event.type === "words" && event.words[0]?.startSeconds === 0) samples++;
+    }
+  }
+  return samples;
+}
