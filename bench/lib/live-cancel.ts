@@ -72,7 +72,11 @@ export async function startInProcessServer(): Promise<InProcessServer> {
 }
 
 /** `runs` cancels after one warm-up, each on a stream of its own, `settle` before each. */
-export async function measureLiveCancel(server: InProcessServer, runs: number, settle: () => Promise<void>): Promise<LiveCancelSample[]> {
+export async function measureLiveCancel(
+  server: InProcessServer,
+  runs: number,
+  settle: () => Promise<unknown>,
+): Promise<LiveCancelSample[]> {
   const client = createClient(TtsService, createGrpcTransport({ baseUrl: server.baseUrl }));
   const { admission } = server.app;
   const samples: LiveCancelSample[] = [];

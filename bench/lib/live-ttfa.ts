@@ -116,7 +116,7 @@ export async function measureLiveTtfa(
   client: Client<typeof TtsService>,
   iterations: number,
   order: <T>(items: readonly T[]) => T[],
-  settle: () => Promise<void>,
+  settle: () => Promise<unknown>,
 ): Promise<LiveTtfaSample[]> {
   type Job = { reply: number; sentence?: number };
   const jobs: Job[] = LIVE_REPLIES.flatMap((reply, r) => [{ reply: r }, ...reply.map((_, s) => ({ reply: r, sentence: s }))]);
