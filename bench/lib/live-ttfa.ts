@@ -42,6 +42,12 @@ export interface LiveTtfaSample {
   case: LiveCase;
   /** StreamingSynthesize: from sending the sentence's last token to its first AudioChunk. */
   liveMs?: number;
+  /**
+   * StreamingSynthesize: how long after this sentence's last token the previous sentence's
+   * first audio came (0 when before). An utterance's sentences are synthesized one after
+   * another, so this sentence's synthesis could not start before about then.
+   */
+  previousAudioAfterMs?: number;
   /** SynthesizeStream of the sentence alone: from the call to its first AudioChunk. */
   unaryMs?: number;
 }
@@ -57,8 +63,11 @@ export interface LiveTtfaResults {
 export const caseOf = (reply: readonly string[], sentence: number): LiveCase =>
   sentence === reply.length - 1 ? "end-utterance" : "next-sentence";
 
-/** Speaks one reply over StreamingSynthesize; for each sentence, last token to first audio. */
-export async function timeLiveReply(client: Client<typeof TtsService>, reply: readonly string[]): Promise<number[]> {
+/** Speaks one reply over StreamingSynthesize; for each sentence, last token to first audio, and to the previous sentence's. */
+export async function timeLiveReply(
+  client: Client<typeof TtsService>,
+  reply: readonly string[],
+): Promise<Array<{ liveMs: number; previousAudioAfterMs: number }>> {
   const requests = new RequestQueue<ReturnType<typeof configRequest>>();
   requests.push(configRequest());
   const lastTokenAt: number[] = [];
@@ -92,7 +101,10 @@ export async function timeLiveReply(client: Client<typeof TtsService>, reply: re
   }
   // A sentence the server spoke as two (or joined with the next) would pair the wrong times.
   if (sentences !== reply.length) throw new Error(`the reply of ${reply.length} sentences was spoken as ${sentences}`);
-  return reply.map((_, i) => firstAudioAt[i]! - lastTokenAt[i]!);
+  return reply.map((_, i) => ({
+    liveMs: firstAudioAt[i]! - lastTokenAt[i]!,
+    previousAudioAfterMs: i === 0 ? 0 : Math.max(0, firstAudioAt[i - 1]! - lastTokenAt[i]!),
+  }));
 }
 
 /** SynthesizeStream of one sentence, cache off: the call to its first AudioChunk. */
@@ -128,8 +140,8 @@ export async function measureLiveTtfa(
       if (job.sentence === undefined) {
         const times = await timeLiveReply(client, reply);
         if (iteration >= 0)
-          for (const [s, liveMs] of times.entries())
-            samples.push({ iteration, reply: job.reply, sentence: s, case: caseOf(reply, s), liveMs });
+          for (const [s, time] of times.entries())
+            samples.push({ iteration, reply: job.reply, sentence: s, case: caseOf(reply, s), ...time });
       } else {
         const unaryMs = await timeUnaryFirstAudio(client, reply[job.sentence]!);
         if (iteration >= 0)
@@ -147,6 +159,9 @@ export interface LiveTtfaSummary {
   /** Median live over median unary, both over the same sentences. */
   ratio: number;
   n: number;
+  /** Sentences whose previous sentence's audio came after their last token, and the median of those waits. */
+  behindPrevious: number;
+  behindPreviousMs: number;
 }
 
 export function summarizeLiveTtfa(samples: readonly LiveTtfaSample[]): LiveTtfaSummary[] {
@@ -155,7 +170,16 @@ export function summarizeLiveTtfa(samples: readonly LiveTtfaSample[]): LiveTtfaS
     const unary = samples.filter((s) => s.case === c && s.unaryMs !== undefined).map((s) => s.unaryMs!);
     const liveMs = median(live);
     const unaryMs = median(unary);
-    return { case: c, liveMs, unaryMs, ratio: liveMs / unaryMs, n: live.length };
+    const behind = samples.filter((s) => s.case === c && (s.previousAudioAfterMs ?? 0) > 0).map((s) => s.previousAudioAfterMs!);
+    return {
+      case: c,
+      liveMs,
+      unaryMs,
+      ratio: liveMs / unaryMs,
+      n: live.length,
+      behindPrevious: behind.length,
+      behindPreviousMs: median(behind),
+    };
   });
 }
 
