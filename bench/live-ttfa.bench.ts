@@ -28,7 +28,9 @@ try {
     console.log(
       `${s.case}: last token to first audio ${s.liveMs.toFixed(0)} ms vs SynthesizeStream first audio ${s.unaryMs.toFixed(0)} ms = ${s.ratio.toFixed(2)}x ` +
         `(goal ≤ ${LIVE_TTFA_GOAL}x: ${s.ratio <= LIVE_TTFA_GOAL ? "met" : "missed"}; medians of ${s.n} sentences over ${RUNS} runs of ${LIVE_REPLIES.length} replies, tokens ${TOKEN_GAP_MS} ms apart; ` +
-        `${s.behindPrevious} of them waited on the previous sentence's audio, median ${s.behindPreviousMs.toFixed(0)} ms after their last token)`,
+        (s.behindPrevious > 0
+          ? `${s.behindPrevious} of them waited on the previous sentence's audio, median ${s.behindPreviousMs.toFixed(0)} ms after their last token)`
+          : "none waited on the previous sentence's audio)"),
     );
   }
 } finally {

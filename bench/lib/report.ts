@@ -464,7 +464,7 @@ function liveGoals(results: Results, loadPhase: LoadNote): Goal[] {
         met,
         why: met
           ? undefined
-          : `${c.case === "next-sentence" ? `The sentence's end is certain only once the next token arrives, ${ttfa.tokenGapMs} ms after its last; then` : "Then"} it goes through the Synthesize path whole, after the sentence before it: an utterance's sentences are synthesized one after another, and ${c.behindPrevious} of ${c.n} got the previous sentence's first audio only after their own last token (median ${ms(c.behindPreviousMs)} ms after).${loadPhase("live ttfa")}`,
+          : `${c.case === "next-sentence" ? `The sentence's end is certain only once the next token arrives, ${ttfa.tokenGapMs} ms after its last; then` : "Then"} it goes through the Synthesize path whole, after the sentence before it: an utterance's sentences are synthesized one after another, and ${c.behindPrevious} of ${c.n} got the previous sentence's first audio only after their own last token${c.behindPrevious > 0 ? ` (median ${ms(c.behindPreviousMs)} ms after)` : ""}.${loadPhase("live ttfa")}`,
       });
     }
   }
