@@ -37,6 +37,10 @@ import { ensureVoice } from "../src/voices/fetch.js";
 import { VoiceCatalog } from "../src/voices/index.js";
 import { ghzUnary, grpcJsSynthesize, grpcurlUnary, type SynthesizeInit, statusName, tool } from "./lib/clients.js";
 import { ensureOrtVenv, ensurePiperVenv, JsonLineProcess, PiperHttpServer, PiperReference } from "./lib/piper.js";
+import { CANCEL_TEXT, measureLiveCancel, startInProcessServer } from "./lib/live-cancel.js";
+import { TOKEN_GAP_MS } from "./lib/live-input.js";
+import { measureLiveStreams, STREAM_LEVELS, streamKeys, TURN_PERIOD_MS, TURNS } from "./lib/live-streams.js";
+import { LIVE_REPLIES, measureLiveTtfa } from "./lib/live-ttfa.js";
 import { type OpenAiRouteSample, openAiRouteText, timeOpenAiRoute } from "./lib/openai-route.js";
 import { LoadSampler, memoryStatus, waitIdle } from "./lib/procs.js";
 import { renderMarkdown, renderTable, summarize } from "./lib/report.js";
@@ -106,6 +110,10 @@ const GHZ_CALLS = quick ? 50 : 500;
 /** ~30 s replies through the OpenAI route, each a few seconds of synthesis. */
 const OPENAI_ROUTE_RUNS = quick ? 2 : 7;
 const GRPCURL_CALLS = quick ? 3 : 20;
+/** Live speech (issue 14): runs of every reply (each 3 sentences, live and alone), cancels, stream counts. */
+const LIVE_TTFA_RUNS = quick ? 2 : 10;
+const LIVE_CANCEL_RUNS = quick ? 5 : 20;
+const LIVE_STREAM_LEVELS = quick ? [10] : STREAM_LEVELS;
 // Every timed single call starts on an idle machine. onnxruntime's intra-op threads spin for
 // a while after a run, and a subject timed right after another paid for those threads: the
 // service most (its inference runs at nice +10), 1.30x the bare session back to back against
@@ -457,6 +465,15 @@ async function runAll(): Promise<Results> {
   }
   log(`OpenAI route: ${OPENAI_ROUTE_RUNS} runs`);
 
+  // ------------------------------------------------------------ live speech: last token to first audio, cancel
+  sampler.phase = "live ttfa";
+  const liveTtfa = await measureLiveTtfa(defaultService.client, LIVE_TTFA_RUNS, (items) => shuffled(items, random), settle);
+  log(`live time to first audio: ${LIVE_TTFA_RUNS} runs of ${LIVE_REPLIES.length} replies`);
+  sampler.phase = "live cancel";
+  const inProcessServer = await startInProcessServer();
+  const liveCancel = await measureLiveCancel(inProcessServer, LIVE_CANCEL_RUNS, settle).finally(() => inProcessServer.app.close());
+  log(`live cancel: ${LIVE_CANCEL_RUNS} runs`);
+
   // ------------------------------------------------------------ phonemization alone (profile)
   sampler.phase = "profile";
   const phonemize: Results["phonemize"]["samples"] = [];
@@ -559,6 +576,10 @@ async function runAll(): Promise<Results> {
   const memory = await measureMemory();
   const probes = await probeMemory(voice);
 
+  // ------------------------------------------------------------ live speech: concurrent streams
+  sampler.phase = "live streams";
+  const liveStreams = await measureLiveStreamsSection();
+
   const load = sampler.stop();
   const finishedAt = new Date();
   return {
@@ -613,6 +634,9 @@ async function runAll(): Promise<Results> {
       samples: ttfa,
     },
     openaiRoute: { chars: openaiText.length, format: "pcm", service: LATENCY_SERVICE, samples: openaiRoute },
+    liveTtfa: { tokenGapMs: TOKEN_GAP_MS, service: DEFAULT_SERVICE, replies: LIVE_REPLIES, samples: liveTtfa },
+    liveCancel: { server: inProcessServer.settings, chars: CANCEL_TEXT.length, samples: liveCancel },
+    liveStreams,
     phonemize: { samples: phonemize },
     ortBuilds: { builds: Object.keys(builds), samples: ortBuilds },
     cache: cacheResults,
@@ -846,6 +870,29 @@ async function measureCache(voice: VoiceModel, catalog: VoiceCatalog): Promise<R
     await stopService(cached);
     await rm(cacheDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Live streams (issue 14) on a child-process service with the shipped limits, cache off:
+ * every stream the same client (127.0.0.1), then on another with API_KEYS, a key per stream.
+ */
+async function measureLiveStreamsSection(): Promise<Results["liveStreams"]> {
+  const keys = streamKeys(Math.max(...LIVE_STREAM_LEVELS));
+  const levels: NonNullable<Results["liveStreams"]>["levels"] = [];
+  for (const keyed of [false, true]) {
+    const running = await service(keyed ? "live streams, a key per stream" : "live streams", {
+      intraOpThreads: 1,
+      workers: 2,
+      cacheEnabled: false,
+      env: keyed ? { API_KEYS: keys.join(",") } : {},
+    });
+    try {
+      levels.push(...(await measureLiveStreams(running.baseUrl, running.pid, keyed ? keys : undefined, LIVE_STREAM_LEVELS, random, log)));
+    } finally {
+      await stopService(running);
+    }
+  }
+  return { service: "live streams", turns: TURNS, turnPeriodMs: TURN_PERIOD_MS, tokenGapMs: TOKEN_GAP_MS, levels };
 }
 
 /**

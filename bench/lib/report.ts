@@ -2,6 +2,8 @@
  * Figures, goals and the BENCHMARKS.md text, all derived from one results file, so a report
  * can be rendered again from bench/results/latest.json (`npm run bench -- --report`).
  */
+import { LIVE_CANCEL_GOAL_MS, summarizeLiveCancel } from "./live-cancel.js";
+import { LIVE_TTFA_GOAL, summarizeLiveTtfa } from "./live-ttfa.js";
 import { OPENAI_ROUTE_GOAL, summarizeOpenAiRoute } from "./openai-route.js";
 import type { Results } from "./results.js";
 import { mean, median, p95, sum, summarize as stat, type Summary as Stat } from "./stats.js";
@@ -440,6 +442,63 @@ function goals(results: Results, s: Omit<Summary, "goals" | "recommendation">): 
   if (results.schema === 2) out.push(...latencyPeerGoals(results, s, loadPhase), ...ttfaGoals(results, s, loadPhase));
   if (results.schema === 2)
     out.push(...throughputGoals(results, s, loadPhase), ...memoryRows(results, s), ...cacheGoals(results, s, loadPhase));
+  out.push(...liveGoals(results, loadPhase));
+  return out;
+}
+
+/** Issue 14: live speech over StreamingSynthesize (absent from runs before it was measured). */
+function liveGoals(results: Results, loadPhase: LoadNote): Goal[] {
+  const out: Goal[] = [];
+  const ttfa = results.liveTtfa;
+  if (ttfa?.samples.length) {
+    const label = {
+      "next-sentence": `a sentence followed ${ttfa.tokenGapMs} ms later by the next`,
+      "end-utterance": "a reply's last sentence, then end_utterance",
+    };
+    for (const c of summarizeLiveTtfa(ttfa.samples)) {
+      const met = c.ratio <= LIVE_TTFA_GOAL;
+      out.push({
+        id: `live-ttfa-${c.case}`,
+        goal: `live: last token to first audio ≤ ${LIVE_TTFA_GOAL}x SynthesizeStream's first audio of the sentence alone (${label[c.case]})`,
+        measured: `${ms(c.liveMs)} ms vs ${ms(c.unaryMs)} ms = ${x(c.ratio)} (tokens ${ttfa.tokenGapMs} ms apart, ${c.n} sentences of ${ttfa.replies.length} replies; service \`${ttfa.service}\`, cache off, interleaved, medians)`,
+        met,
+        why: met
+          ? undefined
+          : `${c.case === "next-sentence" ? `The sentence's end is certain only once the next token arrives, ${ttfa.tokenGapMs} ms after its last; then` : "Then"} it goes through the Synthesize path whole, after the sentence before it: an utterance's sentences are synthesized one after another, and ${c.behindPrevious} of ${c.n} got the previous sentence's first audio only after their own last token${c.behindPrevious > 0 ? ` (median ${ms(c.behindPreviousMs)} ms after)` : ""}.${loadPhase("live ttfa")}`,
+      });
+    }
+  }
+  const cancel = results.liveCancel;
+  if (cancel?.samples.length) {
+    const c = summarizeLiveCancel(cancel.samples);
+    const met = c.slotFreeMs < LIVE_CANCEL_GOAL_MS;
+    out.push({
+      id: "live-cancel",
+      goal: `live: cancel to the synthesis slot free < ${LIVE_CANCEL_GOAL_MS} ms (admission running 0, polled every 1 ms)`,
+      measured: `median ${ms(c.slotFreeMs)} ms, max ${ms(c.maxSlotFreeMs)} ms; UtteranceEnd (cancelled) at ${ms(c.acknowledgedMs)} ms (${c.n} cancels 0-320 ms after the first chunk of ${cancel.chars} characters of long sentences; ${cancel.server})`,
+      met,
+      why: met
+        ? undefined
+        : `The cancel is acknowledged at once, but the slot is given back only when the inference running in the worker returns its next window: the first run of a sentence (its whole encoder pass and first window) cannot be stopped, so a cancel that lands in it waits for its end.${loadPhase("live cancel")}`,
+    });
+  }
+  for (const level of results.liveStreams?.levels ?? []) {
+    const met = level.spoken === level.sentences;
+    const errors = Object.entries(level.errors)
+      .map(([code, n]) => `${n} ${code}`)
+      .join(", ");
+    out.push({
+      id: `live-streams-${level.streams}-${level.clients === "one client" ? "one-client" : "keys"}`,
+      goal: `live: ${level.streams} streams (${level.clients}), a short sentence every ~${(results.liveStreams!.turnPeriodMs / 1000).toFixed(0)} s each, shipped limits: every sentence spoken`,
+      measured:
+        `${level.spoken}/${level.sentences} spoken; last token to first audio p50 ${ms(median(level.firstAudioMs))} ms, p95 ${ms(p95(level.firstAudioMs))} ms; ` +
+        `${level.resourceExhausted} RESOURCE_EXHAUSTED; server RSS ${mb(level.rssBeforeBytes)} before, ${mb(level.rssPeakBytes)} peak`,
+      met,
+      why: met
+        ? undefined
+        : `Streams ended with ${errors || "no error"}: a sentence refused by the admission ends its whole stream.${loadPhase("live streams")}`,
+    });
+  }
   return out;
 }
 

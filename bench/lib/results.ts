@@ -1,4 +1,7 @@
 /** The shape of bench/results/latest.json: settings, machine, load and every raw sample. */
+import type { LiveCancelResults } from "./live-cancel.js";
+import type { LiveStreamsResults } from "./live-streams.js";
+import type { LiveTtfaResults } from "./live-ttfa.js";
 import type { OpenAiRouteResults } from "./openai-route.js";
 import type { PiperInfo } from "./piper.js";
 import type { LoadReport } from "./procs.js";
@@ -156,6 +159,12 @@ export interface Results {
   baseline?: Baseline;
   /** Time to first byte and to the last of a ~30 s reply through POST /v1/audio/speech (absent before it streamed). */
   openaiRoute?: OpenAiRouteResults;
+  /** Live speech (issue 14; absent before it was measured): StreamingSynthesize fed token by token against SynthesizeStream. */
+  liveTtfa?: LiveTtfaResults;
+  /** Cancel of a live utterance to its synthesis slot free. */
+  liveCancel?: LiveCancelResults;
+  /** Concurrent live streams on one replica with the shipped limits. */
+  liveStreams?: LiveStreamsResults;
   memory: {
     service: string;
     /** Schema 2: MAX_TEXT_LENGTH of the shipped defaults, spoken as one sentence for a reading. */
