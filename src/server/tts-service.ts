@@ -26,7 +26,7 @@ import {
 } from "../../gen/aetheros/tts/v1/tts_pb.js";
 import type { AudioCache, CacheTierStats } from "../cache/index.js";
 import type { Engine, VoiceLanguage } from "../engine/index.js";
-import { InvalidArgumentError } from "../errors/index.js";
+import { InvalidArgumentError, type ServiceError } from "../errors/index.js";
 import {
   type LiveEvent,
   type LiveInput,
@@ -40,7 +40,8 @@ import {
 } from "../synthesis/index.js";
 import { bcp47, matchesLanguage, type VoiceCatalog } from "../voices/index.js";
 import { ServingStatus, type HealthReporter } from "./health.js";
-import { CLIENT } from "./pipeline.js";
+import { CLIENT, codeName } from "./pipeline.js";
+import { toConnectError } from "./status.js";
 
 export interface TtsServiceDeps {
   synthesizer: Synthesizer;
@@ -243,6 +244,12 @@ async function* liveInput(requests: AsyncIterable<StreamingSynthesizeRequest>): 
   }
 }
 
+/** An error that ended one utterance, as the status a call would have failed with. */
+function utteranceError(error: ServiceError) {
+  const status = toConnectError(error);
+  return { code: codeName(status.code).toUpperCase(), message: status.rawMessage };
+}
+
 function wordTimestamp(word: WordTimestamp) {
   return create(WordTimestampSchema, word);
 }
@@ -284,6 +291,7 @@ function toLiveResponse(event: LiveEvent): StreamingSynthesizeResponse {
             contextId: event.contextId,
             cancelled: event.cancelled,
             summary: { ...event.summary, audioBytes: BigInt(event.summary.audioBytes) },
+            ...(event.error && { error: utteranceError(event.error) }),
           },
         },
       });

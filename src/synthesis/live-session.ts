@@ -10,7 +10,14 @@
  * its sentences, with the request's sentence silence between them.
  */
 import { concatSamples, createEncoder, createSilence, type OutputEncoding } from "../audio/index.js";
-import { AbortedError, InvalidArgumentError, NothingToSpeakError, OverloadedError, StreamTimeoutError } from "../errors/index.js";
+import {
+  AbortedError,
+  InvalidArgumentError,
+  NothingToSpeakError,
+  OverloadedError,
+  type ServiceError,
+  StreamTimeoutError,
+} from "../errors/index.js";
 import { Channel } from "./channel.js";
 import { type RequestLimits, checkTextLength, type SpeechRequest } from "./request.js";
 import { SentenceBuffer, type TextSegment } from "./sentence-buffer.js";
@@ -45,20 +52,27 @@ export type LiveEvent =
   | { type: "start"; encoding: OutputEncoding; sampleRate: number; voice: string; modelUsed: string }
   | { type: "timestamps"; contextId: string; sentenceIndex: number; words: WordTimestamp[] }
   | { type: "chunk"; contextId: string; bytes: Uint8Array; sequence: number; sentenceIndex: number; sampleOffset: number }
-  | { type: "end"; contextId: string; cancelled: boolean; summary: UtteranceSummary };
+  | { type: "end"; contextId: string; cancelled: boolean; summary: UtteranceSummary; error?: ServiceError };
+
+type Spoken = Awaited<ReturnType<Synthesizer["speakSegment"]>>;
+
+/** A segment to speak, with its synthesis when that began ahead. */
+interface LiveSegment extends TextSegment {
+  spoken?: Promise<Spoken>;
+}
 
 /** Characters that may wait to be spoken in one stream, in MAX_TEXT_LENGTHs. */
 const PENDING_TEXT_LENGTHS = 10;
 
 class Utterance {
   readonly abort = new AbortController();
-  readonly segments: TextSegment[] = [];
+  readonly segments: LiveSegment[] = [];
   /** No more text comes: speak what is left, then end. */
   ended = false;
   cancelled = false;
   timer: NodeJS.Timeout | undefined;
-  /** A probable sentence synthesized ahead (into the cache) while the next character is awaited. */
-  speculation: { text: string; abort: AbortController } | undefined;
+  /** A probable sentence synthesized ahead while the next character is awaited. */
+  speculation: { text: string; abort: AbortController; spoken: Promise<Spoken> } | undefined;
   readonly startedAt = performance.now();
   readonly summary: UtteranceSummary = {
     durationSeconds: 0,
@@ -75,7 +89,7 @@ class Utterance {
     readonly buffer: SentenceBuffer,
   ) {}
 
-  add(segment: TextSegment | undefined): void {
+  add(segment: LiveSegment | undefined): void {
     if (segment) this.segments.push(segment);
     this.notify();
   }
@@ -95,7 +109,7 @@ class Utterance {
   }
 
   /** The next segment to speak; undefined once the utterance ended or was cancelled. */
-  async next(): Promise<TextSegment | undefined> {
+  async next(): Promise<LiveSegment | undefined> {
     for (;;) {
       if (this.cancelled) return undefined;
       const segment = this.segments.shift();
@@ -175,17 +189,18 @@ export async function* liveSession(
     utterance.finish();
   };
   /**
-   * A sentence that ends the buffer is probably whole: it is synthesized ahead into the cache,
-   * so that once the next character makes it certain (or the wait runs out) its audio is a
-   * cache hit, or joins the synthesis in flight. Only where the cache can share it.
+   * A sentence that ends the buffer is probably whole: it is synthesized ahead, so that once
+   * the next character makes its end certain (or the wait runs out) the speaker takes that
+   * synthesis instead of starting one; if the text goes on instead, it is stopped.
    */
   const speculate = (utterance: Utterance, text: string) => {
-    if (utterance.speculation?.text === text.trim() || !synthesizer.shares(request)) return;
+    if (utterance.speculation?.text === text.trim()) return;
     const abort = new AbortController();
-    // Trimmed: the segment that speaks it may end with the spaces that came after it.
-    utterance.speculation = { text: text.trim(), abort };
     const signal = AbortSignal.any([abort.signal, utterance.abort.signal]);
-    synthesizer.speakSegment(request, voice, text, signal, client).catch(() => undefined);
+    const spoken = synthesizer.speakSegment(request, voice, text, signal, client);
+    spoken.catch(() => undefined); // its taker sees the failure; a dropped one has none
+    // Trimmed: the segment that speaks it may end with the spaces that came after it.
+    utterance.speculation = { text: text.trim(), abort, spoken };
   };
   /** Stops a speculation that is no longer the buffer's sentence. */
   const dropSpeculation = (utterance: Utterance) => {
@@ -193,10 +208,13 @@ export async function* liveSession(
     utterance.speculation = undefined;
   };
   const take = (utterance: Utterance, segments: readonly (TextSegment | undefined)[]) => {
-    // A speculation spoken now is left to finish: the speaker joins it.
-    if (segments.some((segment) => segment !== undefined && segment.text.trim() === utterance.speculation?.text))
-      utterance.speculation = undefined;
-    for (const segment of segments) utterance.add(segment);
+    const speculation = utterance.speculation;
+    for (const segment of segments) {
+      if (segment && speculation && segment.text.trim() === speculation.text) {
+        utterance.speculation = undefined;
+        utterance.add({ ...segment, spoken: speculation.spoken });
+      } else utterance.add(segment);
+    }
   };
   const scheduleFlush = (utterance: Utterance) => {
     clearTimeout(utterance.timer);
@@ -292,11 +310,18 @@ export async function* liveSession(
     };
     try {
       for (let segment = await utterance.next(); segment; segment = await utterance.next()) {
-        let spoken: Awaited<ReturnType<Synthesizer["speakSegment"]>>;
+        let spoken: Spoken;
         try {
-          spoken = await synthesizer.speakSegment(request, voice, segment.text, utterance.abort.signal, client);
+          spoken = await (segment.spoken ?? synthesizer.speakSegment(request, voice, segment.text, utterance.abort.signal, client));
         } catch (error) {
           if (error instanceof NothingToSpeakError) continue; // punctuation or a quote alone
+          if (error instanceof OverloadedError && !utterance.cancelled) {
+            // The server is full: this utterance ends here, the stream goes on.
+            if (open.get(utterance.contextId) === utterance) open.delete(utterance.contextId);
+            utterance.cancel();
+            events.push({ type: "end", contextId: utterance.contextId, cancelled: false, summary: summarize(utterance), error });
+            return;
+          }
           throw error;
         }
         if (utterance.cancelled) break;

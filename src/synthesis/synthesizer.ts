@@ -203,11 +203,6 @@ export class Synthesizer {
     return { id: speech.model.id, modelUsed: speech.modelUsed, encodeRate: speech.encodeRate, config: speech.model.config };
   }
 
-  /** Whether two calls for the same audio share one synthesis (through the cache). */
-  shares(request: SpeechRequest): boolean {
-    return request.useCache && this.options.cache.stats().enabled;
-  }
-
   /** The clauses the voice's phonemizer finds in `text` (in process: it takes microseconds). */
   clauses(voice: LiveVoice, text: string): TextClause[] {
     return textClauses(text, voice.config);

@@ -8,9 +8,6 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type * as grpc from "@grpc/grpc-js";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   AudioEncoding,
@@ -20,6 +17,7 @@ import {
   type WordTimestamp,
 } from "../../gen/aetheros/tts/v1/tts_pb.js";
 import { RequestStream, startServer, type RunningServer } from "../server/running-server.js";
+import { proseOfLength, untilIdle, waitUntil } from "../server/support.js";
 import { type Config, grpcJsClient, NO_NOISE, ttsClient, type TransportName, VOICE_RATE } from "./support.js";
 
 const CONFIG: Config = { encoding: AudioEncoding.PCM, ...NO_NOISE };
@@ -275,24 +273,11 @@ describe("StreamingSynthesize as text arrives", () => {
   }, 180_000);
 });
 
-describe("StreamingSynthesize with the cache on", () => {
-  let cached: RunningServer;
-  let cacheDir: string;
-
-  beforeAll(async () => {
-    cacheDir = await mkdtemp(join(tmpdir(), "tts-cache-"));
-    cached = await startServer({ CACHE_ENABLED: "true", CACHE_DIR: cacheDir });
-  }, 120_000);
-
-  afterAll(async () => {
-    await cached?.app.close();
-    await rm(cacheDir, { recursive: true, force: true });
-  });
-
+describe("StreamingSynthesize ahead of certainty", () => {
   it("synthesizes a sentence that ends the text so far ahead, before its end is certain, and speaks it from that", async () => {
-    const client = ttsClient(cached, "gRPC");
-    const session = new Session((requests) => client.streamingSynthesize(requests));
-    const { admission } = cached.app;
+    const session = connectSession("gRPC");
+    const { admission } = running.app;
+    await untilIdle(running);
     const admittedBefore = admission.stats().admitted;
     // "." may still be an abbreviation's until the next character: a probable end waits 1 s here.
     session.send(configMessage(CONFIG, { maxBufferDelayMs: 10_000 }));
@@ -304,20 +289,52 @@ describe("StreamingSynthesize with the cache on", () => {
     expect(await session.done).toBeUndefined();
     // The first sentence was synthesized once, ahead; the second once.
     expect(admission.stats().admitted - admittedBefore).toBe(2);
-    const whole = await ttsClient(cached).synthesize({ text: "A sentence synthesized ahead. And one more.", config: CONFIG });
+    const whole = await ttsClient(running).synthesize({ text: "A sentence synthesized ahead. And one more.", config: CONFIG });
     expect(Buffer.from(session.audio().buffer).equals(Buffer.from(whole.audio))).toBe(true);
   }, 180_000);
 
   it("drops the synthesis ahead when the next character shows the sentence goes on", async () => {
-    const client = ttsClient(cached, "gRPC");
-    const session = new Session((requests) => client.streamingSynthesize(requests));
+    const session = connectSession("gRPC");
     session.send(configMessage(CONFIG, { maxBufferDelayMs: 10_000 }));
     session.send(input("Call me at 5."));
     session.send(input("30 tomorrow.", { end: true }));
     session.end();
     expect(await session.done).toBeUndefined();
-    const whole = await ttsClient(cached).synthesize({ text: "Call me at 5.30 tomorrow.", config: CONFIG });
+    const whole = await ttsClient(running).synthesize({ text: "Call me at 5.30 tomorrow.", config: CONFIG });
     expect(Buffer.from(session.audio().buffer).equals(Buffer.from(whole.audio))).toBe(true);
+  }, 180_000);
+});
+
+describe("StreamingSynthesize on a full server", () => {
+  let busy: RunningServer;
+
+  beforeAll(async () => {
+    busy = await startServer({ MAX_CONCURRENT_REQUESTS: "1", MAX_QUEUE_SIZE: "0" });
+  }, 120_000);
+
+  afterAll(async () => {
+    await busy?.app.close();
+  });
+
+  it("ends only the utterance whose sentence finds no room, with RESOURCE_EXHAUSTED; the stream's next utterance speaks", async () => {
+    const client = ttsClient(busy, "gRPC");
+    const long = client.synthesize({ text: proseOfLength(3000), config: { ...CONFIG, useCache: false } });
+    await waitUntil(() => busy.app.admission.stats().running === 1, "the long synthesis holds the one slot");
+    const session = new Session((requests) => client.streamingSynthesize(requests));
+    session.send(configMessage());
+    session.send(input("No room for this.", { contextId: "first", end: true }));
+    await session.until("the first utterance's end", () => session.events("first").some((e) => e.case === "utteranceEnd"));
+    const end = session.events("first").find((e) => e.case === "utteranceEnd")!.value;
+    expect(end).toMatchObject({ contextId: "first", cancelled: false, error: { code: "RESOURCE_EXHAUSTED" } });
+    expect(end.error!.message).toMatch(/MAX_CONCURRENT_REQUESTS/);
+    await long;
+    session.send(input("Now there is room.", { contextId: "second", end: true }));
+    session.end();
+    expect(await session.done).toBeUndefined();
+    const second = session.events("second").find((e) => e.case === "utteranceEnd")!.value;
+    expect(second.cancelled).toBe(false);
+    expect(second.error).toBeUndefined();
+    expect(session.audio("second").length).toBeGreaterThan(0);
   }, 180_000);
 });
 

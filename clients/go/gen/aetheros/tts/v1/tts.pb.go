@@ -1758,7 +1758,11 @@ type UtteranceEnd struct {
 	// sentence.
 	Cancelled bool `protobuf:"varint,2,opt,name=cancelled,proto3" json:"cancelled,omitempty"`
 	// What was spoken and sent.
-	Summary       *StreamSummary `protobuf:"bytes,3,opt,name=summary,proto3" json:"summary,omitempty"`
+	Summary *StreamSummary `protobuf:"bytes,3,opt,name=summary,proto3" json:"summary,omitempty"`
+	// Set when the utterance ended before all its text was spoken and was not
+	// cancelled: the server had no room for one of its sentences. The stream
+	// goes on; send the rest again later.
+	Error         *UtteranceError `protobuf:"bytes,4,opt,name=error,proto3" json:"error,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1814,6 +1818,69 @@ func (x *UtteranceEnd) GetSummary() *StreamSummary {
 	return nil
 }
 
+func (x *UtteranceEnd) GetError() *UtteranceError {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
+// UtteranceError says why an utterance ended early.
+type UtteranceError struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The gRPC status it would have failed a call with, for example
+	// "RESOURCE_EXHAUSTED".
+	Code string `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	// What happened, naming the limit.
+	Message       string `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UtteranceError) Reset() {
+	*x = UtteranceError{}
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UtteranceError) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UtteranceError) ProtoMessage() {}
+
+func (x *UtteranceError) ProtoReflect() protoreflect.Message {
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UtteranceError.ProtoReflect.Descriptor instead.
+func (*UtteranceError) Descriptor() ([]byte, []int) {
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *UtteranceError) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *UtteranceError) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
 // ListVoicesRequest filters the voice list.
 type ListVoicesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1826,7 +1893,7 @@ type ListVoicesRequest struct {
 
 func (x *ListVoicesRequest) Reset() {
 	*x = ListVoicesRequest{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[18]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1838,7 +1905,7 @@ func (x *ListVoicesRequest) String() string {
 func (*ListVoicesRequest) ProtoMessage() {}
 
 func (x *ListVoicesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[18]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1851,7 +1918,7 @@ func (x *ListVoicesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListVoicesRequest.ProtoReflect.Descriptor instead.
 func (*ListVoicesRequest) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{18}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListVoicesRequest) GetLanguage() string {
@@ -1874,7 +1941,7 @@ type ListVoicesResponse struct {
 
 func (x *ListVoicesResponse) Reset() {
 	*x = ListVoicesResponse{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[19]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1886,7 +1953,7 @@ func (x *ListVoicesResponse) String() string {
 func (*ListVoicesResponse) ProtoMessage() {}
 
 func (x *ListVoicesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[19]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1899,7 +1966,7 @@ func (x *ListVoicesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListVoicesResponse.ProtoReflect.Descriptor instead.
 func (*ListVoicesResponse) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{19}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListVoicesResponse) GetVoices() []*Voice {
@@ -1953,7 +2020,7 @@ type Voice struct {
 
 func (x *Voice) Reset() {
 	*x = Voice{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[20]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1965,7 +2032,7 @@ func (x *Voice) String() string {
 func (*Voice) ProtoMessage() {}
 
 func (x *Voice) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[20]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1978,7 +2045,7 @@ func (x *Voice) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Voice.ProtoReflect.Descriptor instead.
 func (*Voice) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{20}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Voice) GetId() string {
@@ -2086,7 +2153,7 @@ type Speaker struct {
 
 func (x *Speaker) Reset() {
 	*x = Speaker{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[21]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2098,7 +2165,7 @@ func (x *Speaker) String() string {
 func (*Speaker) ProtoMessage() {}
 
 func (x *Speaker) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[21]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2111,7 +2178,7 @@ func (x *Speaker) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Speaker.ProtoReflect.Descriptor instead.
 func (*Speaker) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{21}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Speaker) GetName() string {
@@ -2137,7 +2204,7 @@ type HealthRequest struct {
 
 func (x *HealthRequest) Reset() {
 	*x = HealthRequest{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[22]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2149,7 +2216,7 @@ func (x *HealthRequest) String() string {
 func (*HealthRequest) ProtoMessage() {}
 
 func (x *HealthRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[22]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2162,7 +2229,7 @@ func (x *HealthRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthRequest.ProtoReflect.Descriptor instead.
 func (*HealthRequest) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{22}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{23}
 }
 
 // HealthResponse reports the service's state.
@@ -2192,7 +2259,7 @@ type HealthResponse struct {
 
 func (x *HealthResponse) Reset() {
 	*x = HealthResponse{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[23]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2204,7 +2271,7 @@ func (x *HealthResponse) String() string {
 func (*HealthResponse) ProtoMessage() {}
 
 func (x *HealthResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[23]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2217,7 +2284,7 @@ func (x *HealthResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthResponse.ProtoReflect.Descriptor instead.
 func (*HealthResponse) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{23}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *HealthResponse) GetStatus() HealthStatus {
@@ -2291,7 +2358,7 @@ type VoiceProblem struct {
 
 func (x *VoiceProblem) Reset() {
 	*x = VoiceProblem{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[24]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2303,7 +2370,7 @@ func (x *VoiceProblem) String() string {
 func (*VoiceProblem) ProtoMessage() {}
 
 func (x *VoiceProblem) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[24]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2316,7 +2383,7 @@ func (x *VoiceProblem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VoiceProblem.ProtoReflect.Descriptor instead.
 func (*VoiceProblem) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{24}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *VoiceProblem) GetVoice() string {
@@ -2349,7 +2416,7 @@ type GetCacheStatsRequest struct {
 
 func (x *GetCacheStatsRequest) Reset() {
 	*x = GetCacheStatsRequest{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[25]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2361,7 +2428,7 @@ func (x *GetCacheStatsRequest) String() string {
 func (*GetCacheStatsRequest) ProtoMessage() {}
 
 func (x *GetCacheStatsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[25]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2374,7 +2441,7 @@ func (x *GetCacheStatsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCacheStatsRequest.ProtoReflect.Descriptor instead.
 func (*GetCacheStatsRequest) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{25}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{26}
 }
 
 // GetCacheStatsResponse reports the cache per tier and in total.
@@ -2393,7 +2460,7 @@ type GetCacheStatsResponse struct {
 
 func (x *GetCacheStatsResponse) Reset() {
 	*x = GetCacheStatsResponse{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[26]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2405,7 +2472,7 @@ func (x *GetCacheStatsResponse) String() string {
 func (*GetCacheStatsResponse) ProtoMessage() {}
 
 func (x *GetCacheStatsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[26]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2418,7 +2485,7 @@ func (x *GetCacheStatsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCacheStatsResponse.ProtoReflect.Descriptor instead.
 func (*GetCacheStatsResponse) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{26}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *GetCacheStatsResponse) GetTotal() *CacheTierStats {
@@ -2477,7 +2544,7 @@ type CacheTierStats struct {
 
 func (x *CacheTierStats) Reset() {
 	*x = CacheTierStats{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[27]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2489,7 +2556,7 @@ func (x *CacheTierStats) String() string {
 func (*CacheTierStats) ProtoMessage() {}
 
 func (x *CacheTierStats) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[27]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2502,7 +2569,7 @@ func (x *CacheTierStats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CacheTierStats.ProtoReflect.Descriptor instead.
 func (*CacheTierStats) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{27}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *CacheTierStats) GetTier() string {
@@ -2584,7 +2651,7 @@ type ClearCacheRequest struct {
 
 func (x *ClearCacheRequest) Reset() {
 	*x = ClearCacheRequest{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[28]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2596,7 +2663,7 @@ func (x *ClearCacheRequest) String() string {
 func (*ClearCacheRequest) ProtoMessage() {}
 
 func (x *ClearCacheRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[28]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2609,7 +2676,7 @@ func (x *ClearCacheRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClearCacheRequest.ProtoReflect.Descriptor instead.
 func (*ClearCacheRequest) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{28}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{29}
 }
 
 // ClearCacheResponse reports what was removed.
@@ -2625,7 +2692,7 @@ type ClearCacheResponse struct {
 
 func (x *ClearCacheResponse) Reset() {
 	*x = ClearCacheResponse{}
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[29]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2637,7 +2704,7 @@ func (x *ClearCacheResponse) String() string {
 func (*ClearCacheResponse) ProtoMessage() {}
 
 func (x *ClearCacheResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[29]
+	mi := &file_aetheros_tts_v1_tts_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2650,7 +2717,7 @@ func (x *ClearCacheResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClearCacheResponse.ProtoReflect.Descriptor instead.
 func (*ClearCacheResponse) Descriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{29}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ClearCacheResponse) GetEntriesRemoved() uint64 {
@@ -2812,12 +2879,16 @@ const file_aetheros_tts_v1_tts_proto_rawDesc = "" +
 	"timestamps\x18\x03 \x01(\v2\x1b.aetheros.tts.v1.TimestampsH\x00R\n" +
 	"timestamps\x12D\n" +
 	"\rutterance_end\x18\x04 \x01(\v2\x1d.aetheros.tts.v1.UtteranceEndH\x00R\futteranceEndB\a\n" +
-	"\x05event\"\x85\x01\n" +
+	"\x05event\"\xbc\x01\n" +
 	"\fUtteranceEnd\x12\x1d\n" +
 	"\n" +
 	"context_id\x18\x01 \x01(\tR\tcontextId\x12\x1c\n" +
 	"\tcancelled\x18\x02 \x01(\bR\tcancelled\x128\n" +
-	"\asummary\x18\x03 \x01(\v2\x1e.aetheros.tts.v1.StreamSummaryR\asummary\"/\n" +
+	"\asummary\x18\x03 \x01(\v2\x1e.aetheros.tts.v1.StreamSummaryR\asummary\x125\n" +
+	"\x05error\x18\x04 \x01(\v2\x1f.aetheros.tts.v1.UtteranceErrorR\x05error\">\n" +
+	"\x0eUtteranceError\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\x12\x18\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\"/\n" +
 	"\x11ListVoicesRequest\x12\x1a\n" +
 	"\blanguage\x18\x01 \x01(\tR\blanguage\"i\n" +
 	"\x12ListVoicesResponse\x12.\n" +
@@ -2920,7 +2991,7 @@ func file_aetheros_tts_v1_tts_proto_rawDescGZIP() []byte {
 }
 
 var file_aetheros_tts_v1_tts_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_aetheros_tts_v1_tts_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_aetheros_tts_v1_tts_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_aetheros_tts_v1_tts_proto_goTypes = []any{
 	(AudioEncoding)(0),                  // 0: aetheros.tts.v1.AudioEncoding
 	(HealthStatus)(0),                   // 1: aetheros.tts.v1.HealthStatus
@@ -2942,18 +3013,19 @@ var file_aetheros_tts_v1_tts_proto_goTypes = []any{
 	(*CancelUtterance)(nil),             // 17: aetheros.tts.v1.CancelUtterance
 	(*StreamingSynthesizeResponse)(nil), // 18: aetheros.tts.v1.StreamingSynthesizeResponse
 	(*UtteranceEnd)(nil),                // 19: aetheros.tts.v1.UtteranceEnd
-	(*ListVoicesRequest)(nil),           // 20: aetheros.tts.v1.ListVoicesRequest
-	(*ListVoicesResponse)(nil),          // 21: aetheros.tts.v1.ListVoicesResponse
-	(*Voice)(nil),                       // 22: aetheros.tts.v1.Voice
-	(*Speaker)(nil),                     // 23: aetheros.tts.v1.Speaker
-	(*HealthRequest)(nil),               // 24: aetheros.tts.v1.HealthRequest
-	(*HealthResponse)(nil),              // 25: aetheros.tts.v1.HealthResponse
-	(*VoiceProblem)(nil),                // 26: aetheros.tts.v1.VoiceProblem
-	(*GetCacheStatsRequest)(nil),        // 27: aetheros.tts.v1.GetCacheStatsRequest
-	(*GetCacheStatsResponse)(nil),       // 28: aetheros.tts.v1.GetCacheStatsResponse
-	(*CacheTierStats)(nil),              // 29: aetheros.tts.v1.CacheTierStats
-	(*ClearCacheRequest)(nil),           // 30: aetheros.tts.v1.ClearCacheRequest
-	(*ClearCacheResponse)(nil),          // 31: aetheros.tts.v1.ClearCacheResponse
+	(*UtteranceError)(nil),              // 20: aetheros.tts.v1.UtteranceError
+	(*ListVoicesRequest)(nil),           // 21: aetheros.tts.v1.ListVoicesRequest
+	(*ListVoicesResponse)(nil),          // 22: aetheros.tts.v1.ListVoicesResponse
+	(*Voice)(nil),                       // 23: aetheros.tts.v1.Voice
+	(*Speaker)(nil),                     // 24: aetheros.tts.v1.Speaker
+	(*HealthRequest)(nil),               // 25: aetheros.tts.v1.HealthRequest
+	(*HealthResponse)(nil),              // 26: aetheros.tts.v1.HealthResponse
+	(*VoiceProblem)(nil),                // 27: aetheros.tts.v1.VoiceProblem
+	(*GetCacheStatsRequest)(nil),        // 28: aetheros.tts.v1.GetCacheStatsRequest
+	(*GetCacheStatsResponse)(nil),       // 29: aetheros.tts.v1.GetCacheStatsResponse
+	(*CacheTierStats)(nil),              // 30: aetheros.tts.v1.CacheTierStats
+	(*ClearCacheRequest)(nil),           // 31: aetheros.tts.v1.ClearCacheRequest
+	(*ClearCacheResponse)(nil),          // 32: aetheros.tts.v1.ClearCacheResponse
 }
 var file_aetheros_tts_v1_tts_proto_depIdxs = []int32{
 	0,  // 0: aetheros.tts.v1.SynthesisConfig.encoding:type_name -> aetheros.tts.v1.AudioEncoding
@@ -2979,31 +3051,32 @@ var file_aetheros_tts_v1_tts_proto_depIdxs = []int32{
 	6,  // 20: aetheros.tts.v1.StreamingSynthesizeResponse.timestamps:type_name -> aetheros.tts.v1.Timestamps
 	19, // 21: aetheros.tts.v1.StreamingSynthesizeResponse.utterance_end:type_name -> aetheros.tts.v1.UtteranceEnd
 	13, // 22: aetheros.tts.v1.UtteranceEnd.summary:type_name -> aetheros.tts.v1.StreamSummary
-	22, // 23: aetheros.tts.v1.ListVoicesResponse.voices:type_name -> aetheros.tts.v1.Voice
-	23, // 24: aetheros.tts.v1.Voice.speakers:type_name -> aetheros.tts.v1.Speaker
-	1,  // 25: aetheros.tts.v1.HealthResponse.status:type_name -> aetheros.tts.v1.HealthStatus
-	26, // 26: aetheros.tts.v1.HealthResponse.degraded_voices:type_name -> aetheros.tts.v1.VoiceProblem
-	29, // 27: aetheros.tts.v1.GetCacheStatsResponse.total:type_name -> aetheros.tts.v1.CacheTierStats
-	29, // 28: aetheros.tts.v1.GetCacheStatsResponse.tiers:type_name -> aetheros.tts.v1.CacheTierStats
-	7,  // 29: aetheros.tts.v1.TtsService.Synthesize:input_type -> aetheros.tts.v1.SynthesizeRequest
-	9,  // 30: aetheros.tts.v1.TtsService.SynthesizeStream:input_type -> aetheros.tts.v1.SynthesizeStreamRequest
-	14, // 31: aetheros.tts.v1.TtsService.StreamingSynthesize:input_type -> aetheros.tts.v1.StreamingSynthesizeRequest
-	20, // 32: aetheros.tts.v1.TtsService.ListVoices:input_type -> aetheros.tts.v1.ListVoicesRequest
-	24, // 33: aetheros.tts.v1.TtsService.Health:input_type -> aetheros.tts.v1.HealthRequest
-	27, // 34: aetheros.tts.v1.TtsService.GetCacheStats:input_type -> aetheros.tts.v1.GetCacheStatsRequest
-	30, // 35: aetheros.tts.v1.TtsService.ClearCache:input_type -> aetheros.tts.v1.ClearCacheRequest
-	8,  // 36: aetheros.tts.v1.TtsService.Synthesize:output_type -> aetheros.tts.v1.SynthesizeResponse
-	10, // 37: aetheros.tts.v1.TtsService.SynthesizeStream:output_type -> aetheros.tts.v1.SynthesizeStreamResponse
-	18, // 38: aetheros.tts.v1.TtsService.StreamingSynthesize:output_type -> aetheros.tts.v1.StreamingSynthesizeResponse
-	21, // 39: aetheros.tts.v1.TtsService.ListVoices:output_type -> aetheros.tts.v1.ListVoicesResponse
-	25, // 40: aetheros.tts.v1.TtsService.Health:output_type -> aetheros.tts.v1.HealthResponse
-	28, // 41: aetheros.tts.v1.TtsService.GetCacheStats:output_type -> aetheros.tts.v1.GetCacheStatsResponse
-	31, // 42: aetheros.tts.v1.TtsService.ClearCache:output_type -> aetheros.tts.v1.ClearCacheResponse
-	36, // [36:43] is the sub-list for method output_type
-	29, // [29:36] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	20, // 23: aetheros.tts.v1.UtteranceEnd.error:type_name -> aetheros.tts.v1.UtteranceError
+	23, // 24: aetheros.tts.v1.ListVoicesResponse.voices:type_name -> aetheros.tts.v1.Voice
+	24, // 25: aetheros.tts.v1.Voice.speakers:type_name -> aetheros.tts.v1.Speaker
+	1,  // 26: aetheros.tts.v1.HealthResponse.status:type_name -> aetheros.tts.v1.HealthStatus
+	27, // 27: aetheros.tts.v1.HealthResponse.degraded_voices:type_name -> aetheros.tts.v1.VoiceProblem
+	30, // 28: aetheros.tts.v1.GetCacheStatsResponse.total:type_name -> aetheros.tts.v1.CacheTierStats
+	30, // 29: aetheros.tts.v1.GetCacheStatsResponse.tiers:type_name -> aetheros.tts.v1.CacheTierStats
+	7,  // 30: aetheros.tts.v1.TtsService.Synthesize:input_type -> aetheros.tts.v1.SynthesizeRequest
+	9,  // 31: aetheros.tts.v1.TtsService.SynthesizeStream:input_type -> aetheros.tts.v1.SynthesizeStreamRequest
+	14, // 32: aetheros.tts.v1.TtsService.StreamingSynthesize:input_type -> aetheros.tts.v1.StreamingSynthesizeRequest
+	21, // 33: aetheros.tts.v1.TtsService.ListVoices:input_type -> aetheros.tts.v1.ListVoicesRequest
+	25, // 34: aetheros.tts.v1.TtsService.Health:input_type -> aetheros.tts.v1.HealthRequest
+	28, // 35: aetheros.tts.v1.TtsService.GetCacheStats:input_type -> aetheros.tts.v1.GetCacheStatsRequest
+	31, // 36: aetheros.tts.v1.TtsService.ClearCache:input_type -> aetheros.tts.v1.ClearCacheRequest
+	8,  // 37: aetheros.tts.v1.TtsService.Synthesize:output_type -> aetheros.tts.v1.SynthesizeResponse
+	10, // 38: aetheros.tts.v1.TtsService.SynthesizeStream:output_type -> aetheros.tts.v1.SynthesizeStreamResponse
+	18, // 39: aetheros.tts.v1.TtsService.StreamingSynthesize:output_type -> aetheros.tts.v1.StreamingSynthesizeResponse
+	22, // 40: aetheros.tts.v1.TtsService.ListVoices:output_type -> aetheros.tts.v1.ListVoicesResponse
+	26, // 41: aetheros.tts.v1.TtsService.Health:output_type -> aetheros.tts.v1.HealthResponse
+	29, // 42: aetheros.tts.v1.TtsService.GetCacheStats:output_type -> aetheros.tts.v1.GetCacheStatsResponse
+	32, // 43: aetheros.tts.v1.TtsService.ClearCache:output_type -> aetheros.tts.v1.ClearCacheResponse
+	37, // [37:44] is the sub-list for method output_type
+	30, // [30:37] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_aetheros_tts_v1_tts_proto_init() }
@@ -3040,7 +3113,7 @@ func file_aetheros_tts_v1_tts_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_aetheros_tts_v1_tts_proto_rawDesc), len(file_aetheros_tts_v1_tts_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   30,
+			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

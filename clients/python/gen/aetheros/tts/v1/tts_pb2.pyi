@@ -272,14 +272,24 @@ class StreamingSynthesizeResponse(_message.Message):
     def __init__(self, start: _Optional[_Union[StreamStart, _Mapping]] = ..., chunk: _Optional[_Union[AudioChunk, _Mapping]] = ..., timestamps: _Optional[_Union[Timestamps, _Mapping]] = ..., utterance_end: _Optional[_Union[UtteranceEnd, _Mapping]] = ...) -> None: ...
 
 class UtteranceEnd(_message.Message):
-    __slots__ = ("context_id", "cancelled", "summary")
+    __slots__ = ("context_id", "cancelled", "summary", "error")
     CONTEXT_ID_FIELD_NUMBER: _ClassVar[int]
     CANCELLED_FIELD_NUMBER: _ClassVar[int]
     SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
     context_id: str
     cancelled: bool
     summary: StreamSummary
-    def __init__(self, context_id: _Optional[str] = ..., cancelled: _Optional[bool] = ..., summary: _Optional[_Union[StreamSummary, _Mapping]] = ...) -> None: ...
+    error: UtteranceError
+    def __init__(self, context_id: _Optional[str] = ..., cancelled: _Optional[bool] = ..., summary: _Optional[_Union[StreamSummary, _Mapping]] = ..., error: _Optional[_Union[UtteranceError, _Mapping]] = ...) -> None: ...
+
+class UtteranceError(_message.Message):
+    __slots__ = ("code", "message")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    message: str
+    def __init__(self, code: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
 
 class ListVoicesRequest(_message.Message):
     __slots__ = ("language",)
