@@ -88,6 +88,8 @@ export interface LiveUtteranceEnd {
   sentenceCount: number;
   chunkCount: number;
   audioBytes: number;
+  /** Set when the server had no room for one of its sentences (code "RESOURCE_EXHAUSTED"): the rest was not spoken; the session goes on. */
+  error?: { code: string; message: string };
 }
 
 export type LiveEvent = LiveStart | LiveAudio | LiveWords | LiveUtteranceEnd;
@@ -224,7 +226,7 @@ function eventOf({ event }: StreamingSynthesizeResponse): LiveEvent | undefined 
       };
     }
     case "utteranceEnd": {
-      const { contextId, cancelled, summary } = event.value;
+      const { contextId, cancelled, summary, error } = event.value;
       return {
         type: "utteranceEnd",
         contextId,
@@ -233,6 +235,7 @@ function eventOf({ event }: StreamingSynthesizeResponse): LiveEvent | undefined 
         sentenceCount: summary?.sentenceCount ?? 0,
         chunkCount: summary?.chunkCount ?? 0,
         audioBytes: Number(summary?.audioBytes ?? 0),
+        ...(error && { error: { code: error.code, message: error.message } }),
       };
     }
     default:
