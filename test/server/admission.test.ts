@@ -151,7 +151,10 @@ describe("fair shares of the queue", () => {
 
     const running1 = speak(greedy, "greedy 1", LONG);
     await waitUntil(() => admission.stats().running === 1, "the greedy client holds the slot");
-    const queued = [speak(greedy, "greedy 2", 40), speak(greedy, "greedy 3", 41)];
+    // One at a time: two calls sent together may reach the queue in either order.
+    const queued = [speak(greedy, "greedy 2", 40)];
+    await waitUntil(() => admission.stats().queued === 1, "its second call waits");
+    queued.push(speak(greedy, "greedy 3", 41));
     await waitUntil(() => admission.stats().queued === 2, "two of its calls wait");
     const refused = await Promise.all([1, 2, 3].map((n) => callError(greedy.synthesize({ text: proseOfLength(42 + n), config: PCM }))));
     for (const error of refused) {
