@@ -19,7 +19,12 @@ const rounds = Number(process.argv[2] ?? 7);
 const voice = await new VoiceCatalog("models", pino({ level: "silent" })).voice("en_US-joe-medium");
 const { graph } = await prepareVoice(voice.modelFile, voice.modelHash, voice.config, { intraOpThreads: 1 });
 if (graph.kind !== "split") throw new Error("the default voice does not run split");
-const scales = { noiseScale: voice.config.noiseScale, lengthScale: voice.config.lengthScale, noiseW: voice.config.noiseW };
+const scales = {
+  noiseScale: voice.config.noiseScale,
+  lengthScale: voice.config.lengthScale,
+  noiseW: voice.config.noiseW,
+  durationScale: 1,
+};
 const texts: Array<[string, string]> = [
   ...LATENCY_TEXTS.map(([chars, text]): [string, string] => [`${chars} chars`, text]),
   ["long", LONG_SENTENCE],

@@ -52,7 +52,7 @@ async function measure(cold: boolean): Promise<Record<string, Reading>> {
     await engine.load(files);
     readings.serving = memory();
     const speak = async (text: string): Promise<void> => {
-      const settings = { scales: { noiseScale: 0.667, lengthScale: 1, noiseW: 0.8 }, speakerId: 0 };
+      const settings = { scales: { noiseScale: 0.667, lengthScale: 1, noiseW: 0.8, durationScale: 1 }, speakerId: 0 };
       for await (const _ of engine.synthesize(model, planSpeech(text, files.config), settings, new AbortController().signal));
     };
     for (let i = 0; i < 4; i++) await Promise.all([speak(LATENCY_TEXTS.at(-1)![1]), speak(LATENCY_TEXTS.at(-1)![1])]);

@@ -271,7 +271,7 @@ async function runAll(): Promise<Results> {
   const never = new AbortController().signal;
   const settings: SpeechSettings = {
     speakerId: 0,
-    scales: { noiseScale: voice.config.noiseScale, lengthScale: voice.config.lengthScale, noiseW: voice.config.noiseW },
+    scales: { noiseScale: voice.config.noiseScale, lengthScale: voice.config.lengthScale, noiseW: voice.config.noiseW, durationScale: 1 },
   };
   const scalesTensor = (): ort.Tensor =>
     new ort.Tensor("float32", Float32Array.of(settings.scales.noiseScale, settings.scales.lengthScale, settings.scales.noiseW), [3]);

@@ -21,8 +21,11 @@ export interface CacheKeyParts {
   modelHash: string;
 }
 
-/** Bumped whenever the canonical form below changes, to orphan old keys. */
-const KEY_SCHEMA = "aetheros-tts-audio-v1";
+/**
+ * Bumped whenever the canonical form below, or the audio the same parts give, changes, to
+ * orphan old keys (v2: speed stretches durations by its exact ratio).
+ */
+const KEY_SCHEMA = "aetheros-tts-audio-v2";
 
 /** NFC plus whitespace folding: texts that differ only there sound the same. */
 function canonicalText(text: string): string {

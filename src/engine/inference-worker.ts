@@ -98,7 +98,7 @@ async function handle(seq: number, request: WorkerRequest): Promise<WorkerResult
           `espeak.voice ${JSON.stringify(config.espeakVoice)} cannot phonemize: ${(error as Error).message}`,
         );
       }
-      const scales = { noiseScale: config.noiseScale, lengthScale: config.lengthScale, noiseW: config.noiseW };
+      const scales = { noiseScale: config.noiseScale, lengthScale: config.lengthScale, noiseW: config.noiseW, durationScale: 1 };
       for await (const _ of session.speak(warmUp, scales, 0));
       sessions.set(request.voice.key, { session, running: 0, unloaded: false });
       return undefined;

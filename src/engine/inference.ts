@@ -28,12 +28,18 @@
 import * as ort from "onnxruntime-node";
 import { VoiceLoadError } from "../errors/index.js";
 import type { PiperVoiceConfig } from "./voice-config.js";
-import { DURATIONS, LATENT } from "./voice-split.js";
+import { DURATION_SCALE, DURATIONS, LATENT } from "./voice-split.js";
 
 export interface Scales {
   noiseScale: number;
   lengthScale: number;
   noiseW: number;
+  /**
+   * Stretches the model's durations by exactly this ratio (2 = twice as long); 1 leaves them
+   * Piper's. A voice that runs whole has no such input and takes it as length_scale, which
+   * stretches less (see voice-split.ts).
+   */
+  durationScale: number;
 }
 
 /** How the decoder walks a sentence's latent frames. */
@@ -91,6 +97,7 @@ export class VoiceSession {
     private readonly first: ort.InferenceSession,
     private readonly decoder: ort.InferenceSession | undefined,
     private readonly multiSpeaker: boolean,
+    private readonly scalesDurations: boolean,
     private readonly windows: DecodeWindows,
   ) {}
 
@@ -135,7 +142,7 @@ export class VoiceSession {
       );
     }
     const decoder = graph.kind === "split" ? await open(graph.decoderFile).catch(release) : undefined;
-    return new VoiceSession(first, decoder, multiSpeaker, options.windows ?? DECODE_WINDOWS);
+    return new VoiceSession(first, decoder, multiSpeaker, inputs.has(DURATION_SCALE), options.windows ?? DECODE_WINDOWS);
   }
 
   /** One sentence's ids → its samples, window by window (one window when the voice runs whole). */
@@ -144,8 +151,17 @@ export class VoiceSession {
     const feeds: Record<string, ort.Tensor> = {
       input: new ort.Tensor("int64", BigInt64Array.from(ids, BigInt), [1, ids.length]),
       input_lengths: new ort.Tensor("int64", BigInt64Array.of(BigInt(ids.length)), [1]),
-      scales: new ort.Tensor("float32", Float32Array.of(scales.noiseScale, scales.lengthScale, scales.noiseW), [3]),
+      scales: new ort.Tensor(
+        "float32",
+        Float32Array.of(
+          scales.noiseScale,
+          this.scalesDurations ? scales.lengthScale : scales.lengthScale * scales.durationScale,
+          scales.noiseW,
+        ),
+        [3],
+      ),
     };
+    if (this.scalesDurations) feeds[DURATION_SCALE] = new ort.Tensor("float32", Float32Array.of(scales.durationScale), [1]);
     if (this.multiSpeaker) feeds.sid = sid;
     const results = await this.first.run(feeds);
     if (!this.decoder) {

@@ -1,8 +1,9 @@
 /**
  * Decides how a voice runs, once per model file version, in one inference worker: split
  * into an encoder and a decoder (voice-split.ts), or whole. The parts are cached beside the
- * voice as `<model>.<hash>.encoder` / `.decoder` (not `.onnx`, so the voice catalog does not
- * take them for voices), keyed by the model's sha256 and written atomically, so the
+ * voice as `<model>.<hash>.v<format>.encoder` / `.decoder` (not `.onnx`, so the voice catalog
+ * does not take them for voices), keyed by the model's sha256 and the split's format and
+ * written atomically, so the
  * workers, restarts and other replicas sharing MODELS_DIR load them without splitting again.
  *
  * The parts must earn their place: chained, with windowed decoding, they must give the
@@ -26,7 +27,7 @@ import * as ort from "onnxruntime-node";
 import { DECODE_WINDOWS, type InferenceOptions, type VoiceGraph, VoiceSession } from "./inference.js";
 import { planSpeech } from "./plan.js";
 import type { PiperVoiceConfig } from "./voice-config.js";
-import { splitVoice } from "./voice-split.js";
+import { SPLIT_FORMAT, splitVoice } from "./voice-split.js";
 
 /** Long enough (about 400 frames) that windowed decoding crosses two window boundaries. */
 export const SELF_CHECK_TEXT = "The quick brown fox jumps over the lazy dog, and then it rests for a while in the warm shade.";
@@ -41,7 +42,7 @@ export interface PreparedVoice {
 }
 
 export function partFiles(modelFile: string, modelHash: string): { encoderFile: string; decoderFile: string; checkFile: string } {
-  const base = `${modelFile}.${modelHash.slice(0, 16)}`;
+  const base = `${modelFile}.${modelHash.slice(0, 16)}.v${SPLIT_FORMAT}`;
   return { encoderFile: `${base}.encoder`, decoderFile: `${base}.decoder`, checkFile: `${base}.checked` };
 }
 
@@ -139,7 +140,7 @@ async function speakAtNoiseZero(
   const session = await VoiceSession.load(graph, config, options);
   try {
     const windows: Float32Array[] = [];
-    for await (const window of session.speak(ids, { noiseScale: 0, lengthScale: config.lengthScale, noiseW: 0 }, 0)) {
+    for await (const window of session.speak(ids, { noiseScale: 0, lengthScale: config.lengthScale, noiseW: 0, durationScale: 1 }, 0)) {
       windows.push(window.samples);
     }
     const samples = new Float32Array(windows.reduce((n, w) => n + w.length, 0));

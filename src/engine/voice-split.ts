@@ -2,10 +2,18 @@
  * Splits a Piper voice (one VITS graph: text encoder, duration predictor and flow, then
  * the HiFi-GAN decoder) into two ONNX models, so that the decoder can run on windows of
  * latent frames:
- * - encoder: the voice's inputs (input, input_lengths, scales [, sid]) → `z` (the latent
- *   frames the decoder reads) and `durations` (the frames each phoneme id lasts, the
- *   model's own ceil'd durations);
+ * - encoder: the voice's inputs (input, input_lengths, scales [, sid]) plus `duration_scale`
+ *   → `z` (the latent frames the decoder reads) and `durations` (the frames each phoneme id
+ *   lasts);
  * - decoder: `z` [, sid for the speaker conditioning] → the voice's output samples.
+ *
+ * `duration_scale` stretches the model's own rounded durations by an exact ratio. The
+ * voice's length_scale cannot: it scales each id's duration before it is rounded up to whole
+ * frames, and about half the ids (the pads between phonemes) last under one frame, so they
+ * stay at one whatever the scale (speed 0.8 lengthened a sentence 1.11x, 0.5 only 1.75x).
+ * The encoder scales the rounded durations and rounds their running total instead, so the
+ * sentence's frames scale by the ratio within one frame; at 1 every duration is the model's
+ * own, so the audio stays Piper's to the bit (the self-check proves it at load).
  *
  * The cut is found by the decoder's first convolution weight, `dec.conv_pre.weight`: the
  * tensor that convolution reads is `z`. Node names are not used (older exports lack them).
@@ -13,12 +21,16 @@
  */
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import {
+  AttributeProto_AttributeType,
+  AttributeProtoSchema,
+  type GraphProto,
   GraphProtoSchema,
   type ModelProto,
   ModelProtoSchema,
   type NodeProto,
   NodeProtoSchema,
   TensorProto_DataType,
+  TensorProtoSchema,
   type ValueInfoProto,
   ValueInfoProtoSchema,
 } from "../../gen/onnx/onnx_pb.js";
@@ -29,6 +41,15 @@ export const DECODER_FIRST_WEIGHT = "dec.conv_pre.weight";
 export const LATENT = "z";
 /** Encoder output: frames per phoneme id, [1, 1, ids]. */
 export const DURATIONS = "durations";
+/** Encoder input: the ratio the durations are stretched by, float [1]; 1 is the model's own. */
+export const DURATION_SCALE = "duration_scale";
+/**
+ * Part of the parts' file names: bumped whenever the split's output changes, so parts
+ * cached beside a voice by an older version are not loaded.
+ */
+export const SPLIT_FORMAT = 2;
+/** CumSum and Round, which the duration scaling adds, are in the default domain from opset 11. */
+const MIN_OPSET = 11;
 
 export type VoiceSplit = { readonly encoder: Uint8Array; readonly decoder: Uint8Array } | { readonly reason: string };
 
@@ -51,16 +72,23 @@ export function splitVoice(modelBytes: Uint8Array): VoiceSplit {
   const latent = consumers[0]!.input[0]!;
   const ceils = graph.node.filter((node) => node.opType === "Ceil" && node.domain === "");
   if (ceils.length !== 1) return { reason: `the graph has ${ceils.length} Ceil nodes, not the one that rounds the durations` };
-  const durations = ceils[0]!.output[0]!;
+  const opset = model.opsetImport.find((o) => o.domain === "" || o.domain === "ai.onnx")?.version ?? 0n;
+  if (opset < MIN_OPSET) return { reason: `the model's opset is ${opset}; scaling durations needs ${MIN_OPSET} or later` };
+  const rounded = ceils[0]!.output[0]!;
 
   const initializers = new Set(graph.initializer.map((t) => t.name));
   const graphInputs = new Set(graph.input.map((v) => v.name));
   const producer = new Map<string, number>();
-  graph.node.forEach((node, index) => {
-    for (const output of node.output) if (output) producer.set(output, index);
-  });
+  const index = (): void =>
+    graph.node.forEach((node, at) => {
+      for (const output of node.output) if (output) producer.set(output, at);
+    });
+  index();
   const names = new Set([...producer.keys(), ...initializers, ...graphInputs]);
-  for (const name of [LATENT, DURATIONS]) if (names.has(name)) return { reason: `the graph already has a tensor named ${name}` };
+  for (const name of [LATENT, DURATIONS, DURATION_SCALE, ...SCALING_TENSORS])
+    if (names.has(name)) return { reason: `the graph already has a tensor named ${name}` };
+  insertDurationScaling(graph, rounded);
+  index();
 
   /** Indices of the nodes `targets` depend on, not looking past `stop`. */
   const slice = (targets: string[], stop: string | undefined): Set<number> => {
@@ -79,7 +107,7 @@ export function splitVoice(modelBytes: Uint8Array): VoiceSplit {
     graph.output.map((v) => v.name),
     latent,
   );
-  const encoderNodes = slice([latent, durations], undefined);
+  const encoderNodes = slice([latent, DURATIONS], undefined);
 
   // The decoder may read the voice's own inputs (sid, for the speaker embedding), but no
   // tensor the encoder computes other than z.
@@ -91,7 +119,7 @@ export function splitVoice(modelBytes: Uint8Array): VoiceSplit {
     }
   }
 
-  const rename = (name: string): string => (name === latent ? LATENT : name === durations ? DURATIONS : name);
+  const rename = (name: string): string => (name === latent ? LATENT : name);
   const typed = new Map(graph.valueInfo.map((v) => [v.name, v]));
   const tensorInfo = (name: string): ValueInfoProto =>
     create(ValueInfoProtoSchema, {
@@ -121,7 +149,47 @@ export function splitVoice(modelBytes: Uint8Array): VoiceSplit {
     );
   };
   return {
-    encoder: part(encoderNodes, [], [tensorInfo(latent), tensorInfo(durations)]),
+    encoder: part(encoderNodes, [DURATION_SCALE], [tensorInfo(latent), tensorInfo(DURATIONS)]),
     decoder: part(decoderNodes, [latent], graph.output),
   };
+}
+
+const SCALING_TENSORS = [
+  "duration_scale/scaled",
+  "duration_scale/axis",
+  "duration_scale/ends",
+  "duration_scale/starts",
+  "duration_scale/ends_rounded",
+  "duration_scale/starts_rounded",
+];
+
+/**
+ * After the Ceil that rounds the durations, inserts `durations` = the rounded durations
+ * times `duration_scale`, with their running total rounded: each id ends at
+ * round(sum of the scaled durations up to it) and starts where the previous one ends. Every
+ * node that read the Ceil's output reads `durations` instead.
+ */
+function insertDurationScaling(graph: GraphProto, rounded: string): void {
+  const [scaled, axis, ends, starts, endsRounded, startsRounded] = SCALING_TENSORS as [string, string, string, string, string, string];
+  for (const node of graph.node) node.input = node.input.map((input) => (input === rounded ? DURATIONS : input));
+  graph.initializer.push(create(TensorProtoSchema, { name: axis, dataType: TensorProto_DataType.INT64, dims: [], int64Data: [-1n] }));
+  const node = (opType: string, input: string[], output: string, exclusive = false): NodeProto =>
+    create(NodeProtoSchema, {
+      opType,
+      name: output,
+      input,
+      output: [output],
+      attribute: exclusive ? [create(AttributeProtoSchema, { name: "exclusive", type: AttributeProto_AttributeType.INT, i: 1n })] : [],
+    });
+  const at = graph.node.findIndex((n) => n.output.includes(rounded)) + 1;
+  graph.node.splice(
+    at,
+    0,
+    node("Mul", [rounded, DURATION_SCALE], scaled),
+    node("CumSum", [scaled, axis], ends),
+    node("CumSum", [scaled, axis], starts, true),
+    node("Round", [ends], endsRounded),
+    node("Round", [starts], startsRounded),
+    node("Sub", [endsRounded, startsRounded], DURATIONS),
+  );
 }

@@ -595,8 +595,9 @@ export class Synthesizer {
       speakerId,
       scales: {
         noiseScale: request.noiseScale ?? config.noiseScale,
-        lengthScale: config.lengthScale / request.speed,
+        lengthScale: config.lengthScale,
         noiseW: request.noiseW ?? config.noiseW,
+        durationScale: 1 / request.speed,
       },
     };
     const encodeRate = request.sampleRate || config.sampleRate;

@@ -72,7 +72,7 @@ describe("deterministic audio matches piper-tts 1.8.0", () => {
     it(`engine, windowed decoding: ${item.file}: ${JSON.stringify(item.text.slice(0, 80))}`, async () => {
       const expected = goldenSamples(item.file);
       expect(expected.length).toBe(item.num_samples);
-      const scales = { noiseScale: 0, lengthScale: config.lengthScale, noiseW: 0 };
+      const scales = { noiseScale: 0, lengthScale: config.lengthScale, noiseW: 0, durationScale: 1 };
       // Piper's own ids, one sentence per inference, through the engine's whole path.
       const plan = {
         sentences: item.sentences.map((s, i) => ({ sentenceIndex: i, phonemes: [], ids: s.ids, words: [] })),

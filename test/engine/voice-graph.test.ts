@@ -84,7 +84,7 @@ async function speakHello(model: VoiceModel, item = hello): Promise<{ pcm: Buffe
     sentenceCount: 1,
     missingPhonemes: [],
   };
-  const scales = { noiseScale: 0, lengthScale: model.config.lengthScale, noiseW: 0 };
+  const scales = { noiseScale: 0, lengthScale: model.config.lengthScale, noiseW: 0, durationScale: 1 };
   const parts: Float32Array[] = [];
   for await (const window of engine.synthesize(model, plan, { scales, speakerId: 0 }, new AbortController().signal)) {
     parts.push(window.samples);

@@ -27,7 +27,7 @@ async function speak(id: string, text: string): Promise<number> {
   const model = engine.model(await catalog.voice(id));
   const plan = await engine.plan(model, text);
   let samples = 0;
-  const scales = { noiseScale: 0, lengthScale: 1, noiseW: 0 };
+  const scales = { noiseScale: 0, lengthScale: 1, noiseW: 0, durationScale: 1 };
   for await (const piece of engine.synthesize(model, plan, { scales, speakerId: 0 }, never)) samples += piece.samples.length;
   return samples;
 }

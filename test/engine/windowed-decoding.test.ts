@@ -59,7 +59,7 @@ async function decode(ids: number[], windows: DecodeWindows) {
   const session = await loading;
   const parts: Float32Array[] = [];
   let idDurations: number[] | undefined;
-  for await (const window of session.speak(ids, { noiseScale: 0, lengthScale: config.lengthScale, noiseW: 0 }, 0)) {
+  for await (const window of session.speak(ids, { noiseScale: 0, lengthScale: config.lengthScale, noiseW: 0, durationScale: 1 }, 0)) {
     parts.push(window.samples);
     idDurations ??= window.idDurations;
   }

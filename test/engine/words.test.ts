@@ -142,7 +142,11 @@ describe("word intervals from the model's durations", () => {
   async function speak(sentence: PlannedSentence): Promise<{ samples: Float32Array; idDurations: number[] }> {
     const parts: Float32Array[] = [];
     let idDurations: number[] | undefined;
-    for await (const window of session.speak(sentence.ids, { noiseScale: 0, lengthScale: voice.lengthScale, noiseW: 0 }, 0)) {
+    for await (const window of session.speak(
+      sentence.ids,
+      { noiseScale: 0, lengthScale: voice.lengthScale, noiseW: 0, durationScale: 1 },
+      0,
+    )) {
       parts.push(window.samples);
       idDurations ??= window.idDurations;
     }

@@ -63,15 +63,22 @@ describe("SSML tags, measured in the audio", () => {
     expect(words[1]!.startSeconds - words[0]!.endSeconds).toBeGreaterThanOrEqual(1.2);
   });
 
-  // Like config.speed, through the voice's length_scale, as Piper does: each phoneme's frames
-  // are rounded up, so 80% lengthens this sentence 1.11x, not 1.25x.
-  it("<prosody rate> stretches the speech the way config.speed does", async () => {
+  // The model's durations stretched by the asked ratio (not through length_scale, which
+  // moved 80% only 1.11x), exactly as config.speed stretches them.
+  it("<prosody rate> changes the speech's duration by the asked ratio, as config.speed does", async () => {
     const text = "The meeting starts in ten minutes.";
-    const slow = await speak({ ssml: `<speak><prosody rate="80%">${text}</prosody></speak>` });
-    const bySpeed = await speak({ text, config: { speed: 0.8 } });
-    expect(same(slow.samples, bySpeed.samples)).toBe(true);
-    const normal = await speak({ text });
-    expect(slow.samples.length / normal.samples.length).toBeGreaterThan(1.05);
+    const normal = (await speak({ text })).samples.length;
+    for (const [rate, speed] of [
+      ["50%", 0.5],
+      ["80%", 0.8],
+      ["150%", 1.5],
+      ["x-fast", 2],
+    ] as const) {
+      const slow = await speak({ ssml: `<speak><prosody rate="${rate}">${text}</prosody></speak>` });
+      const bySpeed = await speak({ text, config: { speed } });
+      expect(same(slow.samples, bySpeed.samples), rate).toBe(true);
+      expect(Math.abs((slow.samples.length / normal) * speed - 1), rate).toBeLessThan(0.05);
+    }
   });
 
   it("<prosody pitch='+4st'> raises F0 by four semitones", async () => {

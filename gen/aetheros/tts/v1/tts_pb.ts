@@ -61,8 +61,8 @@ export type SynthesisConfig = Message<"aetheros.tts.v1.SynthesisConfig"> & {
   sampleRate: number;
 
   /**
-   * Speaking rate, 0.5 to 2.0; 1.0 when unset. Applied through the voice's
-   * length_scale, as Piper does.
+   * Speaking rate, 0.5 to 2.0; 1.0 when unset. The speech lasts 1/speed as
+   * long (2.0 halves it): the model's own durations, stretched by that ratio.
    *
    * @generated from field: optional float speed = 6;
    */

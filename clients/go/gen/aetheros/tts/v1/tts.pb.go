@@ -177,8 +177,8 @@ type SynthesisConfig struct {
 	// Output sample rate in Hz: one of 8000, 16000, 22050, 24000, 44100, 48000.
 	// Zero keeps the voice's native rate.
 	SampleRate uint32 `protobuf:"varint,5,opt,name=sample_rate,json=sampleRate,proto3" json:"sample_rate,omitempty"`
-	// Speaking rate, 0.5 to 2.0; 1.0 when unset. Applied through the voice's
-	// length_scale, as Piper does.
+	// Speaking rate, 0.5 to 2.0; 1.0 when unset. The speech lasts 1/speed as
+	// long (2.0 halves it): the model's own durations, stretched by that ratio.
 	Speed *float32 `protobuf:"fixed32,6,opt,name=speed,proto3,oneof" json:"speed,omitempty"`
 	// Pitch factor, 0.5 to 2.0; 1.0 when unset. A pitch shift that keeps the
 	// duration.
