@@ -131,7 +131,7 @@ describe("grpcurl", () => {
     expect(stdout).toContain("aetheros.tts.v1.SynthesisConfig is a message:");
     expect(stdout).toContain("// SynthesisConfig says how to speak the text: which voice, how fast, how high");
     expect(stdout).toMatch(
-      /\/\/ Speaking rate, 0\.5 to 2\.0; 1\.0 when unset\. Applied through the voice's\s+\/\/ length_scale, as Piper does\.\s+optional float speed = 6;/,
+      /\/\/ Speaking rate, 0\.5 to 2\.0; 1\.0 when unset\. The speech lasts 1\/speed as\s+\/\/ long \(2\.0 halves it\): the model's own durations, stretched by that ratio\.\s+optional float speed = 6;/,
     );
   });
 
