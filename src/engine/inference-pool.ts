@@ -1,12 +1,20 @@
 /**
- * A fixed set of inference worker threads, each running one task at a time. Tasks (plan,
- * infer, prepare) go to the first idle worker, first come first served; load and unload go
- * to every worker, so that all of them hold the same voices. The pool remembers which voice configs
- * each worker holds and sends a config only to a worker that lacks it.
+ * A fixed set of inference worker threads, each running one task at a time. A task (plan,
+ * prepare, or one sentence's inference) leases the first idle worker, first come first
+ * served; load and unload go to every worker, so that all of them hold the same voices. The
+ * pool remembers which voice configs each worker holds and sends a config only to a worker
+ * that lacks it.
+ *
+ * A sentence is encoded on its own worker, then decoded in windows of latent frames. While
+ * no other task waits, idle workers help: the sentence's frames are cut into as many equal
+ * windows as there are workers to decode them side by side, so one caller on an idle replica
+ * gets every core (with one intra-op thread each) without the oversubscription that more
+ * intra-op threads per worker cost under load. A helper goes back to the pool as soon as a
+ * task waits for a worker; the sentence's own worker decodes the windows left.
  */
 import { Worker } from "node:worker_threads";
 import { NothingToSpeakError, VoiceLoadError } from "../errors/index.js";
-import type { Scales, SpeechWindow, VoiceGraph } from "./inference.js";
+import { DECODE_WINDOWS, type Encoded, frameWindows, latentWindow, type Scales, type SpeechWindow, type VoiceGraph } from "./inference.js";
 import type { Plan } from "./plan.js";
 import type { PreparedVoice } from "./voice-graph.js";
 import {
@@ -16,7 +24,6 @@ import {
   type WorkerReply,
   type WorkerRequest,
   type WorkerResult,
-  type WorkerWindow,
 } from "./worker-protocol.js";
 
 // How long close() waits for workers still loading onnxruntime (seconds here on 2 cores).
@@ -37,21 +44,16 @@ export interface PoolVoice {
   readonly configJson: unknown;
 }
 
-interface Job {
-  readonly request: (worker: PoolWorker) => WorkerRequest;
+interface Pending {
   resolve(value: WorkerResult): void;
   reject(error: unknown): void;
-  /** Receives an infer request's windows as the worker decodes them. */
-  window?(window: SpeechWindow): void;
-  /** Where the job runs, once a worker has it. */
-  running?: { worker: PoolWorker; seq: number };
 }
 
 class PoolWorker {
   readonly configs = new Set<string>();
   busy = false;
   readonly ready: Promise<void>;
-  private readonly pending = new Map<number, Job>();
+  private readonly pending = new Map<number, Pending>();
   private seq = 0;
   private failure: Error | undefined;
 
@@ -64,17 +66,13 @@ class PoolWorker {
       };
       thread.on("message", onReady);
     });
-    thread.on("message", (message: WorkerReply | WorkerWindow | typeof WORKER_READY) => {
+    thread.on("message", (message: WorkerReply | typeof WORKER_READY) => {
       if (message === WORKER_READY) return;
-      if ("window" in message) {
-        this.pending.get(message.seq)?.window?.(message.window);
-        return;
-      }
-      const job = this.pending.get(message.seq);
+      const pending = this.pending.get(message.seq);
       this.pending.delete(message.seq);
-      if (!job) return;
-      if (message.ok) job.resolve(message.value);
-      else job.reject(rebuild(message.failure));
+      if (!pending) return;
+      if (message.ok) pending.resolve(message.value);
+      else pending.reject(rebuild(message.failure));
     });
     thread.on("error", (error) => this.fail(error));
     thread.on("exit", (code) => this.fail(new Error(`inference worker exited (code ${code})`)));
@@ -83,7 +81,7 @@ class PoolWorker {
   /** A worker that died fails what it had and everything sent to it later. */
   private fail(error: Error): void {
     this.failure ??= error;
-    for (const job of this.pending.values()) job.reject(this.failure);
+    for (const pending of this.pending.values()) pending.reject(this.failure);
     this.pending.clear();
   }
 
@@ -99,22 +97,21 @@ class PoolWorker {
     return { key, modelFile, configFile, configJson: voice.configJson };
   }
 
-  /** Sends the job; returns its number in this worker. */
-  send(job: Job): number {
+  /** Sends the request; settles with the worker's reply. */
+  call(request: WorkerRequest, transfer: ArrayBuffer[] = []): Promise<WorkerResult> {
+    if (this.failure) return Promise.reject(this.failure);
     const seq = this.seq++;
-    if (this.failure) {
-      job.reject(this.failure);
-      return seq;
-    }
-    this.pending.set(seq, job);
-    this.thread.postMessage({ seq, request: job.request(this) });
-    return seq;
+    return new Promise((resolve, reject) => {
+      this.pending.set(seq, { resolve, reject });
+      this.thread.postMessage({ seq, request }, transfer);
+    });
   }
 }
 
 export class InferencePool {
   private readonly workers: PoolWorker[];
-  private readonly queue: Job[] = [];
+  /** Tasks waiting for a worker, first come first served. */
+  private readonly waiting: Array<(worker: PoolWorker) => void> = [];
 
   constructor(private readonly options: InferencePoolOptions) {
     const url = new URL(`./inference-worker${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url);
@@ -143,60 +140,80 @@ export class InferencePool {
 
   /** Tasks waiting for a free worker. */
   get queued(): number {
-    return this.queue.length;
+    return this.waiting.length;
   }
 
   /** Phonemizes `text` for the voice in a worker. */
   async plan(voice: PoolVoice, text: string): Promise<Plan> {
-    return (await this.task((worker) => ({ op: "plan", voice: worker.ref(voice), text }))) as Plan;
+    return (await this.task((worker) => worker.call({ op: "plan", voice: worker.ref(voice), text }))) as Plan;
   }
 
   /**
-   * One sentence's ids through the voice's model, window by window as the worker decodes
-   * them; the voice must be loaded. Stopping the iteration early stops the worker after the
-   * window it is decoding (or takes the request off the queue).
+   * One sentence's ids through the voice's model, window by window in order as they are
+   * decoded; the voice must be loaded. Stopping the iteration early decodes no further
+   * window; the workers are free once the windows they are decoding end.
    */
   async *infer(voice: PoolVoice, ids: number[], scales: Scales, speakerId: number): AsyncGenerator<SpeechWindow> {
-    const windows: SpeechWindow[] = [];
-    let wake: (() => void) | undefined;
-    let settled: { error?: unknown } | undefined;
-    const job: Job = {
-      request: (worker) => ({ op: "infer", voice: worker.ref(voice), ids, scales, speakerId }),
-      window: (window) => {
-        windows.push(window);
-        wake?.();
-      },
-      resolve: () => {
-        settled = {};
-        wake?.();
-      },
-      reject: (error) => {
-        settled = { error };
-        wake?.();
-      },
-    };
-    this.submit(job);
+    const own = await this.lease();
+    const decoding: Array<Promise<void>> = [];
+    let stopped = false;
     try {
-      for (;;) {
-        const window = windows.shift();
-        if (window) yield window;
-        else if (settled?.error !== undefined) throw settled.error;
-        else if (settled) return;
-        else await new Promise<void>((resolve) => (wake = resolve));
+      const encoded = (await own.call({ op: "encode", voice: own.ref(voice), ids, scales, speakerId })) as Encoded;
+      if (encoded.kind === "samples") {
+        yield encoded.window;
+        return;
+      }
+      const { latent, idFrames } = encoded;
+      const helpers: PoolWorker[] = [];
+      for (let idle = this.idleWorker(); idle && this.waiting.length === 0; idle = this.idleWorker()) {
+        idle.busy = true;
+        helpers.push(idle);
+      }
+      const windows = frameWindows(latent.frames, DECODE_WINDOWS, 1 + helpers.length);
+      const decoded = windows.map(() => deferred<Float32Array>());
+      let next = 0;
+      /** Decodes the next window not yet taken, until none is left; a helper stops as soon as a task waits for a worker. */
+      const decodeOn = async (worker: PoolWorker, helper: boolean): Promise<void> => {
+        while (next < windows.length && !stopped && !(helper && this.waiting.length > 0)) {
+          const index = next++;
+          const window = windows[index]!;
+          const data = latentWindow(latent, window);
+          const request: WorkerRequest = {
+            op: "decode",
+            voice: worker.ref(voice),
+            latent: data,
+            channels: latent.channels,
+            window,
+            speakerId,
+          };
+          try {
+            decoded[index]!.resolve((await worker.call(request, [data.buffer as ArrayBuffer])) as Float32Array);
+          } catch (error) {
+            stopped = true;
+            for (const window of decoded) window.reject(error);
+          }
+        }
+        if (helper) this.giveBack(worker);
+      };
+      decoding.push(decodeOn(own, false), ...helpers.map((helper) => decodeOn(helper, true)));
+      for (const [index, window] of windows.entries()) {
+        const samples = await decoded[index]!.promise;
+        const hop = samples.length / (window.end - window.start);
+        yield { samples, idDurations: index === 0 ? idFrames.map((f) => f * hop) : undefined, last: index === windows.length - 1 };
       }
     } finally {
-      if (!settled) this.cancel(job);
+      stopped = true;
+      // The worker takes another task only once the window it is decoding is done.
+      await Promise.all(decoding);
+      this.giveBack(own);
     }
   }
 
   /** Splits and self-checks the voice in one worker: how every worker is to load it. */
   async prepare(voice: PoolVoice, modelHash: string): Promise<PreparedVoice> {
-    return (await this.task((worker) => ({
-      op: "prepare",
-      voice: worker.ref(voice),
-      modelHash,
-      intraOpThreads: this.options.intraOpThreads,
-    }))) as PreparedVoice;
+    return (await this.task((worker) =>
+      worker.call({ op: "prepare", voice: worker.ref(voice), modelHash, intraOpThreads: this.options.intraOpThreads }),
+    )) as PreparedVoice;
   }
 
   /** Loads and warms the voice in every worker; rejects with the first failure. */
@@ -223,63 +240,58 @@ export class InferencePool {
     const loadLimit = new Promise<void>((resolve) => (timer = setTimeout(resolve, LOAD_WAIT_LIMIT_MS)));
     await Promise.race([Promise.all(this.workers.map((w) => w.ready)), loadLimit]);
     clearTimeout(timer);
-    while (this.queue.length > 0 || this.workers.some((w) => w.inFlight > 0)) await new Promise((resolve) => setTimeout(resolve, 10));
+    while (this.waiting.length > 0 || this.workers.some((w) => w.busy || w.inFlight > 0))
+      await new Promise((resolve) => setTimeout(resolve, 10));
     await Promise.all(this.workers.map((w) => w.thread.terminate()));
   }
 
-  private task(request: (worker: PoolWorker) => WorkerRequest): Promise<WorkerResult> {
-    return new Promise((resolve, reject) => this.submit({ request, resolve, reject }));
-  }
-
-  private submit(job: Job): void {
-    this.queue.push(job);
-    this.dispatch();
-  }
-
-  /** A queued job leaves the queue; a running infer is told to stop (its worker frees once it does). */
-  private cancel(job: Job): void {
-    const queued = this.queue.indexOf(job);
-    if (queued >= 0) {
-      this.queue.splice(queued, 1);
-      return;
+  private async task(run: (worker: PoolWorker) => Promise<WorkerResult>): Promise<WorkerResult> {
+    const worker = await this.lease();
+    try {
+      return await run(worker);
+    } finally {
+      this.giveBack(worker);
     }
-    if (!job.running) return;
-    const { worker, seq } = job.running;
-    worker.send({ request: () => ({ op: "cancel", seq }), resolve: () => undefined, reject: () => undefined });
   }
 
-  private dispatch(): void {
-    for (const worker of this.workers) {
-      if (worker.busy) continue;
-      const job = this.queue.shift();
-      if (!job) return;
-      worker.busy = true;
-      const done = (): void => {
-        worker.busy = false;
-        this.dispatch();
-      };
-      const seq = worker.send({
-        ...job,
-        resolve: (value) => {
-          done();
-          job.resolve(value);
-        },
-        reject: (error) => {
-          done();
-          job.reject(error);
-        },
-      });
-      job.running = { worker, seq };
+  /** The first idle worker, once this caller's turn comes. */
+  private lease(): Promise<PoolWorker> {
+    const idle = this.waiting.length === 0 ? this.idleWorker() : undefined;
+    if (idle) {
+      idle.busy = true;
+      return Promise.resolve(idle);
     }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  /** Hands the worker to the next caller waiting, or marks it idle. */
+  private giveBack(worker: PoolWorker): void {
+    const next = this.waiting.shift();
+    if (next) next(worker);
+    else worker.busy = false;
+  }
+
+  private idleWorker(): PoolWorker | undefined {
+    return this.workers.find((worker) => !worker.busy);
   }
 
   private async everyWorker(request: (worker: PoolWorker) => WorkerRequest): Promise<void> {
-    const results = await Promise.allSettled(
-      this.workers.map((worker) => new Promise<WorkerResult>((resolve, reject) => worker.send({ request, resolve, reject }))),
-    );
+    const results = await Promise.allSettled(this.workers.map((worker) => worker.call(request(worker))));
     const failed = results.find((result) => result.status === "rejected");
     if (failed) throw failed.reason;
   }
+}
+
+/** A promise with its settling functions; a rejection nobody awaits is not reported as unhandled. */
+function deferred<T>(): { promise: Promise<T>; resolve(value: T): void; reject(error: unknown): void } {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
 }
 
 function rebuild(failure: WorkerFailure): Error {

@@ -19,7 +19,6 @@ import {
   type WorkerReply,
   type WorkerRequest,
   type WorkerResult,
-  type WorkerWindow,
 } from "./worker-protocol.js";
 
 /** Text each voice speaks once when loaded, so the first request meets a warm session. */
@@ -42,8 +41,6 @@ nice((workerData as { niceIncrement: number }).niceIncrement);
 
 const configs = new Map<string, PiperVoiceConfig>();
 const sessions = new Map<string, LoadedSession>();
-/** Infer requests running, by seq, and whether they were asked to stop. */
-const inferences = new Map<number, { cancelled: boolean }>();
 
 function configOf(voice: VoiceRef): PiperVoiceConfig {
   if (voice.configJson !== undefined) configs.set(voice.key, parseVoiceConfig(voice.configJson, voice.configFile));
@@ -52,36 +49,28 @@ function configOf(voice: VoiceRef): PiperVoiceConfig {
   return config;
 }
 
-async function handle(seq: number, request: WorkerRequest): Promise<WorkerResult> {
+/** Runs `use` on the voice's loaded session; an unloaded session is released once nothing uses it. */
+async function withSession<T>(voice: VoiceRef, use: (session: VoiceSession) => Promise<T>): Promise<T> {
+  configOf(voice);
+  const loaded = sessions.get(voice.key);
+  if (!loaded || loaded.unloaded) throw new Error(`voice ${voice.key} is not loaded in this worker`);
+  loaded.running++;
+  try {
+    return await use(loaded.session);
+  } finally {
+    loaded.running--;
+    if (loaded.unloaded && loaded.running === 0) await loaded.session.release();
+  }
+}
+
+async function handle(request: WorkerRequest): Promise<WorkerResult> {
   switch (request.op) {
     case "plan":
       return planSpeech(request.text, configOf(request.voice));
-    case "infer": {
-      configOf(request.voice);
-      const loaded = sessions.get(request.voice.key);
-      if (!loaded || loaded.unloaded) throw new Error(`voice ${request.voice.key} is not loaded in this worker`);
-      const inference = { cancelled: false };
-      inferences.set(seq, inference);
-      loaded.running++;
-      try {
-        for await (const window of loaded.session.speak(request.ids, request.scales, request.speakerId)) {
-          const message: WorkerWindow = { seq, window };
-          port.postMessage(message, [window.samples.buffer as ArrayBuffer]);
-          // The cancel message is read between windows: each run leaves the event loop a turn.
-          if (inference.cancelled) break;
-        }
-        return undefined;
-      } finally {
-        inferences.delete(seq);
-        loaded.running--;
-        if (loaded.unloaded && loaded.running === 0) await loaded.session.release();
-      }
-    }
-    case "cancel": {
-      const inference = inferences.get(request.seq);
-      if (inference) inference.cancelled = true;
-      return undefined;
-    }
+    case "encode":
+      return withSession(request.voice, (session) => session.encode(request.ids, request.scales, request.speakerId));
+    case "decode":
+      return withSession(request.voice, (session) => session.decode(request.latent, request.channels, request.window, request.speakerId));
     case "prepare":
       return prepareVoice(request.voice.modelFile, request.modelHash, configOf(request.voice), { intraOpThreads: request.intraOpThreads });
     case "load": {
@@ -125,11 +114,20 @@ function failure(error: unknown): WorkerFailure {
   return { kind: "other", message: error instanceof Error ? (error.stack ?? error.message) : String(error) };
 }
 
+/** Sample and latent buffers move to the main thread instead of being copied. */
+function transferable(value: WorkerResult): ArrayBuffer[] {
+  if (value instanceof Float32Array) return [value.buffer as ArrayBuffer];
+  if (value && "kind" in value) {
+    return [(value.kind === "latent" ? value.latent.data : value.window.samples).buffer as ArrayBuffer];
+  }
+  return [];
+}
+
 port.on("message", ({ seq, request }: { seq: number; request: WorkerRequest }) => {
-  handle(seq, request).then(
+  handle(request).then(
     (value) => {
       const reply: WorkerReply = { seq, ok: true, value };
-      port.postMessage(reply);
+      port.postMessage(reply, transferable(value));
     },
     (error: unknown) => {
       const reply: WorkerReply = { seq, ok: false, failure: failure(error) };

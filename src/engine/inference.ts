@@ -90,6 +90,65 @@ export interface SpeechWindow {
   last: boolean;
 }
 
+/** A sentence's latent frames, [1, channels, frames]: each channel's frames, channel after channel. */
+export interface Latent {
+  data: Float32Array;
+  channels: number;
+  frames: number;
+}
+
+/** What a sentence's encoder run gives. */
+export type Encoded =
+  | { readonly kind: "latent"; readonly latent: Latent; readonly idFrames: number[] }
+  /** A voice that runs whole has its samples at once. */
+  | { readonly kind: "samples"; readonly window: SpeechWindow };
+
+/** A window's own frames [start, end), decoded as from..to with context on each side. */
+export interface FrameWindow {
+  readonly start: number;
+  readonly end: number;
+  readonly from: number;
+  readonly to: number;
+}
+
+/**
+ * Below this many frames a share, a sentence is not spread over workers: each share's
+ * context and messages would cost about what the split saves.
+ */
+const MIN_SHARE_FRAMES = 64;
+
+/**
+ * How a sentence's frames are decoded: `windows`' sizes on one worker; spread over `workers`,
+ * a multiple of that many windows of equal size, so that each worker gets as many frames.
+ */
+export function frameWindows(frames: number, windows: DecodeWindows, workers = 1): FrameWindow[] {
+  const sizes: number[] = [];
+  if (workers > 1 && frames >= workers * MIN_SHARE_FRAMES) {
+    const count = workers * Math.ceil(frames / (workers * windows.later));
+    for (let start = 0; start < frames; start += Math.ceil(frames / count)) sizes.push(Math.ceil(frames / count));
+  } else {
+    for (let start = 0, size = windows.first; start < frames; start += size, size = windows.later) sizes.push(size);
+  }
+  let start = 0;
+  return sizes.map((size) => {
+    const end = Math.min(frames, start + size);
+    const window = { start, end, from: Math.max(0, start - windows.context), to: Math.min(frames, end + windows.context) };
+    start = end;
+    return window;
+  });
+}
+
+/** The window's frames from..to of every channel, in a buffer of their own. */
+export function latentWindow(latent: Latent, window: FrameWindow): Float32Array {
+  const { data, channels, frames } = latent;
+  const length = window.to - window.from;
+  const copy = new Float32Array(channels * length);
+  for (let c = 0; c < channels; c++) copy.set(data.subarray(c * frames + window.from, c * frames + window.to), c * length);
+  return copy;
+}
+
+const speakerTensor = (speakerId: number): ort.Tensor => new ort.Tensor("int64", BigInt64Array.of(BigInt(speakerId)), [1]);
+
 const VOICE_INPUTS = ["input", "input_lengths", "scales"];
 
 export class VoiceSession {
@@ -145,9 +204,11 @@ export class VoiceSession {
     return new VoiceSession(first, decoder, multiSpeaker, inputs.has(DURATION_SCALE), options.windows ?? DECODE_WINDOWS);
   }
 
-  /** One sentence's ids → its samples, window by window (one window when the voice runs whole). */
-  async *speak(ids: readonly number[], scales: Scales, speakerId: number): AsyncGenerator<SpeechWindow> {
-    const sid = new ort.Tensor("int64", BigInt64Array.of(BigInt(speakerId)), [1]);
+  /**
+   * One sentence's ids through the encoder: its latent frames for the decoder, or, for a
+   * voice that runs whole, its samples.
+   */
+  async encode(ids: readonly number[], scales: Scales, speakerId: number): Promise<Encoded> {
     const feeds: Record<string, ort.Tensor> = {
       input: new ort.Tensor("int64", BigInt64Array.from(ids, BigInt), [1, ids.length]),
       input_lengths: new ort.Tensor("int64", BigInt64Array.of(BigInt(ids.length)), [1]),
@@ -162,38 +223,48 @@ export class VoiceSession {
       ),
     };
     if (this.scalesDurations) feeds[DURATION_SCALE] = new ort.Tensor("float32", Float32Array.of(scales.durationScale), [1]);
-    if (this.multiSpeaker) feeds.sid = sid;
+    if (this.multiSpeaker) feeds.sid = speakerTensor(speakerId);
     const results = await this.first.run(feeds);
     if (!this.decoder) {
       const samples = new Float32Array(results[this.first.outputNames[0]!]!.data as Float32Array);
       // Piper's own exports give only the audio; a model that also outputs its durations gets timings.
       const frames = results[DURATIONS] ? Array.from(results[DURATIONS].data as Float32Array) : undefined;
       const hop = frames ? samples.length / frames.reduce((sum, idFrames) => sum + idFrames, 0) : 0;
-      yield { samples, idDurations: frames?.map((idFrames) => idFrames * hop), last: true };
-      return;
+      return { kind: "samples", window: { samples, idDurations: frames?.map((idFrames) => idFrames * hop), last: true } };
     }
     const latent = results[LATENT]!;
     const [, channels, frames] = latent.dims as [number, number, number];
-    const z = latent.data as Float32Array;
-    const durations = results[DURATIONS]!.data as Float32Array;
-    const { first, later, context } = this.windows;
-    for (let start = 0, size = first; start < frames; start += size, size = later) {
-      const end = Math.min(frames, start + size);
-      const from = Math.max(0, start - context);
-      const to = Math.min(frames, end + context);
-      // z is [1, channels, frames]: each channel's frames from..to, channel after channel.
-      const window = new Float32Array(channels * (to - from));
-      for (let c = 0; c < channels; c++) window.set(z.subarray(c * frames + from, c * frames + to), c * (to - from));
-      const decoderFeeds: Record<string, ort.Tensor> = { [LATENT]: new ort.Tensor("float32", window, [1, channels, to - from]) };
-      // A multi-speaker decoder is conditioned on the speaker's embedding.
-      if (this.decoder.inputNames.includes("sid")) decoderFeeds.sid = sid;
-      const output = (await this.decoder.run(decoderFeeds))[this.decoder.outputNames[0]!]!.data as Float32Array;
-      const hop = output.length / (to - from);
-      yield {
-        samples: output.slice((start - from) * hop, (end - from) * hop),
-        idDurations: start === 0 ? Array.from(durations, (idFrames) => idFrames * hop) : undefined,
-        last: end === frames,
-      };
+    return {
+      kind: "latent",
+      latent: { data: new Float32Array(latent.data as Float32Array), channels, frames },
+      idFrames: Array.from(results[DURATIONS]!.data as Float32Array),
+    };
+  }
+
+  /** One window of latent frames (latentWindow's copy) → the samples of its own frames. */
+  async decode(data: Float32Array, channels: number, window: FrameWindow, speakerId: number): Promise<Float32Array> {
+    if (!this.decoder) throw new Error("decode: this voice runs whole");
+    const feeds: Record<string, ort.Tensor> = { [LATENT]: new ort.Tensor("float32", data, [1, channels, window.to - window.from]) };
+    // A multi-speaker decoder is conditioned on the speaker's embedding.
+    if (this.decoder.inputNames.includes("sid")) feeds.sid = speakerTensor(speakerId);
+    const output = (await this.decoder.run(feeds))[this.decoder.outputNames[0]!]!.data as Float32Array;
+    const hop = output.length / (window.to - window.from);
+    return output.slice((window.start - window.from) * hop, (window.end - window.from) * hop);
+  }
+
+  /** One sentence's ids → its samples, window by window, all in this thread. */
+  async *speak(ids: readonly number[], scales: Scales, speakerId: number): AsyncGenerator<SpeechWindow> {
+    const encoded = await this.encode(ids, scales, speakerId);
+    if (encoded.kind === "samples") {
+      yield encoded.window;
+      return;
+    }
+    const { latent, idFrames } = encoded;
+    const windows = frameWindows(latent.frames, this.windows);
+    for (const [index, window] of windows.entries()) {
+      const samples = await this.decode(latentWindow(latent, window), latent.channels, window, speakerId);
+      const hop = samples.length / (window.end - window.start);
+      yield { samples, idDurations: index === 0 ? idFrames.map((f) => f * hop) : undefined, last: index === windows.length - 1 };
     }
   }
 

@@ -3,7 +3,7 @@
  * its key (id, model hash, config version); its config JSON travels to a worker only with the
  * first message that worker gets for that key.
  */
-import type { Scales, SpeechWindow, VoiceGraph } from "./inference.js";
+import type { Encoded, FrameWindow, Scales, VoiceGraph } from "./inference.js";
 import type { Plan } from "./plan.js";
 import type { PreparedVoice } from "./voice-graph.js";
 
@@ -18,13 +18,17 @@ export interface VoiceRef {
 export type WorkerRequest =
   /** Text → sentences of phoneme ids (espeak-ng runs in the worker, not on the event loop). */
   | { readonly op: "plan"; readonly voice: VoiceRef; readonly text: string }
-  /**
-   * One sentence's ids → float samples, posted window by window (WorkerWindow) before the
-   * reply. The voice must be loaded in this worker.
-   */
-  | { readonly op: "infer"; readonly voice: VoiceRef; readonly ids: number[]; readonly scales: Scales; readonly speakerId: number }
-  /** Stops the infer request numbered `seq` after the window it is decoding. */
-  | { readonly op: "cancel"; readonly seq: number }
+  /** One sentence's ids through the voice's encoder (Encoded). The voice must be loaded in this worker. */
+  | { readonly op: "encode"; readonly voice: VoiceRef; readonly ids: number[]; readonly scales: Scales; readonly speakerId: number }
+  /** One window of a sentence's latent frames (latentWindow's copy, transferred) → its samples. */
+  | {
+      readonly op: "decode";
+      readonly voice: VoiceRef;
+      readonly latent: Float32Array;
+      readonly channels: number;
+      readonly window: FrameWindow;
+      readonly speakerId: number;
+    }
   /** Splits the voice (or finds its cached parts) and self-checks the parts: how every worker is to load it. */
   | { readonly op: "prepare"; readonly voice: VoiceRef; readonly modelHash: string; readonly intraOpThreads: number }
   /** Creates the voice's onnxruntime sessions and warms them with one short sentence. */
@@ -32,7 +36,7 @@ export type WorkerRequest =
   /** Releases the voice's sessions once no inference is using them, and forgets its config. */
   | { readonly op: "unload"; readonly key: string };
 
-export type WorkerResult = Plan | PreparedVoice | undefined;
+export type WorkerResult = Plan | PreparedVoice | Encoded | Float32Array | undefined;
 
 /** Errors do not keep their class across threads; these fields rebuild the typed ones. */
 export interface WorkerFailure {
@@ -43,12 +47,6 @@ export interface WorkerFailure {
   /** The message of what caused a voice-load failure (onnxruntime's), for the server log. */
   readonly detail?: string | undefined;
   readonly text?: string;
-}
-
-/** A window of samples of the infer request numbered `seq`, posted as soon as it is decoded. */
-export interface WorkerWindow {
-  readonly seq: number;
-  readonly window: SpeechWindow;
 }
 
 export type WorkerReply =

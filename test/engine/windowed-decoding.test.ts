@@ -9,7 +9,14 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { floatToPcm16 } from "../../src/audio/pcm.js";
-import { DECODE_WINDOWS, type DecodeWindows, type VoiceGraph, VoiceSession } from "../../src/engine/inference.js";
+import {
+  DECODE_WINDOWS,
+  type DecodeWindows,
+  frameWindows,
+  latentWindow,
+  type VoiceGraph,
+  VoiceSession,
+} from "../../src/engine/inference.js";
 import type { PiperVoiceConfig } from "../../src/engine/voice-config.js";
 import { partFiles, prepareVoice } from "../../src/engine/voice-graph.js";
 import pino from "pino";
@@ -106,6 +113,38 @@ describe("windowed decoding", () => {
     const small = await decode(long.ids, { first: 16, later: 64, context: DECODE_WINDOWS.context });
     expect(small.windows).toBeGreaterThan(25);
     expect(largestDifference(small.pcm, whole.pcm)).toBeLessThanOrEqual(1);
+  });
+
+  // What the pool does when idle workers help decode one sentence.
+  for (const workers of [2, 3]) {
+    it(`spread over ${workers} workers: equal shares of the frames, decoded apart, give one decoder run's samples within 1 LSB`, async () => {
+      const whole = await decodeInOneRun(long.ids);
+      await decode(long.ids, DECODE_WINDOWS);
+      const session = await sessionsByWindows.get(DECODE_WINDOWS)!;
+      const encoded = await session.encode(long.ids, { noiseScale: 0, lengthScale: config.lengthScale, noiseW: 0, durationScale: 1 }, 0);
+      if (encoded.kind !== "latent") throw new Error("the voice runs whole");
+      const { latent } = encoded;
+      const windows = frameWindows(latent.frames, DECODE_WINDOWS, workers);
+      expect(windows.length % workers).toBe(0);
+      const sizes = windows.map((w) => w.end - w.start);
+      expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(windows.length);
+      expect(windows.flatMap((w) => [w.start, w.end])).toEqual([0, ...windows.slice(1).flatMap((w) => [w.start, w.start]), latent.frames]);
+      // In reverse order, as another worker may finish first.
+      const parts = await Promise.all([...windows].reverse().map((w) => session.decode(latentWindow(latent, w), latent.channels, w, 0)));
+      const samples = new Float32Array(whole.pcm.length);
+      let offset = 0;
+      for (const part of parts.reverse()) {
+        samples.set(part, offset);
+        offset += part.length;
+      }
+      expect(offset).toBe(whole.pcm.length);
+      expect(largestDifference(floatToPcm16(samples), whole.pcm)).toBeLessThanOrEqual(1);
+    });
+  }
+
+  it("a sentence too short to share stays in the shipped windows", () => {
+    expect(frameWindows(100, DECODE_WINDOWS, 2)).toEqual(frameWindows(100, DECODE_WINDOWS, 1));
+    expect(frameWindows(100, DECODE_WINDOWS, 1)).toEqual([{ start: 0, end: 100, from: 0, to: 100 }]);
   });
 
   it("with 8 frames of context instead the window edges are off by tens of LSB", async () => {
