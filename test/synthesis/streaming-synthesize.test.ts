@@ -435,6 +435,40 @@ describe("StreamingSynthesize with SSML documents", () => {
     expect(words.at(-1)!.sentenceIndex).toBe(3 + unary.words.at(-1)!.sentenceIndex);
   }, 180_000);
 
+  it("applies the config's custom pronunciations to the text and the documents alike", async () => {
+    const config: Config = {
+      ...CONFIG,
+      customPronunciations: [{ phrase: "TTS", pronunciation: { case: "alias", value: "text to speech" } }],
+    };
+    const session = connectSession("gRPC");
+    session.send(configMessage(config));
+    session.send(input("I like TTS."));
+    session.send(documentInput("<speak>TTS is <mark name='fun'/>fun.</speak>", { end: true }));
+    session.end();
+    expect(await session.done).toBeUndefined();
+    const text = await ttsClient(running).synthesize({ text: "I like TTS.", config });
+    const document = await ttsClient(running).synthesize({ ssml: "<speak>TTS is <mark name='fun'/>fun.</speak>", config });
+    const plainText = await ttsClient(running).synthesize({ text: "I like TTS.", config: CONFIG });
+    // The alias changes the audio, so the comparison shows it was applied on the stream.
+    expect(Buffer.from(text.audio).equals(Buffer.from(plainText.audio))).toBe(false);
+    expect(Buffer.from(session.audio().buffer).equals(Buffer.concat([text.audio, document.audio]))).toBe(true);
+  }, 180_000);
+
+  it("a document of only a break and a mark is its silence and its mark", async () => {
+    const session = connectSession("gRPC");
+    session.send(configMessage());
+    session.send(input("Wait."));
+    session.send(documentInput('<speak><break time="500ms"/><mark name="go"/></speak>'));
+    session.send(input(" Go now.", { end: true }));
+    session.end();
+    expect(await session.done).toBeUndefined();
+    const before = await unaryPcm("Wait.");
+    const pause = new Int16Array(0.5 * VOICE_RATE);
+    const expected = Buffer.concat([before, pause, await unaryPcm("Go now.")].map((p) => Buffer.from(p.buffer)));
+    expect(Buffer.from(session.audio().buffer).equals(expected)).toBe(true);
+    expect(session.timepoints()).toMatchObject([{ markName: "go", seconds: (before.length + pause.length) / VOICE_RATE }]);
+  }, 180_000);
+
   it("a malformed document ends only its utterance, with INVALID_ARGUMENT at its line and column; the next utterance speaks", async () => {
     const session = connectSession("gRPC");
     session.send(configMessage());
