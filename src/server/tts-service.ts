@@ -229,6 +229,7 @@ async function* liveInput(requests: AsyncIterable<StreamingSynthesizeRequest>): 
           type: "text",
           contextId: request.value.contextId,
           text: request.value.text,
+          ssml: request.value.ssml,
           flush: request.value.flush,
           end: request.value.endUtterance,
         };
@@ -267,7 +268,12 @@ function toLiveResponse(event: LiveEvent): StreamingSynthesizeResponse {
       return create(StreamingSynthesizeResponseSchema, {
         event: {
           case: "timestamps",
-          value: { contextId: event.contextId, sentenceIndex: event.sentenceIndex, words: event.words.map(wordTimestamp) },
+          value: {
+            contextId: event.contextId,
+            sentenceIndex: event.sentenceIndex,
+            words: event.words.map(wordTimestamp),
+            timepoints: event.timepoints,
+          },
         },
       });
     case "chunk":

@@ -8,11 +8,15 @@
  * PCM at the output rate, so its audio is the audio Synthesize gives for that sentence and a
  * sentence spoken before is a cache hit; the utterance's own encoder then makes one file of
  * its sentences, with the request's sentence silence between them.
+ *
+ * An SSML document is one segment: parsed when it arrives (bad SSML ends only its utterance),
+ * spoken as Synthesize speaks it, run by run, between the text before and after it.
  */
 import { concatSamples, createEncoder, createSilence, type OutputEncoding } from "../audio/index.js";
 import {
   AbortedError,
   InvalidArgumentError,
+  NotFoundError,
   NothingToSpeakError,
   OverloadedError,
   type ServiceError,
@@ -21,7 +25,7 @@ import {
 import { Channel } from "./channel.js";
 import { type RequestLimits, checkTextLength, type SpeechRequest } from "./request.js";
 import { SentenceBuffer, type TextSegment } from "./sentence-buffer.js";
-import type { Synthesizer, WordTimestamp } from "./synthesizer.js";
+import type { LiveDocument, Synthesizer, Timepoint, WordTimestamp } from "./synthesizer.js";
 
 export interface LiveSettings {
   /** The validated config; its text is unused. */
@@ -35,8 +39,9 @@ export interface LiveLimits extends RequestLimits {
   maxDurationMs: number;
 }
 
+/** Input for an utterance; at most one of `text` and `ssml` (a whole document) is not empty. */
 export type LiveInput =
-  | { type: "text"; contextId: string; text: string; flush: boolean; end: boolean }
+  | { type: "text"; contextId: string; text: string; ssml: string; flush: boolean; end: boolean }
   | { type: "cancel"; contextId: string };
 
 export interface UtteranceSummary {
@@ -50,16 +55,21 @@ export interface UtteranceSummary {
 
 export type LiveEvent =
   | { type: "start"; encoding: OutputEncoding; sampleRate: number; voice: string; modelUsed: string }
-  | { type: "timestamps"; contextId: string; sentenceIndex: number; words: WordTimestamp[] }
+  | { type: "timestamps"; contextId: string; sentenceIndex: number; words: WordTimestamp[]; timepoints: Timepoint[] }
   | { type: "chunk"; contextId: string; bytes: Uint8Array; sequence: number; sentenceIndex: number; sampleOffset: number }
   | { type: "end"; contextId: string; cancelled: boolean; summary: UtteranceSummary; error?: ServiceError };
 
 type Spoken = Awaited<ReturnType<Synthesizer["speakSegment"]>>;
 
-/** A segment to speak, with its synthesis when that began ahead. */
-interface LiveSegment extends TextSegment {
-  spoken?: Promise<Spoken>;
-}
+/**
+ * What an utterance speaks next: a text segment (with its synthesis when that began ahead),
+ * an SSML document (starting at `start` code points of the utterance's input), or a document
+ * that did not parse, where the utterance ends.
+ */
+type LiveSegment =
+  | (TextSegment & { kind: "text"; spoken?: Promise<Spoken> })
+  | { kind: "document"; document: LiveDocument; start: number }
+  | { kind: "invalid"; error: ServiceError };
 
 /** Characters that may wait to be spoken in one stream, in MAX_TEXT_LENGTHs. */
 const PENDING_TEXT_LENGTHS = 10;
@@ -122,7 +132,7 @@ class Utterance {
   }
 
   get pendingCharacters(): number {
-    return this.buffer.length + this.segments.reduce((n, s) => n + s.text.length, 0);
+    return this.buffer.length + this.segments.reduce((n, s) => n + pendingLength(s), 0);
   }
 
   private notify(): void {
@@ -212,8 +222,8 @@ export async function* liveSession(
     for (const segment of segments) {
       if (segment && speculation && segment.text.trim() === speculation.text) {
         utterance.speculation = undefined;
-        utterance.add({ ...segment, spoken: speculation.spoken });
-      } else utterance.add(segment);
+        utterance.add({ kind: "text", ...segment, spoken: speculation.spoken });
+      } else utterance.add(segment && { kind: "text", ...segment });
     }
   };
   const scheduleFlush = (utterance: Utterance) => {
@@ -224,6 +234,30 @@ export async function* liveSession(
     if (probable) speculate(utterance, utterance.buffer.peek());
     const wait = probable ? Math.max(20, maxBufferDelayMs / 10) : maxBufferDelayMs;
     utterance.timer = setTimeout(() => take(utterance, [utterance.buffer.takeAll()]), wait);
+  };
+
+  /**
+   * A document is a unit: what is buffered before it is spoken first. One that does not
+   * parse ends its utterance there (false); text after it for the context starts another.
+   */
+  const addDocument = async (utterance: Utterance, ssml: string): Promise<boolean> => {
+    clearTimeout(utterance.timer);
+    take(utterance, [utterance.buffer.takeAll()]);
+    dropSpeculation(utterance);
+    const start = utterance.buffer.skip(ssml);
+    let document: LiveDocument;
+    try {
+      document = await synthesizer.liveDocument(request, ssml);
+    } catch (error) {
+      const invalid = documentError(error);
+      if (!invalid) throw error;
+      open.delete(utterance.contextId);
+      utterance.add({ kind: "invalid", error: invalid });
+      utterance.finish();
+      return false;
+    }
+    utterance.add({ kind: "document", document, start });
+    return true;
   };
 
   const readInput = async () => {
@@ -246,6 +280,8 @@ export async function* liveSession(
         continue;
       }
       checkTextLength("input.text", message.text, limits);
+      checkTextLength("input.ssml", message.ssml, limits);
+      if (message.text !== "" && message.ssml !== "") throw new InvalidArgumentError("input.ssml", "set text or ssml, not both");
       let utterance = open.get(message.contextId);
       if (!utterance) {
         utterance = new Utterance(message.contextId, new SentenceBuffer((text) => synthesizer.clauses(voice, text)));
@@ -254,7 +290,9 @@ export async function* liveSession(
         line.push(utterance);
         lineUpdated();
       }
-      utterance.buffer.append(message.text);
+      if (message.ssml !== "") {
+        if (!(await addDocument(utterance, message.ssml))) continue;
+      } else utterance.buffer.append(message.text);
       const pending = line.reduce((n, u) => n + u.pendingCharacters, 0);
       const maxPending = PENDING_TEXT_LENGTHS * limits.maxTextLength;
       if (pending > maxPending) {
@@ -308,48 +346,97 @@ export async function* liveSession(
         events.push({ type: "chunk", contextId: utterance.contextId, sequence: sequence++, sentenceIndex, ...chunk });
       }
     };
+    /** The request's sentence silence, between what was spoken and the next segment. */
+    const silenceBefore = () =>
+      sentenceIndex > 0 && request.sentenceSilence > 0 ? createSilence(request.sentenceSilence, voice.encodeRate) : undefined;
+    /** Words (offsets in a segment starting `start` code points into the input) placed in the utterance. */
+    const place = (words: readonly WordTimestamp[], start: number, offsetSeconds: number, firstSentence: number) =>
+      words.map((word) => ({
+        ...word,
+        textStart: word.textStart + start,
+        textEnd: word.textEnd + start,
+        startSeconds: word.startSeconds + offsetSeconds,
+        endSeconds: word.endSeconds + offsetSeconds,
+        sentenceIndex: firstSentence + word.sentenceIndex,
+      }));
+
+    const speakText = async (segment: Extract<LiveSegment, { kind: "text" }>) => {
+      const spoken = await (segment.spoken ?? synthesizer.speakSegment(request, voice, segment.text, utterance.abort.signal, client));
+      if (utterance.cancelled) return;
+      const silence = silenceBefore();
+      const pcm = silence ? concatSamples(silence, spoken.pcm) : spoken.pcm;
+      const offsetSeconds = (samples + (silence?.length ?? 0)) / voice.encodeRate;
+      if (request.wordTimestamps) {
+        // A segment's words count their sentences from its own first.
+        for (const [i, words] of spoken.sentences.entries()) {
+          const placed = place(words, segment.start, offsetSeconds, sentenceIndex);
+          events.push({
+            type: "timestamps",
+            contextId: utterance.contextId,
+            sentenceIndex: sentenceIndex + i,
+            words: placed,
+            timepoints: [],
+          });
+        }
+      }
+      send(encoder.write(pcm), samples, pcm.length);
+      samples += pcm.length;
+      utterance.summary.cached &&= spoken.cached;
+      sentenceIndex += Math.max(1, spoken.sentences.length);
+    };
+
+    /** A document's pieces as they are synthesized, its words and marks placed in the utterance. */
+    const speakDocument = async (segment: Extract<LiveSegment, { kind: "document" }>) => {
+      let silence = silenceBefore();
+      const offsetSeconds = (samples + (silence?.length ?? 0)) / voice.encodeRate;
+      const firstSentence = sentenceIndex;
+      let sentences = 0;
+      for await (const piece of synthesizer.speakDocument(segment.document, utterance.abort.signal, client)) {
+        if (utterance.cancelled) return;
+        sentenceIndex = firstSentence + piece.firstSentence;
+        for (let i = 0; i < Math.max(1, piece.sentenceCount); i++) {
+          const words = request.wordTimestamps ? piece.words.filter((word) => word.sentenceIndex === piece.firstSentence + i) : [];
+          const timepoints = i === 0 ? piece.timepoints.map((point) => ({ ...point, seconds: point.seconds + offsetSeconds })) : [];
+          if (words.length === 0 && timepoints.length === 0) continue;
+          events.push({
+            type: "timestamps",
+            contextId: utterance.contextId,
+            sentenceIndex: sentenceIndex + i,
+            words: place(words, segment.start, offsetSeconds, firstSentence),
+            timepoints,
+          });
+        }
+        const pcm = silence ? concatSamples(silence, piece.pcm) : piece.pcm;
+        silence = undefined;
+        send(encoder.write(pcm), samples, pcm.length);
+        samples += pcm.length;
+        utterance.summary.cached &&= piece.cached;
+        sentences = piece.firstSentence + piece.sentenceCount;
+      }
+      sentenceIndex = firstSentence + sentences;
+    };
+
+    /** The utterance ends here with an error; the stream goes on. */
+    const endWithError = (error: ServiceError) => {
+      if (open.get(utterance.contextId) === utterance) open.delete(utterance.contextId);
+      utterance.cancel();
+      events.push({ type: "end", contextId: utterance.contextId, cancelled: false, summary: summarize(utterance), error });
+    };
+
     try {
       for (let segment = await utterance.next(); segment; segment = await utterance.next()) {
-        let spoken: Spoken;
+        if (segment.kind === "invalid") return endWithError(segment.error);
         try {
-          spoken = await (segment.spoken ?? synthesizer.speakSegment(request, voice, segment.text, utterance.abort.signal, client));
+          if (segment.kind === "document") await speakDocument(segment);
+          else await speakText(segment);
         } catch (error) {
           if (error instanceof NothingToSpeakError) continue; // punctuation or a quote alone
-          if (error instanceof OverloadedError && !utterance.cancelled) {
-            // The server is full: this utterance ends here, the stream goes on.
-            if (open.get(utterance.contextId) === utterance) open.delete(utterance.contextId);
-            utterance.cancel();
-            events.push({ type: "end", contextId: utterance.contextId, cancelled: false, summary: summarize(utterance), error });
-            return;
-          }
+          // The server is full, or a document names what is not here (a <voice>).
+          const ending = error instanceof OverloadedError ? error : segment.kind === "document" ? documentError(error) : undefined;
+          if (ending && !utterance.cancelled) return endWithError(ending);
           throw error;
         }
         if (utterance.cancelled) break;
-        const silence =
-          sentenceIndex > 0 && request.sentenceSilence > 0 ? createSilence(request.sentenceSilence, voice.encodeRate) : undefined;
-        const pcm = silence ? concatSamples(silence, spoken.pcm) : spoken.pcm;
-        const offsetSeconds = (samples + (silence?.length ?? 0)) / voice.encodeRate;
-        if (request.wordTimestamps) {
-          for (const [i, words] of spoken.sentences.entries()) {
-            events.push({
-              type: "timestamps",
-              contextId: utterance.contextId,
-              sentenceIndex: sentenceIndex + i,
-              words: words.map((word) => ({
-                ...word,
-                textStart: word.textStart + segment.start,
-                textEnd: word.textEnd + segment.start,
-                startSeconds: word.startSeconds + offsetSeconds,
-                endSeconds: word.endSeconds + offsetSeconds,
-                sentenceIndex: sentenceIndex + i,
-              })),
-            });
-          }
-        }
-        send(encoder.write(pcm), samples, pcm.length);
-        samples += pcm.length;
-        utterance.summary.cached &&= spoken.cached;
-        sentenceIndex += Math.max(1, spoken.sentences.length);
       }
       if (utterance.cancelled) return;
       finished = true;
@@ -388,6 +475,19 @@ export async function* liveSession(
     void reading;
     await speakingDone;
   }
+}
+
+/** Characters a segment holds, toward the stream's limit of text waiting to be spoken. */
+function pendingLength(segment: LiveSegment): number {
+  if (segment.kind === "text") return segment.text.length;
+  return segment.kind === "document" ? segment.document.request.ssml.length : 0;
+}
+
+/** An error in a document's own content, named as the stream's field; undefined for any other. */
+function documentError(error: unknown): ServiceError | undefined {
+  if (error instanceof InvalidArgumentError && error.field === "ssml") return new InvalidArgumentError("input.ssml", error.problem);
+  if (error instanceof NotFoundError && error.field === "ssml") return new NotFoundError("input.ssml", error.problem);
+  return undefined;
 }
 
 /** A timeout that can be pushed back. */

@@ -78,6 +78,16 @@ export class SentenceBuffer {
     return this.takeThrough(clauseEnd ?? (space > 0 ? space : limit));
   }
 
+  /**
+   * Counts `text` as the utterance's next input, spoken apart from the buffer (an SSML
+   * document), once the buffer was taken; returns where it starts in all of the input.
+   */
+  skip(text: string): number {
+    const start = this.taken + codePoints(this.text);
+    this.taken = start + codePoints(text);
+    return start;
+  }
+
   private takeThrough(end: number): TextSegment | undefined {
     const segment = this.segment(0, end);
     this.drop(end);

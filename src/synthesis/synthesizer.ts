@@ -92,7 +92,7 @@ export interface SynthesisResult {
 }
 
 /** A run of a script (or a break, or trailing marks) as PCM at the output rate, placed and timed. */
-interface ScriptPiece {
+export interface ScriptPiece {
   pcm: Int16Array;
   words: WordTimestamp[];
   timepoints: Timepoint[];
@@ -227,6 +227,24 @@ export class Synthesizer {
     return { pcm, sentences: Array.from(sentences, (words) => words ?? []), cached: result.cached };
   }
 
+  /**
+   * An SSML document sent to a live utterance, parsed now (bad SSML throws the
+   * InvalidArgumentError a unary call gets) with the session's pronunciations applied.
+   */
+  async liveDocument(request: SpeechRequest, ssml: string): Promise<LiveDocument> {
+    const document = { ...request, text: "", ssml };
+    return { request: document, script: await this.script(document, this.pronunciations(document), true) };
+  }
+
+  /**
+   * A live utterance's document as the pieces Synthesize makes of it (its runs through the
+   * unary path, breaks, marks), PCM at the output rate; times and sentences count from the
+   * document's start, word offsets index the document.
+   */
+  speakDocument(document: LiveDocument, signal: AbortSignal, client: string): AsyncGenerator<ScriptPiece> {
+    return this.renderScript(document.request, document.script, signal, client);
+  }
+
   /** Cuts one stream's (or utterance's) bytes into chunks, in whole frames when the request asks. */
   chunkCutter(request: SpeechRequest, sampleRate: number): ChunkCutter {
     return new ChunkCutter(this.options.streamChunkSize, request.encoding, (sampleRate * request.frameMs) / 1000);
@@ -306,10 +324,11 @@ export class Synthesizer {
     return Pronunciations.compile(request.pronunciations, lexicons, "config.custom_pronunciations");
   }
 
-  private async script(request: SpeechRequest, pronunciations: Pronunciations): Promise<Script> {
+  /** `silent` allows a script of only breaks and marks (a live utterance's document: its pauses and marks still count). */
+  private async script(request: SpeechRequest, pronunciations: Pronunciations, silent = false): Promise<Script> {
     const segments = request.ssml ? parseSsml(request.ssml).segments : textSegments(request.text);
     const items = scriptItems(segments, pronunciations);
-    if (!items.some((item) => item.kind === "run")) throw new NothingToSpeakError(request.ssml || request.text);
+    if (!silent && !items.some((item) => item.kind === "run")) throw new NothingToSpeakError(request.ssml || request.text);
     // The request's own voice sets the output rate and the name in the stream's start.
     const speech = await this.resolve({ ...request, text: "" });
     return { items, encodeRate: speech.encodeRate, voice: speech.model.id, modelUsed: speech.modelUsed };
@@ -839,6 +858,12 @@ function wordsOf(
 /** Whether a cached file's words index this very text. */
 function hasWordsFor(audio: CachedAudio, text: string): boolean {
   return audio.words !== undefined && audio.wordsText === text;
+}
+
+/** An SSML document of a live utterance, parsed: the request that speaks it and its script. */
+export interface LiveDocument {
+  request: SpeechRequest;
+  script: Script;
 }
 
 /** What a script is spoken with: its items and the request's voice's output rate and names. */

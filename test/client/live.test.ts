@@ -107,6 +107,31 @@ describe.each(TRANSPORTS)("the live session, $name", ({ open }) => {
     expect(words.at(-1)!.endSeconds).toBeLessThanOrEqual(samples / VOICE_RATE);
   });
 
+  it("sendSsml speaks a document between text, its marks offset by the audio before it", async () => {
+    const ssml = '<speak>Turn <mark name="turn"/>left here.</speak>';
+    const session = open();
+    const { events, done } = reader(session);
+    session.send("First this.");
+    session.sendSsml(ssml);
+    session.send(" Then that.");
+    session.close();
+    await done;
+
+    const unary = createTtsClient({ baseUrl: running.baseUrl, apiKey: API_KEY });
+    const [first, document, last] = await Promise.all([
+      unary.synthesize({ text: "First this.", config: CONFIG }),
+      unary.synthesize({ ssml, config: CONFIG }),
+      unary.synthesize({ text: "Then that.", config: CONFIG }),
+    ]);
+    expect(audioOf(events).equals(Buffer.concat([first.audio, document.audio, last.audio]))).toBe(true);
+    const timepoints = events.flatMap((e) => (e.type === "words" ? e.timepoints : []));
+    expect(timepoints).toEqual([{ markName: "turn", seconds: document.timepoints[0]!.seconds + first.durationSeconds }]);
+    const sent = Array.from(`First this.${ssml} Then that.`);
+    const words = wordsOf(events);
+    expect(words.map((w) => w.word)).toEqual(["First", "this", "Turn", "left", "here", "Then", "that"]);
+    for (const word of words) expect(sent.slice(word.textStart, word.textEnd).join("")).toBe(word.word);
+  });
+
   it("flush speaks what is buffered at once: a sentence ends where it was flushed", async () => {
     const session = open();
     const { events, done } = reader(session);

@@ -375,6 +375,7 @@ const CHECKS: Record<string, (outcome: Outcome) => void | Promise<void>> = {
     }
   },
   [`${TTS}/StreamingSynthesize`]: async (outcome) => {
+    const marks = [...outcome.example.command.matchAll(/<mark name=\\"(\w+)\\"/g)].map((match) => match[1]);
     const messages =
       outcome.stdout.trim() !== ""
         ? jsonMessages(outcome.stdout)
@@ -391,6 +392,11 @@ const CHECKS: Record<string, (outcome: Outcome) => void | Promise<void>> = {
     expect(last?.utteranceEnd?.summary.sentenceCount, "an utterance of two sentences ends it").toBe(2);
     const words = rest.flatMap((message) => message.timestamps?.words ?? []);
     expect(words.map((word: Json) => word.word)).toEqual(["Hello", "there", "How", "are", "you", "today"]);
+    const timepoints = rest.flatMap((message) => message.timestamps?.timepoints ?? []);
+    expect(
+      timepoints.map((point: Json) => point.markName),
+      "each <mark> of an SSML input comes back",
+    ).toEqual(marks);
     const audio = Buffer.concat(rest.flatMap((message) => (message.chunk ? [Buffer.from(message.chunk.audio as string, "base64")] : [])));
     await expectAudio(audio, first?.start.encoding as string, first?.start.sampleRate as number);
   },

@@ -156,6 +156,24 @@ describe("StreamingSynthesize over WebSocket", () => {
     expect(audio.equals(Buffer.concat(overGrpc))).toBe(true);
   }, 240_000);
 
+  it("speaks an SSML document sent as JSON, with its marks, as Synthesize speaks it", async () => {
+    const ssml = '<speak>Left <mark name="turn"/>turn here.<break time="200ms"/>Then stop.</speak>';
+    const client = new Client(url);
+    await client.opened;
+    client.ws.send(JSON.stringify({ config: { config: { encoding: "AUDIO_ENCODING_PCM", noiseScale: 0, noiseW: 0 } } }));
+    client.ws.send(JSON.stringify({ input: { ssml, endUtterance: true } }));
+    await client.until("the utterance ended", () => client.ended() !== undefined);
+    client.ws.close(1000);
+    const end = client.ended();
+    expect(end?.case === "utteranceEnd" && end.value.error).toBeUndefined();
+    const unary = await ttsClient(running).synthesize({ ssml, config: CONFIG });
+    expect(client.audio().equals(Buffer.from(unary.audio))).toBe(true);
+    const timepoints = client.events().flatMap((e) => (e.case === "timestamps" ? e.value.timepoints : []));
+    expect(timepoints.map(({ markName, seconds }) => ({ markName, seconds }))).toEqual(
+      unary.timepoints.map(({ markName, seconds }) => ({ markName, seconds })),
+    );
+  }, 120_000);
+
   it("answers binary frames with binary frames", async () => {
     const client = new Client(url);
     await client.opened;

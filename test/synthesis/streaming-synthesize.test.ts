@@ -14,6 +14,7 @@ import {
   type StreamingSynthesizeRequest,
   StreamingSynthesizeRequestSchema,
   type StreamingSynthesizeResponse,
+  type Timepoint,
   type WordTimestamp,
 } from "../../gen/aetheros/tts/v1/tts_pb.js";
 import { RequestStream, startServer, type RunningServer } from "../server/running-server.js";
@@ -48,6 +49,12 @@ function input(text: string, options: { contextId?: string; flush?: boolean; end
       case: "input",
       value: { text, contextId: options.contextId ?? "", flush: options.flush ?? false, endUtterance: options.end ?? false },
     },
+  });
+}
+
+function documentInput(ssml: string, options: { contextId?: string; end?: boolean } = {}): StreamingSynthesizeRequest {
+  return create(StreamingSynthesizeRequestSchema, {
+    request: { case: "input", value: { ssml, contextId: options.contextId ?? "", endUtterance: options.end ?? false } },
   });
 }
 
@@ -101,6 +108,10 @@ class Session {
 
   words(contextId = ""): WordTimestamp[] {
     return this.events(contextId).flatMap((e) => (e.case === "timestamps" && e.value.contextId === contextId ? e.value.words : []));
+  }
+
+  timepoints(contextId = ""): Timepoint[] {
+    return this.events(contextId).flatMap((e) => (e.case === "timestamps" && e.value.contextId === contextId ? e.value.timepoints : []));
   }
 
   async until(what: string, check: () => boolean, limitMs = 120_000): Promise<void> {
@@ -338,6 +349,145 @@ describe("StreamingSynthesize on a full server", () => {
   }, 180_000);
 });
 
+describe("StreamingSynthesize with SSML documents", () => {
+  const SSML_CONFIG: Config = { ...CONFIG, enableWordTimestamps: true, sentenceSilence: 0.2 };
+  const DOCUMENT =
+    '<speak><s>Turn <mark name="left"/>left at the <sub alias="doctor">Dr.</sub> sign.</s><break time="300ms"/>' +
+    '<mark name="then"/><s><prosody pitch="+2st">Then stop</prosody> &amp; wait.</s><mark name="end"/></speak>';
+
+  async function unarySsml(ssml: string) {
+    const response = await ttsClient(running).synthesize({ ssml, config: SSML_CONFIG });
+    return { ...response, samples: new Int16Array(response.audio.slice().buffer) };
+  }
+
+  const plain = (words: readonly WordTimestamp[]) =>
+    words.map(({ word, textStart, textEnd, startSeconds, endSeconds, sentenceIndex }) => ({
+      word,
+      textStart,
+      textEnd,
+      startSeconds,
+      endSeconds,
+      sentenceIndex,
+    }));
+
+  it("speaks a document with the samples, words and marks Synthesize gives it", async () => {
+    const session = connectSession("gRPC");
+    session.send(configMessage(SSML_CONFIG));
+    session.send(documentInput(DOCUMENT, { end: true }));
+    session.end();
+    expect(await session.done).toBeUndefined();
+    const unary = await unarySsml(DOCUMENT);
+    expect(unary.timepoints.map((t) => t.markName)).toEqual(["left", "then", "end"]);
+    expect(Buffer.from(session.audio().buffer).equals(Buffer.from(unary.samples.buffer))).toBe(true);
+    expect(plain(session.words())).toEqual(plain(unary.words));
+    expect(session.timepoints().map(({ markName, seconds }) => ({ markName, seconds }))).toEqual(
+      unary.timepoints.map(({ markName, seconds }) => ({ markName, seconds })),
+    );
+    const end = session.events().find((e) => e.case === "utteranceEnd")!.value;
+    expect(end.error).toBeUndefined();
+    expect(end.summary!.durationSeconds).toBeCloseTo(unary.durationSeconds, 6);
+  }, 180_000);
+
+  it("speaks text, then a document, then text in one utterance: each piece's unary audio with sentence silence between", async () => {
+    const before = "Here is the plan. First,";
+    const after = " That is all.";
+    const session = connectSession("Connect");
+    session.send(configMessage(SSML_CONFIG, { maxBufferDelayMs: 10_000 }));
+    await sendTokens(session, before, 5);
+    session.send(documentInput(DOCUMENT));
+    await sendTokens(session, after, 5);
+    session.send(input("", { end: true }));
+    session.end();
+    expect(await session.done).toBeUndefined();
+
+    // The buffered text is spoken before the document (its sentence and the fragment "First,").
+    const pieces = [await unaryPcm("Here is the plan. First,", SSML_CONFIG), (await unarySsml(DOCUMENT)).samples];
+    pieces.push(await unaryPcm("That is all.", SSML_CONFIG));
+    const silence = new Int16Array(0.2 * VOICE_RATE);
+    const expected = Buffer.concat([pieces[0]!, silence, pieces[1]!, silence, pieces[2]!].map((p) => Buffer.from(p.buffer)));
+    expect(session.audio().length).toBe(expected.length / 2);
+    expect(Buffer.from(session.audio().buffer).equals(expected)).toBe(true);
+
+    // Marks: where the document alone puts them, after the text and silence before it.
+    const documentStart = (pieces[0]!.length + silence.length) / VOICE_RATE;
+    const unary = await unarySsml(DOCUMENT);
+    const timepoints = session.timepoints();
+    expect(timepoints.map((t) => t.markName)).toEqual(["left", "then", "end"]);
+    for (const [i, point] of timepoints.entries()) expect(point.seconds).toBeCloseTo(unary.timepoints[i]!.seconds + documentStart, 9);
+
+    // Words index everything sent on the context id, documents included, in code points.
+    const sent = Array.from(before + DOCUMENT + after);
+    const words = session.words();
+    for (const word of words) expect(sent.slice(word.textStart, word.textEnd).join("")).toBe(word.word);
+    expect(words.map((w) => w.word)).toEqual(
+      ["Here", "is", "the", "plan", "First"].concat(
+        unary.words.map((w) => w.word),
+        ["That", "is", "all"],
+      ),
+    );
+    const documentWords = words.slice(5, 5 + unary.words.length);
+    for (const [i, word] of documentWords.entries()) {
+      expect(word.textStart).toBe(unary.words[i]!.textStart + Array.from(before).length);
+      expect(word.startSeconds).toBeCloseTo(unary.words[i]!.startSeconds + documentStart, 9);
+    }
+    // Sentence indexes run on through the utterance: 2 before, the document's, then the last.
+    for (const [i, word] of documentWords.entries()) expect(word.sentenceIndex).toBe(2 + unary.words[i]!.sentenceIndex);
+    expect(words.at(-1)!.sentenceIndex).toBe(3 + unary.words.at(-1)!.sentenceIndex);
+  }, 180_000);
+
+  it("applies the config's custom pronunciations to the text and the documents alike", async () => {
+    const config: Config = {
+      ...CONFIG,
+      customPronunciations: [{ phrase: "TTS", pronunciation: { case: "alias", value: "text to speech" } }],
+    };
+    const session = connectSession("gRPC");
+    session.send(configMessage(config));
+    session.send(input("I like TTS."));
+    session.send(documentInput("<speak>TTS is <mark name='fun'/>fun.</speak>", { end: true }));
+    session.end();
+    expect(await session.done).toBeUndefined();
+    const text = await ttsClient(running).synthesize({ text: "I like TTS.", config });
+    const document = await ttsClient(running).synthesize({ ssml: "<speak>TTS is <mark name='fun'/>fun.</speak>", config });
+    const plainText = await ttsClient(running).synthesize({ text: "I like TTS.", config: CONFIG });
+    // The alias changes the audio, so the comparison shows it was applied on the stream.
+    expect(Buffer.from(text.audio).equals(Buffer.from(plainText.audio))).toBe(false);
+    expect(Buffer.from(session.audio().buffer).equals(Buffer.concat([text.audio, document.audio]))).toBe(true);
+  }, 180_000);
+
+  it("a document of only a break and a mark is its silence and its mark", async () => {
+    const session = connectSession("gRPC");
+    session.send(configMessage());
+    session.send(input("Wait."));
+    session.send(documentInput('<speak><break time="500ms"/><mark name="go"/></speak>'));
+    session.send(input(" Go now.", { end: true }));
+    session.end();
+    expect(await session.done).toBeUndefined();
+    const before = await unaryPcm("Wait.");
+    const pause = new Int16Array(0.5 * VOICE_RATE);
+    const expected = Buffer.concat([before, pause, await unaryPcm("Go now.")].map((p) => Buffer.from(p.buffer)));
+    expect(Buffer.from(session.audio().buffer).equals(expected)).toBe(true);
+    expect(session.timepoints()).toMatchObject([{ markName: "go", seconds: (before.length + pause.length) / VOICE_RATE }]);
+  }, 180_000);
+
+  it("a malformed document ends only its utterance, with INVALID_ARGUMENT at its line and column; the next utterance speaks", async () => {
+    const session = connectSession("gRPC");
+    session.send(configMessage());
+    session.send(input("These words come first.", { contextId: "bad" }));
+    session.send(documentInput("<speak>Hello\n<emphasis>there</speak>", { contextId: "bad" }));
+    session.send(input("Another utterance speaks.", { contextId: "good", end: true }));
+    session.end();
+    expect(await session.done).toBeUndefined();
+    const bad = session.events("bad").find((e) => e.case === "utteranceEnd")!.value;
+    expect(bad).toMatchObject({ contextId: "bad", cancelled: false, error: { code: "INVALID_ARGUMENT" } });
+    expect(bad.error!.message).toMatch(/^input\.ssml: line 2, column \d+: /);
+    // What was sent before the document is spoken.
+    expect(Buffer.from(session.audio("bad").buffer).equals(Buffer.from((await unaryPcm("These words come first.")).buffer))).toBe(true);
+    const good = session.events("good").find((e) => e.case === "utteranceEnd")!.value;
+    expect(good.error).toBeUndefined();
+    expect(Buffer.from(session.audio("good").buffer).equals(Buffer.from((await unaryPcm("Another utterance speaks.")).buffer))).toBe(true);
+  }, 180_000);
+});
+
 describe("StreamingSynthesize refuses protocol mistakes with a status naming the rule", () => {
   async function refusal(messages: StreamingSynthesizeRequest[]): Promise<ConnectError> {
     const session = connectSession("gRPC");
@@ -372,6 +522,15 @@ describe("StreamingSynthesize refuses protocol mistakes with a status naming the
     expect(error.rawMessage).toBe(
       `input.text: ${running.config.maxTextLength + 1} characters is too long; allowed 1 to ${running.config.maxTextLength} (MAX_TEXT_LENGTH)`,
     );
+  });
+
+  it("an input with both text and ssml", async () => {
+    const both = create(StreamingSynthesizeRequestSchema, {
+      request: { case: "input", value: { text: "Hi.", ssml: "<speak>Hi.</speak>" } },
+    });
+    const error = await refusal([configMessage(), both]);
+    expect(error.code).toBe(Code.InvalidArgument);
+    expect(error.rawMessage).toBe("input.ssml: set text or ssml, not both");
   });
 
   it("settings out of range", async () => {

@@ -30,6 +30,7 @@ export type {
   LiveSession,
   LiveSessionOptions,
   LiveStart,
+  LiveTimepoint,
   LiveUtteranceEnd,
   LiveWord,
   LiveWords,

@@ -61,7 +61,7 @@ export interface LiveAudio {
 export interface LiveWord {
   /** The word as written. */
   word: string;
-  /** Span in all the text sent for the utterance, in code points (indices of `Array.from(text)`). */
+  /** Span in all the text sent for the utterance (SSML documents included, as sent), in code points (indices of `Array.from(text)`). */
   textStart: number;
   textEnd: number;
   /** Seconds from the start of the utterance's audio. */
@@ -70,12 +70,22 @@ export interface LiveWord {
   sentenceIndex: number;
 }
 
-/** The words of one sentence, sent before its first audio when `config.enableWordTimestamps` is set. */
+/** Where an SSML `<mark>` falls: the start of the next word spoken in its document, in seconds from the start of the utterance's audio. */
+export interface LiveTimepoint {
+  markName: string;
+  seconds: number;
+}
+
+/**
+ * The words of one sentence, sent before its first audio when `config.enableWordTimestamps` is
+ * set, and the marks of an SSML document that fall in it or just before it (sent even without words).
+ */
 export interface LiveWords {
   type: "words";
   contextId: string;
   sentenceIndex: number;
   words: LiveWord[];
+  timepoints: LiveTimepoint[];
 }
 
 /** An utterance is over: spoken to its end, or cancelled (its audio may stop mid-sentence). Nothing of it follows. */
@@ -88,7 +98,11 @@ export interface LiveUtteranceEnd {
   sentenceCount: number;
   chunkCount: number;
   audioBytes: number;
-  /** Set when the server had no room for one of its sentences (code "RESOURCE_EXHAUSTED"): the rest was not spoken; the session goes on. */
+  /**
+   * Set when the utterance ended early: the server had no room for one of its sentences
+   * ("RESOURCE_EXHAUSTED"), or an SSML document sent to it is not valid ("INVALID_ARGUMENT", with
+   * its line and column). The rest was not spoken; the session goes on.
+   */
   error?: { code: string; message: string };
 }
 
@@ -104,6 +118,11 @@ export type LiveEvent = LiveStart | LiveAudio | LiveWords | LiveUtteranceEnd;
 export interface LiveSession extends AsyncIterable<LiveEvent> {
   /** Adds text to an utterance, spoken once its sentence's end is certain. */
   send(text: string, options?: { contextId?: string }): void;
+  /**
+   * Adds a whole SSML document (`<speak>…</speak>`) to an utterance: what was sent before it is
+   * spoken first, then the document as Synthesize speaks it, its marks as `timepoints`.
+   */
+  sendSsml(ssml: string, options?: { contextId?: string }): void;
   /** Speaks what the utterance has buffered now, even mid-sentence. */
   flush(contextId?: string): void;
   /** No more text for the utterance: the rest is spoken, then its `utteranceEnd` comes. */
@@ -158,7 +177,7 @@ export function liveSessionOver(options: LiveSessionOptions, open: (config: Stre
     if (closing) throw new Error("the live session is closed: no more text can be sent");
     channel.send(create(StreamingSynthesizeRequestSchema, init));
   };
-  const input = (contextId: string, fields: { text?: string; flush?: boolean; endUtterance?: boolean }) => {
+  const input = (contextId: string, fields: { text?: string; ssml?: string; flush?: boolean; endUtterance?: boolean }) => {
     request({ request: { case: "input", value: { contextId, ...fields } } });
     currentContext = contextId;
     if (!openContexts.has(contextId)) endsToCome.set(contextId, (endsToCome.get(contextId) ?? 0) + 1);
@@ -168,6 +187,7 @@ export function liveSessionOver(options: LiveSessionOptions, open: (config: Stre
 
   return {
     send: (text, sendOptions) => input(sendOptions?.contextId ?? currentContext, { text }),
+    sendSsml: (ssml, sendOptions) => input(sendOptions?.contextId ?? currentContext, { ssml }),
     flush: (contextId = currentContext) => input(contextId, { flush: true }),
     end: (contextId = currentContext) => input(contextId, { endUtterance: true }),
     cancel(contextId = currentContext) {
@@ -210,7 +230,7 @@ function eventOf({ event }: StreamingSynthesizeResponse): LiveEvent | undefined 
       return { type: "audio", contextId, sentenceIndex, sampleOffset: Number(sampleOffset), sequence, audio };
     }
     case "timestamps": {
-      const { contextId, sentenceIndex, words } = event.value;
+      const { contextId, sentenceIndex, words, timepoints } = event.value;
       return {
         type: "words",
         contextId,
@@ -223,6 +243,7 @@ function eventOf({ event }: StreamingSynthesizeResponse): LiveEvent | undefined 
           endSeconds,
           sentenceIndex,
         })),
+        timepoints: timepoints.map(({ markName, seconds }) => ({ markName, seconds })),
       };
     }
     case "utteranceEnd": {

@@ -23,6 +23,7 @@ export type {
   LiveSession,
   LiveSessionOptions,
   LiveStart,
+  LiveTimepoint,
   LiveUtteranceEnd,
   LiveWord,
   LiveWords,

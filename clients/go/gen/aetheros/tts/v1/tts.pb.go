@@ -520,8 +520,8 @@ type WordTimestamp struct {
 	Word string `protobuf:"bytes,1,opt,name=word,proto3" json:"word,omitempty"`
 	// Where the word starts in the text, in Unicode code points from its
 	// beginning (a Python str index; in JavaScript, an index of
-	// Array.from(text)). In StreamingSynthesize, the text is all the text of
-	// the utterance sent so far.
+	// Array.from(text)). In StreamingSynthesize, the text is all the input of
+	// the utterance sent so far: its text and SSML documents, concatenated.
 	TextStart uint32 `protobuf:"varint,2,opt,name=text_start,json=textStart,proto3" json:"text_start,omitempty"`
 	// Where the word ends in the text (exclusive), in code points.
 	TextEnd uint32 `protobuf:"varint,3,opt,name=text_end,json=textEnd,proto3" json:"text_end,omitempty"`
@@ -1503,20 +1503,34 @@ func (x *StreamingSynthesisConfig) GetMaxBufferedCharacters() uint32 {
 	return 0
 }
 
-// TextInput adds text to an utterance.
+// TextInput adds text or an SSML document to an utterance. At most one of
+// text and ssml is set; with neither, the message only keeps the stream alive
+// (it resets the idle timeout) and carries flush or end_utterance.
 type TextInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Utterance the text belongs to. Text for a context id that is not open
 	// starts a new utterance, spoken after those before it. Empty is a valid id.
 	ContextId string `protobuf:"bytes,1,opt,name=context_id,json=contextId,proto3" json:"context_id,omitempty"`
-	// Text to add, at most MAX_TEXT_LENGTH characters a message. Empty text
-	// only keeps the stream alive (it resets the idle timeout).
+	// Text to add, at most MAX_TEXT_LENGTH characters a message.
 	Text string `protobuf:"bytes,2,opt,name=text,proto3" json:"text,omitempty"`
 	// Speak what is buffered now, even in the middle of a sentence.
 	Flush bool `protobuf:"varint,3,opt,name=flush,proto3" json:"flush,omitempty"`
 	// This is the utterance's last text: speak what is buffered and end the
 	// utterance with an UtteranceEnd.
-	EndUtterance  bool `protobuf:"varint,4,opt,name=end_utterance,json=endUtterance,proto3" json:"end_utterance,omitempty"`
+	EndUtterance bool `protobuf:"varint,4,opt,name=end_utterance,json=endUtterance,proto3" json:"end_utterance,omitempty"`
+	// A whole SSML document (<speak>...</speak>, as in SynthesizeRequest), at
+	// most MAX_TEXT_LENGTH characters, spoken as a unit: text buffered before it
+	// in the utterance is spoken first (as if flushed), then the document with
+	// the audio, words and marks Synthesize gives for it, then later text. Its
+	// <mark>s come as Timestamps.timepoints, at their times in the utterance's
+	// audio (a mark that ends the document at the end of the document's audio).
+	// Word positions (WordTimestamp.text_start) index the utterance's input: the
+	// text and documents sent for the context id, concatenated in order. A
+	// document that is not valid SSML ends its utterance with an UtteranceEnd
+	// whose error is INVALID_ARGUMENT (with the line and column); what came
+	// before it is spoken, text sent after it for the same context id starts a
+	// new utterance, and the stream goes on.
+	Ssml          string `protobuf:"bytes,5,opt,name=ssml,proto3" json:"ssml,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1577,6 +1591,13 @@ func (x *TextInput) GetEndUtterance() bool {
 		return x.EndUtterance
 	}
 	return false
+}
+
+func (x *TextInput) GetSsml() string {
+	if x != nil {
+		return x.Ssml
+	}
+	return ""
 }
 
 // CancelUtterance stops an utterance: its buffered text is dropped, its
@@ -1732,7 +1753,7 @@ type StreamingSynthesizeResponse_Chunk struct {
 
 type StreamingSynthesizeResponse_Timestamps struct {
 	// A sentence's words and their times, before its first chunk, when
-	// config.enable_word_timestamps is set.
+	// config.enable_word_timestamps is set; and an SSML document's marks.
 	Timestamps *Timestamps `protobuf:"bytes,3,opt,name=timestamps,proto3,oneof"`
 }
 
@@ -2862,13 +2883,14 @@ const file_aetheros_tts_v1_tts_proto_rawDesc = "" +
 	"\x13max_buffer_delay_ms\x18\x02 \x01(\rH\x00R\x10maxBufferDelayMs\x88\x01\x01\x12;\n" +
 	"\x17max_buffered_characters\x18\x03 \x01(\rH\x01R\x15maxBufferedCharacters\x88\x01\x01B\x16\n" +
 	"\x14_max_buffer_delay_msB\x1a\n" +
-	"\x18_max_buffered_characters\"y\n" +
+	"\x18_max_buffered_characters\"\x8d\x01\n" +
 	"\tTextInput\x12\x1d\n" +
 	"\n" +
 	"context_id\x18\x01 \x01(\tR\tcontextId\x12\x12\n" +
 	"\x04text\x18\x02 \x01(\tR\x04text\x12\x14\n" +
 	"\x05flush\x18\x03 \x01(\bR\x05flush\x12#\n" +
-	"\rend_utterance\x18\x04 \x01(\bR\fendUtterance\"0\n" +
+	"\rend_utterance\x18\x04 \x01(\bR\fendUtterance\x12\x12\n" +
+	"\x04ssml\x18\x05 \x01(\tR\x04ssml\"0\n" +
 	"\x0fCancelUtterance\x12\x1d\n" +
 	"\n" +
 	"context_id\x18\x01 \x01(\tR\tcontextId\"\x96\x02\n" +

@@ -242,16 +242,18 @@ class StreamingSynthesisConfig(_message.Message):
     def __init__(self, config: _Optional[_Union[SynthesisConfig, _Mapping]] = ..., max_buffer_delay_ms: _Optional[int] = ..., max_buffered_characters: _Optional[int] = ...) -> None: ...
 
 class TextInput(_message.Message):
-    __slots__ = ("context_id", "text", "flush", "end_utterance")
+    __slots__ = ("context_id", "text", "flush", "end_utterance", "ssml")
     CONTEXT_ID_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
     FLUSH_FIELD_NUMBER: _ClassVar[int]
     END_UTTERANCE_FIELD_NUMBER: _ClassVar[int]
+    SSML_FIELD_NUMBER: _ClassVar[int]
     context_id: str
     text: str
     flush: bool
     end_utterance: bool
-    def __init__(self, context_id: _Optional[str] = ..., text: _Optional[str] = ..., flush: _Optional[bool] = ..., end_utterance: _Optional[bool] = ...) -> None: ...
+    ssml: str
+    def __init__(self, context_id: _Optional[str] = ..., text: _Optional[str] = ..., flush: _Optional[bool] = ..., end_utterance: _Optional[bool] = ..., ssml: _Optional[str] = ...) -> None: ...
 
 class CancelUtterance(_message.Message):
     __slots__ = ("context_id",)
