@@ -172,6 +172,29 @@ describe("the browser page", () => {
     await page.context().close();
   });
 
+  it("speaks the text as an SSML document when SSML is ticked: a break 3 s longer is 3 s more audio", async () => {
+    const { page, problems } = await openPage(running.baseUrl);
+    await voicesSettled(page);
+    await page.check("#ssml");
+    const durations: number[] = [];
+    for (const pause of ["500ms", "3500ms"]) {
+      await page.fill("#text", `<speak>One.<break time="${pause}"/>Two.</speak>`);
+      const run = await speak(page);
+      expect([run.state, run.error]).toEqual(["done", undefined]);
+      expect(run.samplesPlayed).toBe(run.samplesScheduled);
+      durations.push(run.summary!.durationSeconds);
+    }
+    // The page speaks with the voice's noise, which moves the words' lengths by a few frames.
+    expect(Math.abs(durations[1]! - durations[0]! - 3)).toBeLessThan(0.25);
+    // Unticked, the same text is plain text: the tags are not read as SSML.
+    await page.uncheck("#ssml");
+    const plain = await speak(page);
+    // Read out, "speak One break time equals 3500 ms Two speak" took 5.2 s here, against 4.5 s.
+    expect(Math.abs(plain.summary!.durationSeconds - durations[1]!)).toBeGreaterThan(0.3);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
   it("shows the server's own error message for empty text, and plays nothing", async () => {
     const expected = await callError(
       (async () => {

@@ -84,6 +84,7 @@ const speakButton = element<HTMLButtonElement>("speak");
 const stopButton = element<HTMLButtonElement>("stop");
 const download = element<HTMLAnchorElement>("download");
 const statusLine = element("status");
+const ssmlCheckbox = element<HTMLInputElement>("ssml");
 const liveCheckbox = element<HTMLInputElement>("live");
 const liveText = element("live-text");
 
@@ -293,7 +294,10 @@ async function speak(): Promise<void> {
   };
   try {
     const stream = client().synthesizeStream(
-      { text: textInput.value, config: { voice: voiceSelect.value, encoding, speed: Number(speedInput.value) } },
+      {
+        ...(ssmlCheckbox.checked ? { ssml: textInput.value } : { text: textInput.value }),
+        config: { voice: voiceSelect.value, encoding, speed: Number(speedInput.value) },
+      },
       { signal: run.abort.signal },
     );
     const wav = encoding === AudioEncoding.WAV ? new WavHeaderStripper() : undefined;
