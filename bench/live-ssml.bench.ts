@@ -7,8 +7,9 @@
  */
 import { create } from "@bufbuild/protobuf";
 import { fileURLToPath } from "node:url";
+import { RequestQueue } from "@aetheros/tts-client";
 import { AudioEncoding, type StreamingSynthesizeRequest, StreamingSynthesizeRequestSchema } from "../gen/aetheros/tts/v1/tts_pb.js";
-import { configRequest, RequestQueue, sleep } from "./lib/live-input.js";
+import { configRequest, sleep } from "./lib/live-input.js";
 import { startService } from "./lib/service.js";
 import { median } from "./lib/stats.js";
 

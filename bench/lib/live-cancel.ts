@@ -18,10 +18,11 @@
 import { pino } from "pino";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
+import { RequestQueue } from "@aetheros/tts-client";
 import { TtsService } from "../../gen/aetheros/tts/v1/tts_pb.js";
 import { loadConfig } from "../../src/config/index.js";
 import { createApp, type App } from "../../src/server/app.js";
-import { cancelRequest, configRequest, RequestQueue, sleep, textRequest } from "./live-input.js";
+import { cancelRequest, configRequest, sleep, textRequest } from "./live-input.js";
 import { LONG_SENTENCE } from "./texts.js";
 import { median } from "./stats.js";
 

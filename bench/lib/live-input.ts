@@ -1,6 +1,7 @@
 /**
- * The client side of StreamingSynthesize for the live-speech sections: a request stream fed
- * as text arrives, and text cut into the word-sized pieces a language model sends.
+ * The client side of StreamingSynthesize for the live-speech sections: the requests fed to
+ * @aetheros/tts-client's RequestQueue as text arrives, and text cut into the word-sized pieces
+ * a language model sends.
  */
 import { create } from "@bufbuild/protobuf";
 import { AudioEncoding, type StreamingSynthesizeRequest, StreamingSynthesizeRequestSchema } from "../../gen/aetheros/tts/v1/tts_pb.js";
@@ -26,35 +27,3 @@ export const textRequest = (contextId: string, text: string, endUtterance = fals
 
 export const cancelRequest = (contextId: string): StreamingSynthesizeRequest =>
   create(StreamingSynthesizeRequestSchema, { request: { case: "cancel", value: { contextId } } });
-
-/** The request side of a bidi call: messages pushed now are sent as the transport pulls them. */
-export class RequestQueue<T> implements AsyncIterable<T> {
-  private readonly queued: T[] = [];
-  private ended = false;
-  private wake: (() => void) | undefined;
-
-  push(message: T): void {
-    this.queued.push(message);
-    this.notify();
-  }
-
-  end(): void {
-    this.ended = true;
-    this.notify();
-  }
-
-  async *[Symbol.asyncIterator](): AsyncGenerator<T> {
-    for (;;) {
-      const next = this.queued.shift();
-      if (next !== undefined) yield next;
-      else if (this.ended) return;
-      else await new Promise<void>((resolve) => (this.wake = resolve));
-    }
-  }
-
-  private notify(): void {
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
-  }
-}

@@ -12,8 +12,9 @@
  */
 import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
+import { RequestQueue } from "@aetheros/tts-client";
 import { TtsService } from "../../gen/aetheros/tts/v1/tts_pb.js";
-import { configRequest, llmTokens, RequestQueue, sleep, TOKEN_GAP_MS, textRequest } from "./live-input.js";
+import { configRequest, llmTokens, sleep, TOKEN_GAP_MS, textRequest } from "./live-input.js";
 import { memoryStatus } from "./procs.js";
 import { median, p95 } from "./stats.js";
 

@@ -8,8 +8,9 @@
  * bench/run.ts and bench/live-ttfa.bench.ts.
  */
 import type { Client } from "@connectrpc/connect";
+import { RequestQueue } from "@aetheros/tts-client";
 import { AudioEncoding, type TtsService } from "../../gen/aetheros/tts/v1/tts_pb.js";
-import { configRequest, llmTokens, RequestQueue, sleep, TOKEN_GAP_MS, textRequest } from "./live-input.js";
+import { configRequest, llmTokens, sleep, TOKEN_GAP_MS, textRequest } from "./live-input.js";
 import { median } from "./stats.js";
 
 /** Replies of an assistant: three sentences each, every sentence said once per run and subject. */

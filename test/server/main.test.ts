@@ -9,7 +9,8 @@ import { AudioEncoding, TtsService } from "../../gen/aetheros/tts/v1/tts_pb.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import * as reflection from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import { listening, startEntryPoint as start, type EntryPoint } from "./entry-point.js";
-import { callError, RequestStream } from "./running-server.js";
+import { RequestQueue } from "../../clients/node/src/index.js";
+import { callError } from "./running-server.js";
 import { proseOfLength } from "./support.js";
 
 const PROCESS_TIMEOUT_MS = 30_000;
@@ -28,7 +29,7 @@ function startEntryPoint(env: Record<string, string>): EntryPoint {
 /** A reflection stream held open: the call stays in flight until end(). */
 function openReflectionStream(baseUrl: string) {
   const client = createClient(reflection.ServerReflection, createGrpcTransport({ baseUrl }));
-  const requests = new RequestStream<{ messageRequest: reflection.ServerReflectionRequest["messageRequest"] }>();
+  const requests = new RequestQueue<{ messageRequest: reflection.ServerReflectionRequest["messageRequest"] }>();
   const answers = client.serverReflectionInfo(requests)[Symbol.asyncIterator]();
   return {
     async listServices(): Promise<string[]> {

@@ -11,7 +11,8 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as v1 from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import * as v1alpha from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
-import { RequestStream, startServer, type RunningServer } from "./running-server.js";
+import { RequestQueue } from "../../clients/node/src/index.js";
+import { startServer, type RunningServer } from "./running-server.js";
 
 const SERVICES = [
   "aetheros.tts.v1.TtsService",
@@ -29,7 +30,7 @@ afterAll(() => running.app.close());
 /** Sends each request on one reflection stream and returns the answers. */
 async function ask(queries: v1.ServerReflectionRequest["messageRequest"][]): Promise<v1.ServerReflectionResponse[]> {
   const client = createClient(v1.ServerReflection, createGrpcTransport({ baseUrl: running.baseUrl }));
-  const requests = new RequestStream<{ host: string; messageRequest: v1.ServerReflectionRequest["messageRequest"] }>();
+  const requests = new RequestQueue<{ host: string; messageRequest: v1.ServerReflectionRequest["messageRequest"] }>();
   for (const messageRequest of queries) requests.push({ host: "localhost", messageRequest });
   requests.end();
   const answers: v1.ServerReflectionResponse[] = [];
@@ -92,7 +93,7 @@ describe("grpc.reflection.v1", () => {
 describe("grpc.reflection.v1alpha", () => {
   it("lists every service", async () => {
     const client = createClient(v1alpha.ServerReflection, createGrpcTransport({ baseUrl: running.baseUrl }));
-    const requests = new RequestStream<{ messageRequest: v1alpha.ServerReflectionRequest["messageRequest"] }>();
+    const requests = new RequestQueue<{ messageRequest: v1alpha.ServerReflectionRequest["messageRequest"] }>();
     requests.push({ messageRequest: { case: "listServices", value: "" } });
     requests.end();
     const names: string[] = [];

@@ -39,36 +39,6 @@ export async function startServer(env: Record<string, string> = {}, { ready = tr
   return { app, server: app.server, health: app.health, config, baseUrl: `http://127.0.0.1:${port}`, logLines };
 }
 
-/** An async iterable fed by push(), for the request side of a client or bidi stream. */
-export class RequestStream<T> implements AsyncIterable<T> {
-  private readonly queued: T[] = [];
-  private ended = false;
-  private wake: (() => void) | undefined;
-
-  push(message: T): void {
-    this.queued.push(message);
-    this.wake?.();
-  }
-
-  end(): void {
-    this.ended = true;
-    this.wake?.();
-  }
-
-  async *[Symbol.asyncIterator](): AsyncGenerator<T> {
-    for (;;) {
-      const next = this.queued.shift();
-      if (next !== undefined) {
-        yield next;
-      } else if (this.ended) {
-        return;
-      } else {
-        await new Promise<void>((resolve) => (this.wake = resolve));
-      }
-    }
-  }
-}
-
 /** The ConnectError a call fails with; throws when the call succeeds. */
 export async function callError(call: Promise<unknown>): Promise<ConnectError> {
   try {

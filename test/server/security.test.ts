@@ -18,7 +18,8 @@ import { Health, HealthCheckResponse_ServingStatus as Status } from "../../gen/g
 import * as reflection from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import { DEFAULT_CONFIG, DEFAULT_MODEL } from "../support/voice.js";
 import { listening, startEntryPoint, type EntryPoint } from "./entry-point.js";
-import { callError, RequestStream, startServer, type RunningServer } from "./running-server.js";
+import { RequestQueue } from "../../clients/node/src/index.js";
+import { callError, startServer, type RunningServer } from "./running-server.js";
 import { PROTOCOLS, transportFor, type ProtocolName } from "./support.js";
 
 const USER_KEY = "user-key-7f3a9c1e5b2d4680";
@@ -104,7 +105,7 @@ describe("API keys", () => {
   it("leaves grpc.health.v1 and reflection open without a key", async () => {
     const transport = createGrpcTransport({ baseUrl: running.baseUrl });
     expect((await createClient(Health, transport).check({ service: "" })).status).toBe(Status.SERVING);
-    const requests = new RequestStream<{ messageRequest: reflection.ServerReflectionRequest["messageRequest"] }>();
+    const requests = new RequestQueue<{ messageRequest: reflection.ServerReflectionRequest["messageRequest"] }>();
     requests.push({ messageRequest: { case: "listServices", value: "" } });
     requests.end();
     const answers = [];

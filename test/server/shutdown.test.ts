@@ -7,7 +7,8 @@ import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect
 import { afterEach, expect, it } from "vitest";
 import { TtsService } from "../../gen/aetheros/tts/v1/tts_pb.js";
 import * as reflection from "../../gen/grpc/reflection/v1/reflection_pb.js";
-import { callError, RequestStream, startServer, type RunningServer } from "./running-server.js";
+import { RequestQueue } from "../../clients/node/src/index.js";
+import { callError, startServer, type RunningServer } from "./running-server.js";
 
 let running: RunningServer;
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -19,7 +20,7 @@ it("refuses a call on a kept-alive HTTP/1.1 connection with UNAVAILABLE once dra
   await tts.listVoices({});
 
   // A call in flight keeps the server draining instead of closed.
-  const requests = new RequestStream<{ messageRequest: reflection.ServerReflectionRequest["messageRequest"] }>();
+  const requests = new RequestQueue<{ messageRequest: reflection.ServerReflectionRequest["messageRequest"] }>();
   const answers = createClient(reflection.ServerReflection, createGrpcTransport({ baseUrl: running.baseUrl }))
     .serverReflectionInfo(requests)
     [Symbol.asyncIterator]();

@@ -13,7 +13,8 @@ import {
   StreamingSynthesizeResponseSchema,
 } from "../../gen/aetheros/tts/v1/tts_pb.js";
 import { NO_NOISE, ttsClient, waitForLog } from "../synthesis/support.js";
-import { RequestStream, type RunningServer, startServer } from "./running-server.js";
+import { RequestQueue } from "../../clients/node/src/index.js";
+import { type RunningServer, startServer } from "./running-server.js";
 
 const CONFIG = { encoding: AudioEncoding.PCM, ...NO_NOISE };
 const REPLY = "Sure, I can help with that. The train leaves at seven... Would you like me to book it?";
@@ -144,7 +145,7 @@ describe("StreamingSynthesize over WebSocket", () => {
       /grpc_server_handled_total\{grpc_type="bidi_stream",[^}]*grpc_method="StreamingSynthesize",grpc_code="OK"\} 1\n/,
     );
 
-    const requests = new RequestStream<StreamingSynthesizeRequest>();
+    const requests = new RequestQueue<StreamingSynthesizeRequest>();
     for (const message of replyMessages()) requests.push(message);
     requests.end();
     const overGrpc: Buffer[] = [];

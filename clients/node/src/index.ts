@@ -18,7 +18,8 @@ import { createConnectTransport, createGrpcTransport, Http2SessionManager } from
 import { type StreamingSynthesizeRequest, type SynthesizeResponse, TtsService } from "../../../gen/aetheros/tts/v1/tts_pb.js";
 import { helpers, type SynthesizeRequestInit, type SynthesizeStreamRequestInit, type TtsHelpers } from "./helpers.js";
 import { clientInterceptors, type RetryOptions } from "./interceptors.js";
-import { type LiveSession, type LiveSessionOptions, liveSessionOver, MessageQueue } from "./live.js";
+import { type LiveSession, type LiveSessionOptions, liveSessionOver } from "./live.js";
+import { RequestQueue } from "./request-queue.js";
 
 export * from "../../../gen/aetheros/tts/v1/tts_pb.js";
 export { Code, ConnectError } from "@connectrpc/connect";
@@ -36,6 +37,7 @@ export type {
   LiveWords,
   SynthesisConfigInit,
 } from "./live.js";
+export { RequestQueue } from "./request-queue.js";
 
 export interface TtsClientOptions {
   /** For example "http://tts.default.svc:8002", or "https://…" for TLS. */
@@ -113,7 +115,7 @@ export function createTtsClient(options: TtsClientOptions): TtsClient {
     },
     liveSession(sessionOptions: LiveSessionOptions = {}) {
       return liveSessionOver(sessionOptions, (config) => {
-        const requests = new MessageQueue<StreamingSynthesizeRequest>();
+        const requests = new RequestQueue<StreamingSynthesizeRequest>();
         requests.push(config);
         const signal = sessionOptions.signal;
         return {

@@ -263,29 +263,3 @@ function eventOf({ event }: StreamingSynthesizeResponse): LiveEvent | undefined 
       return undefined;
   }
 }
-
-/** An async iterable fed by push(): the request side of the bidi call. */
-export class MessageQueue<T> implements AsyncIterable<T> {
-  private readonly queued: T[] = [];
-  private ended = false;
-  private wake: (() => void) | undefined;
-
-  push(message: T): void {
-    this.queued.push(message);
-    this.wake?.();
-  }
-
-  end(): void {
-    this.ended = true;
-    this.wake?.();
-  }
-
-  async *[Symbol.asyncIterator](): AsyncGenerator<T> {
-    for (;;) {
-      const next = this.queued.shift();
-      if (next !== undefined) yield next;
-      else if (this.ended) return;
-      else await new Promise<void>((resolve) => (this.wake = resolve));
-    }
-  }
-}
