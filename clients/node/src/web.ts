@@ -13,22 +13,7 @@ import { clientInterceptors, type RetryOptions } from "./interceptors.js";
 import { type LiveSession, type LiveSessionOptions, liveSessionOver } from "./live.js";
 import { liveStreamUrl, type WebSocketConstructor, webSocketChannel } from "./websocket.js";
 
-export * from "../../../gen/aetheros/tts/v1/tts_pb.js";
-export { Code, ConnectError } from "@connectrpc/connect";
-export type { SynthesizeRequestInit, SynthesizeStreamRequestInit, TtsHelpers } from "./helpers.js";
-export { bearer, RETRY_AFTER_HEADER, type RetryOptions, retry } from "./interceptors.js";
-export type {
-  LiveAudio,
-  LiveEvent,
-  LiveSession,
-  LiveSessionOptions,
-  LiveStart,
-  LiveTimepoint,
-  LiveUtteranceEnd,
-  LiveWord,
-  LiveWords,
-  SynthesisConfigInit,
-} from "./live.js";
+export * from "./shared-exports.js";
 export { LIVE_STREAM_PATH, LIVE_SUBPROTOCOL, liveStreamUrl, type WebSocketConstructor, type WebSocketLike } from "./websocket.js";
 
 export interface TtsWebClientOptions {
