@@ -50,10 +50,10 @@ declare global {
   }
 }
 
-const page: PageState = (window.ttsPage = {
-  state: "idle",
-  runs: 0,
-  voices: [],
+type RunFigures = Omit<PageState, "state" | "runs" | "voices" | "live">;
+
+/** The figures of a Speak press before anything has happened. */
+const freshRunFigures = (): RunFigures => ({
   chunksReceived: 0,
   chunkArrivalsMs: [],
   bytesReceived: 0,
@@ -64,6 +64,13 @@ const page: PageState = (window.ttsPage = {
   firstAudioMs: undefined,
   summary: undefined,
   error: undefined,
+});
+
+const page: PageState = (window.ttsPage = {
+  state: "idle",
+  runs: 0,
+  voices: [],
+  ...freshRunFigures(),
   live: { sent: "", chunks: 0, samples: 0, words: 0, highlighted: [], ended: false },
 });
 
@@ -261,19 +268,7 @@ async function speak(): Promise<void> {
   const run = { abort: new AbortController(), player: undefined as AudioQueue | undefined };
   current = run;
   const pressed = performance.now();
-  Object.assign(page, {
-    runs: page.runs + 1,
-    chunksReceived: 0,
-    chunkArrivalsMs: [],
-    bytesReceived: 0,
-    samplesScheduled: 0,
-    samplesPlayed: 0,
-    underruns: 0,
-    sampleRate: 0,
-    firstAudioMs: undefined,
-    summary: undefined,
-    error: undefined,
-  });
+  Object.assign(page, { runs: page.runs + 1, ...freshRunFigures() });
   if (downloadUrl !== undefined) URL.revokeObjectURL(downloadUrl);
   download.hidden = true;
   showStats();
