@@ -2,33 +2,11 @@
 // the cache, a cached stream is replayed, a cancelled one stores nothing, and unary
 // calls and streams share entries.
 
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { AudioEncoding } from "../../gen/aetheros/tts/v1/tts_pb.js";
-import {
-  bytes,
-  bytesPerSentence,
-  cacheStats,
-  collectStream,
-  settledStats,
-  startCachedServer,
-  tempDir,
-  waitForLog,
-  wavSizes,
-  type CachedServer,
-} from "./support.js";
+import { bytes, bytesPerSentence, cacheStats, cachedServerPerSuite, collectStream, settledStats, waitForLog, wavSizes } from "./support.js";
 
-let running: CachedServer;
-let removeDir: () => Promise<void>;
-
-beforeAll(async () => {
-  const temp = await tempDir();
-  removeDir = temp.remove;
-  running = await startCachedServer(temp.dir);
-});
-afterAll(async () => {
-  await running?.app.close();
-  await removeDir?.();
-});
+const running = cachedServerPerSuite();
 
 const ENCODINGS = [
   { name: "WAV", value: AudioEncoding.WAV },
@@ -43,11 +21,11 @@ const sequences = (stream: { chunks: { sequence: number }[] }) => stream.chunks.
 describe("a completed stream", () => {
   it("fills the cache: the same stream again is replayed from it, chunk by chunk, sentence by sentence", async () => {
     const text = "A stream sends each sentence as soon as it is ready. This is the second one. And a third.";
-    const first = await collectStream(running.grpc.synthesizeStream({ text }));
+    const first = await collectStream(running().grpc.synthesizeStream({ text }));
     expect(first.summary?.cached).toBe(false);
     expect(first.summary?.sentenceCount).toBe(3);
 
-    const replay = await collectStream(running.grpc.synthesizeStream({ text }));
+    const replay = await collectStream(running().grpc.synthesizeStream({ text }));
     expect(replay.summary?.cached).toBe(true);
     expect(replay.start).toEqual(first.start);
     // The same file, except that the replay's WAV header knows the sizes the first
@@ -71,10 +49,10 @@ describe("a completed stream", () => {
 
   it("fills the cache for unary calls too, with the same file a unary call would return", async () => {
     const text = "Streamed first, then asked for as one file.";
-    const streamed = await collectStream(running.grpc.synthesizeStream({ text }));
+    const streamed = await collectStream(running().grpc.synthesizeStream({ text }));
     expect(streamed.summary?.cached).toBe(false);
 
-    const unary = await running.grpc.synthesize({ text });
+    const unary = await running().grpc.synthesize({ text });
     expect(unary.cached).toBe(true);
     expect(unary.durationSeconds).toBe(streamed.summary!.durationSeconds);
     expect(unary.sampleRate).toBe(streamed.start!.sampleRate);
@@ -91,10 +69,10 @@ describe.each(ENCODINGS)("a stream in $name", ({ value: encoding, name }) => {
     // Without noise, synthesis is deterministic: a fresh unary answer is the reference.
     const text = `Streamed in ${name}. Then asked for as one file.`;
     const config = { encoding, noiseScale: 0, noiseW: 0 };
-    const streamed = await collectStream(running.grpc.synthesizeStream({ text, config }));
+    const streamed = await collectStream(running().grpc.synthesizeStream({ text, config }));
     expect(streamed.summary?.cached).toBe(false);
-    const hit = await running.grpc.synthesize({ text, config });
-    const fresh = await running.grpc.synthesize({ text, config: { ...config, useCache: false } });
+    const hit = await running().grpc.synthesize({ text, config });
+    const fresh = await running().grpc.synthesize({ text, config: { ...config, useCache: false } });
     expect([hit.cached, fresh.cached]).toEqual([true, false]);
     expect({ ...hit, audio: undefined, cached: undefined, generationTimeMs: undefined }).toEqual({
       ...fresh,
@@ -110,7 +88,7 @@ describe.each(ENCODINGS)("a stream in $name", ({ value: encoding, name }) => {
     }
     // And a stream replayed from that entry attributes the audio to its sentences as the
     // first stream did, where the whole file shares the stream's bytes.
-    const replay = await collectStream(running.grpc.synthesizeStream({ text, config }));
+    const replay = await collectStream(running().grpc.synthesizeStream({ text, config }));
     expect(replay.summary?.cached).toBe(true);
     expect(replay.audio.equals(bytes(hit.audio))).toBe(true);
     if (name !== "OGG_OPUS") expect(bytesPerSentence(replay.chunks).map(([sentence]) => sentence)).toEqual([0, 1]);
@@ -120,10 +98,10 @@ describe.each(ENCODINGS)("a stream in $name", ({ value: encoding, name }) => {
 describe("a unary call", () => {
   it("fills the cache for streams: the stream replays the unary file and says cached", async () => {
     const text = "Asked for as one file first. Then streamed.";
-    const unary = await running.connect.synthesize({ text });
+    const unary = await running().connect.synthesize({ text });
     expect(unary.cached).toBe(false);
 
-    const replay = await collectStream(running.connect.synthesizeStream({ text }));
+    const replay = await collectStream(running().connect.synthesizeStream({ text }));
     expect(replay.summary).toMatchObject({ cached: true, sentenceCount: 2, durationSeconds: unary.durationSeconds });
     expect(replay.audio.equals(bytes(unary.audio))).toBe(true);
     expect(sequences(replay)).toEqual(replay.chunks.map((_, index) => index));
@@ -133,20 +111,20 @@ describe("a unary call", () => {
 describe("a stream with use_cache=false", () => {
   it("neither reads nor writes the cache", async () => {
     const text = "This stream does not use the cache.";
-    const cached = await running.grpc.synthesize({ text });
+    const cached = await running().grpc.synthesize({ text });
     expect(cached.cached).toBe(false);
-    const before = await settledStats(running.grpc);
-    const uncached = await collectStream(running.grpc.synthesizeStream({ text, config: { useCache: false } }));
+    const before = await settledStats(running().grpc);
+    const uncached = await collectStream(running().grpc.synthesizeStream({ text, config: { useCache: false } }));
     expect(uncached.summary?.cached).toBe(false);
     expect(uncached.audio.subarray(44).equals(bytes(cached.audio).subarray(44))).toBe(false); // synthesized anew
-    const after = await cacheStats(running.grpc);
+    const after = await cacheStats(running().grpc);
     expect(after.total).toEqual(before.total);
 
     const other = "Nor does this one store anything.";
-    await collectStream(running.grpc.synthesizeStream({ text: other, config: { useCache: false } }));
-    const stats = await cacheStats(running.grpc);
+    await collectStream(running().grpc.synthesizeStream({ text: other, config: { useCache: false } }));
+    const stats = await cacheStats(running().grpc);
     expect([stats.memory.entries, stats.total.misses]).toEqual([before.memory.entries, before.total.misses]);
-    expect((await collectStream(running.grpc.synthesizeStream({ text: other }))).summary?.cached).toBe(false);
+    expect((await collectStream(running().grpc.synthesizeStream({ text: other }))).summary?.cached).toBe(false);
   });
 });
 
@@ -155,26 +133,26 @@ describe("a cancelled stream", () => {
     const text =
       "This stream is cancelled after its first chunk. The second sentence is never finished. " +
       "Nor is the third. Nothing of it may reach the cache.";
-    const before = await settledStats(running.grpc); // earlier tests' disk stores have landed
-    const since = running.logLines.length;
+    const before = await settledStats(running().grpc); // earlier tests' disk stores have landed
+    const since = running().logLines.length;
     const controller = new AbortController();
     let chunks = 0;
     await expect(
       (async () => {
-        for await (const message of running.grpc.synthesizeStream({ text }, { signal: controller.signal })) {
+        for await (const message of running().grpc.synthesizeStream({ text }, { signal: controller.signal })) {
           if (message.event.case === "chunk" && ++chunks === 1) controller.abort();
         }
       })(),
     ).rejects.toThrow();
     expect(chunks).toBe(1);
     // The server has stopped the synthesis (the render loop's finally has run).
-    const stopped = await waitForLog(running, since, (line) => line.msg === "synthesis stopped early", "synthesis stopped early");
+    const stopped = await waitForLog(running(), since, (line) => line.msg === "synthesis stopped early", "synthesis stopped early");
     expect(stopped.sentences_done as number).toBeLessThan(stopped.sentences_total as number);
-    await waitForLog(running, since, (line) => line.method === "aetheros.tts.v1.TtsService/SynthesizeStream", "the stream's rpc line");
+    await waitForLog(running(), since, (line) => line.method === "aetheros.tts.v1.TtsService/SynthesizeStream", "the stream's rpc line");
 
-    const after = await cacheStats(running.grpc);
+    const after = await cacheStats(running().grpc);
     expect([after.memory.entries, after.disk.entries]).toEqual([before.memory.entries, before.disk.entries]);
-    const next = await running.grpc.synthesize({ text });
+    const next = await running().grpc.synthesize({ text });
     expect(next.cached).toBe(false);
   });
 });

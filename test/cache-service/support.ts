@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient, type Client, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
+import { afterAll, beforeAll } from "vitest";
 import {
   TtsService,
   type AudioChunk,
@@ -47,6 +48,28 @@ export async function startCachedServer(cacheDir: string, env: Record<string, st
     grpc: createClient(TtsService, grpcTransport(running)),
     connect: createClient(TtsService, createConnectTransport({ baseUrl: running.baseUrl, httpVersion: "2", useBinaryFormat: true })),
   });
+}
+
+/**
+ * A cached server over its own temporary directory for the tests of the enclosing describe
+ * block (or file): started before them, closed and its directory removed after them.
+ */
+export function cachedServerPerSuite(env: Record<string, string> = {}): () => CachedServer {
+  let running: CachedServer | undefined;
+  let removeDir: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    const temp = await tempDir();
+    removeDir = temp.remove;
+    running = await startCachedServer(temp.dir, env);
+  });
+  afterAll(async () => {
+    await running?.app.close();
+    await removeDir?.();
+  });
+  return () => {
+    if (running === undefined) throw new Error("the suite's cached server has not started");
+    return running;
+  };
 }
 
 export function grpcTransport(running: RunningServer): Transport {
