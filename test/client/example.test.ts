@@ -11,11 +11,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AudioEncoding } from "../../gen/aetheros/tts/v1/tts_pb.js";
 import { REPO_ROOT } from "../server/entry-point.js";
 import { startServer, type RunningServer } from "../server/running-server.js";
-import { proseOfLength, untilIdle, waitUntil } from "../server/support.js";
-import { decode, probe, ttsClient, VOICE } from "../synthesis/support.js";
+import { proseOfLength, untilIdle, waitUntil, whileSlotHeld } from "../server/support.js";
+import { decode, probe, VOICE } from "../synthesis/support.js";
 
 const EXAMPLE = join(REPO_ROOT, "examples", "reply-to-speech.ts");
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
@@ -97,31 +96,24 @@ describe("examples/reply-to-speech.ts", () => {
     // example's 1 s bound, and the example rightly gives up without retrying).
     const shared = running;
     running = await startServer({ MAX_CONCURRENT_REQUESTS: "1", MAX_QUEUE_SIZE: "0", MAX_TEXT_LENGTH: "20000" });
-    const busy = new AbortController();
-    // The only slot, taken for minutes; the queue holds nothing.
-    const occupying = ttsClient(running)
-      .synthesize({ text: TOO_LONG, config: { encoding: AudioEncoding.PCM } }, { signal: busy.signal })
-      .catch(() => undefined);
     try {
-      await waitUntil(() => running.app.admission.stats().running === 1, "a synthesis holds the slot");
-      const rejectedBefore = running.app.admission.stats().rejected;
-      const since = running.logLines.length;
+      await whileSlotHeld(running, {}, async () => {
+        const rejectedBefore = running.app.admission.stats().rejected;
+        const since = running.logLines.length;
 
-      const run = await example(REPLY);
-      expect(run.code).toBe(1);
-      expect(run.stderr).toContain("[resource_exhausted]");
-      expect(run.stderr).toContain("MAX_QUEUE_SIZE");
-      expect(run.stdout).not.toContain("wrote reply.ogg");
-      await expect(stat(join(run.cwd, "reply.ogg"))).rejects.toMatchObject({ code: "ENOENT" });
+        const run = await example(REPLY);
+        expect(run.code).toBe(1);
+        expect(run.stderr).toContain("[resource_exhausted]");
+        expect(run.stderr).toContain("MAX_QUEUE_SIZE");
+        expect(run.stdout).not.toContain("wrote reply.ogg");
+        await expect(stat(join(run.cwd, "reply.ogg"))).rejects.toMatchObject({ code: "ENOENT" });
 
-      // Two attempts, both refused; the slot was held throughout.
-      expect(calls(since).map((line) => line.code)).toEqual(["resource_exhausted", "resource_exhausted"]);
-      expect(running.app.admission.stats().rejected - rejectedBefore).toBe(2);
-      expect(running.app.admission.stats().running).toBe(1);
+        // Two attempts, both refused; the slot was held throughout.
+        expect(calls(since).map((line) => line.code)).toEqual(["resource_exhausted", "resource_exhausted"]);
+        expect(running.app.admission.stats().rejected - rejectedBefore).toBe(2);
+        expect(running.app.admission.stats().running).toBe(1);
+      });
     } finally {
-      busy.abort();
-      await occupying;
-      await untilIdle(running);
       await running.app.close();
       running = shared;
     }

@@ -13,11 +13,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AudioEncoding } from "../../gen/aetheros/tts/v1/tts_pb.js";
 import { REPO_ROOT } from "../server/entry-point.js";
 import { startServer, type RunningServer } from "../server/running-server.js";
-import { proseOfLength, untilIdle, waitUntil } from "../server/support.js";
-import { decode, probe, ttsClient, VOICE_RATE } from "../synthesis/support.js";
+import { untilIdle, whileSlotHeld } from "../server/support.js";
+import { decode, probe, VOICE_RATE } from "../synthesis/support.js";
 
 const run = promisify(execFile);
 const API_KEY = "go-consumer-key-8d3e61b0";
@@ -93,16 +92,7 @@ describe("github.com/aetheros/tts/clients/go from a fresh module", () => {
   });
 
   it("retries RESOURCE_EXHAUSTED once after the server's retry-after-ms, then raises it with the hint", async () => {
-    const busy = new AbortController();
-    // The only slot, taken for minutes; the queue holds nothing.
-    const occupying = ttsClient(running)
-      .synthesize(
-        { text: proseOfLength(20_000), config: { encoding: AudioEncoding.PCM } },
-        { signal: busy.signal, headers: { authorization: `Bearer ${API_KEY}` } },
-      )
-      .catch(() => undefined);
-    try {
-      await waitUntil(() => running.app.admission.stats().running === 1, "a synthesis holds the slot");
+    await whileSlotHeld(running, { authorization: `Bearer ${API_KEY}` }, async () => {
       const since = running.logLines.length;
 
       const refused = await consumer("refused");
@@ -113,10 +103,6 @@ describe("github.com/aetheros/tts/clients/go from a fresh module", () => {
       // Two calls, each refused twice: one retry apiece.
       const logged = running.logLines.slice(since).filter((line) => line.msg === "rpc" && METHODS.includes(line.method as string));
       expect(logged.map((line) => line.code)).toEqual(Array(4).fill("resource_exhausted"));
-    } finally {
-      busy.abort();
-      await occupying;
-      await untilIdle(running);
-    }
+    });
   });
 });

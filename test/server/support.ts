@@ -1,9 +1,9 @@
 // Helpers for the hardening tests: texts of a chosen length, polling for a condition,
-// and one client per protocol.
+// the server's only slot held, and one client per protocol.
 
 import { createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
-import { TtsService } from "../../gen/aetheros/tts/v1/tts_pb.js";
+import { AudioEncoding, TtsService } from "../../gen/aetheros/tts/v1/tts_pb.js";
 import type { RunningServer } from "./running-server.js";
 
 const SENTENCES = [
@@ -36,6 +36,27 @@ export async function waitUntil(check: () => boolean, what: string, limitMs = 60
 export function untilIdle(running: RunningServer): Promise<void> {
   const { admission } = running.app;
   return waitUntil(() => admission.stats().running === 0 && admission.stats().queued === 0, "the server is idle");
+}
+
+/**
+ * Runs `body` while a synthesis that takes minutes holds the server's only slot (a server
+ * started with MAX_CONCURRENT_REQUESTS 1, MAX_QUEUE_SIZE 0 and MAX_TEXT_LENGTH 20000, so
+ * every other call is refused), then stops that synthesis and waits until the server is idle.
+ * `headers` go with the synthesis (the API key of a server that wants one).
+ */
+export async function whileSlotHeld<T>(running: RunningServer, headers: Record<string, string>, body: () => Promise<T>): Promise<T> {
+  const busy = new AbortController();
+  const occupying = ttsOver(running, "gRPC")
+    .synthesize({ text: proseOfLength(20_000), config: { encoding: AudioEncoding.PCM } }, { signal: busy.signal, headers })
+    .catch(() => undefined);
+  try {
+    await waitUntil(() => running.app.admission.stats().running === 1, "a synthesis holds the slot");
+    return await body();
+  } finally {
+    busy.abort();
+    await occupying;
+    await untilIdle(running);
+  }
 }
 
 export type ProtocolName = "gRPC" | "gRPC-Web" | "Connect";
