@@ -15,6 +15,7 @@ import {
   SpeakerSchema,
   SynthesizeResponseSchema,
   SynthesizeStreamResponseSchema,
+  StreamSummarySchema,
   type StreamingSynthesizeRequest,
   StreamingSynthesizeResponseSchema,
   type StreamingSynthesizeResponse,
@@ -32,6 +33,7 @@ import {
   type LiveInput,
   type LiveLimits,
   liveSession,
+  type SpeechSummary,
   type StreamEvent,
   type Synthesizer,
   validateConfig,
@@ -255,6 +257,10 @@ function wordTimestamp(word: WordTimestamp) {
   return create(WordTimestampSchema, word);
 }
 
+function streamSummary(summary: SpeechSummary) {
+  return create(StreamSummarySchema, { ...summary, audioBytes: BigInt(summary.audioBytes) });
+}
+
 function toLiveResponse(event: LiveEvent): StreamingSynthesizeResponse {
   switch (event.type) {
     case "start":
@@ -296,7 +302,7 @@ function toLiveResponse(event: LiveEvent): StreamingSynthesizeResponse {
           value: {
             contextId: event.contextId,
             cancelled: event.cancelled,
-            summary: { ...event.summary, audioBytes: BigInt(event.summary.audioBytes) },
+            summary: streamSummary(event.summary),
             ...(event.error && { error: utteranceError(event.error) }),
           },
         },
@@ -340,17 +346,7 @@ function toStreamResponse(event: StreamEvent): SynthesizeStreamResponse {
       });
     case "summary":
       return create(SynthesizeStreamResponseSchema, {
-        event: {
-          case: "summary",
-          value: {
-            durationSeconds: event.durationSeconds,
-            generationTimeMs: event.generationTimeMs,
-            cached: event.cached,
-            sentenceCount: event.sentenceCount,
-            chunkCount: event.chunkCount,
-            audioBytes: BigInt(event.audioBytes),
-          },
-        },
+        event: { case: "summary", value: streamSummary(event) },
       });
   }
 }

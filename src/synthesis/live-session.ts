@@ -25,7 +25,7 @@ import {
 import { Channel } from "./channel.js";
 import { type RequestLimits, checkTextLength, type SpeechRequest } from "./request.js";
 import { SentenceBuffer, type TextSegment } from "./sentence-buffer.js";
-import type { LiveDocument, Synthesizer, Timepoint, WordTimestamp } from "./synthesizer.js";
+import type { LiveDocument, SpeechSummary, Synthesizer, Timepoint, WordTimestamp } from "./synthesizer.js";
 
 export interface LiveSettings {
   /** The validated config; its text is unused. */
@@ -44,20 +44,11 @@ export type LiveInput =
   | { type: "text"; contextId: string; text: string; ssml: string; flush: boolean; end: boolean }
   | { type: "cancel"; contextId: string };
 
-export interface UtteranceSummary {
-  durationSeconds: number;
-  generationTimeMs: number;
-  cached: boolean;
-  sentenceCount: number;
-  chunkCount: number;
-  audioBytes: number;
-}
-
 export type LiveEvent =
   | { type: "start"; encoding: OutputEncoding; sampleRate: number; voice: string; modelUsed: string }
   | { type: "timestamps"; contextId: string; sentenceIndex: number; words: WordTimestamp[]; timepoints: Timepoint[] }
   | { type: "chunk"; contextId: string; bytes: Uint8Array; sequence: number; sentenceIndex: number; sampleOffset: number }
-  | { type: "end"; contextId: string; cancelled: boolean; summary: UtteranceSummary; error?: ServiceError };
+  | { type: "end"; contextId: string; cancelled: boolean; summary: SpeechSummary; error?: ServiceError };
 
 type Spoken = Awaited<ReturnType<Synthesizer["speakSegment"]>>;
 
@@ -84,7 +75,7 @@ class Utterance {
   /** A probable sentence synthesized ahead while the next character is awaited. */
   speculation: { text: string; abort: AbortController; spoken: Promise<Spoken> } | undefined;
   readonly startedAt = performance.now();
-  readonly summary: UtteranceSummary = {
+  readonly summary: SpeechSummary = {
     durationSeconds: 0,
     generationTimeMs: 0,
     cached: true,
@@ -451,7 +442,7 @@ export async function* liveSession(
     }
   };
 
-  const summarize = (utterance: Utterance): UtteranceSummary => ({
+  const summarize = (utterance: Utterance): SpeechSummary => ({
     ...utterance.summary,
     cached: utterance.summary.cached && utterance.summary.chunkCount > 0,
     generationTimeMs: performance.now() - utterance.startedAt,

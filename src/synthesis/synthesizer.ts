@@ -102,19 +102,21 @@ export interface ScriptPiece {
   cached: boolean;
 }
 
+/** The figures that close a stream, or one utterance of a live session (the StreamSummary message). */
+export interface SpeechSummary {
+  durationSeconds: number;
+  generationTimeMs: number;
+  cached: boolean;
+  sentenceCount: number;
+  chunkCount: number;
+  audioBytes: number;
+}
+
 export type StreamEvent =
   | { type: "start"; encoding: OutputEncoding; sampleRate: number; voice: string; modelUsed: string }
   | { type: "timestamps"; sentenceIndex: number; words: WordTimestamp[]; timepoints: Timepoint[] }
   | { type: "chunk"; bytes: Uint8Array; sequence: number; sentenceIndex: number; sampleOffset: number }
-  | {
-      type: "summary";
-      durationSeconds: number;
-      generationTimeMs: number;
-      cached: boolean;
-      sentenceCount: number;
-      chunkCount: number;
-      audioBytes: number;
-    };
+  | ({ type: "summary" } & SpeechSummary);
 
 /** Encoded output of one sentence of the plan, or the encoder's final bytes. */
 interface RenderedPiece {
