@@ -6,6 +6,7 @@ import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import packageJson from "../../package.json" with { type: "json" };
 import {
+  AudioChunkSchema,
   CacheTierStatsSchema,
   ClearCacheResponseSchema,
   GetCacheStatsResponseSchema,
@@ -257,6 +258,12 @@ function wordTimestamp(word: WordTimestamp) {
   return create(WordTimestampSchema, word);
 }
 
+/** A stream's chunk, or a live utterance's (which names its context). */
+function audioChunk(chunk: { bytes: Uint8Array; sequence: number; sentenceIndex: number; sampleOffset: number; contextId?: string }) {
+  const { bytes, sequence, sentenceIndex, sampleOffset, contextId = "" } = chunk;
+  return create(AudioChunkSchema, { audio: bytes, sequence, sentenceIndex, sampleOffset: BigInt(sampleOffset), contextId });
+}
+
 function streamSummary(summary: SpeechSummary) {
   return create(StreamSummarySchema, { ...summary, audioBytes: BigInt(summary.audioBytes) });
 }
@@ -283,18 +290,7 @@ function toLiveResponse(event: LiveEvent): StreamingSynthesizeResponse {
         },
       });
     case "chunk":
-      return create(StreamingSynthesizeResponseSchema, {
-        event: {
-          case: "chunk",
-          value: {
-            audio: event.bytes,
-            sequence: event.sequence,
-            sentenceIndex: event.sentenceIndex,
-            sampleOffset: BigInt(event.sampleOffset),
-            contextId: event.contextId,
-          },
-        },
-      });
+      return create(StreamingSynthesizeResponseSchema, { event: { case: "chunk", value: audioChunk(event) } });
     case "end":
       return create(StreamingSynthesizeResponseSchema, {
         event: {
@@ -326,17 +322,7 @@ function toStreamResponse(event: StreamEvent): SynthesizeStreamResponse {
         },
       });
     case "chunk":
-      return create(SynthesizeStreamResponseSchema, {
-        event: {
-          case: "chunk",
-          value: {
-            audio: event.bytes,
-            sequence: event.sequence,
-            sentenceIndex: event.sentenceIndex,
-            sampleOffset: BigInt(event.sampleOffset),
-          },
-        },
-      });
+      return create(SynthesizeStreamResponseSchema, { event: { case: "chunk", value: audioChunk(event) } });
     case "timestamps":
       return create(SynthesizeStreamResponseSchema, {
         event: {
