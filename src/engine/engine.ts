@@ -103,11 +103,6 @@ export class Engine {
     this.pool = new InferencePool({ threads: options.threads, intraOpThreads: options.intraOpThreads });
   }
 
-  /** Inference tasks waiting for a free worker. */
-  get queued(): number {
-    return this.pool.queued;
-  }
-
   /**
    * The model that speaks for the voice now, without loading anything: the loaded one, or
    * the files' one when the voice is not loaded. When the files have changed since the voice

@@ -138,11 +138,6 @@ export class InferencePool {
     return this.options.threads;
   }
 
-  /** Tasks waiting for a free worker. */
-  get queued(): number {
-    return this.waiting.length;
-  }
-
   /** Phonemizes `text` for the voice in a worker. */
   async plan(voice: PoolVoice, text: string): Promise<Plan> {
     return (await this.task((worker) => worker.call({ op: "plan", voice: worker.ref(voice), text }))) as Plan;
