@@ -134,7 +134,7 @@ export class Engine {
     try {
       for (const sentence of plan.sentences) {
         throwIfAborted(signal);
-        for await (const window of this.pool.infer(using, sentence.ids, settings.scales, settings.speakerId)) {
+        for await (const window of this.pool.infer(using, sentence.ids, settings.scales, settings.speakerId, signal)) {
           throwIfAborted(signal);
           yield { sentence, ...window };
         }

@@ -145,19 +145,22 @@ export class InferencePool {
 
   /**
    * One sentence's ids through the voice's model, window by window in order as they are
-   * decoded; the voice must be loaded. Stopping the iteration early decodes no further
-   * window; the workers are free once the windows they are decoding end.
+   * decoded; the voice must be loaded. Once `signal` aborts (or the iteration stops early)
+   * no further window is decoded, and the iteration ends as soon as the windows being
+   * decoded do: an encoder run or a window under way cannot be interrupted.
    */
-  async *infer(voice: PoolVoice, ids: number[], scales: Scales, speakerId: number): AsyncGenerator<SpeechWindow> {
+  async *infer(voice: PoolVoice, ids: number[], scales: Scales, speakerId: number, signal: AbortSignal): AsyncGenerator<SpeechWindow> {
     const own = await this.lease();
     const decoding: Array<Promise<void>> = [];
     let stopped = false;
+    let onAbort: (() => void) | undefined;
     try {
       const encoded = (await own.call({ op: "encode", voice: own.ref(voice), ids, scales, speakerId })) as Encoded;
       if (encoded.kind === "samples") {
         yield encoded.window;
         return;
       }
+      if (signal.aborted) return;
       const { latent, idFrames } = encoded;
       const helpers: PoolWorker[] = [];
       for (let idle = this.idleWorker(); idle && this.waiting.length === 0; idle = this.idleWorker()) {
@@ -191,12 +194,18 @@ export class InferencePool {
         if (helper) this.giveBack(worker);
       };
       decoding.push(decodeOn(own, false), ...helpers.map((helper) => decodeOn(helper, true)));
+      const aborted = new Promise<undefined>((resolve) => {
+        onAbort = () => resolve(undefined);
+        signal.addEventListener("abort", onAbort, { once: true });
+      });
       for (const [index, window] of windows.entries()) {
-        const samples = await decoded[index]!.promise;
+        const samples = await Promise.race([decoded[index]!.promise, aborted]);
+        if (!samples) return;
         const hop = samples.length / (window.end - window.start);
         yield { samples, idDurations: index === 0 ? idFrames.map((f) => f * hop) : undefined, last: index === windows.length - 1 };
       }
     } finally {
+      if (onAbort) signal.removeEventListener("abort", onAbort);
       stopped = true;
       // The worker takes another task only once the window it is decoding is done.
       await Promise.all(decoding);
