@@ -1056,7 +1056,7 @@ async function checkFloorOptions(): Promise<void> {
   const source = await readFile(join(ROOT, "src", "engine", "inference.ts"), "utf8");
   const expected = [
     'executionProviders: ["cpu"]',
-    "intraOpNumThreads: options.intraOpThreads",
+    "intraOpNumThreads: threads",
     ...Object.entries(FLOOR_SESSION_OPTIONS)
       .filter(([key]) => key !== "executionProviders")
       .map(([key, value]) => `${key}: ${JSON.stringify(value)}`),
