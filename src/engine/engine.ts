@@ -138,6 +138,8 @@ export class Engine {
           throwIfAborted(signal);
           yield { sentence, ...window };
         }
+        // The pool stops short once the signal aborts: what was yielded is not the sentence.
+        throwIfAborted(signal);
       }
     } finally {
       this.release(using);
