@@ -23,6 +23,8 @@ import {
 
 /** Text each voice speaks once when loaded, so the first request meets a warm session. */
 const WARM_UP_TEXT = "Ready.";
+/** Latent frames a decoder-only session decodes once when loaded (about "Ready."). */
+const WARM_UP_FRAMES = 48;
 
 interface LoadedSession {
   session: VoiceSession;
@@ -87,8 +89,16 @@ async function handle(request: WorkerRequest): Promise<WorkerResult> {
           `espeak.voice ${JSON.stringify(config.espeakVoice)} cannot phonemize: ${(error as Error).message}`,
         );
       }
-      const scales = { noiseScale: config.noiseScale, lengthScale: config.lengthScale, noiseW: config.noiseW, durationScale: 1 };
-      for await (const _ of session.speak(warmUp, scales, 0));
+      if (session.encodes) {
+        const scales = { noiseScale: config.noiseScale, lengthScale: config.lengthScale, noiseW: config.noiseW, durationScale: 1 };
+        for await (const _ of session.speak(warmUp, scales, 0));
+      } else {
+        // A decoder-only session warms up on silent latent frames, about a short sentence's.
+        const channels = session.latentChannels;
+        const frames = WARM_UP_FRAMES;
+        if (channels)
+          await session.decode(new Float32Array(channels * frames), channels, { start: 0, end: frames, from: 0, to: frames }, 0);
+      }
       sessions.set(request.voice.key, { session, running: 0, unloaded: false });
       return undefined;
     }

@@ -69,6 +69,8 @@ export const DECODE_WINDOWS: DecodeWindows = { first: 256, later: 256, context: 
 /** How a voice's graph runs in the workers. */
 export type VoiceGraph =
   | { readonly kind: "split"; readonly encoderFile: string; readonly decoderFile: string }
+  /** A split voice's decoder alone, in a worker that only decodes. */
+  | { readonly kind: "decoder"; readonly decoderFile: string }
   | { readonly kind: "whole"; readonly modelFile: string };
 
 export interface InferenceOptions {
@@ -163,7 +165,8 @@ const VOICE_INPUTS = ["input", "input_lengths", "scales"];
 
 export class VoiceSession {
   private constructor(
-    private readonly first: ort.InferenceSession,
+    /** The encoder, or the whole model; none in a decoder-only session. */
+    private readonly first: ort.InferenceSession | undefined,
     private readonly decoder: ort.InferenceSession | undefined,
     private readonly multiSpeaker: boolean,
     private readonly scalesDurations: boolean,
@@ -187,6 +190,9 @@ export class VoiceSession {
         throw new VoiceLoadError(file, "onnxruntime cannot load the model (missing, truncated or corrupt)", { cause: error });
       }
     };
+    const windows = options.windows ?? DECODE_WINDOWS;
+    if (graph.kind === "decoder")
+      return new VoiceSession(undefined, await open(graph.decoderFile, options.intraOpThreads), false, false, windows);
     const file = graph.kind === "split" ? graph.encoderFile : graph.modelFile;
     const first = await open(file, graph.kind === "split" ? Math.max(options.intraOpThreads, ENCODER_MIN_THREADS) : options.intraOpThreads);
     const release = async (error: unknown): Promise<never> => {
@@ -210,7 +216,7 @@ export class VoiceSession {
       );
     }
     const decoder = graph.kind === "split" ? await open(graph.decoderFile, options.intraOpThreads).catch(release) : undefined;
-    return new VoiceSession(first, decoder, multiSpeaker, inputs.has(DURATION_SCALE), options.windows ?? DECODE_WINDOWS);
+    return new VoiceSession(first, decoder, multiSpeaker, inputs.has(DURATION_SCALE), windows);
   }
 
   /**
@@ -233,6 +239,7 @@ export class VoiceSession {
     };
     if (this.scalesDurations) feeds[DURATION_SCALE] = new ort.Tensor("float32", Float32Array.of(scales.durationScale), [1]);
     if (this.multiSpeaker) feeds.sid = speakerTensor(speakerId);
+    if (!this.first) throw new Error("encode: this session only decodes");
     const results = await this.first.run(feeds);
     if (!this.decoder) {
       const samples = new Float32Array(results[this.first.outputNames[0]!]!.data as Float32Array);
@@ -277,7 +284,19 @@ export class VoiceSession {
     }
   }
 
+  /** Whether encode() runs here (a decoder-only session only decodes). */
+  get encodes(): boolean {
+    return this.first !== undefined;
+  }
+
+  /** Latent channels the decoder reads, when its model says (for warming it up without an encoder). */
+  get latentChannels(): number | undefined {
+    const z = this.decoder?.inputMetadata.find((input) => input.name === LATENT);
+    const channels = z?.isTensor ? z.shape[1] : undefined;
+    return typeof channels === "number" ? channels : undefined;
+  }
+
   async release(): Promise<void> {
-    await Promise.all([this.first.release(), this.decoder?.release()]);
+    await Promise.all([this.first?.release(), this.decoder?.release()]);
   }
 }

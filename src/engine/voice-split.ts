@@ -47,7 +47,7 @@ export const DURATION_SCALE = "duration_scale";
  * Part of the parts' file names: bumped whenever the split's output changes, so parts
  * cached beside a voice by an older version are not loaded.
  */
-export const SPLIT_FORMAT = 2;
+export const SPLIT_FORMAT = 3;
 /** CumSum and Round, which the duration scaling adds, are in the default domain from opset 11. */
 const MIN_OPSET = 11;
 
@@ -127,7 +127,31 @@ export function splitVoice(modelBytes: Uint8Array): VoiceSplit {
       name: rename(name),
     });
 
-  const part = (indices: Set<number>, extraInputs: string[], outputs: ValueInfoProto[]): Uint8Array => {
+  // z as [1, channels, frames], channels from the decoder's first convolution (weight
+  // [out, in, kernel]): a worker holding only the decoder can warm it up without the encoder.
+  const channels = graph.initializer.find((t) => t.name === DECODER_FIRST_WEIGHT)?.dims[1];
+  const latentInfo = create(ValueInfoProtoSchema, {
+    name: LATENT,
+    type: {
+      value: {
+        case: "tensorType",
+        value: {
+          elemType: TensorProto_DataType.FLOAT,
+          shape: {
+            dim: [
+              { value: { case: "dimValue", value: 1n } },
+              channels === undefined
+                ? { value: { case: "dimParam", value: "channels" } }
+                : { value: { case: "dimValue", value: channels } },
+              { value: { case: "dimParam", value: "frames" } },
+            ],
+          },
+        },
+      },
+    },
+  });
+
+  const part = (indices: Set<number>, extraInputs: ValueInfoProto[], outputs: ValueInfoProto[]): Uint8Array => {
     const nodes: NodeProto[] = graph.node
       .filter((_, index) => indices.has(index))
       .map((node) => create(NodeProtoSchema, { ...node, input: node.input.map(rename), output: node.output.map(rename) }));
@@ -141,7 +165,7 @@ export function splitVoice(modelBytes: Uint8Array): VoiceSplit {
           ...graph,
           node: nodes,
           initializer: graph.initializer.filter((t) => used.has(t.name)),
-          input: [...extraInputs.map(tensorInfo), ...graph.input.filter((v) => used.has(v.name))],
+          input: [...extraInputs, ...graph.input.filter((v) => used.has(v.name))],
           output: outputs,
           valueInfo: graph.valueInfo.filter((v) => used.has(v.name) && !outputNames.has(v.name)),
         }),
@@ -149,8 +173,8 @@ export function splitVoice(modelBytes: Uint8Array): VoiceSplit {
     );
   };
   return {
-    encoder: part(encoderNodes, [DURATION_SCALE], [tensorInfo(latent), tensorInfo(DURATIONS)]),
-    decoder: part(decoderNodes, [latent], graph.output),
+    encoder: part(encoderNodes, [tensorInfo(DURATION_SCALE)], [latentInfo, tensorInfo(DURATIONS)]),
+    decoder: part(decoderNodes, [latentInfo], graph.output),
   };
 }
 
