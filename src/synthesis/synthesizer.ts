@@ -326,11 +326,15 @@ export class Synthesizer {
     return Pronunciations.compile(request.pronunciations, lexicons, "config.custom_pronunciations");
   }
 
-  /** `silent` allows a script of only breaks and marks (a live utterance's document: its pauses and marks still count). */
+  /**
+   * A script must say something or pause: a document of only breaks is its silence, as in
+   * Google's and Polly's APIs. `silent` also allows one of only marks (a live utterance's
+   * document: its marks still count).
+   */
   private async script(request: SpeechRequest, pronunciations: Pronunciations, silent = false): Promise<Script> {
     const segments = request.ssml ? parseSsml(request.ssml).segments : textSegments(request.text);
     const items = scriptItems(segments, pronunciations);
-    if (!silent && !items.some((item) => item.kind === "run")) throw new NothingToSpeakError(request.ssml || request.text);
+    if (!silent && !items.some((item) => item.kind !== "mark")) throw new NothingToSpeakError(request.ssml || request.text);
     // The request's own voice sets the output rate and the name in the stream's start.
     const speech = await this.resolve({ ...request, text: "" });
     return { items, encodeRate: speech.encodeRate, voice: speech.model.id, modelUsed: speech.modelUsed };
@@ -391,8 +395,11 @@ export class Synthesizer {
         continue;
       }
       if (item.kind === "break") {
+        // A mark before a break is where the break starts, not at the next word after it.
+        const timepoints = marks.map((markName) => ({ markName, seconds: samples / encodeRate }));
+        marks = [];
         const pcm = createSilence(item.seconds, encodeRate);
-        yield { pcm, words: [], timepoints: [], firstSentence: sentences, sentenceCount: 0, cached: true };
+        yield { pcm, words: [], timepoints, firstSentence: sentences, sentenceCount: 0, cached: true };
         samples += pcm.length;
         afterRun = false;
         continue;

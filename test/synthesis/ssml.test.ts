@@ -63,6 +63,15 @@ describe("SSML tags, measured in the audio", () => {
     expect(words[1]!.startSeconds - words[0]!.endSeconds).toBeGreaterThanOrEqual(1.2);
   });
 
+  it("a document of only breaks is their silence; one of only marks has nothing to speak", async () => {
+    const pause = await speak({ ssml: '<speak><break time="1500ms"/><mark name="here"/><break time="500ms"/></speak>' });
+    expect(pause.samples.length).toBe(2 * VOICE_RATE);
+    expect(pause.samples.every((sample) => sample === 0)).toBe(true);
+    expect(pause.response.timepoints.map((t) => [t.markName, t.seconds])).toEqual([["here", 1.5]]);
+    const error = await callError(ttsClient(running).synthesize({ ssml: '<speak><mark name="alone"/></speak>', config: PCM }));
+    expect(error.code).toBe(Code.InvalidArgument);
+  });
+
   // The model's durations stretched by the asked ratio (not through length_scale, which
   // moved 80% only 1.11x), exactly as config.speed stretches them.
   it("<prosody rate> changes the speech's duration by the asked ratio, as config.speed does", async () => {
