@@ -24,7 +24,16 @@
  */
 import { Worker } from "node:worker_threads";
 import { NothingToSpeakError, VoiceLoadError } from "../errors/index.js";
-import { DECODE_WINDOWS, type Encoded, frameWindows, latentWindow, type Scales, type SpeechWindow, type VoiceGraph } from "./inference.js";
+import {
+  DECODE_WINDOWS,
+  type Encoded,
+  frameWindows,
+  latentWindow,
+  type Scales,
+  sentenceWindow,
+  type SpeechWindow,
+  type VoiceGraph,
+} from "./inference.js";
 import type { Plan } from "./plan.js";
 import type { PreparedVoice } from "./voice-graph.js";
 import {
@@ -217,8 +226,7 @@ export class InferencePool {
       for (const [index, window] of windows.entries()) {
         const samples = await Promise.race([decoded[index]!, aborted]);
         if (!samples) return;
-        const hop = samples.length / (window.end - window.start);
-        yield { samples, idDurations: index === 0 ? idFrames.map((f) => f * hop) : undefined, last: index === windows.length - 1 };
+        yield sentenceWindow(samples, window, index, windows.length, idFrames);
       }
     } finally {
       if (onAbort) signal.removeEventListener("abort", onAbort);

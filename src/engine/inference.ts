@@ -149,6 +149,18 @@ export function latentWindow(latent: Latent, window: FrameWindow): Float32Array 
   return copy;
 }
 
+/** A decoded window as a sentence's SpeechWindow: the per-id durations come with its first, in this window's samples per frame. */
+export function sentenceWindow(
+  samples: Float32Array,
+  window: FrameWindow,
+  index: number,
+  count: number,
+  idFrames: readonly number[],
+): SpeechWindow {
+  const hop = samples.length / (window.end - window.start);
+  return { samples, idDurations: index === 0 ? idFrames.map((frames) => frames * hop) : undefined, last: index === count - 1 };
+}
+
 const speakerTensor = (speakerId: number): ort.Tensor => new ort.Tensor("int64", BigInt64Array.of(BigInt(speakerId)), [1]);
 
 /**
@@ -224,6 +236,7 @@ export class VoiceSession {
    * voice that runs whole, its samples.
    */
   async encode(ids: readonly number[], scales: Scales, speakerId: number): Promise<Encoded> {
+    if (!this.first) throw new Error("encode: this session only decodes");
     const feeds: Record<string, ort.Tensor> = {
       input: new ort.Tensor("int64", BigInt64Array.from(ids, BigInt), [1, ids.length]),
       input_lengths: new ort.Tensor("int64", BigInt64Array.of(BigInt(ids.length)), [1]),
@@ -239,7 +252,6 @@ export class VoiceSession {
     };
     if (this.scalesDurations) feeds[DURATION_SCALE] = new ort.Tensor("float32", Float32Array.of(scales.durationScale), [1]);
     if (this.multiSpeaker) feeds.sid = speakerTensor(speakerId);
-    if (!this.first) throw new Error("encode: this session only decodes");
     const results = await this.first.run(feeds);
     if (!this.decoder) {
       const samples = new Float32Array(results[this.first.outputNames[0]!]!.data as Float32Array);
@@ -279,8 +291,7 @@ export class VoiceSession {
     const windows = frameWindows(latent.frames, this.windows);
     for (const [index, window] of windows.entries()) {
       const samples = await this.decode(latentWindow(latent, window), latent.channels, window, speakerId);
-      const hop = samples.length / (window.end - window.start);
-      yield { samples, idDurations: index === 0 ? idFrames.map((f) => f * hop) : undefined, last: index === windows.length - 1 };
+      yield sentenceWindow(samples, window, index, windows.length, idFrames);
     }
   }
 
