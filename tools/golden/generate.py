@@ -9,6 +9,9 @@ Outputs (relative to the repository root unless --out-dir is given):
 
   test/golden/phoneme-ids.json   phonemes + phoneme ids for every corpus line
   test/golden/audio/<n>.wav      16-bit mono PCM for AUDIO_TEXTS (noise 0)
+  test/golden/audio/model-level/<n>.wav
+                                 the same with normalize_audio=False (the
+                                 model's own level, no per-sentence peak scaling)
   test/golden/audio.json         metadata for the audio files
 
 Code path (piper 1.8.0, piper/voice.py) -- the same calls PiperVoice.synthesize()
@@ -59,6 +62,12 @@ in JavaScript use Math.fround after the division and after the multiplication;
 .astype(np.int16) TRUNCATES toward zero (no rounding); the clip range is
 [-32767, 32767] (never -32768); normalization is per sentence (per chunk), not
 per utterance; tobytes() is little-endian on x86/ARM.
+
+With SynthesisConfig(normalize_audio=False) (audio/model-level/) the division
+is skipped: the raw float32 output goes straight to the volume step (skipped
+at 1.0), the clip to [-1, 1] and the int16 conversion above, so a sample is
+trunc(clip(x, -1, 1) * 32767) in float32 and a sentence's peak is
+trunc(raw_max_abs * 32767) while the model stays below full scale.
 """
 
 from __future__ import annotations
@@ -231,15 +240,22 @@ def golden_syn_config() -> SynthesisConfig:
     return SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)
 
 
+def model_level_syn_config() -> SynthesisConfig:
+    # The golden config with only per-sentence peak normalization turned off.
+    return SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0, normalize_audio=False)
+
+
 def hash_audio_only(model: Path) -> None:
     """Child-process mode: print sha256 of each golden PCM (fresh process + session)."""
     voice = PiperVoice.load(model)
-    cfg = golden_syn_config()
-    hashes = [hashlib.sha256(synthesize_pcm(voice, t, cfg)[1]).hexdigest() for t in AUDIO_TEXTS]
+    hashes = {
+        name: [hashlib.sha256(synthesize_pcm(voice, t, cfg)[1]).hexdigest() for t in AUDIO_TEXTS]
+        for name, cfg in (("normalized", golden_syn_config()), ("model_level", model_level_syn_config()))
+    }
     json.dump(hashes, sys.stdout)
 
 
-def single_thread_pcms(model: Path) -> list[bytes]:
+def single_thread_pcms(model: Path, cfg: SynthesisConfig) -> list[bytes]:
     """Same synthesis, but with an onnxruntime session forced to 1 intra-op thread.
 
     Not piper's code path (piper uses default SessionOptions, i.e. one intra-op
@@ -253,7 +269,6 @@ def single_thread_pcms(model: Path) -> list[bytes]:
     voice.session = onnxruntime.InferenceSession(
         str(model), sess_options=opts, providers=["CPUExecutionProvider"]
     )
-    cfg = golden_syn_config()
     return [synthesize_pcm(voice, t, cfg)[1] for t in AUDIO_TEXTS]
 
 
@@ -264,6 +279,36 @@ def pcm_diff(a: bytes, b: bytes) -> dict:
         return {"same_length": False, "num_samples": [len(x), len(y)]}
     d = np.abs(x - y)
     return {"same_length": True, "max_abs_diff": int(d.max(initial=0)), "samples_differing": int((d > 0).sum())}
+
+
+def write_wav(path: Path, chunks, pcm: bytes) -> None:
+    with wave.open(str(path), "wb") as wav_file:
+        wav_file.setframerate(chunks[0].sample_rate)
+        wav_file.setsampwidth(chunks[0].sample_width)
+        wav_file.setnchannels(chunks[0].sample_channels)
+        wav_file.writeframes(pcm)
+
+
+def model_level_determinism(
+    run1_hashes: list[str],
+    run1_pcms: list[bytes],
+    run2_same_session: list[str],
+    run_other_process: list[str],
+    one_thread_pcms: list[bytes],
+) -> dict:
+    """The determinism checks above, repeated for the normalize_audio=False files."""
+    run_one_thread = [hashlib.sha256(p).hexdigest() for p in one_thread_pcms]
+    return {
+        "bit_identical_same_session": run1_hashes == run2_same_session,
+        "bit_identical_fresh_process": run1_hashes == run_other_process,
+        "bit_identical_with_1_thread_session": run1_hashes == run_one_thread,
+        "one_thread_vs_default": [pcm_diff(a, b) for a, b in zip(run1_pcms, one_thread_pcms)],
+        "mismatches": {
+            "same_session": [i + 1 for i, (a, b) in enumerate(zip(run1_hashes, run2_same_session)) if a != b],
+            "fresh_process": [i + 1 for i, (a, b) in enumerate(zip(run1_hashes, run_other_process)) if a != b],
+            "one_thread": [i + 1 for i, (a, b) in enumerate(zip(run1_hashes, run_one_thread)) if a != b],
+        },
+    }
 
 
 def main() -> None:
@@ -360,11 +405,17 @@ def main() -> None:
     audio_dir.mkdir(parents=True, exist_ok=True)
     by_text = {e["text"]: e["line"] for e in entries}
     syn_config = golden_syn_config()
+    model_level_dir = audio_dir / "model-level"
+    model_level_dir.mkdir(parents=True, exist_ok=True)
+    model_level_config = model_level_syn_config()
 
     items = []
     run1_hashes = []
     run1_pcms = []
     run2_same_session = []
+    model_level_run1_hashes = []
+    model_level_run1_pcms = []
+    model_level_run2_same_session = []
     for i, text in enumerate(AUDIO_TEXTS, 1):
         if text not in by_text:
             sys.exit(f"audio text is not a corpus line: {text!r}")
@@ -375,11 +426,17 @@ def main() -> None:
         run2_same_session.append(hashlib.sha256(pcm2).hexdigest())
 
         wav_path = audio_dir / f"{i}.wav"
-        with wave.open(str(wav_path), "wb") as wav_file:
-            wav_file.setframerate(chunks[0].sample_rate)
-            wav_file.setsampwidth(chunks[0].sample_width)
-            wav_file.setnchannels(chunks[0].sample_channels)
-            wav_file.writeframes(pcm)
+        write_wav(wav_path, chunks, pcm)
+
+        model_level_chunks, model_level_pcm = synthesize_pcm(voice, text, model_level_config)
+        _, model_level_pcm2 = synthesize_pcm(voice, text, model_level_config)
+        # Normalization only scales samples: sentence boundaries must not move.
+        if [len(c.audio_int16_array) for c in model_level_chunks] != [len(c.audio_int16_array) for c in chunks]:
+            sys.exit(f"model-level sentence sample counts differ from the normalized ones: {text!r}")
+        model_level_run1_hashes.append(hashlib.sha256(model_level_pcm).hexdigest())
+        model_level_run1_pcms.append(model_level_pcm)
+        model_level_run2_same_session.append(hashlib.sha256(model_level_pcm2).hexdigest())
+        write_wav(model_level_dir / f"{i}.wav", model_level_chunks, model_level_pcm)
 
         chunk_info = []
         offset = 0
@@ -406,6 +463,9 @@ def main() -> None:
                 "channels": chunks[0].sample_channels,
                 "num_samples": len(pcm) // 2,
                 "pcm_sha256": run1_hashes[-1],
+                "model_level_file": f"audio/model-level/{i}.wav",
+                "model_level_num_samples": len(model_level_pcm) // 2,
+                "model_level_pcm_sha256": model_level_run1_hashes[-1],
                 "sentences": chunk_info,
             }
         )
@@ -419,8 +479,9 @@ def main() -> None:
         capture_output=True,
         text=True,
     )
-    run_other_process = json.loads(child.stdout)
-    one_thread_pcms = single_thread_pcms(model)
+    child_hashes = json.loads(child.stdout)
+    run_other_process = child_hashes["normalized"]
+    one_thread_pcms = single_thread_pcms(model, syn_config)
     run_one_thread = [hashlib.sha256(p).hexdigest() for p in one_thread_pcms]
 
     same_session = run1_hashes == run2_same_session
@@ -443,6 +504,13 @@ def main() -> None:
             "fresh_process": [i + 1 for i, (a, b) in enumerate(zip(run1_hashes, run_other_process)) if a != b],
             "one_thread": [i + 1 for i, (a, b) in enumerate(zip(run1_hashes, run_one_thread)) if a != b],
         },
+        "model_level": model_level_determinism(
+            model_level_run1_hashes,
+            model_level_run1_pcms,
+            model_level_run2_same_session,
+            child_hashes["model_level"],
+            single_thread_pcms(model, model_level_config),
+        ),
     }
 
     audio_doc = {
@@ -458,6 +526,22 @@ def main() -> None:
             "onnx_inputs": "input=int64[1,n] ids, input_lengths=int64[1] [n], scales=float32[3] [noise_scale, length_scale, noise_w_scale]",
             "sentence_silence_samples": 0,
         },
+        "model_level_synthesis_config": {
+            "files": "items[].model_level_file (audio/model-level/<n>.wav), same format as items[].file",
+            "same_as_synthesis_config_except": "normalize_audio",
+            "normalize_audio": model_level_config.normalize_audio,
+            "volume": model_level_config.volume,
+            "int16_conversion": [
+                "# per sentence, audio = raw model output (float32); no division by max_val",
+                "audio = np.clip(audio, -1.0, 1.0).astype(np.float32)",
+                "int16 = np.clip(audio * 32767.0, -32767.0, 32767.0).astype(np.int16)",
+            ],
+            "notes": [
+                "JS equivalent: Math.trunc(Math.fround(Math.min(1, Math.max(-1, x)) * 32767))",
+                "a sentence's peak sample is trunc(raw_max_abs * 32767) when raw_max_abs <= 1",
+                "sentence sample counts equal the normalized files' (checked when generating)",
+            ],
+        },
         "int16_conversion": INT16_CONVERSION,
         "determinism": determinism,
         "items": items,
@@ -465,6 +549,11 @@ def main() -> None:
     audio_json = out_dir / "audio.json"
     audio_json.write_text(to_json(audio_doc) + "\n", encoding="utf-8")
     print(f"{audio_json}: determinism same-session={same_session} fresh-process={other_process} 1-thread={one_thread}")
+    ml = determinism["model_level"]
+    print(
+        f"  model level: same-session={ml['bit_identical_same_session']} "
+        f"fresh-process={ml['bit_identical_fresh_process']} 1-thread={ml['bit_identical_with_1_thread_session']}"
+    )
 
 
 if __name__ == "__main__":
