@@ -25,6 +25,7 @@ const key = cacheKey({
   speed: 1,
   pitch: 1,
   volume: 1,
+  peakNormalized: false,
   noiseScale: 0.667,
   noiseW: 0.8,
   sentenceSilence: 0,

@@ -814,6 +814,7 @@ async function measureCache(voice: VoiceModel, catalog: VoiceCatalog): Promise<R
         speed: 1,
         pitch: 1,
         volume: 1,
+        peakNormalized: false,
         noiseScale: voice.config.noiseScale,
         noiseW: voice.config.noiseW,
         sentenceSilence: 0,

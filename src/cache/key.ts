@@ -12,6 +12,8 @@ export interface CacheKeyParts {
   speed: number;
   pitch: number;
   volume: number;
+  /** Sentences scaled to a full-scale peak (Piper's normalize_audio), or the model's own level. */
+  peakNormalized: boolean;
   noiseScale: number;
   noiseW: number;
   sentenceSilence: number;
@@ -23,9 +25,10 @@ export interface CacheKeyParts {
 
 /**
  * Bumped whenever the canonical form below, or the audio the same parts give, changes, to
- * orphan old keys (v2: speed stretches durations by its exact ratio).
+ * orphan old keys (v2: speed stretches durations by its exact ratio; v3: the model's own
+ * level became the default, so a v2 entry holds audio that keys now mean otherwise).
  */
-const KEY_SCHEMA = "aetheros-tts-audio-v2";
+const KEY_SCHEMA = "aetheros-tts-audio-v3";
 
 /** NFC plus whitespace folding: texts that differ only there sound the same. */
 function canonicalText(text: string): string {
@@ -57,6 +60,7 @@ export function cacheKey(parts: CacheKeyParts): string {
     canonicalFloat("speed", parts.speed),
     canonicalFloat("pitch", parts.pitch),
     canonicalFloat("volume", parts.volume),
+    parts.peakNormalized,
     canonicalFloat("noiseScale", parts.noiseScale),
     canonicalFloat("noiseW", parts.noiseW),
     canonicalFloat("sentenceSilence", parts.sentenceSilence),

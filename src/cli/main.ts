@@ -12,7 +12,13 @@ import { create, toJsonString } from "@bufbuild/protobuf";
 import { pino } from "pino";
 import packageJson from "../../package.json" with { type: "json" };
 import { createTtsClient } from "../../clients/node/src/index.js";
-import { type AudioEncoding, HealthResponseSchema, type SynthesisConfig, SynthesisConfigSchema } from "../../gen/aetheros/tts/v1/tts_pb.js";
+import {
+  type AudioEncoding,
+  HealthResponseSchema,
+  Normalization,
+  type SynthesisConfig,
+  SynthesisConfigSchema,
+} from "../../gen/aetheros/tts/v1/tts_pb.js";
 import { encodingName, encodingNamed, extensionOf, OUTPUT_ENCODINGS } from "../audio/index.js";
 import { loadConfig } from "../config/index.js";
 import { createSynthesisStack, validateRequest } from "../synthesis/index.js";
@@ -31,6 +37,7 @@ const OPTIONS = {
   speed: { type: "string" },
   pitch: { type: "string" },
   volume: { type: "string" },
+  "peak-normalize": { type: "boolean", default: false },
   ssml: { type: "string" },
   server: { type: "string", default: "http://127.0.0.1:8002" },
   "api-key": { type: "string" },
@@ -58,6 +65,7 @@ say:
   --speed X           0.5 to 2.0 (default 1)
   --pitch X           0.5 to 2.0 (default 1)
   --volume X          0 to 4 (default 1)
+  --peak-normalize    scale each sentence to a full-scale peak, as Piper does (default: the model's own level)
   --ssml DOC          speak the SSML document in file DOC (- reads stdin) instead of TEXT
 
 where:
@@ -121,6 +129,7 @@ function synthesisConfig(output: string): SynthesisConfig {
     speed: number("speed"),
     pitch: number("pitch"),
     volume: number("volume"),
+    normalization: values["peak-normalize"] ? Normalization.SENTENCE_PEAK : Normalization.UNSPECIFIED,
   });
 }
 

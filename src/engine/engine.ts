@@ -127,14 +127,21 @@ export class Engine {
    * Synthesizes the plan sentence by sentence, loading the voice first if it is not loaded,
    * and yields each sentence's samples window by window as soon as they are decoded. Stops
    * at the next window once `signal` aborts (or the caller stops iterating), so a cancelled
-   * call leaves no work behind.
+   * call leaves no work behind. `early`: the caller sends each window on as it comes, so a
+   * sentence's first window is small (time to first audio).
    */
-  async *synthesize(model: VoiceModel, plan: Plan, settings: SpeechSettings, signal: AbortSignal): AsyncGenerator<SentenceWindow> {
+  async *synthesize(
+    model: VoiceModel,
+    plan: Plan,
+    settings: SpeechSettings,
+    signal: AbortSignal,
+    early = false,
+  ): AsyncGenerator<SentenceWindow> {
     const using = await this.use(model);
     try {
       for (const sentence of plan.sentences) {
         throwIfAborted(signal);
-        for await (const window of this.pool.infer(using, sentence.ids, settings.scales, settings.speakerId, signal)) {
+        for await (const window of this.pool.infer(using, sentence.ids, settings.scales, settings.speakerId, signal, early)) {
           throwIfAborted(signal);
           yield { sentence, ...window };
         }

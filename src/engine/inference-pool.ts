@@ -26,6 +26,7 @@ import { Worker } from "node:worker_threads";
 import { NothingToSpeakError, VoiceLoadError } from "../errors/index.js";
 import {
   DECODE_WINDOWS,
+  EARLY_DECODE_WINDOWS,
   type Encoded,
   frameWindows,
   latentWindow,
@@ -183,9 +184,17 @@ export class InferencePool {
    * One sentence's ids through the voice's model, window by window in order as they are
    * decoded; the voice must be loaded. Once `signal` aborts (or the iteration stops early)
    * no further window is decoded, and the iteration ends as soon as the windows being
-   * decoded do: an encoder run or a window under way cannot be interrupted.
+   * decoded do: an encoder run or a window under way cannot be interrupted. `early`: the
+   * caller sends each window on as it comes, so the first is small.
    */
-  async *infer(voice: PoolVoice, ids: number[], scales: Scales, speakerId: number, signal: AbortSignal): AsyncGenerator<SpeechWindow> {
+  async *infer(
+    voice: PoolVoice,
+    ids: number[],
+    scales: Scales,
+    speakerId: number,
+    signal: AbortSignal,
+    early: boolean,
+  ): AsyncGenerator<SpeechWindow> {
     const encoded = (await this.task(this.split.has(voice.key), (worker) =>
       worker.call({ op: "encode", voice: worker.ref(voice), ids, scales, speakerId }),
     )) as Encoded;
@@ -196,7 +205,7 @@ export class InferencePool {
     if (signal.aborted) return;
     const { latent, idFrames } = encoded;
     const idle = this.waiting.length === 0 ? this.workers.filter((worker) => !worker.busy).length : 1;
-    const windows = frameWindows(latent.frames, DECODE_WINDOWS, Math.max(1, idle));
+    const windows = frameWindows(latent.frames, early ? EARLY_DECODE_WINDOWS : DECODE_WINDOWS, Math.max(1, idle));
     const leases = windows.map(() => this.lease(false));
     const decoded = windows.map((window, index) =>
       leases[index]!.granted.then(async (worker) => {

@@ -58,13 +58,20 @@ export interface DecodeWindows {
  * by 43-131 LSB, with 4 by 900-2100 (the decoder's receptive field is about 10 frames);
  * 12 leaves a margin. 256-frame windows (3 s of audio) cost 9 % more decoder work than one
  * run and hold ~40 MB of activations however long the sentence.
- * The first window is as large as the later ones: the synthesizer holds a sentence's
- * windows until its last (Piper scales each sentence to its own peak), so a small first
- * window brought nothing forward and only cost context: with 32 frames, a 50-character
- * sentence (about 120 frames, now one window) took 7-9 % longer, 100 characters 2-6 %
- * (bench/engine-latency.ts, intra 1). test/engine/windowed-decoding.test.ts proves the sizes.
+ * The first window is as large as the later ones for a caller that waits for a sentence's
+ * last window anyway (Piper's peak normalization, pitch shifting, a unary call): there a
+ * small first window brought nothing forward and only cost context (32 frames made a
+ * 50-character sentence 7-9 % slower, bench/engine-latency.ts, intra 1).
+ * test/engine/windowed-decoding.test.ts proves the sizes.
  */
 export const DECODE_WINDOWS: DecodeWindows = { first: 256, later: 256, context: 12 };
+/**
+ * For a caller that sends each window on as it comes: a first window of 16 frames (0.19 s
+ * of audio at 22050 Hz) takes about 11 ms to decode on one thread, against 57 ms for 128,
+ * and the next window (at most 256 frames, about 100 ms on one thread) is ready before it
+ * has played.
+ */
+export const EARLY_DECODE_WINDOWS: DecodeWindows = { ...DECODE_WINDOWS, first: 16 };
 
 /** How a voice's graph runs in the workers. */
 export type VoiceGraph =
@@ -120,16 +127,21 @@ export interface FrameWindow {
 const MIN_SHARE_FRAMES = 64;
 
 /**
- * How a sentence's frames are decoded: `windows`' sizes on one worker; spread over `workers`,
- * a multiple of that many windows of equal size, so that each worker gets as many frames.
+ * How a sentence's frames are decoded: a first window smaller than the others on its own
+ * (it is what the listener hears first), then windows of `later` frames on one worker, or,
+ * spread over `workers`, a multiple of that many windows of equal size, so that each worker
+ * gets as many frames.
  */
 export function frameWindows(frames: number, windows: DecodeWindows, workers = 1): FrameWindow[] {
   const sizes: number[] = [];
-  if (workers > 1 && frames >= workers * MIN_SHARE_FRAMES) {
-    const count = workers * Math.ceil(frames / (workers * windows.later));
-    for (let start = 0; start < frames; start += Math.ceil(frames / count)) sizes.push(Math.ceil(frames / count));
+  const head = windows.first < windows.later && frames > windows.first ? windows.first : 0;
+  if (head > 0) sizes.push(head);
+  const rest = frames - head;
+  if (workers > 1 && rest >= workers * MIN_SHARE_FRAMES) {
+    const count = workers * Math.ceil(rest / (workers * windows.later));
+    for (let done = 0; done < rest; done += Math.ceil(rest / count)) sizes.push(Math.ceil(rest / count));
   } else {
-    for (let start = 0, size = windows.first; start < frames; start += size, size = windows.later) sizes.push(size);
+    for (let done = 0, size = head > 0 ? windows.later : windows.first; done < rest; done += size, size = windows.later) sizes.push(size);
   }
   let start = 0;
   return sizes.map((size) => {

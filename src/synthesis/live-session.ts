@@ -25,7 +25,8 @@ import {
 import { Channel } from "./channel.js";
 import { type RequestLimits, checkTextLength, type SpeechRequest } from "./request.js";
 import { SentenceBuffer, type TextSegment } from "./sentence-buffer.js";
-import type { LiveDocument, SpeechSummary, Synthesizer, Timepoint, WordTimestamp } from "./synthesizer.js";
+import { ReadAhead } from "./read-ahead.js";
+import type { LiveDocument, SegmentEvent, SpeechSummary, Synthesizer, Timepoint, WordTimestamp } from "./synthesizer.js";
 
 export interface LiveSettings {
   /** The validated config; its text is unused. */
@@ -50,7 +51,8 @@ export type LiveEvent =
   | { type: "chunk"; contextId: string; bytes: Uint8Array; sequence: number; sentenceIndex: number; sampleOffset: number }
   | { type: "end"; contextId: string; cancelled: boolean; summary: SpeechSummary; error?: ServiceError };
 
-type Spoken = Awaited<ReturnType<Synthesizer["speakSegment"]>>;
+/** A segment's synthesis, read ahead of the speaker (it may begin before the segment is certain). */
+type Spoken = ReadAhead<SegmentEvent> | AsyncGenerator<SegmentEvent>;
 
 /**
  * What an utterance speaks next: a text segment (with its synthesis when that began ahead),
@@ -58,7 +60,7 @@ type Spoken = Awaited<ReturnType<Synthesizer["speakSegment"]>>;
  * that did not parse, where the utterance ends.
  */
 type LiveSegment =
-  | (TextSegment & { kind: "text"; spoken?: Promise<Spoken> })
+  | (TextSegment & { kind: "text"; spoken?: ReadAhead<SegmentEvent> })
   | { kind: "document"; document: LiveDocument; start: number }
   | { kind: "invalid"; error: ServiceError };
 
@@ -73,7 +75,7 @@ class Utterance {
   cancelled = false;
   timer: NodeJS.Timeout | undefined;
   /** A probable sentence synthesized ahead while the next character is awaited. */
-  speculation: { text: string; abort: AbortController; spoken: Promise<Spoken> } | undefined;
+  speculation: { text: string; abort: AbortController; spoken: ReadAhead<SegmentEvent> } | undefined;
   readonly startedAt = performance.now();
   readonly summary: SpeechSummary = {
     durationSeconds: 0,
@@ -198,14 +200,14 @@ export async function* liveSession(
     if (utterance.speculation?.text === text.trim()) return;
     const abort = new AbortController();
     const signal = AbortSignal.any([abort.signal, utterance.abort.signal]);
-    const spoken = synthesizer.speakSegment(request, voice, text, signal, client);
-    spoken.catch(() => undefined); // its taker sees the failure; a dropped one has none
+    const spoken = new ReadAhead(synthesizer.speakSegment(request, voice, text, signal, client), () => {});
     // Trimmed: the segment that speaks it may end with the spaces that came after it.
     utterance.speculation = { text: text.trim(), abort, spoken };
   };
   /** Stops a speculation that is no longer the buffer's sentence. */
   const dropSpeculation = (utterance: Utterance) => {
     utterance.speculation?.abort.abort();
+    utterance.speculation?.spoken.stop();
     utterance.speculation = undefined;
   };
   const take = (utterance: Utterance, segments: readonly (TextSegment | undefined)[]) => {
@@ -351,29 +353,46 @@ export async function* liveSession(
         sentenceIndex: firstSentence + word.sentenceIndex,
       }));
 
+    /** A text segment's audio as it is synthesized, each sentence's words placed in the utterance before it. */
     const speakText = async (segment: Extract<LiveSegment, { kind: "text" }>) => {
-      const spoken = await (segment.spoken ?? synthesizer.speakSegment(request, voice, segment.text, utterance.abort.signal, client));
-      if (utterance.cancelled) return;
+      const spoken: Spoken = segment.spoken ?? synthesizer.speakSegment(request, voice, segment.text, utterance.abort.signal, client);
+      const firstSentence = sentenceIndex;
       const silence = silenceBefore();
-      const pcm = silence ? concatSamples(silence, spoken.pcm) : spoken.pcm;
-      const offsetSeconds = (samples + (silence?.length ?? 0)) / voice.encodeRate;
-      if (request.wordTimestamps) {
-        // A segment's words count their sentences from its own first.
-        for (const [i, words] of spoken.sentences.entries()) {
-          const placed = place(words, segment.start, offsetSeconds, sentenceIndex);
-          events.push({
-            type: "timestamps",
-            contextId: utterance.contextId,
-            sentenceIndex: sentenceIndex + i,
-            words: placed,
-            timepoints: [],
-          });
+      /** Where the segment's audio starts in the utterance, once its silence is sent. */
+      let offsetSeconds: number | undefined;
+      const begin = (): number => {
+        if (offsetSeconds !== undefined) return offsetSeconds;
+        if (silence) {
+          send(encoder.write(silence), samples, silence.length);
+          samples += silence.length;
         }
+        offsetSeconds = samples / voice.encodeRate;
+        return offsetSeconds;
+      };
+      try {
+        for await (const event of spoken) {
+          if (utterance.cancelled) return;
+          if (event.type === "words") {
+            events.push({
+              type: "timestamps",
+              contextId: utterance.contextId,
+              sentenceIndex: firstSentence + event.sentenceIndex,
+              words: place(event.words, segment.start, begin(), firstSentence),
+              timepoints: [],
+            });
+          } else if (event.type === "audio") {
+            begin();
+            sentenceIndex = firstSentence + event.sentenceIndex;
+            send(encoder.write(event.pcm), samples, event.pcm.length);
+            samples += event.pcm.length;
+          } else {
+            utterance.summary.cached &&= event.cached;
+            sentenceIndex = firstSentence + Math.max(1, event.sentenceCount);
+          }
+        }
+      } finally {
+        if (spoken instanceof ReadAhead) spoken.stop();
       }
-      send(encoder.write(pcm), samples, pcm.length);
-      samples += pcm.length;
-      utterance.summary.cached &&= spoken.cached;
-      sentenceIndex += Math.max(1, spoken.sentences.length);
     };
 
     /** A document's pieces as they are synthesized, its words and marks placed in the utterance. */

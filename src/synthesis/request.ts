@@ -3,7 +3,13 @@
  * with every range checked and every default applied. Errors name the field, the value and
  * what is allowed.
  */
-import { AudioEncoding, AudioEncodingSchema, type SynthesisConfig } from "../../gen/aetheros/tts/v1/tts_pb.js";
+import {
+  AudioEncoding,
+  AudioEncodingSchema,
+  Normalization,
+  NormalizationSchema,
+  type SynthesisConfig,
+} from "../../gen/aetheros/tts/v1/tts_pb.js";
 import { OUTPUT_ENCODINGS, type OutputEncoding, outputEncoding } from "../audio/index.js";
 import { InvalidArgumentError } from "../errors/index.js";
 import type { InlinePronunciation } from "../lexicons/index.js";
@@ -27,6 +33,11 @@ export interface SpeechRequest {
   speed: number;
   pitch: number;
   volume: number;
+  /**
+   * Each sentence scaled to a full-scale peak (Piper's normalize_audio): its audio waits for
+   * its last sample. Off: the model's own level, streamed as decoded.
+   */
+  peakNormalized: boolean;
   /** Undefined: the voice's own default. */
   noiseScale: number | undefined;
   noiseW: number | undefined;
@@ -91,6 +102,7 @@ export function validateConfig(config: SynthesisConfig | undefined): SpeechReque
     speed: inRange("config.speed", config?.speed, 0.5, 2, 1),
     pitch: inRange("config.pitch", config?.pitch, 0.5, 2, 1),
     volume: inRange("config.volume", config?.volume, 0, 4, 1),
+    peakNormalized: peakNormalized(config?.normalization ?? Normalization.UNSPECIFIED),
     noiseScale: config?.noiseScale === undefined ? undefined : inRange("config.noise_scale", config.noiseScale, 0, 2, 0),
     noiseW: config?.noiseW === undefined ? undefined : inRange("config.noise_w", config.noiseW, 0, 2, 0),
     sentenceSilence: inRange("config.sentence_silence", config?.sentenceSilence, 0, 5, 0),
@@ -98,6 +110,13 @@ export function validateConfig(config: SynthesisConfig | undefined): SpeechReque
     wordTimestamps: config?.enableWordTimestamps ?? false,
     frameMs: frameMs(config?.frameMs ?? 0, encoding),
   };
+}
+
+function peakNormalized(value: Normalization): boolean {
+  if (value === Normalization.SENTENCE_PEAK) return true;
+  if (value === Normalization.UNSPECIFIED || value === Normalization.NONE) return false;
+  const allowed = NormalizationSchema.values.map((v) => v.name).join(", ");
+  throw new InvalidArgumentError("config.normalization", `${value} is not in enum Normalization; allowed ${allowed}`);
 }
 
 /** Frames are cut from bare samples: a header or a codec's frames would not fall on them. */

@@ -77,6 +77,12 @@ export interface LiveVoice {
   config: PiperVoiceConfig;
 }
 
+/** What a live segment gives, in order: per sentence its words, then its audio; last, how it ended. */
+export type SegmentEvent =
+  | { type: "words"; sentenceIndex: number; words: WordTimestamp[] }
+  | { type: "audio"; sentenceIndex: number; pcm: Int16Array }
+  | { type: "end"; cached: boolean; sentenceCount: number };
+
 /** Where an SSML <mark> falls in the audio. */
 export interface Timepoint {
   markName: string;
@@ -125,7 +131,9 @@ interface RenderedPiece {
   /** Samples (at the output rate) written before this piece, and in it. */
   firstSample: number;
   sampleCount: number;
-  /** The sentence's words, when the engine gave its durations. */
+  /** The piece holds its sentence's first samples. */
+  opensSentence: boolean;
+  /** On the piece that opens a sentence: its words, when the engine gave its durations. */
   words?: WordTimestamp[];
   /** Set on the last piece (the encoder's final bytes): the whole audio's length. */
   durationSeconds?: number;
@@ -211,22 +219,36 @@ export class Synthesizer {
   }
 
   /**
-   * One segment of a live utterance as raw PCM at the output rate, through the unary path
-   * (cache, admission, engine), with its words per sentence (offsets within `text`).
+   * One segment of a live utterance through the streaming path (cache, admission, engine):
+   * PCM at the output rate as it is synthesized, each sentence's words before its audio
+   * (offsets within `text`, sentences counted from the segment's first), then how it ended.
    */
-  async speakSegment(
+  async *speakSegment(
     request: SpeechRequest,
     voice: LiveVoice,
     text: string,
     signal: AbortSignal,
     client: string,
-  ): Promise<{ pcm: Int16Array; sentences: WordTimestamp[][]; cached: boolean }> {
-    const segment: SpeechRequest = { ...request, text, encoding: AudioEncoding.PCM, sampleRate: voice.encodeRate, sentenceSilence: 0 };
-    const result = await this.synthesize(segment, signal, client);
-    const pcm = samplesOf(result.audio.bytes);
-    const sentences: WordTimestamp[][] = [];
-    for (const word of result.audio.words ?? []) (sentences[word.sentenceIndex] ??= []).push(word);
-    return { pcm, sentences: Array.from(sentences, (words) => words ?? []), cached: result.cached };
+  ): AsyncGenerator<SegmentEvent> {
+    const segment: SpeechRequest = {
+      ...request,
+      text,
+      encoding: AudioEncoding.PCM,
+      sampleRate: voice.encodeRate,
+      sentenceSilence: 0,
+      frameMs: 0,
+    };
+    // Chunks are cut by size, which may split a sample: an odd byte waits for the next chunk.
+    let carry = new Uint8Array(0);
+    for await (const event of this.stream(segment, signal, client)) {
+      if (event.type === "timestamps") yield { type: "words", sentenceIndex: event.sentenceIndex, words: event.words };
+      else if (event.type === "chunk") {
+        const bytes = carry.length > 0 ? concatBytes([carry, event.bytes]) : event.bytes;
+        const whole = bytes.length - (bytes.length % 2);
+        carry = bytes.slice(whole);
+        if (whole > 0) yield { type: "audio", sentenceIndex: event.sentenceIndex, pcm: samplesOf(bytes.subarray(0, whole)) };
+      } else if (event.type === "summary") yield { type: "end", cached: event.cached, sentenceCount: event.sentenceCount };
+    }
   }
 
   /**
@@ -299,7 +321,7 @@ export class Synthesizer {
         ? new WholeFile(streamed, await createEncoder(request.encoding, speech.encodeRate, { streaming: false }))
         : undefined;
       // Rendering runs ahead of the client and gives the slot back once the inference is done.
-      rendering = new ReadAhead(this.render(speech, plan, whole ?? streamed, signal), () => permit.release());
+      rendering = new ReadAhead(this.render(speech, plan, whole ?? streamed, signal, true), () => permit.release());
       yield { ...start, sampleRate: streamed.sampleRate };
       const kept: RenderedPiece[] = [];
       let durationSeconds = 0;
@@ -508,17 +530,28 @@ export class Synthesizer {
   private async renderWhole(speech: ResolvedSpeech, plan: Plan, signal: AbortSignal): Promise<CachedAudio> {
     const encoder = await createEncoder(speech.request.encoding, speech.encodeRate, { streaming: false });
     const pieces: RenderedPiece[] = [];
-    for await (const piece of this.render(speech, plan, encoder, signal)) pieces.push(piece);
+    for await (const piece of this.render(speech, plan, encoder, signal, false)) pieces.push(piece);
     return this.cachedAudio(speech, pieces, encoder.sampleRate, pieces.at(-1)!.durationSeconds!);
   }
 
-  /** Synthesizes and encodes sentence by sentence; the last piece is the encoder's final bytes. */
-  private async *render(speech: ResolvedSpeech, plan: Plan, encoder: AudioEncoder, signal: AbortSignal): AsyncGenerator<RenderedPiece> {
+  /**
+   * Synthesizes and encodes window by window (a sentence at a time when its samples must all
+   * be there first: Piper's peak normalization, pitch shifting); the last piece is the
+   * encoder's final bytes. `early`: the caller sends each piece on as it comes.
+   */
+  private async *render(
+    speech: ResolvedSpeech,
+    plan: Plan,
+    encoder: AudioEncoder,
+    signal: AbortSignal,
+    early: boolean,
+  ): AsyncGenerator<RenderedPiece> {
     const { request, model, settings, encodeRate } = speech;
     const voiceRate = model.config.sampleRate;
     const resampler: Resampler | undefined = encodeRate === voiceRate ? undefined : await createResampler(voiceRate, encodeRate);
+    const wholeSentences = request.peakNormalized || request.pitch !== 1;
     let samplesOut = 0;
-    /** Samples at the voice's rate before the current sentence: where its words' times start. */
+    /** Samples at the voice's rate before the current window: where a sentence's words' times start. */
     let voiceSamples = 0;
     let sentencesDone = 0;
     let previousSentence = -1;
@@ -530,38 +563,50 @@ export class Synthesizer {
     };
     let finished = false;
     try {
-      // Piper scales each sentence to its own peak, so a sentence's windows are gathered
-      // until its last one before any of them becomes PCM.
       let windows: Float32Array[] = [];
-      let idDurations: number[] | undefined;
-      for await (const { sentence, samples, last, ...window } of this.options.engine.synthesize(model, plan, settings, signal)) {
-        windows.push(samples);
-        idDurations ??= window.idDurations;
-        if (!last) continue;
-        const firstSample = samplesOut;
-        const parts: Uint8Array[] = [];
-        if (previousSentence >= 0 && sentence.sentenceIndex !== previousSentence && request.sentenceSilence > 0) {
-          const silence = createSilence(request.sentenceSilence, voiceRate);
-          parts.push(encode(silence));
-          voiceSamples += silence.length;
+      let parts: Uint8Array[] = [];
+      let pieceStart: number | undefined;
+      let words: WordTimestamp[] | undefined;
+      let sentenceStart = true;
+      let opensSentence = false;
+      const stream = this.options.engine.synthesize(model, plan, settings, signal, early && !wholeSentences);
+      for await (const { sentence, samples, last, idDurations } of stream) {
+        pieceStart ??= samplesOut;
+        if (sentenceStart) {
+          sentenceStart = false;
+          opensSentence = true;
+          if (previousSentence >= 0 && sentence.sentenceIndex !== previousSentence && request.sentenceSilence > 0) {
+            const silence = createSilence(request.sentenceSilence, voiceRate);
+            parts.push(encode(silence));
+            voiceSamples += silence.length;
+          }
+          words = idDurations && wordsOf(request.text, sentence, idDurations, voiceSamples, voiceRate);
         }
-        const words = idDurations && wordsOf(request.text, sentence, idDurations, voiceSamples, voiceRate);
+        windows.push(samples);
+        if (wholeSentences && !last) continue;
         const joined = joinSamples(windows);
-        voiceSamples += joined.length;
-        let pcm = floatToPcm16(joined, request.volume);
         windows = [];
-        idDurations = undefined;
+        voiceSamples += joined.length;
+        let pcm = floatToPcm16(joined, request.volume, request.peakNormalized);
         if (request.pitch !== 1) pcm = await shiftPitch(pcm, voiceRate, request.pitch);
         parts.push(encode(pcm));
-        previousSentence = lastSentence = sentence.sentenceIndex;
-        sentencesDone += 1;
         yield {
           sentenceIndex: sentence.sentenceIndex,
           bytes: concatBytes(parts),
-          firstSample,
-          sampleCount: samplesOut - firstSample,
+          firstSample: pieceStart,
+          sampleCount: samplesOut - pieceStart,
+          opensSentence,
           ...(words && { words }),
         };
+        parts = [];
+        pieceStart = undefined;
+        words = undefined;
+        opensSentence = false;
+        if (last) {
+          previousSentence = lastSentence = sentence.sentenceIndex;
+          sentencesDone += 1;
+          sentenceStart = true;
+        }
       }
       finished = true;
     } finally {
@@ -579,6 +624,7 @@ export class Synthesizer {
       bytes: encoder.end(),
       firstSample: samplesOut,
       sampleCount: 0,
+      opensSentence: false,
       durationSeconds: samplesOut / encodeRate,
     };
   }
@@ -595,7 +641,7 @@ export class Synthesizer {
       if (piece.words) words.push(...piece.words);
     }
     // Words only when every sentence has them (a voice run whole gives no durations).
-    const timed = pieces.every((piece) => piece.sampleCount === 0 || piece.words);
+    const timed = pieces.every((piece) => !piece.opensSentence || piece.words);
     return {
       bytes: concatBytes(pieces.map((p) => p.bytes)),
       encoding: encodingName(speech.request.encoding),
@@ -642,6 +688,7 @@ export class Synthesizer {
       speed: request.speed,
       pitch: request.pitch,
       volume: request.volume,
+      peakNormalized: request.peakNormalized,
       noiseScale: settings.scales.noiseScale,
       noiseW: settings.scales.noiseW,
       sentenceSilence: request.sentenceSilence,
@@ -748,7 +795,7 @@ class Chunker {
 
   constructor(private readonly cutter: ChunkCutter) {}
 
-  *split(piece: RenderedPiece): Generator<StreamEvent> {
+  *split(piece: Omit<RenderedPiece, "opensSentence" | "words">): Generator<StreamEvent> {
     for (const chunk of this.cutter.cut(piece.bytes, piece.firstSample, piece.sampleCount, piece.durationSeconds !== undefined)) {
       this.bytes += chunk.bytes.length;
       yield { type: "chunk", ...chunk, sequence: this.sequence++, sentenceIndex: piece.sentenceIndex };

@@ -1,3 +1,4 @@
+import { expect } from "vitest";
 // Test signals and independent measurements: decoding goes through ffmpeg/ffprobe,
 // pitch through a YIN estimator written here, so nothing is checked with the code
 // under test.
@@ -152,6 +153,21 @@ export function bestLag(source: Int16Array, decoded: Int16Array, maxLag: number)
     }
   }
   return bestLag;
+}
+
+/**
+ * The same speech to the last bit a float→int16 cast may round either way: as many samples
+ * (Int16Array, or 16-bit little-endian PCM bytes), none more than 1 apart. The model's own level lets a stream decode a small first window,
+ * so its windows (and so the rounding of a few samples) differ from a unary call's.
+ */
+export function expectSameSpeech(actual: Int16Array | Uint8Array, expected: Int16Array | Uint8Array): void {
+  const samples = (audio: Int16Array | Uint8Array) => (audio instanceof Int16Array ? audio : new Int16Array(new Uint8Array(audio).buffer)); // s16le bytes
+  actual = samples(actual);
+  expected = samples(expected);
+  expect(actual.length).toBe(expected.length);
+  let largest = 0;
+  for (let i = 0; i < actual.length; i++) largest = Math.max(largest, Math.abs(actual[i]! - expected[i]!));
+  expect(largest).toBeLessThanOrEqual(1);
 }
 
 /** Pearson correlation of two equally long signals. */

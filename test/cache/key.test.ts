@@ -8,6 +8,7 @@ const base: CacheKeyParts = {
   speed: 1,
   pitch: 1,
   volume: 1,
+  peakNormalized: false,
   noiseScale: 0.667,
   noiseW: 0.8,
   sentenceSilence: 0,
@@ -34,13 +35,14 @@ describe("cacheKey", () => {
     expect(cacheKey({ ...base, sentenceSilence: -0 })).toBe(cacheKey(base));
   });
 
-  const changes: Array<[keyof CacheKeyParts, string | number]> = [
+  const changes: Array<[keyof CacheKeyParts, string | number | boolean]> = [
     ["text", "Hello world. How are you!"],
     ["voice", "en_US-amy-medium"],
     ["speakerId", 1],
     ["speed", 1.25],
     ["pitch", 0.9],
     ["volume", 2],
+    ["peakNormalized", true],
     ["noiseScale", 0],
     ["noiseW", 0],
     ["sentenceSilence", 0.5],

@@ -250,6 +250,7 @@ describe("the command line itself", () => {
       "--speed",
       "--pitch",
       "--volume",
+      "--peak-normalize",
       "--ssml",
       "--server",
       "--api-key",

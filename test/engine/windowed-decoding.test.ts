@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { floatToPcm16 } from "../../src/audio/pcm.js";
 import {
   DECODE_WINDOWS,
+  EARLY_DECODE_WINDOWS,
   type DecodeWindows,
   frameWindows,
   latentWindow,
@@ -115,18 +116,26 @@ describe("windowed decoding", () => {
     expect(largestDifference(small.pcm, whole.pcm)).toBeLessThanOrEqual(1);
   });
 
-  // What the pool does when idle workers help decode one sentence.
-  for (const workers of [2, 3]) {
-    it(`spread over ${workers} workers: equal shares of the frames, decoded apart, give one decoder run's samples within 1 LSB`, async () => {
+  // What the pool does when idle workers help decode one sentence (for a stream, after a
+  // small first window of its own).
+  for (const [workers, windowsUsed] of [
+    [2, DECODE_WINDOWS],
+    [3, DECODE_WINDOWS],
+    [2, EARLY_DECODE_WINDOWS],
+  ] as const) {
+    const label = windowsUsed === EARLY_DECODE_WINDOWS ? `after a first window of ${EARLY_DECODE_WINDOWS.first} frames, ` : "";
+    it(`${label}spread over ${workers} workers: equal shares of the frames, decoded apart, give one decoder run's samples within 1 LSB`, async () => {
       const whole = await decodeInOneRun(long.ids);
       await decode(long.ids, DECODE_WINDOWS);
       const session = await sessionsByWindows.get(DECODE_WINDOWS)!;
       const encoded = await session.encode(long.ids, { noiseScale: 0, lengthScale: config.lengthScale, noiseW: 0, durationScale: 1 }, 0);
       if (encoded.kind !== "latent") throw new Error("the voice runs whole");
       const { latent } = encoded;
-      const windows = frameWindows(latent.frames, DECODE_WINDOWS, workers);
-      expect(windows.length % workers).toBe(0);
-      const sizes = windows.map((w) => w.end - w.start);
+      const windows = frameWindows(latent.frames, windowsUsed, workers);
+      const head = windowsUsed.first < windowsUsed.later ? 1 : 0;
+      if (head) expect(windows[0]).toEqual({ start: 0, end: windowsUsed.first, from: 0, to: windowsUsed.first + windowsUsed.context });
+      expect((windows.length - head) % workers).toBe(0);
+      const sizes = windows.slice(head).map((w) => w.end - w.start);
       expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(windows.length);
       expect(windows.flatMap((w) => [w.start, w.end])).toEqual([0, ...windows.slice(1).flatMap((w) => [w.start, w.start]), latent.frames]);
       // In reverse order, as another worker may finish first.

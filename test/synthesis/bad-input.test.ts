@@ -5,7 +5,7 @@
 
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AudioEncoding } from "../../gen/aetheros/tts/v1/tts_pb.js";
+import { AudioEncoding, type Normalization } from "../../gen/aetheros/tts/v1/tts_pb.js";
 import { startServer, type RunningServer } from "../server/running-server.js";
 import { ttsClient, VOICE, type TransportName, type Config } from "./support.js";
 
@@ -110,6 +110,12 @@ const CASES: BadCase[] = [
       "config.encoding: 99",
       "allowed AUDIO_ENCODING_WAV, AUDIO_ENCODING_PCM, AUDIO_ENCODING_MP3, AUDIO_ENCODING_OGG_OPUS, AUDIO_ENCODING_FLAC",
     ],
+  },
+  {
+    name: "unknown normalization 5",
+    config: { normalization: 5 as Normalization },
+    code: Code.InvalidArgument,
+    mentions: ["config.normalization: 5", "allowed NORMALIZATION_UNSPECIFIED, NORMALIZATION_NONE, NORMALIZATION_SENTENCE_PEAK"],
   },
   {
     name: "language no voice speaks",

@@ -104,6 +104,65 @@ func (AudioEncoding) EnumDescriptor() ([]byte, []int) {
 	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{0}
 }
 
+// Normalization is how loud each sentence comes out.
+type Normalization int32
+
+const (
+	// Unspecified means NORMALIZATION_NONE.
+	Normalization_NORMALIZATION_UNSPECIFIED Normalization = 0
+	// The voice model's own level, as Piper gives it with normalize_audio=False
+	// (then volume, clipped to full scale). The level holds steady from one
+	// sentence to the next, and a stream sends a sentence's first audio as soon
+	// as its first samples are decoded. For en_US-joe-medium, sentence peaks sit
+	// 4 to 8 dB below full scale.
+	Normalization_NORMALIZATION_NONE Normalization = 1
+	// Each sentence scaled to a full-scale peak, Piper's default
+	// (normalize_audio=True): louder, but by a different gain in each sentence,
+	// and a sentence's audio can only start once all of it is decoded.
+	Normalization_NORMALIZATION_SENTENCE_PEAK Normalization = 2
+)
+
+// Enum value maps for Normalization.
+var (
+	Normalization_name = map[int32]string{
+		0: "NORMALIZATION_UNSPECIFIED",
+		1: "NORMALIZATION_NONE",
+		2: "NORMALIZATION_SENTENCE_PEAK",
+	}
+	Normalization_value = map[string]int32{
+		"NORMALIZATION_UNSPECIFIED":   0,
+		"NORMALIZATION_NONE":          1,
+		"NORMALIZATION_SENTENCE_PEAK": 2,
+	}
+)
+
+func (x Normalization) Enum() *Normalization {
+	p := new(Normalization)
+	*p = x
+	return p
+}
+
+func (x Normalization) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Normalization) Descriptor() protoreflect.EnumDescriptor {
+	return file_aetheros_tts_v1_tts_proto_enumTypes[1].Descriptor()
+}
+
+func (Normalization) Type() protoreflect.EnumType {
+	return &file_aetheros_tts_v1_tts_proto_enumTypes[1]
+}
+
+func (x Normalization) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Normalization.Descriptor instead.
+func (Normalization) EnumDescriptor() ([]byte, []int) {
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{1}
+}
+
 // HealthStatus says whether the service can synthesize.
 type HealthStatus int32
 
@@ -141,11 +200,11 @@ func (x HealthStatus) String() string {
 }
 
 func (HealthStatus) Descriptor() protoreflect.EnumDescriptor {
-	return file_aetheros_tts_v1_tts_proto_enumTypes[1].Descriptor()
+	return file_aetheros_tts_v1_tts_proto_enumTypes[2].Descriptor()
 }
 
 func (HealthStatus) Type() protoreflect.EnumType {
-	return &file_aetheros_tts_v1_tts_proto_enumTypes[1]
+	return &file_aetheros_tts_v1_tts_proto_enumTypes[2]
 }
 
 func (x HealthStatus) Number() protoreflect.EnumNumber {
@@ -154,7 +213,7 @@ func (x HealthStatus) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use HealthStatus.Descriptor instead.
 func (HealthStatus) EnumDescriptor() ([]byte, []int) {
-	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{1}
+	return file_aetheros_tts_v1_tts_proto_rawDescGZIP(), []int{2}
 }
 
 // SynthesisConfig says how to speak the text: which voice, how fast, how high
@@ -210,8 +269,11 @@ type SynthesisConfig struct {
 	// Pronunciations for this request only, applied before any lexicon, as
 	// Google's custom_pronunciations: each phrase is said as its IPA or its alias.
 	CustomPronunciations []*CustomPronunciation `protobuf:"bytes,16,rep,name=custom_pronunciations,json=customPronunciations,proto3" json:"custom_pronunciations,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// How loud each sentence is: the model's own level (unset) or Piper's
+	// per-sentence peak normalization. See Normalization.
+	Normalization Normalization `protobuf:"varint,17,opt,name=normalization,proto3,enum=aetheros.tts.v1.Normalization" json:"normalization,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SynthesisConfig) Reset() {
@@ -354,6 +416,13 @@ func (x *SynthesisConfig) GetCustomPronunciations() []*CustomPronunciation {
 		return x.CustomPronunciations
 	}
 	return nil
+}
+
+func (x *SynthesisConfig) GetNormalization() Normalization {
+	if x != nil {
+		return x.Normalization
+	}
+	return Normalization_NORMALIZATION_UNSPECIFIED
 }
 
 // CustomPronunciation says how to speak one word or phrase. Matching is on
@@ -2759,7 +2828,7 @@ var File_aetheros_tts_v1_tts_proto protoreflect.FileDescriptor
 
 const file_aetheros_tts_v1_tts_proto_rawDesc = "" +
 	"\n" +
-	"\x19aetheros/tts/v1/tts.proto\x12\x0faetheros.tts.v1\"\xc9\x05\n" +
+	"\x19aetheros/tts/v1/tts.proto\x12\x0faetheros.tts.v1\"\x8f\x06\n" +
 	"\x0fSynthesisConfig\x12\x14\n" +
 	"\x05voice\x18\x01 \x01(\tR\x05voice\x12\x18\n" +
 	"\aspeaker\x18\x02 \x01(\tR\aspeaker\x12\x1a\n" +
@@ -2779,7 +2848,8 @@ const file_aetheros_tts_v1_tts_proto_rawDesc = "" +
 	"\x16enable_word_timestamps\x18\r \x01(\bR\x14enableWordTimestamps\x12\x19\n" +
 	"\bframe_ms\x18\x0e \x01(\rR\aframeMs\x12\x1a\n" +
 	"\blexicons\x18\x0f \x03(\tR\blexicons\x12Y\n" +
-	"\x15custom_pronunciations\x18\x10 \x03(\v2$.aetheros.tts.v1.CustomPronunciationR\x14customPronunciationsB\b\n" +
+	"\x15custom_pronunciations\x18\x10 \x03(\v2$.aetheros.tts.v1.CustomPronunciationR\x14customPronunciations\x12D\n" +
+	"\rnormalization\x18\x11 \x01(\x0e2\x1e.aetheros.tts.v1.NormalizationR\rnormalizationB\b\n" +
 	"\x06_speedB\b\n" +
 	"\x06_pitchB\t\n" +
 	"\a_volumeB\x0e\n" +
@@ -2983,6 +3053,10 @@ const file_aetheros_tts_v1_tts_proto_rawDesc = "" +
 	"\x13AUDIO_ENCODING_ALAW\x10\a\x12\x1c\n" +
 	"\x18AUDIO_ENCODING_WAV_MULAW\x10\b\x12\x1b\n" +
 	"\x17AUDIO_ENCODING_WAV_ALAW\x10\t*g\n" +
+	"\rNormalization\x12\x1d\n" +
+	"\x19NORMALIZATION_UNSPECIFIED\x10\x00\x12\x16\n" +
+	"\x12NORMALIZATION_NONE\x10\x01\x12\x1f\n" +
+	"\x1bNORMALIZATION_SENTENCE_PEAK\x10\x02*g\n" +
 	"\fHealthStatus\x12\x1d\n" +
 	"\x19HEALTH_STATUS_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15HEALTH_STATUS_SERVING\x10\x01\x12\x1d\n" +
@@ -3012,93 +3086,95 @@ func file_aetheros_tts_v1_tts_proto_rawDescGZIP() []byte {
 	return file_aetheros_tts_v1_tts_proto_rawDescData
 }
 
-var file_aetheros_tts_v1_tts_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_aetheros_tts_v1_tts_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
 var file_aetheros_tts_v1_tts_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_aetheros_tts_v1_tts_proto_goTypes = []any{
 	(AudioEncoding)(0),                  // 0: aetheros.tts.v1.AudioEncoding
-	(HealthStatus)(0),                   // 1: aetheros.tts.v1.HealthStatus
-	(*SynthesisConfig)(nil),             // 2: aetheros.tts.v1.SynthesisConfig
-	(*CustomPronunciation)(nil),         // 3: aetheros.tts.v1.CustomPronunciation
-	(*Timepoint)(nil),                   // 4: aetheros.tts.v1.Timepoint
-	(*WordTimestamp)(nil),               // 5: aetheros.tts.v1.WordTimestamp
-	(*Timestamps)(nil),                  // 6: aetheros.tts.v1.Timestamps
-	(*SynthesizeRequest)(nil),           // 7: aetheros.tts.v1.SynthesizeRequest
-	(*SynthesizeResponse)(nil),          // 8: aetheros.tts.v1.SynthesizeResponse
-	(*SynthesizeStreamRequest)(nil),     // 9: aetheros.tts.v1.SynthesizeStreamRequest
-	(*SynthesizeStreamResponse)(nil),    // 10: aetheros.tts.v1.SynthesizeStreamResponse
-	(*StreamStart)(nil),                 // 11: aetheros.tts.v1.StreamStart
-	(*AudioChunk)(nil),                  // 12: aetheros.tts.v1.AudioChunk
-	(*StreamSummary)(nil),               // 13: aetheros.tts.v1.StreamSummary
-	(*StreamingSynthesizeRequest)(nil),  // 14: aetheros.tts.v1.StreamingSynthesizeRequest
-	(*StreamingSynthesisConfig)(nil),    // 15: aetheros.tts.v1.StreamingSynthesisConfig
-	(*TextInput)(nil),                   // 16: aetheros.tts.v1.TextInput
-	(*CancelUtterance)(nil),             // 17: aetheros.tts.v1.CancelUtterance
-	(*StreamingSynthesizeResponse)(nil), // 18: aetheros.tts.v1.StreamingSynthesizeResponse
-	(*UtteranceEnd)(nil),                // 19: aetheros.tts.v1.UtteranceEnd
-	(*UtteranceError)(nil),              // 20: aetheros.tts.v1.UtteranceError
-	(*ListVoicesRequest)(nil),           // 21: aetheros.tts.v1.ListVoicesRequest
-	(*ListVoicesResponse)(nil),          // 22: aetheros.tts.v1.ListVoicesResponse
-	(*Voice)(nil),                       // 23: aetheros.tts.v1.Voice
-	(*Speaker)(nil),                     // 24: aetheros.tts.v1.Speaker
-	(*HealthRequest)(nil),               // 25: aetheros.tts.v1.HealthRequest
-	(*HealthResponse)(nil),              // 26: aetheros.tts.v1.HealthResponse
-	(*VoiceProblem)(nil),                // 27: aetheros.tts.v1.VoiceProblem
-	(*GetCacheStatsRequest)(nil),        // 28: aetheros.tts.v1.GetCacheStatsRequest
-	(*GetCacheStatsResponse)(nil),       // 29: aetheros.tts.v1.GetCacheStatsResponse
-	(*CacheTierStats)(nil),              // 30: aetheros.tts.v1.CacheTierStats
-	(*ClearCacheRequest)(nil),           // 31: aetheros.tts.v1.ClearCacheRequest
-	(*ClearCacheResponse)(nil),          // 32: aetheros.tts.v1.ClearCacheResponse
+	(Normalization)(0),                  // 1: aetheros.tts.v1.Normalization
+	(HealthStatus)(0),                   // 2: aetheros.tts.v1.HealthStatus
+	(*SynthesisConfig)(nil),             // 3: aetheros.tts.v1.SynthesisConfig
+	(*CustomPronunciation)(nil),         // 4: aetheros.tts.v1.CustomPronunciation
+	(*Timepoint)(nil),                   // 5: aetheros.tts.v1.Timepoint
+	(*WordTimestamp)(nil),               // 6: aetheros.tts.v1.WordTimestamp
+	(*Timestamps)(nil),                  // 7: aetheros.tts.v1.Timestamps
+	(*SynthesizeRequest)(nil),           // 8: aetheros.tts.v1.SynthesizeRequest
+	(*SynthesizeResponse)(nil),          // 9: aetheros.tts.v1.SynthesizeResponse
+	(*SynthesizeStreamRequest)(nil),     // 10: aetheros.tts.v1.SynthesizeStreamRequest
+	(*SynthesizeStreamResponse)(nil),    // 11: aetheros.tts.v1.SynthesizeStreamResponse
+	(*StreamStart)(nil),                 // 12: aetheros.tts.v1.StreamStart
+	(*AudioChunk)(nil),                  // 13: aetheros.tts.v1.AudioChunk
+	(*StreamSummary)(nil),               // 14: aetheros.tts.v1.StreamSummary
+	(*StreamingSynthesizeRequest)(nil),  // 15: aetheros.tts.v1.StreamingSynthesizeRequest
+	(*StreamingSynthesisConfig)(nil),    // 16: aetheros.tts.v1.StreamingSynthesisConfig
+	(*TextInput)(nil),                   // 17: aetheros.tts.v1.TextInput
+	(*CancelUtterance)(nil),             // 18: aetheros.tts.v1.CancelUtterance
+	(*StreamingSynthesizeResponse)(nil), // 19: aetheros.tts.v1.StreamingSynthesizeResponse
+	(*UtteranceEnd)(nil),                // 20: aetheros.tts.v1.UtteranceEnd
+	(*UtteranceError)(nil),              // 21: aetheros.tts.v1.UtteranceError
+	(*ListVoicesRequest)(nil),           // 22: aetheros.tts.v1.ListVoicesRequest
+	(*ListVoicesResponse)(nil),          // 23: aetheros.tts.v1.ListVoicesResponse
+	(*Voice)(nil),                       // 24: aetheros.tts.v1.Voice
+	(*Speaker)(nil),                     // 25: aetheros.tts.v1.Speaker
+	(*HealthRequest)(nil),               // 26: aetheros.tts.v1.HealthRequest
+	(*HealthResponse)(nil),              // 27: aetheros.tts.v1.HealthResponse
+	(*VoiceProblem)(nil),                // 28: aetheros.tts.v1.VoiceProblem
+	(*GetCacheStatsRequest)(nil),        // 29: aetheros.tts.v1.GetCacheStatsRequest
+	(*GetCacheStatsResponse)(nil),       // 30: aetheros.tts.v1.GetCacheStatsResponse
+	(*CacheTierStats)(nil),              // 31: aetheros.tts.v1.CacheTierStats
+	(*ClearCacheRequest)(nil),           // 32: aetheros.tts.v1.ClearCacheRequest
+	(*ClearCacheResponse)(nil),          // 33: aetheros.tts.v1.ClearCacheResponse
 }
 var file_aetheros_tts_v1_tts_proto_depIdxs = []int32{
 	0,  // 0: aetheros.tts.v1.SynthesisConfig.encoding:type_name -> aetheros.tts.v1.AudioEncoding
-	3,  // 1: aetheros.tts.v1.SynthesisConfig.custom_pronunciations:type_name -> aetheros.tts.v1.CustomPronunciation
-	5,  // 2: aetheros.tts.v1.Timestamps.words:type_name -> aetheros.tts.v1.WordTimestamp
-	4,  // 3: aetheros.tts.v1.Timestamps.timepoints:type_name -> aetheros.tts.v1.Timepoint
-	2,  // 4: aetheros.tts.v1.SynthesizeRequest.config:type_name -> aetheros.tts.v1.SynthesisConfig
-	0,  // 5: aetheros.tts.v1.SynthesizeResponse.encoding:type_name -> aetheros.tts.v1.AudioEncoding
-	5,  // 6: aetheros.tts.v1.SynthesizeResponse.words:type_name -> aetheros.tts.v1.WordTimestamp
-	4,  // 7: aetheros.tts.v1.SynthesizeResponse.timepoints:type_name -> aetheros.tts.v1.Timepoint
-	2,  // 8: aetheros.tts.v1.SynthesizeStreamRequest.config:type_name -> aetheros.tts.v1.SynthesisConfig
-	11, // 9: aetheros.tts.v1.SynthesizeStreamResponse.start:type_name -> aetheros.tts.v1.StreamStart
-	12, // 10: aetheros.tts.v1.SynthesizeStreamResponse.chunk:type_name -> aetheros.tts.v1.AudioChunk
-	13, // 11: aetheros.tts.v1.SynthesizeStreamResponse.summary:type_name -> aetheros.tts.v1.StreamSummary
-	6,  // 12: aetheros.tts.v1.SynthesizeStreamResponse.timestamps:type_name -> aetheros.tts.v1.Timestamps
-	0,  // 13: aetheros.tts.v1.StreamStart.encoding:type_name -> aetheros.tts.v1.AudioEncoding
-	15, // 14: aetheros.tts.v1.StreamingSynthesizeRequest.config:type_name -> aetheros.tts.v1.StreamingSynthesisConfig
-	16, // 15: aetheros.tts.v1.StreamingSynthesizeRequest.input:type_name -> aetheros.tts.v1.TextInput
-	17, // 16: aetheros.tts.v1.StreamingSynthesizeRequest.cancel:type_name -> aetheros.tts.v1.CancelUtterance
-	2,  // 17: aetheros.tts.v1.StreamingSynthesisConfig.config:type_name -> aetheros.tts.v1.SynthesisConfig
-	11, // 18: aetheros.tts.v1.StreamingSynthesizeResponse.start:type_name -> aetheros.tts.v1.StreamStart
-	12, // 19: aetheros.tts.v1.StreamingSynthesizeResponse.chunk:type_name -> aetheros.tts.v1.AudioChunk
-	6,  // 20: aetheros.tts.v1.StreamingSynthesizeResponse.timestamps:type_name -> aetheros.tts.v1.Timestamps
-	19, // 21: aetheros.tts.v1.StreamingSynthesizeResponse.utterance_end:type_name -> aetheros.tts.v1.UtteranceEnd
-	13, // 22: aetheros.tts.v1.UtteranceEnd.summary:type_name -> aetheros.tts.v1.StreamSummary
-	20, // 23: aetheros.tts.v1.UtteranceEnd.error:type_name -> aetheros.tts.v1.UtteranceError
-	23, // 24: aetheros.tts.v1.ListVoicesResponse.voices:type_name -> aetheros.tts.v1.Voice
-	24, // 25: aetheros.tts.v1.Voice.speakers:type_name -> aetheros.tts.v1.Speaker
-	1,  // 26: aetheros.tts.v1.HealthResponse.status:type_name -> aetheros.tts.v1.HealthStatus
-	27, // 27: aetheros.tts.v1.HealthResponse.degraded_voices:type_name -> aetheros.tts.v1.VoiceProblem
-	30, // 28: aetheros.tts.v1.GetCacheStatsResponse.total:type_name -> aetheros.tts.v1.CacheTierStats
-	30, // 29: aetheros.tts.v1.GetCacheStatsResponse.tiers:type_name -> aetheros.tts.v1.CacheTierStats
-	7,  // 30: aetheros.tts.v1.TtsService.Synthesize:input_type -> aetheros.tts.v1.SynthesizeRequest
-	9,  // 31: aetheros.tts.v1.TtsService.SynthesizeStream:input_type -> aetheros.tts.v1.SynthesizeStreamRequest
-	14, // 32: aetheros.tts.v1.TtsService.StreamingSynthesize:input_type -> aetheros.tts.v1.StreamingSynthesizeRequest
-	21, // 33: aetheros.tts.v1.TtsService.ListVoices:input_type -> aetheros.tts.v1.ListVoicesRequest
-	25, // 34: aetheros.tts.v1.TtsService.Health:input_type -> aetheros.tts.v1.HealthRequest
-	28, // 35: aetheros.tts.v1.TtsService.GetCacheStats:input_type -> aetheros.tts.v1.GetCacheStatsRequest
-	31, // 36: aetheros.tts.v1.TtsService.ClearCache:input_type -> aetheros.tts.v1.ClearCacheRequest
-	8,  // 37: aetheros.tts.v1.TtsService.Synthesize:output_type -> aetheros.tts.v1.SynthesizeResponse
-	10, // 38: aetheros.tts.v1.TtsService.SynthesizeStream:output_type -> aetheros.tts.v1.SynthesizeStreamResponse
-	18, // 39: aetheros.tts.v1.TtsService.StreamingSynthesize:output_type -> aetheros.tts.v1.StreamingSynthesizeResponse
-	22, // 40: aetheros.tts.v1.TtsService.ListVoices:output_type -> aetheros.tts.v1.ListVoicesResponse
-	26, // 41: aetheros.tts.v1.TtsService.Health:output_type -> aetheros.tts.v1.HealthResponse
-	29, // 42: aetheros.tts.v1.TtsService.GetCacheStats:output_type -> aetheros.tts.v1.GetCacheStatsResponse
-	32, // 43: aetheros.tts.v1.TtsService.ClearCache:output_type -> aetheros.tts.v1.ClearCacheResponse
-	37, // [37:44] is the sub-list for method output_type
-	30, // [30:37] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	4,  // 1: aetheros.tts.v1.SynthesisConfig.custom_pronunciations:type_name -> aetheros.tts.v1.CustomPronunciation
+	1,  // 2: aetheros.tts.v1.SynthesisConfig.normalization:type_name -> aetheros.tts.v1.Normalization
+	6,  // 3: aetheros.tts.v1.Timestamps.words:type_name -> aetheros.tts.v1.WordTimestamp
+	5,  // 4: aetheros.tts.v1.Timestamps.timepoints:type_name -> aetheros.tts.v1.Timepoint
+	3,  // 5: aetheros.tts.v1.SynthesizeRequest.config:type_name -> aetheros.tts.v1.SynthesisConfig
+	0,  // 6: aetheros.tts.v1.SynthesizeResponse.encoding:type_name -> aetheros.tts.v1.AudioEncoding
+	6,  // 7: aetheros.tts.v1.SynthesizeResponse.words:type_name -> aetheros.tts.v1.WordTimestamp
+	5,  // 8: aetheros.tts.v1.SynthesizeResponse.timepoints:type_name -> aetheros.tts.v1.Timepoint
+	3,  // 9: aetheros.tts.v1.SynthesizeStreamRequest.config:type_name -> aetheros.tts.v1.SynthesisConfig
+	12, // 10: aetheros.tts.v1.SynthesizeStreamResponse.start:type_name -> aetheros.tts.v1.StreamStart
+	13, // 11: aetheros.tts.v1.SynthesizeStreamResponse.chunk:type_name -> aetheros.tts.v1.AudioChunk
+	14, // 12: aetheros.tts.v1.SynthesizeStreamResponse.summary:type_name -> aetheros.tts.v1.StreamSummary
+	7,  // 13: aetheros.tts.v1.SynthesizeStreamResponse.timestamps:type_name -> aetheros.tts.v1.Timestamps
+	0,  // 14: aetheros.tts.v1.StreamStart.encoding:type_name -> aetheros.tts.v1.AudioEncoding
+	16, // 15: aetheros.tts.v1.StreamingSynthesizeRequest.config:type_name -> aetheros.tts.v1.StreamingSynthesisConfig
+	17, // 16: aetheros.tts.v1.StreamingSynthesizeRequest.input:type_name -> aetheros.tts.v1.TextInput
+	18, // 17: aetheros.tts.v1.StreamingSynthesizeRequest.cancel:type_name -> aetheros.tts.v1.CancelUtterance
+	3,  // 18: aetheros.tts.v1.StreamingSynthesisConfig.config:type_name -> aetheros.tts.v1.SynthesisConfig
+	12, // 19: aetheros.tts.v1.StreamingSynthesizeResponse.start:type_name -> aetheros.tts.v1.StreamStart
+	13, // 20: aetheros.tts.v1.StreamingSynthesizeResponse.chunk:type_name -> aetheros.tts.v1.AudioChunk
+	7,  // 21: aetheros.tts.v1.StreamingSynthesizeResponse.timestamps:type_name -> aetheros.tts.v1.Timestamps
+	20, // 22: aetheros.tts.v1.StreamingSynthesizeResponse.utterance_end:type_name -> aetheros.tts.v1.UtteranceEnd
+	14, // 23: aetheros.tts.v1.UtteranceEnd.summary:type_name -> aetheros.tts.v1.StreamSummary
+	21, // 24: aetheros.tts.v1.UtteranceEnd.error:type_name -> aetheros.tts.v1.UtteranceError
+	24, // 25: aetheros.tts.v1.ListVoicesResponse.voices:type_name -> aetheros.tts.v1.Voice
+	25, // 26: aetheros.tts.v1.Voice.speakers:type_name -> aetheros.tts.v1.Speaker
+	2,  // 27: aetheros.tts.v1.HealthResponse.status:type_name -> aetheros.tts.v1.HealthStatus
+	28, // 28: aetheros.tts.v1.HealthResponse.degraded_voices:type_name -> aetheros.tts.v1.VoiceProblem
+	31, // 29: aetheros.tts.v1.GetCacheStatsResponse.total:type_name -> aetheros.tts.v1.CacheTierStats
+	31, // 30: aetheros.tts.v1.GetCacheStatsResponse.tiers:type_name -> aetheros.tts.v1.CacheTierStats
+	8,  // 31: aetheros.tts.v1.TtsService.Synthesize:input_type -> aetheros.tts.v1.SynthesizeRequest
+	10, // 32: aetheros.tts.v1.TtsService.SynthesizeStream:input_type -> aetheros.tts.v1.SynthesizeStreamRequest
+	15, // 33: aetheros.tts.v1.TtsService.StreamingSynthesize:input_type -> aetheros.tts.v1.StreamingSynthesizeRequest
+	22, // 34: aetheros.tts.v1.TtsService.ListVoices:input_type -> aetheros.tts.v1.ListVoicesRequest
+	26, // 35: aetheros.tts.v1.TtsService.Health:input_type -> aetheros.tts.v1.HealthRequest
+	29, // 36: aetheros.tts.v1.TtsService.GetCacheStats:input_type -> aetheros.tts.v1.GetCacheStatsRequest
+	32, // 37: aetheros.tts.v1.TtsService.ClearCache:input_type -> aetheros.tts.v1.ClearCacheRequest
+	9,  // 38: aetheros.tts.v1.TtsService.Synthesize:output_type -> aetheros.tts.v1.SynthesizeResponse
+	11, // 39: aetheros.tts.v1.TtsService.SynthesizeStream:output_type -> aetheros.tts.v1.SynthesizeStreamResponse
+	19, // 40: aetheros.tts.v1.TtsService.StreamingSynthesize:output_type -> aetheros.tts.v1.StreamingSynthesizeResponse
+	23, // 41: aetheros.tts.v1.TtsService.ListVoices:output_type -> aetheros.tts.v1.ListVoicesResponse
+	27, // 42: aetheros.tts.v1.TtsService.Health:output_type -> aetheros.tts.v1.HealthResponse
+	30, // 43: aetheros.tts.v1.TtsService.GetCacheStats:output_type -> aetheros.tts.v1.GetCacheStatsResponse
+	33, // 44: aetheros.tts.v1.TtsService.ClearCache:output_type -> aetheros.tts.v1.ClearCacheResponse
+	38, // [38:45] is the sub-list for method output_type
+	31, // [31:38] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_aetheros_tts_v1_tts_proto_init() }
@@ -3134,7 +3210,7 @@ func file_aetheros_tts_v1_tts_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_aetheros_tts_v1_tts_proto_rawDesc), len(file_aetheros_tts_v1_tts_proto_rawDesc)),
-			NumEnums:      2,
+			NumEnums:      3,
 			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   1,

@@ -20,6 +20,12 @@ class AudioEncoding(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     AUDIO_ENCODING_WAV_MULAW: _ClassVar[AudioEncoding]
     AUDIO_ENCODING_WAV_ALAW: _ClassVar[AudioEncoding]
 
+class Normalization(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    NORMALIZATION_UNSPECIFIED: _ClassVar[Normalization]
+    NORMALIZATION_NONE: _ClassVar[Normalization]
+    NORMALIZATION_SENTENCE_PEAK: _ClassVar[Normalization]
+
 class HealthStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     HEALTH_STATUS_UNSPECIFIED: _ClassVar[HealthStatus]
@@ -35,12 +41,15 @@ AUDIO_ENCODING_MULAW: AudioEncoding
 AUDIO_ENCODING_ALAW: AudioEncoding
 AUDIO_ENCODING_WAV_MULAW: AudioEncoding
 AUDIO_ENCODING_WAV_ALAW: AudioEncoding
+NORMALIZATION_UNSPECIFIED: Normalization
+NORMALIZATION_NONE: Normalization
+NORMALIZATION_SENTENCE_PEAK: Normalization
 HEALTH_STATUS_UNSPECIFIED: HealthStatus
 HEALTH_STATUS_SERVING: HealthStatus
 HEALTH_STATUS_NOT_SERVING: HealthStatus
 
 class SynthesisConfig(_message.Message):
-    __slots__ = ("voice", "speaker", "language", "encoding", "sample_rate", "speed", "pitch", "volume", "noise_scale", "noise_w", "sentence_silence", "use_cache", "enable_word_timestamps", "frame_ms", "lexicons", "custom_pronunciations")
+    __slots__ = ("voice", "speaker", "language", "encoding", "sample_rate", "speed", "pitch", "volume", "noise_scale", "noise_w", "sentence_silence", "use_cache", "enable_word_timestamps", "frame_ms", "lexicons", "custom_pronunciations", "normalization")
     VOICE_FIELD_NUMBER: _ClassVar[int]
     SPEAKER_FIELD_NUMBER: _ClassVar[int]
     LANGUAGE_FIELD_NUMBER: _ClassVar[int]
@@ -57,6 +66,7 @@ class SynthesisConfig(_message.Message):
     FRAME_MS_FIELD_NUMBER: _ClassVar[int]
     LEXICONS_FIELD_NUMBER: _ClassVar[int]
     CUSTOM_PRONUNCIATIONS_FIELD_NUMBER: _ClassVar[int]
+    NORMALIZATION_FIELD_NUMBER: _ClassVar[int]
     voice: str
     speaker: str
     language: str
@@ -73,7 +83,8 @@ class SynthesisConfig(_message.Message):
     frame_ms: int
     lexicons: _containers.RepeatedScalarFieldContainer[str]
     custom_pronunciations: _containers.RepeatedCompositeFieldContainer[CustomPronunciation]
-    def __init__(self, voice: _Optional[str] = ..., speaker: _Optional[str] = ..., language: _Optional[str] = ..., encoding: _Optional[_Union[AudioEncoding, str]] = ..., sample_rate: _Optional[int] = ..., speed: _Optional[float] = ..., pitch: _Optional[float] = ..., volume: _Optional[float] = ..., noise_scale: _Optional[float] = ..., noise_w: _Optional[float] = ..., sentence_silence: _Optional[float] = ..., use_cache: _Optional[bool] = ..., enable_word_timestamps: _Optional[bool] = ..., frame_ms: _Optional[int] = ..., lexicons: _Optional[_Iterable[str]] = ..., custom_pronunciations: _Optional[_Iterable[_Union[CustomPronunciation, _Mapping]]] = ...) -> None: ...
+    normalization: Normalization
+    def __init__(self, voice: _Optional[str] = ..., speaker: _Optional[str] = ..., language: _Optional[str] = ..., encoding: _Optional[_Union[AudioEncoding, str]] = ..., sample_rate: _Optional[int] = ..., speed: _Optional[float] = ..., pitch: _Optional[float] = ..., volume: _Optional[float] = ..., noise_scale: _Optional[float] = ..., noise_w: _Optional[float] = ..., sentence_silence: _Optional[float] = ..., use_cache: _Optional[bool] = ..., enable_word_timestamps: _Optional[bool] = ..., frame_ms: _Optional[int] = ..., lexicons: _Optional[_Iterable[str]] = ..., custom_pronunciations: _Optional[_Iterable[_Union[CustomPronunciation, _Mapping]]] = ..., normalization: _Optional[_Union[Normalization, str]] = ...) -> None: ...
 
 class CustomPronunciation(_message.Message):
     __slots__ = ("phrase", "ipa", "alias")
