@@ -27,7 +27,7 @@ import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import * as ort from "onnxruntime-node";
 import { pino } from "pino";
-import { AudioEncoding, TtsService } from "../gen/aetheros/tts/v1/tts_pb.js";
+import { AudioEncoding, Normalization, TtsService } from "../gen/aetheros/tts/v1/tts_pb.js";
 import { createEncoder } from "../src/audio/encoder.js";
 import { floatToPcm16 } from "../src/audio/pcm.js";
 import { cacheKey, openAudioCache, type CachedAudio } from "../src/cache/index.js";
@@ -389,7 +389,7 @@ async function runAll(): Promise<Results> {
   const paragraphUnits = unitsOf(planSpeech(PARAGRAPH, voice.config));
   const firstPieceIds = [paragraphUnits[0]!.ids];
   /** SynthesizeStream until its first AudioChunk, then cancelled; the server's leftover work is waited out, not counted. */
-  const streamFirst = async (running: RunningService, text: string) => {
+  const streamFirst = async (running: RunningService, text: string, normalization = Normalization.UNSPECIFIED) => {
     const abort = new AbortController();
     const started = performance.now();
     let startMs: number | undefined;
@@ -397,7 +397,7 @@ async function runAll(): Promise<Results> {
     let audioBytes = 0;
     try {
       for await (const message of running.client.synthesizeStream(
-        { text, config: { encoding: AudioEncoding.WAV, useCache: false } },
+        { text, config: { encoding: AudioEncoding.WAV, useCache: false, normalization } },
         { signal: abort.signal, timeoutMs: 120_000 },
       )) {
         if (message.event.case === "start") startMs = performance.now() - started;
@@ -422,8 +422,8 @@ async function runAll(): Promise<Results> {
       const started = performance.now();
       const plan = await enginePool.plan(voice, PARAGRAPH);
       const phonemizeMs = performance.now() - started;
-      for await (const piece of enginePool.synthesize(voice, plan, settings, never)) {
-        const pcm = floatToPcm16(piece.samples);
+      for await (const piece of enginePool.synthesize(voice, plan, settings, never, true)) {
+        const pcm = floatToPcm16(piece.samples, 1, false);
         return { ms: performance.now() - started, phonemizeMs, audioSeconds: pcm.length / rate };
       }
       throw new Error("no piece");
@@ -439,6 +439,8 @@ async function runAll(): Promise<Results> {
   for (const t of TTFA_TEXTS) {
     ttfaSubjects[`stream-default:${t.key}`] = () => streamFirst(defaultService, t.text);
     ttfaSubjects[`stream-latency:${t.key}`] = () => streamFirst(latencyService, t.text);
+    // Piper's own level (each sentence peak-normalized) waits for the sentence's last sample.
+    ttfaSubjects[`stream-peak:${t.key}`] = () => streamFirst(defaultService, t.text, Normalization.SENTENCE_PEAK);
     ttfaSubjects[`piper-first:${t.key}`] = async () => {
       const answer = await ref.first(t.text);
       return { ms: answer.ms, audioSeconds: answer.samples / ref.info.sample_rate };
