@@ -33,6 +33,8 @@ import { floatToPcm16 } from "../src/audio/pcm.js";
 import { cacheKey, openAudioCache, type CachedAudio } from "../src/cache/index.js";
 import { loadConfig } from "../src/config/index.js";
 import { Engine, type Plan, planSpeech, type SpeechSettings, type VoiceModel } from "../src/engine/index.js";
+import { EARLY_DECODE_WINDOWS, ENCODER_MIN_THREADS, latentWindow } from "../src/engine/inference.js";
+import { partFiles } from "../src/engine/voice-graph.js";
 import { ensureVoice } from "../src/voices/fetch.js";
 import { VoiceCatalog } from "../src/voices/index.js";
 import { ghzUnary, grpcJsSynthesize, grpcurlUnary, type SynthesizeInit, statusName, tool } from "./lib/clients.js";
@@ -435,6 +437,46 @@ async function runAll(): Promise<Results> {
     "piper-first-sentence": () => piperSynth(PARAGRAPH_FIRST_SENTENCE),
     "floor-first-piece": () => floor(LATENCY_INTRA, firstPieceIds),
   };
+  // What a stream's first audio waits for, on bare sessions of the voice's split parts with
+  // the service's threads: the first sentence's encoder run (2 intra-op threads, as
+  // ENCODER_MIN_THREADS) and the decode of its first window (16 frames and 12 of context, 1
+  // thread as shipped).
+  const parts = partFiles(MODEL_FILE, voice.modelHash);
+  const encoderPart = await ort.InferenceSession.create(parts.encoderFile, {
+    ...FLOOR_SESSION_OPTIONS,
+    intraOpNumThreads: ENCODER_MIN_THREADS,
+    extra: { session: { intra_op: { allow_spinning: "0" } } },
+  });
+  const decoderPart = await ort.InferenceSession.create(parts.decoderFile, { ...FLOOR_SESSION_OPTIONS, intraOpNumThreads: 1 });
+  const encodeFirstSentence = async (text: string) => {
+    const ids = planSpeech(text, voice.config).sentences[0]!.ids;
+    const started = performance.now();
+    const output = await encoderPart.run({
+      input: new ort.Tensor("int64", BigInt64Array.from(ids, BigInt), [1, ids.length]),
+      input_lengths: new ort.Tensor("int64", BigInt64Array.of(BigInt(ids.length)), [1]),
+      scales: scalesTensor(),
+      duration_scale: new ort.Tensor("float32", Float32Array.of(1), [1]),
+    });
+    return { ms: performance.now() - started, latent: output.z! };
+  };
+  for (const t of TTFA_TEXTS) {
+    ttfaSubjects[`encoder:${t.key}`] = async () => ({ ms: (await encodeFirstSentence(t.text)).ms });
+    ttfaSubjects[`first-window:${t.key}`] = async () => {
+      const { latent } = await encodeFirstSentence(t.text);
+      const [, channels, frames] = latent.dims as [number, number, number];
+      const window = {
+        start: 0,
+        end: EARLY_DECODE_WINDOWS.first,
+        from: 0,
+        to: Math.min(frames, EARLY_DECODE_WINDOWS.first + EARLY_DECODE_WINDOWS.context),
+      };
+      const data = latentWindow({ data: latent.data as Float32Array, channels, frames }, window);
+      const started = performance.now();
+      const output = await decoderPart.run({ z: new ort.Tensor("float32", data, [1, channels, window.to - window.from]) });
+      const ms = performance.now() - started;
+      return { ms, audioSeconds: (output[decoderPart.outputNames[0]!]!.data as Float32Array).length / rate };
+    };
+  }
   // Issue 13: the first AudioChunk of each text against Piper's first synthesize() chunk of the same text.
   for (const t of TTFA_TEXTS) {
     ttfaSubjects[`stream-default:${t.key}`] = () => streamFirst(defaultService, t.text);

@@ -183,7 +183,7 @@ const speakerTensor = (speakerId: number): ort.Tensor => new ort.Tensor("int64",
  * Interleaved A/B on 2 cores against one thread: one caller 0.91-0.92x the time at 50-200
  * characters, throughput at concurrency 2 and 8 0.96x and 0.98x (means of three runs).
  */
-const ENCODER_MIN_THREADS = 2;
+export const ENCODER_MIN_THREADS = 2;
 
 const VOICE_INPUTS = ["input", "input_lengths", "scales"];
 
