@@ -40,7 +40,7 @@ import { bcp47, matchesLanguage, type VoiceCatalog } from "../voices/index.js";
 import type { Admission, Permit } from "./admission.js";
 import { ReadAhead } from "./read-ahead.js";
 import type { SpeechRequest } from "./request.js";
-import { type ScriptItem, scriptItems, textSegments } from "./script.js";
+import { type ScriptItem, type ScriptRun, scriptItems, textSegments } from "./script.js";
 
 export interface SynthesizerOptions {
   catalog: VoiceCatalog;
@@ -160,7 +160,7 @@ export class Synthesizer {
     let samples = 0;
     let cached = true;
     try {
-      for await (const piece of this.renderScript(request, script, signal, client)) {
+      for await (const piece of this.renderScript(request, script, signal, client, false)) {
         parts.push(encoder.write(piece.pcm));
         samples += piece.pcm.length;
         words.push(...piece.words);
@@ -238,9 +238,18 @@ export class Synthesizer {
       sentenceSilence: 0,
       frameMs: 0,
     };
+    yield* this.pcmEvents(segment, signal, client);
+  }
+
+  /**
+   * A PCM request (at its output rate, no frames) through SynthesizeStream's path: each
+   * sentence's words (when asked for) before its audio, the audio as it is synthesized, and
+   * last how it ended.
+   */
+  private async *pcmEvents(request: SpeechRequest, signal: AbortSignal, client: string): AsyncGenerator<SegmentEvent> {
     // Chunks are cut by size, which may split a sample: an odd byte waits for the next chunk.
     let carry = new Uint8Array(0);
-    for await (const event of this.stream(segment, signal, client)) {
+    for await (const event of this.stream(request, signal, client)) {
       if (event.type === "timestamps") yield { type: "words", sentenceIndex: event.sentenceIndex, words: event.words };
       else if (event.type === "chunk") {
         const bytes = carry.length > 0 ? concatBytes([carry, event.bytes]) : event.bytes;
@@ -266,7 +275,7 @@ export class Synthesizer {
    * document's start, word offsets index the document.
    */
   speakDocument(document: LiveDocument, signal: AbortSignal, client: string): AsyncGenerator<ScriptPiece> {
-    return this.renderScript(document.request, document.script, signal, client);
+    return this.renderScript(document.request, document.script, signal, client, true);
   }
 
   /** Cuts one stream's (or utterance's) bytes into chunks, in whole frames when the request asks. */
@@ -372,7 +381,7 @@ export class Synthesizer {
     let cached = true;
     let ended = false;
     try {
-      for await (const piece of this.renderScript(request, script, signal, client)) {
+      for await (const piece of this.renderScript(request, script, signal, client, true)) {
         const sentenceIndex = piece.firstSentence;
         for (let i = 0; i < Math.max(1, piece.sentenceCount); i++) {
           const words = piece.words.filter((word) => word.sentenceIndex === sentenceIndex + i);
@@ -403,8 +412,16 @@ export class Synthesizer {
    * The script's runs through the plain-text path as PCM at the output rate (each run its
    * own cache entry), with breaks as silence and the request's sentence silence between
    * runs; words and marks placed in the whole audio and mapped back to the client's text.
+   * `early` (a stream): a run is spoken window by window as SynthesizeStream speaks a text,
+   * unless a mark inside it needs the words after it; otherwise each run comes whole.
    */
-  private async *renderScript(request: SpeechRequest, script: Script, signal: AbortSignal, client: string): AsyncGenerator<ScriptPiece> {
+  private async *renderScript(
+    request: SpeechRequest,
+    script: Script,
+    signal: AbortSignal,
+    client: string,
+    early: boolean,
+  ): AsyncGenerator<ScriptPiece> {
     const { encodeRate } = script;
     const written = Array.from(request.ssml || request.text);
     let samples = 0;
@@ -426,65 +443,81 @@ export class Synthesizer {
         afterRun = false;
         continue;
       }
-      const { prosody } = item;
-      let result: SynthesisResult;
+      const run = this.runRequest(request, item, encodeRate);
+      const silence = afterRun && request.sentenceSilence > 0 ? createSilence(request.sentenceSilence, encodeRate) : undefined;
+      /** Where the run's audio starts, in seconds from the script's start. */
+      const offset = (samples + (silence?.length ?? 0)) / encodeRate;
+      const placed = (runWords: readonly WordTimestamp[]): WordTimestamp[] =>
+        runWords.map((word) => {
+          const start = item.source.starts[word.textStart]!;
+          const stop = item.source.ends[word.textEnd - 1]!;
+          return {
+            word: written.slice(start, stop).join(""),
+            textStart: start,
+            textEnd: stop,
+            startSeconds: offset + word.startSeconds,
+            endSeconds: offset + word.endSeconds,
+            sentenceIndex: sentences + word.sentenceIndex,
+          };
+        });
+      /** The marks before the run, at its first word. */
+      const leading = (first: WordTimestamp | undefined) =>
+        marks.map((markName) => ({ markName, seconds: first ? offset + first.startSeconds : offset }));
       try {
-        result = await this.synthesizeText(
-          {
-            ...request,
-            text: item.text,
-            ssml: "",
-            voice: item.voice ?? (item.language ? this.voiceSpeaking(item.language, request) : request.voice),
-            language: item.voice || item.language ? "" : request.language,
-            speed: request.speed * prosody.rate,
-            pitch: request.pitch * 2 ** (prosody.pitchSemitones / 12),
-            volume: prosody.volumeDb <= SILENT_DB ? 0 : request.volume * 10 ** (prosody.volumeDb / 20),
-            encoding: AudioEncoding.PCM,
-            sampleRate: encodeRate,
-            wordTimestamps: true,
-            frameMs: 0,
-          },
-          signal,
-          client,
-        );
+        if (early && item.marks.length === 0) {
+          let pending: ScriptPiece | undefined;
+          let words: WordTimestamp[] = [];
+          let timepoints: Timepoint[] | undefined;
+          let spoken = 0;
+          for await (const event of this.pcmEvents(run, signal, client)) {
+            if (event.type === "words") {
+              timepoints ??= leading(event.words[0]);
+              words.push(...placed(event.words));
+            } else if (event.type === "audio") {
+              if (pending) yield pending;
+              const first = spoken === 0 && silence ? concatSamples(silence, event.pcm) : event.pcm;
+              spoken += event.pcm.length;
+              timepoints ??= leading(undefined);
+              pending = { pcm: first, words, timepoints, firstSentence: sentences + event.sentenceIndex, sentenceCount: 1, cached: false };
+              samples += first.length;
+              words = [];
+              timepoints = [];
+            } else {
+              // The run's last piece says whether it came from the cache, as a whole run does.
+              if (pending) yield { ...pending, cached: event.cached };
+              pending = undefined;
+              sentences += Math.max(1, event.sentenceCount);
+            }
+          }
+          marks = [];
+          afterRun = true;
+          continue;
+        }
+        const result = await this.synthesizeText(run, signal, client);
+        const spoken = samplesOf(result.audio.bytes);
+        const pcm = silence ? concatSamples(silence, spoken) : spoken;
+        const runWords = result.audio.words ?? [];
+        const wordAt = (from: number) => runWords.find((word) => word.textStart >= from);
+        const end = offset + spoken.length / encodeRate;
+        const timepoints = [
+          ...leading(runWords[0]),
+          ...item.marks.map(({ name, offset: at }) => {
+            const next = wordAt(at);
+            return { markName: name, seconds: next ? offset + next.startSeconds : end };
+          }),
+        ];
+        marks = [];
+        const sentenceCount = Math.max(1, result.audio.sentenceByteEnds?.length ?? 1);
+        yield { pcm, words: placed(runWords), timepoints, firstSentence: sentences, sentenceCount, cached: result.cached };
+        samples += pcm.length;
+        sentences += sentenceCount;
+        afterRun = true;
       } catch (error) {
         if (error instanceof NothingToSpeakError) continue;
         if (error instanceof NotFoundError && item.voice !== undefined)
           throw new NotFoundError("ssml", `<voice name=${JSON.stringify(item.voice)}>: ${error.problem}`);
         throw error;
       }
-      const silence = afterRun && request.sentenceSilence > 0 ? createSilence(request.sentenceSilence, encodeRate) : undefined;
-      const spoken = samplesOf(result.audio.bytes);
-      const pcm = silence ? concatSamples(silence, spoken) : spoken;
-      const offset = (samples + (silence?.length ?? 0)) / encodeRate;
-      const runWords = result.audio.words ?? [];
-      const wordAt = (from: number) => runWords.find((word) => word.textStart >= from);
-      const end = offset + spoken.length / encodeRate;
-      const timepoints = [
-        ...marks.map((markName) => ({ markName, seconds: runWords[0] ? offset + runWords[0].startSeconds : offset })),
-        ...item.marks.map(({ name, offset: at }) => {
-          const next = wordAt(at);
-          return { markName: name, seconds: next ? offset + next.startSeconds : end };
-        }),
-      ];
-      marks = [];
-      const words = runWords.map((word) => {
-        const start = item.source.starts[word.textStart]!;
-        const stop = item.source.ends[word.textEnd - 1]!;
-        return {
-          word: written.slice(start, stop).join(""),
-          textStart: start,
-          textEnd: stop,
-          startSeconds: offset + word.startSeconds,
-          endSeconds: offset + word.endSeconds,
-          sentenceIndex: sentences + word.sentenceIndex,
-        };
-      });
-      const sentenceCount = Math.max(1, result.audio.sentenceByteEnds?.length ?? 1);
-      yield { pcm, words, timepoints, firstSentence: sentences, sentenceCount, cached: result.cached };
-      samples += pcm.length;
-      sentences += sentenceCount;
-      afterRun = true;
     }
     if (marks.length > 0) {
       const seconds = samples / encodeRate;
@@ -497,6 +530,25 @@ export class Synthesizer {
         cached: true,
       };
     }
+  }
+
+  /** A run of a script as a plain-text request: PCM at the script's rate, its prosody and voice applied. */
+  private runRequest(request: SpeechRequest, item: ScriptRun, encodeRate: number): SpeechRequest {
+    const { prosody } = item;
+    return {
+      ...request,
+      text: item.text,
+      ssml: "",
+      voice: item.voice ?? (item.language ? this.voiceSpeaking(item.language, request) : request.voice),
+      language: item.voice || item.language ? "" : request.language,
+      speed: request.speed * prosody.rate,
+      pitch: request.pitch * 2 ** (prosody.pitchSemitones / 12),
+      volume: prosody.volumeDb <= SILENT_DB ? 0 : request.volume * 10 ** (prosody.volumeDb / 20),
+      encoding: AudioEncoding.PCM,
+      sampleRate: encodeRate,
+      wordTimestamps: true,
+      frameMs: 0,
+    };
   }
 
   /** `<lang>`: the request's voice when it speaks the language, else an installed voice that does, else the request's. */

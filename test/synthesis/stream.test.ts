@@ -199,11 +199,14 @@ describe("incremental streaming and early stops", () => {
   // One sentence of 1062 phonemes (the longest golden line): about a minute of audio and
   // seconds of decoding here, so the cancel lands long before its last window.
   const LONG_SENTENCE = golden.items.find((item) => item.file === "audio/10.wav")!.text;
-  it("at the model's own level a sentence's first audio leaves before the rest of the sentence is decoded", async () => {
+  it.each([
+    ["text", { text: LONG_SENTENCE }],
+    ["an SSML document", { ssml: `<speak><prosody rate="90%">${LONG_SENTENCE}</prosody></speak>` }],
+  ])("at the model's own level a sentence's first audio leaves before the rest of the sentence is decoded (%s)", async (_, input) => {
     const since = running.logLines.length;
     const controller = new AbortController();
     const call = ttsClient(running, "gRPC").synthesizeStream(
-      { text: LONG_SENTENCE, config: { encoding: AudioEncoding.PCM, useCache: false } },
+      { ...input, config: { encoding: AudioEncoding.PCM, useCache: false } },
       { signal: controller.signal },
     );
     await expect(
