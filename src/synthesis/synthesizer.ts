@@ -238,26 +238,7 @@ export class Synthesizer {
       sentenceSilence: 0,
       frameMs: 0,
     };
-    yield* this.pcmEvents(segment, signal, client);
-  }
-
-  /**
-   * A PCM request (at its output rate, no frames) through SynthesizeStream's path: each
-   * sentence's words (when asked for) before its audio, the audio as it is synthesized, and
-   * last how it ended.
-   */
-  private async *pcmEvents(request: SpeechRequest, signal: AbortSignal, client: string): AsyncGenerator<SegmentEvent> {
-    // Chunks are cut by size, which may split a sample: an odd byte waits for the next chunk.
-    let carry = new Uint8Array(0);
-    for await (const event of this.stream(request, signal, client)) {
-      if (event.type === "timestamps") yield { type: "words", sentenceIndex: event.sentenceIndex, words: event.words };
-      else if (event.type === "chunk") {
-        const bytes = carry.length > 0 ? concatBytes([carry, event.bytes]) : event.bytes;
-        const whole = bytes.length - (bytes.length % 2);
-        carry = bytes.slice(whole);
-        if (whole > 0) yield { type: "audio", sentenceIndex: event.sentenceIndex, pcm: samplesOf(bytes.subarray(0, whole)) };
-      } else if (event.type === "summary") yield { type: "end", cached: event.cached, sentenceCount: event.sentenceCount };
-    }
+    yield* pcmEvents(this.stream(segment, signal, client));
   }
 
   /**
@@ -305,6 +286,11 @@ export class Synthesizer {
       yield* this.streamScript(request, await this.script(request, pronunciations), signal, client);
       return;
     }
+    yield* this.streamText(request, signal, client);
+  }
+
+  /** One text as one cache entry, sent window by window (a script's run: its pronunciations already applied). */
+  private async *streamText(request: SpeechRequest, signal: AbortSignal, client: string): AsyncGenerator<StreamEvent> {
     const started = performance.now();
     const speech = await this.resolve(request);
     const start = { type: "start", voice: speech.model.id, modelUsed: speech.modelUsed, encoding: request.encoding } as const;
@@ -465,28 +451,26 @@ export class Synthesizer {
         marks.map((markName) => ({ markName, seconds: first ? offset + first.startSeconds : offset }));
       try {
         if (early && item.marks.length === 0) {
-          let pending: ScriptPiece | undefined;
           let words: WordTimestamp[] = [];
           let timepoints: Timepoint[] | undefined;
-          let spoken = 0;
-          for await (const event of this.pcmEvents(run, signal, client)) {
+          let before = silence;
+          for await (const event of pcmEvents(this.streamText(run, signal, client))) {
             if (event.type === "words") {
               timepoints ??= leading(event.words[0]);
               words.push(...placed(event.words));
             } else if (event.type === "audio") {
-              if (pending) yield pending;
-              const first = spoken === 0 && silence ? concatSamples(silence, event.pcm) : event.pcm;
-              spoken += event.pcm.length;
+              const pcm = before ? concatSamples(before, event.pcm) : event.pcm;
+              before = undefined;
               timepoints ??= leading(undefined);
-              pending = { pcm: first, words, timepoints, firstSentence: sentences + event.sentenceIndex, sentenceCount: 1, cached: false };
-              samples += first.length;
+              // Whether the run came from the cache is known at its end (below).
+              yield { pcm, words, timepoints, firstSentence: sentences + event.sentenceIndex, sentenceCount: 1, cached: true };
+              samples += pcm.length;
               words = [];
               timepoints = [];
             } else {
-              // The run's last piece says whether it came from the cache, as a whole run does.
-              if (pending) yield { ...pending, cached: event.cached };
-              pending = undefined;
               sentences += Math.max(1, event.sentenceCount);
+              if (!event.cached)
+                yield { pcm: new Int16Array(0), words: [], timepoints: [], firstSentence: sentences, sentenceCount: 0, cached: false };
             }
           }
           marks = [];
@@ -826,6 +810,25 @@ class WholeFile implements AudioEncoder {
     const carried = ends.every((end) => end >= streamedBytes.length - shared);
     const shift = bytes.length - streamedBytes.length;
     return { ...streamedAudio, bytes, sentenceByteEnds: carried ? ends.map((end) => end + shift) : [bytes.length] };
+  }
+}
+
+/**
+ * A stream of a PCM request (at its output rate, no frames) as samples: each sentence's
+ * words (when asked for) before its audio, the audio as it is synthesized, and last how it
+ * ended.
+ */
+async function* pcmEvents(events: AsyncIterable<StreamEvent>): AsyncGenerator<SegmentEvent> {
+  // Chunks are cut by size, which may split a sample: an odd byte waits for the next chunk.
+  let carry = new Uint8Array(0);
+  for await (const event of events) {
+    if (event.type === "timestamps") yield { type: "words", sentenceIndex: event.sentenceIndex, words: event.words };
+    else if (event.type === "chunk") {
+      const bytes = carry.length > 0 ? concatBytes([carry, event.bytes]) : event.bytes;
+      const whole = bytes.length - (bytes.length % 2);
+      carry = bytes.slice(whole);
+      if (whole > 0) yield { type: "audio", sentenceIndex: event.sentenceIndex, pcm: samplesOf(bytes.subarray(0, whole)) };
+    } else if (event.type === "summary") yield { type: "end", cached: event.cached, sentenceCount: event.sentenceCount };
   }
 }
 
