@@ -167,6 +167,28 @@ describe("pronunciation lexicons", () => {
     expect(same(samples, (await speak({ text: "Read the speech docs." })).samples)).toBe(true);
   });
 
+  it("a stream of text with a lexicon and inline entries says what the unary call says, with its words", async () => {
+    const text = "AetherOS reads the TTS docs.";
+    const config = {
+      ...PCM,
+      lexicons: ["product"],
+      customPronunciations: [{ phrase: "docs", pronunciation: { case: "alias", value: "documents" } }],
+      enableWordTimestamps: true,
+    } as Config;
+    const unary = await speak({ text, config });
+    const chunks: Uint8Array[] = [];
+    const words: string[] = [];
+    for await (const message of ttsClient(running).synthesizeStream({ text, config })) {
+      if (message.event.case === "chunk") chunks.push(message.event.value.audio);
+      if (message.event.case === "timestamps") words.push(...message.event.value.words.map((w) => w.word));
+    }
+    expectSameSpeech(Buffer.concat(chunks), unary.samples);
+    expect(same(unary.samples, (await speak({ text })).samples)).toBe(false);
+    expect(words).toEqual(unary.response.words.map((w) => w.word));
+    expect(words[0]).toBe("AetherOS");
+    expect(words.at(-1)).toBe("docs");
+  });
+
   it("a broken lexicon is refused by name with FAILED_PRECONDITION; an unknown one is INVALID_ARGUMENT", async () => {
     const broken = await callError(ttsClient(running).synthesize({ text: "Hi.", config: { lexicons: ["broken"] } }));
     expect(broken.code).toBe(Code.FailedPrecondition);
