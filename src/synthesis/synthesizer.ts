@@ -433,19 +433,33 @@ export class Synthesizer {
       const silence = afterRun && request.sentenceSilence > 0 ? createSilence(request.sentenceSilence, encodeRate) : undefined;
       /** Where the run's audio starts, in seconds from the script's start. */
       const offset = (samples + (silence?.length ?? 0)) / encodeRate;
-      const placed = (runWords: readonly WordTimestamp[]): WordTimestamp[] =>
-        runWords.map((word) => {
+      /**
+       * The run's words in the written text. Words spoken for one written span (an alias,
+       * `<sub>`: "TTS" said as "text to speech") are that one written word, from the first's
+       * start to the last's end.
+       */
+      const placed = (runWords: readonly WordTimestamp[]): WordTimestamp[] => {
+        const words: WordTimestamp[] = [];
+        for (const word of runWords) {
           const start = item.source.starts[word.textStart]!;
           const stop = item.source.ends[word.textEnd - 1]!;
-          return {
+          const sentenceIndex = sentences + word.sentenceIndex;
+          const previous = words.at(-1);
+          if (previous?.textStart === start && previous.textEnd === stop && previous.sentenceIndex === sentenceIndex) {
+            previous.endSeconds = offset + word.endSeconds;
+            continue;
+          }
+          words.push({
             word: written.slice(start, stop).join(""),
             textStart: start,
             textEnd: stop,
             startSeconds: offset + word.startSeconds,
             endSeconds: offset + word.endSeconds,
-            sentenceIndex: sentences + word.sentenceIndex,
-          };
-        });
+            sentenceIndex,
+          });
+        }
+        return words;
+      };
       /** The marks before the run, at its first word. */
       const leading = (first: WordTimestamp | undefined) =>
         marks.map((markName) => ({ markName, seconds: first ? offset + first.startSeconds : offset }));

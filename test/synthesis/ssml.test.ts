@@ -104,8 +104,10 @@ describe("SSML tags, measured in the audio", () => {
   it("<phoneme> says the IPA as [[ ]] does, <sub> says its alias", async () => {
     const phoneme = await speak({ ssml: '<speak><phoneme alphabet="ipa" ph="həlˈoʊ">hello</phoneme></speak>' });
     expect(same(phoneme.samples, (await speak({ text: "[[ həlˈoʊ ]]" })).samples)).toBe(true);
-    const sub = await speak({ ssml: '<speak><sub alias="World Wide Web">WWW</sub></speak>' });
+    const sub = await speak({ ssml: '<speak><sub alias="World Wide Web">WWW</sub></speak>', config: { enableWordTimestamps: true } });
     expect(same(sub.samples, (await speak({ text: "World Wide Web" })).samples)).toBe(true);
+    // One word, spanning the element (the alias maps to all of it), where it was three.
+    expect(sub.response.words.map((w) => w.word)).toEqual(['<sub alias="World Wide Web">WWW</sub>']);
   });
 
   it("<say-as interpret-as='characters'> spells the word out", async () => {
@@ -154,8 +156,17 @@ describe("pronunciation lexicons", () => {
   it("a lexicon file's IPA and alias change what is said, and words keep the text's spans", async () => {
     const text = "AetherOS speaks TTS.";
     const { response, samples } = await speak({ text, config: { lexicons: ["product"], enableWordTimestamps: true } });
-    expect(same(samples, (await speak({ text: "[[ ˈiːθɚ ˌoʊˈɛs ]] speaks text to speech." })).samples)).toBe(true);
-    expect(response.words[0]).toMatchObject({ word: "AetherOS", textStart: 0, textEnd: 8 });
+    const spoken = await speak({ text: "[[ ˈiːθɚ ˌoʊˈɛs ]] speaks text to speech.", config: { enableWordTimestamps: true } });
+    expect(same(samples, spoken.samples)).toBe(true);
+    expect(response.words.map((w) => [w.word, w.textStart, w.textEnd])).toEqual([
+      ["AetherOS", 0, 8],
+      ["speaks", 9, 15],
+      ["TTS", 16, 19],
+    ]);
+    // "TTS", said as three words, is one word from the start of "text" to the end of "speech".
+    const [, , first, , last] = spoken.response.words;
+    expect([first!.word, last!.word]).toEqual(["text", "speech"]);
+    expect(response.words[2]).toMatchObject({ startSeconds: first!.startSeconds, endSeconds: last!.endSeconds });
     expect(same((await speak({ text })).samples, samples)).toBe(false);
   });
 

@@ -426,6 +426,7 @@ describe("StreamingSynthesize with SSML documents", () => {
   it("applies the config's custom pronunciations to the text and the documents alike", async () => {
     const config: Config = {
       ...CONFIG,
+      enableWordTimestamps: true,
       customPronunciations: [{ phrase: "TTS", pronunciation: { case: "alias", value: "text to speech" } }],
     };
     const session = connectSession("gRPC");
@@ -440,6 +441,14 @@ describe("StreamingSynthesize with SSML documents", () => {
     // The alias changes the audio, so the comparison shows it was applied on the stream.
     expect(Buffer.from(text.audio).equals(Buffer.from(plainText.audio))).toBe(false);
     expectSameSpeech(session.audio(), Buffer.concat([text.audio, document.audio]));
+    // "TTS", said as "text to speech", is one word where it is written.
+    const sent = Array.from("I like TTS.<speak>TTS is <mark name='fun'/>fun.</speak>");
+    const tts = session.words().filter((w) => w.word === "TTS");
+    expect(tts.map((w) => [w.textStart, w.textEnd])).toEqual([
+      [7, 10],
+      [18, 21],
+    ]);
+    for (const word of session.words()) expect(sent.slice(word.textStart, word.textEnd).join("")).toBe(word.word);
   }, 180_000);
 
   it("a document of only a break and a mark is its silence and its mark", async () => {
