@@ -33,8 +33,8 @@ import { floatToPcm16 } from "../src/audio/pcm.js";
 import { cacheKey, openAudioCache, type CachedAudio } from "../src/cache/index.js";
 import { loadConfig } from "../src/config/index.js";
 import { Engine, type Plan, planSpeech, type SpeechSettings, type VoiceModel } from "../src/engine/index.js";
-import { EARLY_DECODE_WINDOWS, ENCODER_MIN_THREADS, latentWindow } from "../src/engine/inference.js";
-import { partFiles } from "../src/engine/voice-graph.js";
+import { EARLY_DECODE_WINDOWS, flowInputs, frameWindows, VoiceSession } from "../src/engine/inference.js";
+import { prepareVoice } from "../src/engine/voice-graph.js";
 import { ensureVoice } from "../src/voices/fetch.js";
 import { VoiceCatalog } from "../src/voices/index.js";
 import { ghzUnary, grpcJsSynthesize, grpcurlUnary, type SynthesizeInit, statusName, tool } from "./lib/clients.js";
@@ -437,44 +437,30 @@ async function runAll(): Promise<Results> {
     "piper-first-sentence": () => piperSynth(PARAGRAPH_FIRST_SENTENCE),
     "floor-first-piece": () => floor(LATENCY_INTRA, firstPieceIds),
   };
-  // What a stream's first audio waits for, on bare sessions of the voice's split parts with
-  // the service's threads: the first sentence's encoder run (2 intra-op threads, as
-  // ENCODER_MIN_THREADS) and the decode of its first window (16 frames and 12 of context, 1
+  // What a stream's first audio waits for, on the voice's split parts in this thread with the
+  // service's threads: the first sentence's encoder run (ENCODER_MIN_THREADS intra-op
+  // threads) and the flow and decoder runs of its first window (EARLY_DECODE_WINDOWS, one
   // thread as shipped).
-  const parts = partFiles(MODEL_FILE, voice.modelHash);
-  const encoderPart = await ort.InferenceSession.create(parts.encoderFile, {
-    ...FLOOR_SESSION_OPTIONS,
-    intraOpNumThreads: ENCODER_MIN_THREADS,
-    extra: { session: { intra_op: { allow_spinning: "0" } } },
-  });
-  const decoderPart = await ort.InferenceSession.create(parts.decoderFile, { ...FLOOR_SESSION_OPTIONS, intraOpNumThreads: 1 });
+  const prepared = await prepareVoice(MODEL_FILE, voice.modelHash, voice.config, { intraOpThreads: 1 });
+  if (prepared.graph.kind !== "split") throw new Error(`the voice runs whole: ${prepared.wholeBecause}`);
+  const parts = await VoiceSession.load(prepared.graph, voice.config, { intraOpThreads: 1, windows: EARLY_DECODE_WINDOWS });
+  const noiseZero = { noiseScale: 0, lengthScale: voice.config.lengthScale, noiseW: 0, durationScale: 1 };
   const encodeFirstSentence = async (text: string) => {
     const ids = planSpeech(text, voice.config).sentences[0]!.ids;
     const started = performance.now();
-    const output = await encoderPart.run({
-      input: new ort.Tensor("int64", BigInt64Array.from(ids, BigInt), [1, ids.length]),
-      input_lengths: new ort.Tensor("int64", BigInt64Array.of(BigInt(ids.length)), [1]),
-      scales: scalesTensor(),
-      duration_scale: new ort.Tensor("float32", Float32Array.of(1), [1]),
-    });
-    return { ms: performance.now() - started, latent: output.z! };
+    const encoded = await parts.encode(ids, noiseZero, 0);
+    if (encoded.kind !== "frames") throw new Error("the voice runs whole");
+    return { ms: performance.now() - started, frames: encoded.frames };
   };
   for (const t of TTFA_TEXTS) {
     ttfaSubjects[`encoder:${t.key}`] = async () => ({ ms: (await encodeFirstSentence(t.text)).ms });
     ttfaSubjects[`first-window:${t.key}`] = async () => {
-      const { latent } = await encodeFirstSentence(t.text);
-      const [, channels, frames] = latent.dims as [number, number, number];
-      const window = {
-        start: 0,
-        end: EARLY_DECODE_WINDOWS.first,
-        from: 0,
-        to: Math.min(frames, EARLY_DECODE_WINDOWS.first + EARLY_DECODE_WINDOWS.context),
-      };
-      const data = latentWindow({ data: latent.data as Float32Array, channels, frames }, window);
+      const { frames } = await encodeFirstSentence(t.text);
+      const window = frameWindows(frames.frames, EARLY_DECODE_WINDOWS)[0]!;
+      const inputs = flowInputs(frames, window);
       const started = performance.now();
-      const output = await decoderPart.run({ z: new ort.Tensor("float32", data, [1, channels, window.to - window.from]) });
-      const ms = performance.now() - started;
-      return { ms, audioSeconds: (output[decoderPart.outputNames[0]!]!.data as Float32Array).length / rate };
+      const samples = await parts.decode(inputs, window, 0);
+      return { ms: performance.now() - started, audioSeconds: samples.length / rate };
     };
   }
   // Issue 13: the first AudioChunk of each text against Piper's first synthesize() chunk of the same text.
@@ -496,6 +482,7 @@ async function runAll(): Promise<Results> {
       if (iteration >= 0) ttfa.push({ iteration, subject, ...sample });
     }
   }
+  await parts.release();
   log(`time to first audio: ${TTFA_RUNS} runs`);
 
   // ------------------------------------------------------------ OpenAI route: first byte against the whole reply

@@ -5,22 +5,24 @@
  * same voices. The pool remembers which voice configs each worker holds and sends a config
  * only to a worker that lacks it.
  *
- * A split voice's encoder is loaded in one worker in WORKERS_PER_ENCODER, and its decoder in
- * every worker: the encoder is most of a voice's memory (about 100 MB of the 110 a worker
- * held for the default voice) and about a quarter of a sentence's inference time, run on two
- * intra-op threads (inference.ts), so the cores stay busy while the decoder-only workers
- * wait for its frames. An encoder worker takes the encoder runs waiting before anything
- * else, so a new sentence is not held behind windows others can decode. Interleaved A/B on
- * 2 cores against an encoder in every worker: RSS 420 → 312 MB serving and 601 → 486 MB
- * after load; one caller 0.98-1.03x the time; throughput at concurrency 1, 2 and 8 0.99x,
- * 0.99x and 0.97x (means of four runs). With one-thread encoders the same split cost 8 % of
- * the throughput: the decoder worker idled while both requests waited for the encoder.
+ * A split voice's encoder is loaded in one worker in WORKERS_PER_ENCODER, and its flow and
+ * decoder in every worker: the encoder holds 28 of the default voice's 63 MB of weights and
+ * takes about an eighth of a sentence's inference, run on two intra-op threads (inference.ts), so the cores stay
+ * busy while the other workers wait for its frames. An encoder worker takes the encoder runs
+ * waiting before anything else, so a new sentence is not held behind windows others can
+ * decode. Interleaved A/B on 2 cores against an encoder in every worker: RSS 420 → 312 MB
+ * serving and 601 → 486 MB after load; one caller 0.98-1.03x the time; throughput at
+ * concurrency 1, 2 and 8 0.99x, 0.99x and 0.97x (means of four runs). With one-thread
+ * encoders the same split cost 8 % of the throughput: the decoder worker idled while both
+ * requests waited for the encoder.
  *
- * A sentence's frames are then decoded in windows, each a task of its own. When no task
- * waits, the frames are cut into one equal share per idle worker, decoded side by side:
- * one caller on an idle replica gets every core (with one intra-op thread each) without the
- * oversubscription that more intra-op threads per worker cost under load, where each sentence
- * is decoded in the shipped windows in turn.
+ * A sentence's frames then go through the flow and the decoder in windows, each a task of
+ * its own. For a caller that waits for the whole sentence, when no task waits, the frames are
+ * cut into one equal share per idle worker, decoded side by side: one caller on an idle
+ * replica gets every core (with one intra-op thread each) without the oversubscription that
+ * more intra-op threads per worker cost under load, where each sentence is decoded in the
+ * shipped windows in turn. A stream's windows are decoded one at a time (it plays them in
+ * real time), so that a cancel waits for one window at most.
  */
 import { Worker } from "node:worker_threads";
 import { NothingToSpeakError, VoiceLoadError } from "../errors/index.js";
@@ -28,9 +30,10 @@ import {
   DECODE_WINDOWS,
   EARLY_DECODE_WINDOWS,
   type Encoded,
+  flowInputs,
   frameWindows,
-  latentWindow,
   type Scales,
+  type SentenceFrames,
   sentenceWindow,
   type SpeechWindow,
   type VoiceGraph,
@@ -203,29 +206,39 @@ export class InferencePool {
       return;
     }
     if (signal.aborted) return;
-    const { latent, idFrames } = encoded;
+    const { frames, idFrames } = encoded;
+    // A caller that sends each window on as it comes plays it in real time, far slower than
+    // windows decode: its windows are decoded one at a time, so a cancel waits for one window
+    // at most. For a caller that waits for the whole sentence, idle workers decode equal
+    // shares of it side by side.
     const idle = this.waiting.length === 0 ? this.workers.filter((worker) => !worker.busy).length : 1;
-    const windows = frameWindows(latent.frames, early ? EARLY_DECODE_WINDOWS : DECODE_WINDOWS, Math.max(1, idle));
-    const leases = windows.map(() => this.lease(false));
-    const decoded = windows.map((window, index) =>
-      leases[index]!.granted.then(async (worker) => {
-        try {
-          const data = latentWindow(latent, window);
-          const request: WorkerRequest = {
-            op: "decode",
-            voice: worker.ref(voice),
-            latent: data,
-            channels: latent.channels,
-            window,
-            speakerId,
-          };
-          return (await worker.call(request, [data.buffer as ArrayBuffer])) as Float32Array;
-        } finally {
-          this.giveBack(worker);
-        }
-      }),
-    );
-    for (const window of decoded) window.catch(() => undefined); // awaited in order below
+    const windows = early
+      ? frameWindows(frames.frames, EARLY_DECODE_WINDOWS)
+      : frameWindows(frames.frames, DECODE_WINDOWS, Math.max(1, idle));
+    const ahead = early ? 1 : windows.length;
+    const leases: Waiter[] = [];
+    const decoded: Promise<Float32Array>[] = [];
+    const begin = (index: number): void => {
+      const window = windows[index]!;
+      const lease = this.lease(false);
+      leases.push(lease);
+      decoded.push(
+        lease.granted.then(async (worker) => {
+          try {
+            const inputs = flowInputs(frames, window);
+            const request: WorkerRequest = { op: "decode", voice: worker.ref(voice), inputs, window, speakerId };
+            return (await worker.call(
+              request,
+              inputs.map((input) => input.data.buffer as ArrayBuffer),
+            )) as Float32Array;
+          } finally {
+            this.giveBack(worker);
+          }
+        }),
+      );
+      decoded[index]!.catch(() => undefined); // awaited in order below
+    };
+    for (let index = 0; index < Math.min(ahead, windows.length); index++) begin(index);
     let onAbort: (() => void) | undefined;
     const aborted = new Promise<undefined>((resolve) => {
       onAbort = () => resolve(undefined);
@@ -235,6 +248,7 @@ export class InferencePool {
       for (const [index, window] of windows.entries()) {
         const samples = await Promise.race([decoded[index]!, aborted]);
         if (!samples) return;
+        if (index + ahead < windows.length) begin(index + ahead);
         yield sentenceWindow(samples, window, index, windows.length, idFrames);
       }
     } finally {
@@ -252,15 +266,35 @@ export class InferencePool {
     )) as PreparedVoice;
   }
 
-  /** Loads and warms the voice in every worker; rejects with the first failure. */
+  /**
+   * Loads and warms the voice in every worker; rejects with the first failure. A split voice
+   * loads in the encoding workers first: the workers that only decode warm up on the frames
+   * they give.
+   */
   async load(voice: PoolVoice, graph: VoiceGraph): Promise<void> {
-    await this.everyWorker((worker) => ({
-      op: "load",
-      voice: worker.ref(voice),
-      graph: graph.kind === "split" && !worker.encodes ? { kind: "decoder", decoderFile: graph.decoderFile } : graph,
-      intraOpThreads: this.options.intraOpThreads,
-    }));
-    if (graph.kind === "split") this.split.add(voice.key);
+    const load = (workers: PoolWorker[], workerGraph: VoiceGraph, warmUp?: SentenceFrames) =>
+      this.onWorkers(workers, (worker) => ({
+        op: "load",
+        voice: worker.ref(voice),
+        graph: workerGraph,
+        intraOpThreads: this.options.intraOpThreads,
+        warmUp,
+      }));
+    if (graph.kind !== "split") {
+      await load(this.workers, graph);
+      return;
+    }
+    const [warmUp] = await load(
+      this.workers.filter((worker) => worker.encodes),
+      graph,
+    );
+    const decoding: VoiceGraph = { kind: "decoder", flowFile: graph.flowFile, decoderFile: graph.decoderFile };
+    await load(
+      this.workers.filter((worker) => !worker.encodes),
+      decoding,
+      warmUp as SentenceFrames | undefined,
+    );
+    this.split.add(voice.key);
   }
 
   /** Drops the voice from every worker (each releases its session once no inference uses it). */
@@ -337,9 +371,15 @@ export class InferencePool {
   }
 
   private async everyWorker(request: (worker: PoolWorker) => WorkerRequest): Promise<void> {
-    const results = await Promise.allSettled(this.workers.map((worker) => worker.call(request(worker))));
+    await this.onWorkers(this.workers, request);
+  }
+
+  /** Sends each worker its request; their results in order, or the first failure once all have answered. */
+  private async onWorkers(workers: PoolWorker[], request: (worker: PoolWorker) => WorkerRequest): Promise<WorkerResult[]> {
+    const results = await Promise.allSettled(workers.map((worker) => worker.call(request(worker))));
     const failed = results.find((result) => result.status === "rejected");
     if (failed) throw failed.reason;
+    return results.map((result) => (result as PromiseFulfilledResult<WorkerResult>).value);
   }
 }
 

@@ -8,7 +8,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { nice } from "@napi-rs/nice";
 import { NothingToSpeakError, VoiceLoadError } from "../errors/index.js";
-import { VoiceSession } from "./inference.js";
+import { DECODE_WINDOWS, flowInputs, frameWindows, VoiceSession } from "./inference.js";
 import { planSpeech } from "./plan.js";
 import { parseVoiceConfig, type PiperVoiceConfig } from "./voice-config.js";
 import { prepareVoice } from "./voice-graph.js";
@@ -23,8 +23,6 @@ import {
 
 /** Text each voice speaks once when loaded, so the first request meets a warm session. */
 const WARM_UP_TEXT = "Ready.";
-/** Latent frames a decoder-only session decodes once when loaded (about "Ready."). */
-const WARM_UP_FRAMES = 48;
 
 interface LoadedSession {
   session: VoiceSession;
@@ -72,35 +70,34 @@ async function handle(request: WorkerRequest): Promise<WorkerResult> {
     case "encode":
       return withSession(request.voice, (session) => session.encode(request.ids, request.scales, request.speakerId));
     case "decode":
-      return withSession(request.voice, (session) => session.decode(request.latent, request.channels, request.window, request.speakerId));
+      return withSession(request.voice, (session) => session.decode(request.inputs, request.window, request.speakerId));
     case "prepare":
       return prepareVoice(request.voice.modelFile, request.modelHash, configOf(request.voice), { intraOpThreads: request.intraOpThreads });
     case "load": {
       const config = configOf(request.voice);
       if (sessions.has(request.voice.key)) return undefined;
       const session = await VoiceSession.load(request.graph, config, { intraOpThreads: request.intraOpThreads });
-      let warmUp: number[];
-      try {
-        warmUp = planSpeech(WARM_UP_TEXT, config).sentences[0]!.ids;
-      } catch (error) {
-        await session.release();
-        throw new VoiceLoadError(
-          request.voice.configFile,
-          `espeak.voice ${JSON.stringify(config.espeakVoice)} cannot phonemize: ${(error as Error).message}`,
-        );
-      }
+      let warmUp = request.warmUp;
       if (session.encodes) {
+        let ids: number[];
+        try {
+          ids = planSpeech(WARM_UP_TEXT, config).sentences[0]!.ids;
+        } catch (error) {
+          await session.release();
+          throw new VoiceLoadError(
+            request.voice.configFile,
+            `espeak.voice ${JSON.stringify(config.espeakVoice)} cannot phonemize: ${(error as Error).message}`,
+          );
+        }
         const scales = { noiseScale: config.noiseScale, lengthScale: config.lengthScale, noiseW: config.noiseW, durationScale: 1 };
-        for await (const _ of session.speak(warmUp, scales, 0));
-      } else {
-        // A decoder-only session warms up on silent latent frames, about a short sentence's.
-        const channels = session.latentChannels;
-        const frames = WARM_UP_FRAMES;
-        if (channels)
-          await session.decode(new Float32Array(channels * frames), channels, { start: 0, end: frames, from: 0, to: frames }, 0);
+        const encoded = await session.encode(ids, scales, 0);
+        warmUp = encoded.kind === "frames" ? encoded.frames : undefined;
       }
+      // A worker that only decodes warms up on the frames an encoding worker gave.
+      if (warmUp)
+        for (const window of frameWindows(warmUp.frames, DECODE_WINDOWS)) await session.decode(flowInputs(warmUp, window), window, 0);
       sessions.set(request.voice.key, { session, running: 0, unloaded: false });
-      return undefined;
+      return session.encodes ? warmUp : undefined;
     }
     case "unload": {
       configs.delete(request.key);
@@ -124,12 +121,12 @@ function failure(error: unknown): WorkerFailure {
   return { kind: "other", message: error instanceof Error ? (error.stack ?? error.message) : String(error) };
 }
 
-/** Sample and latent buffers move to the main thread instead of being copied. */
+/** Sample and frame buffers move to the main thread instead of being copied. */
 function transferable(value: WorkerResult): ArrayBuffer[] {
   if (value instanceof Float32Array) return [value.buffer as ArrayBuffer];
-  if (value && "kind" in value) {
-    return [(value.kind === "latent" ? value.latent.data : value.window.samples).buffer as ArrayBuffer];
-  }
+  const frames = value && "tensors" in value ? value : value && "kind" in value && value.kind === "frames" ? value.frames : undefined;
+  if (frames) return frames.tensors.map((tensor) => tensor.data.buffer as ArrayBuffer);
+  if (value && "kind" in value && value.kind === "samples") return [value.window.samples.buffer as ArrayBuffer];
   return [];
 }
 

@@ -1,8 +1,8 @@
 /**
- * onnxruntime-node sessions for one voice in one worker. A voice runs in two parts when it
- * splits (voice-split.ts): the encoder once per sentence, then the decoder on windows of
- * latent frames, each window's samples ready as soon as its run ends, and memory bounded by
- * the window, not the sentence. A voice that does not split runs as the one model it is.
+ * onnxruntime-node sessions for one voice in one worker. A voice runs in three parts when it
+ * splits (voice-split.ts): the encoder once per sentence, then the flow and the decoder on
+ * windows of frames, each window's samples ready as soon as its runs end, and memory bounded
+ * by the window, not the sentence. A voice that does not split runs as the one model it is.
  *
  * Session options, chosen on purpose:
  * - intraOpNumThreads: ONNX_INTRA_OP_THREADS (default 1). On a 2-core replica, one thread
@@ -42,7 +42,7 @@ export interface Scales {
   durationScale: number;
 }
 
-/** How the decoder walks a sentence's latent frames. */
+/** How the flow and the decoder walk a sentence's frames. */
 export interface DecodeWindows {
   /** Frames in the first window: a small one brings a sentence's first samples early, at some context overhead. */
   first: number;
@@ -50,7 +50,18 @@ export interface DecodeWindows {
   later: number;
   /** Frames decoded on each side of a window and dropped, so its samples are the whole decode's. */
   context: number;
+  /** Frames the flow runs on each side of the frames the decoder reads, and drops, so its output there is the whole flow's. */
+  flowContext: number;
 }
+
+/**
+ * The flow's receptive field: each of its 4 coupling layers runs 4 convolutions of kernel 5
+ * (2 frames on each side) over the frames, 32 frames in all. Measured on the 426-phoneme
+ * golden sentence in windows of 64 frames, beyond the decoder's own context: 0 frames of flow
+ * context put the edges off by 10069 LSB of 16-bit PCM, 8 by 143, 12 by 16, 24 by 1; 32
+ * leaves the margin (test/engine/windowed-decoding.test.ts).
+ */
+const FLOW_CONTEXT = 32;
 
 /**
  * en_US-joe-medium, noise 0, a 1819-frame sentence: with 10 frames of context each window
@@ -64,20 +75,23 @@ export interface DecodeWindows {
  * 50-character sentence 7-9 % slower, bench/engine-latency.ts, intra 1).
  * test/engine/windowed-decoding.test.ts proves the sizes.
  */
-export const DECODE_WINDOWS: DecodeWindows = { first: 256, later: 256, context: 12 };
+export const DECODE_WINDOWS: DecodeWindows = { first: 256, later: 256, context: 12, flowContext: FLOW_CONTEXT };
 /**
- * For a caller that sends each window on as it comes: a first window of 16 frames (0.19 s
- * of audio at 22050 Hz) takes about 9 ms to decode on one thread, against 48 ms for 128
- * (onnxruntime-node 1.31), and the next window (at most 256 frames, about 100 ms on one
- * thread) is ready before it has played.
+ * For a caller that sends each window on as it comes (the pool decodes its windows one at a
+ * time): a first window of 16 frames (0.19 s of audio at 22050 Hz) runs the flow and the
+ * decoder in about 15 ms on one thread, and the next ones ahead of playback. Later windows of
+ * 128 frames (1.5 s of audio, about 65 ms) rather than 256: a cancelled stream holds its
+ * worker until the window under way ends, 37-52 ms after the cancel in the live-cancel
+ * bench against 57-71 ms with 256, for 7 % more flow and decoder work per sentence
+ * (context decoded twice as often; 96 frames: 13 %).
  */
-export const EARLY_DECODE_WINDOWS: DecodeWindows = { ...DECODE_WINDOWS, first: 16 };
+export const EARLY_DECODE_WINDOWS: DecodeWindows = { ...DECODE_WINDOWS, first: 16, later: 128 };
 
 /** How a voice's graph runs in the workers. */
 export type VoiceGraph =
-  | { readonly kind: "split"; readonly encoderFile: string; readonly decoderFile: string }
-  /** A split voice's decoder alone, in a worker that only decodes. */
-  | { readonly kind: "decoder"; readonly decoderFile: string }
+  | { readonly kind: "split"; readonly encoderFile: string; readonly flowFile: string; readonly decoderFile: string }
+  /** A split voice's flow and decoder, in a worker that only decodes. */
+  | { readonly kind: "decoder"; readonly flowFile: string; readonly decoderFile: string }
   | { readonly kind: "whole"; readonly modelFile: string };
 
 export interface InferenceOptions {
@@ -99,25 +113,36 @@ export interface SpeechWindow {
   last: boolean;
 }
 
-/** A sentence's latent frames, [1, channels, frames]: each channel's frames, channel after channel. */
-export interface Latent {
-  data: Float32Array;
-  channels: number;
-  frames: number;
+/** One of the flow's inputs, [1, channels, frames]: each channel's frames, channel after channel. */
+export interface FrameTensor {
+  readonly name: string;
+  readonly channels: number;
+  readonly data: Float32Array;
+}
+
+/** A sentence's frames as the encoder gives them to the flow. */
+export interface SentenceFrames {
+  readonly tensors: FrameTensor[];
+  readonly frames: number;
 }
 
 /** What a sentence's encoder run gives. */
 export type Encoded =
-  | { readonly kind: "latent"; readonly latent: Latent; readonly idFrames: number[] }
+  | { readonly kind: "frames"; readonly frames: SentenceFrames; readonly idFrames: number[] }
   /** A voice that runs whole has its samples at once. */
   | { readonly kind: "samples"; readonly window: SpeechWindow };
 
-/** A window's own frames [start, end), decoded as from..to with context on each side. */
+/**
+ * A window's own frames [start, end), decoded as from..to with context on each side, from
+ * the flow's output over flowFrom..flowTo.
+ */
 export interface FrameWindow {
   readonly start: number;
   readonly end: number;
   readonly from: number;
   readonly to: number;
+  readonly flowFrom: number;
+  readonly flowTo: number;
 }
 
 /**
@@ -146,19 +171,35 @@ export function frameWindows(frames: number, windows: DecodeWindows, workers = 1
   let start = 0;
   return sizes.map((size) => {
     const end = Math.min(frames, start + size);
-    const window = { start, end, from: Math.max(0, start - windows.context), to: Math.min(frames, end + windows.context) };
+    const from = Math.max(0, start - windows.context);
+    const to = Math.min(frames, end + windows.context);
+    const window = {
+      start,
+      end,
+      from,
+      to,
+      flowFrom: Math.max(0, from - windows.flowContext),
+      flowTo: Math.min(frames, to + windows.flowContext),
+    };
     start = end;
     return window;
   });
 }
 
-/** The window's frames from..to of every channel, in a buffer of their own. */
-export function latentWindow(latent: Latent, window: FrameWindow): Float32Array {
-  const { data, channels, frames } = latent;
-  const length = window.to - window.from;
-  const copy = new Float32Array(channels * length);
-  for (let c = 0; c < channels; c++) copy.set(data.subarray(c * frames + window.from, c * frames + window.to), c * length);
+/** Frames from..to of every channel of a [1, channels, frames] tensor, in a buffer of their own. */
+function channelFrames(data: Float32Array, channels: number, frames: number, from: number, to: number): Float32Array {
+  const copy = new Float32Array(channels * (to - from));
+  for (let c = 0; c < channels; c++) copy.set(data.subarray(c * frames + from, c * frames + to), c * (to - from));
   return copy;
+}
+
+/** The flow's inputs over the window's flowFrom..flowTo, in buffers of their own. */
+export function flowInputs(sentence: SentenceFrames, window: FrameWindow): FrameTensor[] {
+  return sentence.tensors.map(({ name, channels, data }) => ({
+    name,
+    channels,
+    data: channelFrames(data, channels, sentence.frames, window.flowFrom, window.flowTo),
+  }));
 }
 
 /** A decoded window as a sentence's SpeechWindow: the per-id durations come with its first, in this window's samples per frame. */
@@ -176,22 +217,29 @@ export function sentenceWindow(
 const speakerTensor = (speakerId: number): ort.Tensor => new ort.Tensor("int64", BigInt64Array.of(BigInt(speakerId)), [1]);
 
 /**
- * Intra-op threads of a split voice's encoder, at least. The encoder run is about a quarter
- * of a sentence's inference, and on an idle replica the other workers wait for its frames
- * (they help with the decoding after it), so a second thread there shortens every
- * sentence; under load it costs little, as the decoders hold the cores most of the time.
- * Interleaved A/B on 2 cores against one thread: one caller 0.91-0.92x the time at 50-200
- * characters, throughput at concurrency 2 and 8 0.96x and 0.98x (means of three runs).
+ * Intra-op threads of a split voice's encoder, at least. Every sentence's first audio waits
+ * for its encoder run, and on an idle replica the other workers wait for its frames (they
+ * help with the decoding after it), so a second thread there shortens every sentence; under
+ * load it costs little, as the decoders hold the cores most of the time. Interleaved A/B on
+ * 2 cores against one thread, when the encoder still held the flow: one caller 0.91-0.92x
+ * the time at 50-200 characters, throughput at concurrency 2 and 8 0.96x and 0.98x (means
+ * of three runs).
  */
 export const ENCODER_MIN_THREADS = 2;
 
 const VOICE_INPUTS = ["input", "input_lengths", "scales"];
 
+/** The flow and the decoder of a split voice. */
+interface Decoding {
+  readonly flow: ort.InferenceSession;
+  readonly decoder: ort.InferenceSession;
+}
+
 export class VoiceSession {
   private constructor(
     /** The encoder, or the whole model; none in a decoder-only session. */
     private readonly first: ort.InferenceSession | undefined,
-    private readonly decoder: ort.InferenceSession | undefined,
+    private readonly decoding: Decoding | undefined,
     private readonly multiSpeaker: boolean,
     private readonly scalesDurations: boolean,
     private readonly windows: DecodeWindows,
@@ -215,8 +263,17 @@ export class VoiceSession {
       }
     };
     const windows = options.windows ?? DECODE_WINDOWS;
-    if (graph.kind === "decoder")
-      return new VoiceSession(undefined, await open(graph.decoderFile, options.intraOpThreads), false, false, windows);
+    const openDecoding = async (parts: { flowFile: string; decoderFile: string }): Promise<Decoding> => {
+      const flow = await open(parts.flowFile, options.intraOpThreads);
+      return {
+        flow,
+        decoder: await open(parts.decoderFile, options.intraOpThreads).catch(async (error: unknown) => {
+          await flow.release();
+          throw error;
+        }),
+      };
+    };
+    if (graph.kind === "decoder") return new VoiceSession(undefined, await openDecoding(graph), false, false, windows);
     const file = graph.kind === "split" ? graph.encoderFile : graph.modelFile;
     const first = await open(file, graph.kind === "split" ? Math.max(options.intraOpThreads, ENCODER_MIN_THREADS) : options.intraOpThreads);
     const release = async (error: unknown): Promise<never> => {
@@ -239,13 +296,13 @@ export class VoiceSession {
         ),
       );
     }
-    const decoder = graph.kind === "split" ? await open(graph.decoderFile, options.intraOpThreads).catch(release) : undefined;
-    return new VoiceSession(first, decoder, multiSpeaker, inputs.has(DURATION_SCALE), windows);
+    const decoding = graph.kind === "split" ? await openDecoding(graph).catch(release) : undefined;
+    return new VoiceSession(first, decoding, multiSpeaker, inputs.has(DURATION_SCALE), windows);
   }
 
   /**
-   * One sentence's ids through the encoder: its latent frames for the decoder, or, for a
-   * voice that runs whole, its samples.
+   * One sentence's ids through the encoder: its frames for the flow, or, for a voice that
+   * runs whole, its samples.
    */
   async encode(ids: readonly number[], scales: Scales, speakerId: number): Promise<Encoded> {
     if (!this.first) throw new Error("encode: this session only decodes");
@@ -265,29 +322,45 @@ export class VoiceSession {
     if (this.scalesDurations) feeds[DURATION_SCALE] = new ort.Tensor("float32", Float32Array.of(scales.durationScale), [1]);
     if (this.multiSpeaker) feeds.sid = speakerTensor(speakerId);
     const results = await this.first.run(feeds);
-    if (!this.decoder) {
+    if (!this.decoding) {
       const samples = new Float32Array(results[this.first.outputNames[0]!]!.data as Float32Array);
       // Piper's own exports give only the audio; a model that also outputs its durations gets timings.
       const frames = results[DURATIONS] ? Array.from(results[DURATIONS].data as Float32Array) : undefined;
       const hop = frames ? samples.length / frames.reduce((sum, idFrames) => sum + idFrames, 0) : 0;
       return { kind: "samples", window: { samples, idDurations: frames?.map((idFrames) => idFrames * hop), last: true } };
     }
-    const latent = results[LATENT]!;
-    const [, channels, frames] = latent.dims as [number, number, number];
-    return {
-      kind: "latent",
-      latent: { data: new Float32Array(latent.data as Float32Array), channels, frames },
-      idFrames: Array.from(results[DURATIONS]!.data as Float32Array),
-    };
+    const idFrames = Array.from(results[DURATIONS]!.data as Float32Array);
+    const frames = idFrames.reduce((sum, n) => sum + n, 0);
+    const tensors = this.first.outputNames
+      .filter((name) => name !== DURATIONS)
+      .map((name) => {
+        const { dims, data } = results[name]!;
+        // Only tensors of frames can be cut into windows.
+        if (dims.length !== 3 || dims[0] !== 1 || dims[2] !== frames)
+          throw new Error(`the encoder's output ${name} is [${dims.join(", ")}], not [1, channels, ${frames}]`);
+        return { name, channels: dims[1]!, data: new Float32Array(data as Float32Array) };
+      });
+    return { kind: "frames", frames: { tensors, frames }, idFrames };
   }
 
-  /** One window of latent frames (latentWindow's copy) → the samples of its own frames. */
-  async decode(data: Float32Array, channels: number, window: FrameWindow, speakerId: number): Promise<Float32Array> {
-    if (!this.decoder) throw new Error("decode: this voice runs whole");
-    const feeds: Record<string, ort.Tensor> = { [LATENT]: new ort.Tensor("float32", data, [1, channels, window.to - window.from]) };
-    // A multi-speaker decoder is conditioned on the speaker's embedding.
-    if (this.decoder.inputNames.includes("sid")) feeds.sid = speakerTensor(speakerId);
-    const output = (await this.decoder.run(feeds))[this.decoder.outputNames[0]!]!.data as Float32Array;
+  /**
+   * One window of a sentence's frames (flowInputs' copies) through the flow and the decoder
+   * → the samples of its own frames.
+   */
+  async decode(inputs: readonly FrameTensor[], window: FrameWindow, speakerId: number): Promise<Float32Array> {
+    if (!this.decoding) throw new Error("decode: this voice runs whole");
+    const { flow, decoder } = this.decoding;
+    const flowFrames = window.flowTo - window.flowFrom;
+    const flowFeeds: Record<string, ort.Tensor> = {};
+    for (const { name, channels, data } of inputs) flowFeeds[name] = new ort.Tensor("float32", data, [1, channels, flowFrames]);
+    // A multi-speaker flow and decoder are conditioned on the speaker's embedding.
+    if (flow.inputNames.includes("sid")) flowFeeds.sid = speakerTensor(speakerId);
+    const z = (await flow.run(flowFeeds))[LATENT]!;
+    const channels = z.dims[1]!;
+    const latent = channelFrames(z.data as Float32Array, channels, flowFrames, window.from - window.flowFrom, window.to - window.flowFrom);
+    const feeds: Record<string, ort.Tensor> = { [LATENT]: new ort.Tensor("float32", latent, [1, channels, window.to - window.from]) };
+    if (decoder.inputNames.includes("sid")) feeds.sid = speakerTensor(speakerId);
+    const output = (await decoder.run(feeds))[decoder.outputNames[0]!]!.data as Float32Array;
     const hop = output.length / (window.to - window.from);
     return output.slice((window.start - window.from) * hop, (window.end - window.from) * hop);
   }
@@ -299,10 +372,10 @@ export class VoiceSession {
       yield encoded.window;
       return;
     }
-    const { latent, idFrames } = encoded;
-    const windows = frameWindows(latent.frames, this.windows);
+    const { frames, idFrames } = encoded;
+    const windows = frameWindows(frames.frames, this.windows);
     for (const [index, window] of windows.entries()) {
-      const samples = await this.decode(latentWindow(latent, window), latent.channels, window, speakerId);
+      const samples = await this.decode(flowInputs(frames, window), window, speakerId);
       yield sentenceWindow(samples, window, index, windows.length, idFrames);
     }
   }
@@ -312,14 +385,7 @@ export class VoiceSession {
     return this.first !== undefined;
   }
 
-  /** Latent channels the decoder reads, when its model says (for warming it up without an encoder). */
-  get latentChannels(): number | undefined {
-    const z = this.decoder?.inputMetadata.find((input) => input.name === LATENT);
-    const channels = z?.isTensor ? z.shape[1] : undefined;
-    return typeof channels === "number" ? channels : undefined;
-  }
-
   async release(): Promise<void> {
-    await Promise.all([this.first?.release(), this.decoder?.release()]);
+    await Promise.all([this.first?.release(), this.decoding?.flow.release(), this.decoding?.decoder.release()]);
   }
 }

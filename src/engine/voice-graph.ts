@@ -1,12 +1,12 @@
 /**
  * Decides how a voice runs, once per model file version, in one inference worker: split
- * into an encoder and a decoder (voice-split.ts), or whole. The parts are cached beside the
- * voice as `<model>.<hash>.v<format>.encoder` / `.decoder` (not `.onnx`, so the voice catalog
+ * into an encoder, a flow and a decoder (voice-split.ts), or whole. The parts are cached beside the
+ * voice as `<model>.<hash>.v<format>.encoder` / `.flow` / `.decoder` (not `.onnx`, so the voice catalog
  * does not take them for voices), keyed by the model's sha256 and the split's format and
  * written atomically, so the
  * workers, restarts and other replicas sharing MODELS_DIR load them without splitting again.
  *
- * The parts must earn their place: chained, with windowed decoding, they must give the
+ * The parts must earn their place: chained, with windowed flow and decoding, they must give the
  * whole model's samples on a self-check sentence at noise 0. A voice that does not split,
  * or whose parts fail the check, runs whole; the reason goes back to the engine to log.
  * The check costs a load and a run of the whole model (it doubled a voice's load time
@@ -41,9 +41,12 @@ export interface PreparedVoice {
   wholeBecause?: string;
 }
 
-export function partFiles(modelFile: string, modelHash: string): { encoderFile: string; decoderFile: string; checkFile: string } {
+export function partFiles(
+  modelFile: string,
+  modelHash: string,
+): { encoderFile: string; flowFile: string; decoderFile: string; checkFile: string } {
   const base = `${modelFile}.${modelHash.slice(0, 16)}.v${SPLIT_FORMAT}`;
-  return { encoderFile: `${base}.encoder`, decoderFile: `${base}.decoder`, checkFile: `${base}.checked` };
+  return { encoderFile: `${base}.encoder`, flowFile: `${base}.flow`, decoderFile: `${base}.decoder`, checkFile: `${base}.checked` };
 }
 
 export async function prepareVoice(
@@ -52,10 +55,10 @@ export async function prepareVoice(
   config: PiperVoiceConfig,
   options: InferenceOptions,
 ): Promise<PreparedVoice> {
-  const { encoderFile, decoderFile, checkFile } = partFiles(modelFile, modelHash);
-  const graph: VoiceGraph = { kind: "split", encoderFile, decoderFile };
+  const { encoderFile, flowFile, decoderFile, checkFile } = partFiles(modelFile, modelHash);
+  const graph: VoiceGraph = { kind: "split", encoderFile, flowFile, decoderFile };
   const verdict = `${JSON.stringify({ onnxruntime: ort.env.versions.common, windows: options.windows ?? DECODE_WINDOWS, text: SELF_CHECK_TEXT })}\n`;
-  const cached = await Promise.all([access(encoderFile), access(decoderFile)]).then(
+  const cached = await Promise.all([access(encoderFile), access(flowFile), access(decoderFile)]).then(
     () => true,
     () => false,
   );
@@ -97,8 +100,8 @@ function inChildProcess(job: SplitAndCheck): Promise<PreparedVoice> {
 /** Splits the voice (unless its parts are cached) and checks the parts against the whole model. */
 export async function splitAndCheck({ modelFile, modelHash, config, options, cached, verdict }: SplitAndCheck): Promise<PreparedVoice> {
   const whole: VoiceGraph = { kind: "whole", modelFile };
-  const { encoderFile, decoderFile, checkFile } = partFiles(modelFile, modelHash);
-  const graph: VoiceGraph = { kind: "split", encoderFile, decoderFile };
+  const { encoderFile, flowFile, decoderFile, checkFile } = partFiles(modelFile, modelHash);
+  const graph: VoiceGraph = { kind: "split", encoderFile, flowFile, decoderFile };
   let ids: number[];
   let expected: Float32Array;
   try {
@@ -113,6 +116,7 @@ export async function splitAndCheck({ modelFile, modelHash, config, options, cac
     if ("reason" in split) return { graph: whole, wholeBecause: `the graph does not split: ${split.reason}` };
     try {
       await writeAtomically(encoderFile, split.encoder);
+      await writeAtomically(flowFile, split.flow);
       await writeAtomically(decoderFile, split.decoder);
     } catch (error) {
       return { graph: whole, wholeBecause: `the parts cannot be written beside the voice: ${(error as Error).message}` };

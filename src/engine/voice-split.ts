@@ -1,11 +1,15 @@
 /**
- * Splits a Piper voice (one VITS graph: text encoder, duration predictor and flow, then
- * the HiFi-GAN decoder) into two ONNX models, so that the decoder can run on windows of
- * latent frames:
+ * Splits a Piper voice (one VITS graph: text encoder, duration predictor, flow, then the
+ * HiFi-GAN decoder) into three ONNX models, so that the flow and the decoder can run on
+ * windows of frames:
  * - encoder: the voice's inputs (input, input_lengths, scales [, sid]) plus `duration_scale`
- *   → `z` (the latent frames the decoder reads) and `durations` (the frames each phoneme id
- *   lasts);
+ *   → the flow's inputs (the prior's latent frames z_p and the frame mask, each
+ *   [1, channels, frames]) and `durations` (the frames each phoneme id lasts);
+ * - flow: the flow's inputs [, sid] → `z`, the latent frames the decoder reads;
  * - decoder: `z` [, sid for the speaker conditioning] → the voice's output samples.
+ * The flow and the decoder are convolutional over frames, so a window of frames with enough
+ * context on each side gives what one run over all frames gives; the encoder is not (its
+ * attention sees the whole sentence) and runs once per sentence.
  *
  * `duration_scale` stretches the model's own rounded durations by an exact ratio. The
  * voice's length_scale cannot: it scales each id's duration before it is rounded up to whole
@@ -15,8 +19,10 @@
  * sentence's frames scale by the ratio within one frame; at 1 every duration is the model's
  * own, so the audio stays Piper's to the bit (the self-check proves it at load).
  *
- * The cut is found by the decoder's first convolution weight, `dec.conv_pre.weight`: the
- * tensor that convolution reads is `z`. Node names are not used (older exports lack them).
+ * The cuts are found by weights, not node names (older exports lack them): the decoder's
+ * starts at the tensor its first convolution (`dec.conv_pre.weight`) reads, which is `z`;
+ * the flow's where the fewest tensors computed from the text cross into the nodes before the
+ * first that reads a flow weight (`flow.*`): z_p and the frame mask in Piper's exports.
  * Pure: bytes in, bytes out.
  */
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
@@ -37,7 +43,9 @@ import {
 
 /** The initializer of the decoder's first convolution (VITS `dec.conv_pre`). */
 export const DECODER_FIRST_WEIGHT = "dec.conv_pre.weight";
-/** Encoder output and decoder input: latent frames, [1, channels, frames]. */
+/** How the flow's weights are named (VITS `flow.flows.<n>...`). */
+const FLOW_WEIGHT_PREFIX = "flow.";
+/** Flow output and decoder input: latent frames, [1, channels, frames]. */
 export const LATENT = "z";
 /** Encoder output: frames per phoneme id, [1, 1, ids]. */
 export const DURATIONS = "durations";
@@ -47,11 +55,13 @@ export const DURATION_SCALE = "duration_scale";
  * Part of the parts' file names: bumped whenever the split's output changes, so parts
  * cached beside a voice by an older version are not loaded.
  */
-export const SPLIT_FORMAT = 3;
+export const SPLIT_FORMAT = 4;
 /** CumSum and Round, which the duration scaling adds, are in the default domain from opset 11. */
 const MIN_OPSET = 11;
 
-export type VoiceSplit = { readonly encoder: Uint8Array; readonly decoder: Uint8Array } | { readonly reason: string };
+export type VoiceSplit =
+  | { readonly encoder: Uint8Array; readonly flow: Uint8Array; readonly decoder: Uint8Array }
+  | { readonly reason: string };
 
 export function splitVoice(modelBytes: Uint8Array): VoiceSplit {
   let model: ModelProto;
@@ -90,12 +100,12 @@ export function splitVoice(modelBytes: Uint8Array): VoiceSplit {
   insertDurationScaling(graph, rounded);
   index();
 
-  /** Indices of the nodes `targets` depend on, not looking past `stop`. */
-  const slice = (targets: string[], stop: string | undefined): Set<number> => {
+  /** Indices of the nodes `targets` depend on, not looking past `stops`. */
+  const slice = (targets: string[], stops: ReadonlySet<string> = new Set()): Set<number> => {
     const nodes = new Set<number>();
     const pending = [...targets];
     for (let name = pending.pop(); name !== undefined; name = pending.pop()) {
-      if (name === stop) continue;
+      if (stops.has(name)) continue;
       const index = producer.get(name);
       if (index === undefined || nodes.has(index)) continue;
       nodes.add(index);
@@ -105,19 +115,27 @@ export function splitVoice(modelBytes: Uint8Array): VoiceSplit {
   };
   const decoderNodes = slice(
     graph.output.map((v) => v.name),
-    latent,
+    new Set([latent]),
   );
-  const encoderNodes = slice([latent, DURATIONS], undefined);
+  const flowInputs = flowCut(graph, slice([latent]), producer, initializers);
+  if ("reason" in flowInputs) return flowInputs;
+  const flowNodes = slice([latent], new Set(flowInputs.tensors));
+  const encoderNodes = slice([...flowInputs.tensors, DURATIONS]);
 
-  // The decoder may read the voice's own inputs (sid, for the speaker embedding), but no
-  // tensor the encoder computes other than z.
-  const produced = new Set([...decoderNodes].flatMap((i) => graph.node[i]!.output));
-  for (const index of decoderNodes) {
-    for (const input of graph.node[index]!.input) {
-      if (!input || input === latent || produced.has(input) || initializers.has(input) || graphInputs.has(input)) continue;
-      return { reason: `the decoder reads ${input}, which the encoder computes, besides the latent frames` };
-    }
-  }
+  // The flow and the decoder may read the voice's own inputs (sid, for the speaker
+  // embedding), but of what the parts before them compute only their cut: the flow's inputs,
+  // and z.
+  const reads = (nodes: Set<number>, cut: Set<string>): string | undefined => {
+    const produced = new Set([...nodes].flatMap((i) => graph.node[i]!.output));
+    for (const index of nodes)
+      for (const input of graph.node[index]!.input)
+        if (input && !cut.has(input) && !produced.has(input) && !initializers.has(input) && !graphInputs.has(input)) return input;
+    return undefined;
+  };
+  const stray = reads(decoderNodes, new Set([latent]));
+  if (stray) return { reason: `the decoder reads ${stray}, which the encoder computes, besides the latent frames` };
+  const flowStray = reads(flowNodes, new Set(flowInputs.tensors));
+  if (flowStray) return { reason: `the flow reads ${flowStray}, which the encoder computes, besides its inputs` };
 
   const rename = (name: string): string => (name === latent ? LATENT : name);
   const typed = new Map(graph.valueInfo.map((v) => [v.name, v]));
@@ -172,10 +190,49 @@ export function splitVoice(modelBytes: Uint8Array): VoiceSplit {
       }),
     );
   };
+  const frameTensor = (name: string): ValueInfoProto => tensorInfo(name);
   return {
-    encoder: part(encoderNodes, [tensorInfo(DURATION_SCALE)], [latentInfo, tensorInfo(DURATIONS)]),
+    encoder: part(encoderNodes, [tensorInfo(DURATION_SCALE)], [...flowInputs.tensors.map(frameTensor), tensorInfo(DURATIONS)]),
+    flow: part(flowNodes, flowInputs.tensors.map(frameTensor), [latentInfo]),
     decoder: part(decoderNodes, [latentInfo], graph.output),
   };
+}
+
+/**
+ * The tensors the flow reads from the encoder: of the positions between the node that
+ * rounds the durations and the first node that reads a flow weight (the graph's nodes are in
+ * order), the last where the fewest tensors computed from the text are made before it and
+ * read after it, by nodes the latent frames depend on. Tensors computed from the voice's
+ * weights and inputs alone (the speaker's embedding) are not cut: the flow computes them
+ * again.
+ */
+function flowCut(
+  graph: GraphProto,
+  toLatent: Set<number>,
+  producer: Map<string, number>,
+  initializers: Set<string>,
+): { tensors: string[] } | { reason: string } {
+  const firstFlow = Math.min(
+    ...[...toLatent].filter((i) => graph.node[i]!.input.some((input) => input.startsWith(FLOW_WEIGHT_PREFIX) && initializers.has(input))),
+  );
+  if (!Number.isFinite(firstFlow)) return { reason: `no node the latent frames depend on reads a flow weight (${FLOW_WEIGHT_PREFIX}*)` };
+  const afterDurations = producer.get(DURATIONS)! + 1;
+  if (afterDurations > firstFlow) return { reason: "the flow starts before the durations are rounded" };
+
+  // Tensors that depend on the text (the voice's `input`), with their producer and last reader.
+  const fromText = new Set(["input"]);
+  const lastReader = new Map<string, number>();
+  graph.node.forEach((node, index) => {
+    if (node.input.some((input) => fromText.has(input))) for (const output of node.output) fromText.add(output);
+    if (!toLatent.has(index)) return;
+    for (const input of node.input) if (fromText.has(input) && producer.has(input)) lastReader.set(input, index);
+  });
+  let best: { at: number; tensors: string[] } | undefined;
+  for (let at = afterDurations; at <= firstFlow; at++) {
+    const tensors = [...lastReader].filter(([name, last]) => producer.get(name)! < at && last >= at).map(([name]) => name);
+    if (!best || tensors.length <= best.tensors.length) best = { at, tensors };
+  }
+  return { tensors: best!.tensors };
 }
 
 const SCALING_TENSORS = [

@@ -3,7 +3,7 @@
  * its key (id, model hash, config version); its config JSON travels to a worker only with the
  * first message that worker gets for that key.
  */
-import type { Encoded, FrameWindow, Scales, VoiceGraph } from "./inference.js";
+import type { Encoded, FrameTensor, FrameWindow, SentenceFrames, Scales, VoiceGraph } from "./inference.js";
 import type { Plan } from "./plan.js";
 import type { PreparedVoice } from "./voice-graph.js";
 
@@ -20,23 +20,32 @@ export type WorkerRequest =
   | { readonly op: "plan"; readonly voice: VoiceRef; readonly text: string }
   /** One sentence's ids through the voice's encoder (Encoded). The voice must be loaded in this worker. */
   | { readonly op: "encode"; readonly voice: VoiceRef; readonly ids: number[]; readonly scales: Scales; readonly speakerId: number }
-  /** One window of a sentence's latent frames (latentWindow's copy, transferred) → its samples. */
+  /** One window of a sentence's frames (flowInputs' copies, transferred) through the flow and the decoder → its samples. */
   | {
       readonly op: "decode";
       readonly voice: VoiceRef;
-      readonly latent: Float32Array;
-      readonly channels: number;
+      readonly inputs: FrameTensor[];
       readonly window: FrameWindow;
       readonly speakerId: number;
     }
   /** Splits the voice (or finds its cached parts) and self-checks the parts: how every worker is to load it. */
   | { readonly op: "prepare"; readonly voice: VoiceRef; readonly modelHash: string; readonly intraOpThreads: number }
-  /** Creates the voice's onnxruntime sessions and warms them with one short sentence. */
-  | { readonly op: "load"; readonly voice: VoiceRef; readonly graph: VoiceGraph; readonly intraOpThreads: number }
+  /**
+   * Creates the voice's onnxruntime sessions and warms them with one short sentence: a worker
+   * that encodes speaks it (and answers with its frames), one that only decodes decodes
+   * `warmUp`, those frames.
+   */
+  | {
+      readonly op: "load";
+      readonly voice: VoiceRef;
+      readonly graph: VoiceGraph;
+      readonly intraOpThreads: number;
+      readonly warmUp?: SentenceFrames;
+    }
   /** Releases the voice's sessions once no inference is using them, and forgets its config. */
   | { readonly op: "unload"; readonly key: string };
 
-export type WorkerResult = Plan | PreparedVoice | Encoded | Float32Array | undefined;
+export type WorkerResult = Plan | PreparedVoice | Encoded | SentenceFrames | Float32Array | undefined;
 
 /** Errors do not keep their class across threads; these fields rebuild the typed ones. */
 export interface WorkerFailure {

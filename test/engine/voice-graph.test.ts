@@ -1,7 +1,8 @@
 /**
  * How a voice comes to run split or whole. A voice loads split with its parts cached beside
  * it (keyed by its hash, no temporary file left over); a voice whose graph has no decoder
- * cut (here: a copy of the real voice with `dec.conv_pre.weight` renamed) and a voice whose
+ * cut (here: a copy of the real voice with `dec.conv_pre.weight` renamed) or no flow cut
+ * (its `flow.*` weights renamed), and a voice whose
  * cached parts are wrong (here: the decoder's first bias nudged) fail the split or the
  * self-check, log why once, and still speak Piper's audio through the whole model.
  */
@@ -49,6 +50,14 @@ beforeAll(async () => {
   await writeFile(join(dir, "uncut.onnx"), toBinary(ModelProtoSchema, renamed));
   await copyFile(DEFAULT_CONFIG, join(dir, "uncut.onnx.json"));
 
+  // The same graph with the flow's weights under other names: no flow cut to find.
+  const flowless = fromBinary(ModelProtoSchema, original);
+  const unflow = (name: string) => (name.startsWith("flow.") ? `coupling.${name.slice(5)}` : name);
+  for (const tensor of flowless.graph!.initializer) tensor.name = unflow(tensor.name);
+  for (const node of flowless.graph!.node) node.input = node.input.map(unflow);
+  await writeFile(join(dir, "flowless.onnx"), toBinary(ModelProtoSchema, flowless));
+  await copyFile(DEFAULT_CONFIG, join(dir, "flowless.onnx.json"));
+
   // The real voice again, but its cached decoder part is not the voice's (a bias nudged).
   await copyFile(DEFAULT_MODEL, join(dir, "stale.onnx"));
   await copyFile(DEFAULT_CONFIG, join(dir, "stale.onnx.json"));
@@ -67,9 +76,10 @@ beforeAll(async () => {
   });
   const files = partFiles(stale.modelFile, stale.modelHash);
   await writeFile(files.encoderFile, split.encoder);
+  await writeFile(files.flowFile, split.flow);
   await writeFile(files.decoderFile, toBinary(ModelProtoSchema, decoder));
 
-  engine = new Engine({ threads: 1, intraOpThreads: 1, maxLoadedVoices: 3, logger });
+  engine = new Engine({ threads: 1, intraOpThreads: 1, maxLoadedVoices: 4, logger });
 }, 120_000);
 
 afterAll(async () => {
@@ -122,13 +132,13 @@ describe("split or whole", () => {
       [
         "split.onnx",
         "split.onnx.json",
-        ...[files.encoderFile, files.decoderFile, files.checkFile].map((f) => f.slice(dir.length + 1)),
+        ...[files.encoderFile, files.flowFile, files.decoderFile, files.checkFile].map((f) => f.slice(dir.length + 1)),
       ].sort(),
     );
     expect(JSON.parse(await readFile(files.checkFile, "utf8"))).toMatchObject({ windows: DECODE_WINDOWS });
     // The voice catalog does not take the parts for voices.
     await catalog.scan();
-    expect(catalog.list().map((v) => v.id)).toEqual(["split", "stale", "uncut"]);
+    expect(catalog.list().map((v) => v.id)).toEqual(["flowless", "split", "stale", "uncut"]);
   });
 
   it("a graph without dec.conv_pre.weight runs whole, says why once, and speaks Piper's audio", async () => {
@@ -141,6 +151,16 @@ describe("split or whole", () => {
     expect(logged).toHaveLength(1);
     expect(logged[0]!.reason).toMatch(/does not split: 0 nodes read the initializer dec\.conv_pre\.weight/);
     expect(logged[0]!.level).toBe(40);
+  });
+
+  it("a graph without flow.* weights runs whole, says why once, and speaks Piper's audio", async () => {
+    const model = engine.model(await catalog.voice("flowless"));
+    const spoken = await speakHello(model);
+    expect(spoken.windows).toBe(1);
+    expect(largestDifference(spoken.pcm, helloPcm)).toBeLessThanOrEqual(1);
+    const logged = wholeLogs("flowless");
+    expect(logged).toHaveLength(1);
+    expect(logged[0]!.reason).toMatch(/does not split: no node the latent frames depend on reads a flow weight \(flow\.\*\)/);
   });
 
   it("cached parts that do not speak as the whole model fail the self-check: the voice runs whole, says why, and speaks Piper's audio", async () => {
@@ -160,7 +180,7 @@ describe("split or whole", () => {
     const voice = await catalog.voice("split");
     const prepared = await prepareVoice(voice.modelFile, voice.modelHash, voice.config, {
       intraOpThreads: 1,
-      windows: { first: 32, later: 64, context: 4 },
+      windows: { ...DECODE_WINDOWS, first: 32, later: 64, context: 4 },
     });
     expect(prepared.graph.kind).toBe("whole");
     expect(prepared.wholeBecause).toMatch(/differ from the whole model by \d+\.\d\d LSB/);

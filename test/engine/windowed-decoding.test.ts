@@ -1,10 +1,11 @@
 /**
- * The decoder's window and context sizes (DECODE_WINDOWS) are proven here: decoding a
- * sentence's latent frames window by window must give the samples of one decoder run over
- * all of them, within 1 LSB of 16-bit PCM, on the longest golden sentence (1062 phonemes,
- * about 4300 frames) and a short one; and the context is not larger than it needs to be
- * for nothing: with 8 frames the windows' edges are audibly wrong. The encoder's per-id
- * durations (for word timings) add up to the sentence's samples.
+ * The window and context sizes (DECODE_WINDOWS) are proven here: running a sentence's
+ * frames through the flow and the decoder window by window must give the samples of one
+ * flow and decoder run over all of them, within 1 LSB of 16-bit PCM, on the longest golden
+ * sentence (1062 phonemes, about 4300 frames) and a short one; and neither context is
+ * larger than it needs to be for nothing: with 8 frames of decoder context, or 8 of flow
+ * context, the windows' edges are audibly wrong. The encoder's per-id durations (for word
+ * timings) add up to the sentence's samples.
  */
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,8 +14,8 @@ import {
   DECODE_WINDOWS,
   EARLY_DECODE_WINDOWS,
   type DecodeWindows,
+  flowInputs,
   frameWindows,
-  latentWindow,
   type VoiceGraph,
   VoiceSession,
 } from "../../src/engine/inference.js";
@@ -30,7 +31,7 @@ const golden = JSON.parse(readFileSync("test/golden/audio.json", "utf8")) as {
 const longest = golden.items.find((item) => item.file === "audio/10.wav")!.sentences[0]!;
 const long = golden.items.find((item) => item.file === "audio/9.wav")!.sentences[0]!;
 const short = golden.items.find((item) => item.file === "audio/8.wav")!.sentences[0]!;
-const ONE_RUN: DecodeWindows = { first: 1 << 30, later: 1 << 30, context: 0 };
+const ONE_RUN: DecodeWindows = { first: 1 << 30, later: 1 << 30, context: 0, flowContext: 0 };
 
 let config: PiperVoiceConfig;
 let graph: VoiceGraph;
@@ -41,8 +42,8 @@ beforeAll(async () => {
   const prepared = await prepareVoice(voice.modelFile, voice.modelHash, config, { intraOpThreads: 1 });
   expect(prepared.wholeBecause).toBeUndefined();
   graph = prepared.graph;
-  const { encoderFile, decoderFile } = partFiles(voice.modelFile, voice.modelHash);
-  expect(graph).toEqual({ kind: "split", encoderFile, decoderFile });
+  const { encoderFile, flowFile, decoderFile } = partFiles(voice.modelFile, voice.modelHash);
+  expect(graph).toEqual({ kind: "split", encoderFile, flowFile, decoderFile });
 });
 afterAll(async () => {
   await Promise.all(sessions.map((s) => s.release()));
@@ -51,7 +52,7 @@ afterAll(async () => {
 const sessionsByWindows = new Map<DecodeWindows, Promise<VoiceSession>>();
 const oneRunDecodes = new Map<number[], ReturnType<typeof decode>>();
 
-/** One decoder run over all frames, once per sentence. */
+/** One flow and decoder run over all frames, once per sentence. */
 function decodeInOneRun(ids: number[]): ReturnType<typeof decode> {
   let decoded = oneRunDecodes.get(ids);
   if (!decoded) oneRunDecodes.set(ids, (decoded = decode(ids, ONE_RUN)));
@@ -88,17 +89,18 @@ function largestDifference(a: Int16Array, b: Int16Array): number {
 }
 
 describe("windowed decoding", () => {
-  for (const [name, sentence] of [
-    ["1062 phonemes", longest],
-    ["426 phonemes", long],
-    ["a short sentence", short],
+  for (const [name, sentence, windows] of [
+    ["1062 phonemes", longest, DECODE_WINDOWS],
+    ["426 phonemes", long, DECODE_WINDOWS],
+    ["a short sentence", short, DECODE_WINDOWS],
+    ["1062 phonemes, as a stream", longest, EARLY_DECODE_WINDOWS],
   ] as const) {
-    it(`${name}: the shipped windows give one decoder run's samples within 1 LSB`, async () => {
+    it(`${name}: the shipped windows give one flow and decoder run's samples within 1 LSB`, async () => {
       const whole = await decodeInOneRun(sentence.ids);
-      const windowed = await decode(sentence.ids, DECODE_WINDOWS);
+      const windowed = await decode(sentence.ids, windows);
       expect(whole.windows).toBe(1);
       const frames = sentence.num_samples / 256;
-      expect(windowed.windows).toBe(1 + Math.max(0, Math.ceil((frames - DECODE_WINDOWS.first) / DECODE_WINDOWS.later)));
+      expect(windowed.windows).toBe(1 + Math.max(0, Math.ceil((frames - windows.first) / windows.later)));
       expect(windowed.pcm.length).toBe(sentence.num_samples);
       expect(largestDifference(windowed.pcm, whole.pcm)).toBeLessThanOrEqual(1);
 
@@ -111,35 +113,37 @@ describe("windowed decoding", () => {
 
   it("small first windows decode exactly too (every window edge is an inner edge)", async () => {
     const whole = await decodeInOneRun(long.ids);
-    const small = await decode(long.ids, { first: 16, later: 64, context: DECODE_WINDOWS.context });
+    const small = await decode(long.ids, { ...DECODE_WINDOWS, first: 16, later: 64 });
     expect(small.windows).toBeGreaterThan(25);
     expect(largestDifference(small.pcm, whole.pcm)).toBeLessThanOrEqual(1);
   });
 
-  // What the pool does when idle workers help decode one sentence (for a stream, after a
-  // small first window of its own).
+  // What the pool does when idle workers help decode one sentence for a caller that waits
+  // for all of it (a stream's windows are decoded one at a time).
   for (const [workers, windowsUsed] of [
     [2, DECODE_WINDOWS],
     [3, DECODE_WINDOWS],
-    [2, EARLY_DECODE_WINDOWS],
+    [2, { ...DECODE_WINDOWS, first: 16 }],
   ] as const) {
-    const label = windowsUsed === EARLY_DECODE_WINDOWS ? `after a first window of ${EARLY_DECODE_WINDOWS.first} frames, ` : "";
-    it(`${label}spread over ${workers} workers: equal shares of the frames, decoded apart, give one decoder run's samples within 1 LSB`, async () => {
+    const label = windowsUsed.first < windowsUsed.later ? `after a first window of ${windowsUsed.first} frames, ` : "";
+    it(`${label}spread over ${workers} workers: equal shares of the frames, decoded apart, give one flow and decoder run's samples within 1 LSB`, async () => {
       const whole = await decodeInOneRun(long.ids);
       await decode(long.ids, DECODE_WINDOWS);
       const session = await sessionsByWindows.get(DECODE_WINDOWS)!;
       const encoded = await session.encode(long.ids, { noiseScale: 0, lengthScale: config.lengthScale, noiseW: 0, durationScale: 1 }, 0);
-      if (encoded.kind !== "latent") throw new Error("the voice runs whole");
-      const { latent } = encoded;
-      const windows = frameWindows(latent.frames, windowsUsed, workers);
+      if (encoded.kind !== "frames") throw new Error("the voice runs whole");
+      const { frames } = encoded;
+      const windows = frameWindows(frames.frames, windowsUsed, workers);
       const head = windowsUsed.first < windowsUsed.later ? 1 : 0;
-      if (head) expect(windows[0]).toEqual({ start: 0, end: windowsUsed.first, from: 0, to: windowsUsed.first + windowsUsed.context });
+      const to = windowsUsed.first + windowsUsed.context;
+      if (head)
+        expect(windows[0]).toEqual({ start: 0, end: windowsUsed.first, from: 0, to, flowFrom: 0, flowTo: to + windowsUsed.flowContext });
       expect((windows.length - head) % workers).toBe(0);
       const sizes = windows.slice(head).map((w) => w.end - w.start);
       expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(windows.length);
-      expect(windows.flatMap((w) => [w.start, w.end])).toEqual([0, ...windows.slice(1).flatMap((w) => [w.start, w.start]), latent.frames]);
+      expect(windows.flatMap((w) => [w.start, w.end])).toEqual([0, ...windows.slice(1).flatMap((w) => [w.start, w.start]), frames.frames]);
       // In reverse order, as another worker may finish first.
-      const parts = await Promise.all([...windows].reverse().map((w) => session.decode(latentWindow(latent, w), latent.channels, w, 0)));
+      const parts = await Promise.all([...windows].reverse().map((w) => session.decode(flowInputs(frames, w), w, 0)));
       const samples = new Float32Array(whole.pcm.length);
       let offset = 0;
       for (const part of parts.reverse()) {
@@ -153,12 +157,18 @@ describe("windowed decoding", () => {
 
   it("a sentence too short to share stays in the shipped windows", () => {
     expect(frameWindows(100, DECODE_WINDOWS, 2)).toEqual(frameWindows(100, DECODE_WINDOWS, 1));
-    expect(frameWindows(100, DECODE_WINDOWS, 1)).toEqual([{ start: 0, end: 100, from: 0, to: 100 }]);
+    expect(frameWindows(100, DECODE_WINDOWS, 1)).toEqual([{ start: 0, end: 100, from: 0, to: 100, flowFrom: 0, flowTo: 100 }]);
   });
 
-  it("with 8 frames of context instead the window edges are off by tens of LSB", async () => {
+  it("with 8 frames of decoder context instead the window edges are off by tens of LSB", async () => {
     const whole = await decodeInOneRun(long.ids);
     const narrow = await decode(long.ids, { ...DECODE_WINDOWS, context: 8 });
+    expect(largestDifference(narrow.pcm, whole.pcm)).toBeGreaterThan(10);
+  });
+
+  it("with 8 frames of flow context instead the window edges are off by tens of LSB", async () => {
+    const whole = await decodeInOneRun(long.ids);
+    const narrow = await decode(long.ids, { ...DECODE_WINDOWS, first: 16, later: 64, flowContext: 8 });
     expect(largestDifference(narrow.pcm, whole.pcm)).toBeGreaterThan(10);
   });
 });
