@@ -479,7 +479,7 @@ function liveGoals(results: Results, loadPhase: LoadNote): Goal[] {
       met,
       why: met
         ? undefined
-        : `The cancel is acknowledged at once, but the slot is given back only when the inference running in the worker returns its next window: the first run of a sentence (its whole encoder pass and first window) cannot be stopped, so a cancel that lands in it waits for its end.${loadPhase("live cancel")}`,
+        : `The cancel is acknowledged at once, but the slot is given back only when the inference running in the worker ends: a stream's window (128 frames through the flow and the decoder) or a sentence's encoder run cannot be stopped, so a cancel that lands in one waits for its end.${loadPhase("live cancel")}`,
     });
   }
   for (const level of results.liveStreams?.levels ?? []) {
@@ -555,7 +555,7 @@ function ttfaGoals(results: Results, s: Partial, loadPhase: LoadNote): Goal[] {
         ratio <= goal
           ? undefined
           : `Piper's first chunk is the whole first sentence's audio (${audio(`piper-first:${t.key}`).toFixed(2)} s of sound; the text has ${t.sentences} sentence${t.sentences === 1 ? "" : "s"} as the engine plans it); ` +
-            `the service's first AudioChunk holds ${audio(`stream-default:${t.key}`).toFixed(2)} s of sound (the sentence's first 16 latent frames) and leaves after the sentence's whole encoder run (text encoder, duration predictor and flow, one run per sentence: ${ms(s.ttfa[`encoder:${t.key}`]?.median ?? Number.NaN)} ms on bare sessions with the service's threads) and that window's decode (${ms(s.ttfa[`first-window:${t.key}`]?.median ?? Number.NaN)} ms), ${x(((s.ttfa[`encoder:${t.key}`]?.median ?? Number.NaN) + (s.ttfa[`first-window:${t.key}`]?.median ?? Number.NaN)) / (piper?.median ?? Number.NaN))} Piper's first chunk before any transport. ` +
+            `the service's first AudioChunk holds ${audio(`stream-default:${t.key}`).toFixed(2)} s of sound (the sentence's first 16 latent frames) and leaves after the sentence's encoder run (text encoder and duration predictor, one run per sentence: ${ms(s.ttfa[`encoder:${t.key}`]?.median ?? Number.NaN)} ms on bare sessions with the service's threads) and that window's flow and decoder runs (${ms(s.ttfa[`first-window:${t.key}`]?.median ?? Number.NaN)} ms), ${x(((s.ttfa[`encoder:${t.key}`]?.median ?? Number.NaN) + (s.ttfa[`first-window:${t.key}`]?.median ?? Number.NaN)) / (piper?.median ?? Number.NaN))} Piper's first chunk before any transport. ` +
             `Peak-normalized (NORMALIZATION_SENTENCE_PEAK, Piper's level) it waits for the whole sentence: ${ms(s.ttfa[`stream-peak:${t.key}`]?.median ?? Number.NaN)} ms.${loadPhase("time to first audio")}`,
     };
   });
@@ -804,7 +804,7 @@ function ttfaLabel(results: Results, subject: string): string {
           : kind === "encoder"
             ? "bare encoder part, first sentence (2 threads)"
             : kind === "first-window"
-              ? "bare decoder part, first 16-frame window (1 thread)"
+              ? "bare flow and decoder parts, first 16-frame window (1 thread)"
               : "Piper synthesize(), first chunk";
   return `${who}: ${text}`;
 }
@@ -1050,7 +1050,7 @@ export function renderMarkdown(results: Results, s: Summary): string {
 
   if (results.ttfaTexts?.length) {
     md.push(
-      "Issue 13's texts: the first `AudioChunk` of `SynthesizeStream` (WAV, cache off; cancelled after it, server idle before the next call) from the shipped defaults (the model's own level), from intra 2 / 1 worker, and from the shipped defaults with `NORMALIZATION_SENTENCE_PEAK` (Piper's level, which waits for each sentence's last sample); what the first audio waits for, timed on bare onnxruntime sessions of the voice's split parts (its first sentence's encoder run on 2 threads, its first 16-frame window's decode on 1), " +
+      "Issue 13's texts: the first `AudioChunk` of `SynthesizeStream` (WAV, cache off; cancelled after it, server idle before the next call) from the shipped defaults (the model's own level), from intra 2 / 1 worker, and from the shipped defaults with `NORMALIZATION_SENTENCE_PEAK` (Piper's level, which waits for each sentence's last sample); what the first audio waits for, timed on bare onnxruntime sessions of the voice's split parts (its first sentence's encoder run on 2 threads, its first 16-frame window's flow and decoder runs on 1), " +
         "against Piper's `synthesize()` first chunk of the same text (it phonemizes the whole text, then yields the first sentence's audio). Audio = seconds of sound in that first chunk.",
       "",
     );
