@@ -81,6 +81,8 @@ interface Pending {
 /** A task waiting for a worker: for a split voice's encoder run, one that holds the encoder. */
 interface Waiter {
   readonly encoder: boolean;
+  /** The next window of a stream's sentence under way. */
+  readonly continuation: boolean;
   readonly granted: Promise<PoolWorker>;
   grant(worker: PoolWorker): void;
 }
@@ -220,7 +222,7 @@ export class InferencePool {
     const decoded: Promise<Float32Array>[] = [];
     const begin = (index: number): void => {
       const window = windows[index]!;
-      const lease = this.lease(false);
+      const lease = this.lease(false, early && index > 0);
       leases.push(lease);
       decoded.push(
         lease.granted.then(async (worker) => {
@@ -332,11 +334,14 @@ export class InferencePool {
   }
 
   /** Joins the queue; `granted` settles with a worker once this task's turn comes. */
-  private lease(encoder: boolean): Waiter {
+  private lease(encoder: boolean, continuation = false): Waiter {
     let grant!: (worker: PoolWorker) => void;
     const granted = new Promise<PoolWorker>((resolve) => (grant = resolve));
-    const waiter = { encoder, granted, grant };
-    this.waiting.push(waiter);
+    const waiter = { encoder, continuation, granted, grant };
+    // A stream's next window goes before tasks that start something new: a sentence being
+    // played is not held behind sentences that have not begun.
+    const before = continuation ? this.waiting.findIndex((other) => !other.continuation) : -1;
+    this.waiting.splice(before < 0 ? this.waiting.length : before, 0, waiter);
     this.schedule();
     return waiter;
   }

@@ -153,7 +153,8 @@ const MIN_SHARE_FRAMES = 64;
 
 /**
  * How a sentence's frames are decoded: a first window smaller than the others on its own
- * (it is what the listener hears first), then windows of `later` frames on one worker, or,
+ * (it is what the listener hears first), then windows of `later` frames on one worker (the
+ * last up to half a window longer), or,
  * spread over `workers`, a multiple of that many windows of equal size, so that each worker
  * gets as many frames.
  */
@@ -167,6 +168,10 @@ export function frameWindows(frames: number, windows: DecodeWindows, workers = 1
     for (let done = 0; done < rest; done += Math.ceil(rest / count)) sizes.push(Math.ceil(rest / count));
   } else {
     for (let done = 0, size = head > 0 ? windows.later : windows.first; done < rest; done += size, size = windows.later) sizes.push(size);
+    // A last window under half a window joins the one before: its context would cost more than its frames.
+    const own = head > 0 ? 1 : 0;
+    const last = rest - sizes.slice(own, -1).reduce((sum, size) => sum + size, 0);
+    if (sizes.length - own >= 2 && last < windows.later / 2) sizes.splice(-2, 2, sizes.at(-2)! + last);
   }
   let start = 0;
   return sizes.map((size) => {

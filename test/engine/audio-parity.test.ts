@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AudioEncoding, Normalization } from "../../gen/aetheros/tts/v1/tts_pb.js";
 import { floatToPcm16 } from "../../src/audio/pcm.js";
 import { Engine } from "../../src/engine/index.js";
-import { DECODE_WINDOWS } from "../../src/engine/inference.js";
+import { DECODE_WINDOWS, frameWindows } from "../../src/engine/inference.js";
 import { VoiceCatalog } from "../../src/voices/index.js";
 import { correlation } from "../audio/support.js";
 import { startServer, type RunningServer } from "../server/running-server.js";
@@ -95,9 +95,9 @@ describe("deterministic audio matches piper-tts 1.8.0", () => {
         windows = [];
       }
       expect(sentences.length).toBe(item.sentences.length);
-      // The decoder really ran in windows: one per 256 frames after the first 32.
+      // The flow and the decoder really ran in the shipped windows (256 frames, a last window up to 384).
       const frames = item.sentences.map((s) => s.num_samples / 256);
-      const expectedWindows = frames.reduce((n, f) => n + 1 + Math.max(0, Math.ceil((f - DECODE_WINDOWS.first) / DECODE_WINDOWS.later)), 0);
+      const expectedWindows = frames.reduce((n, f) => n + frameWindows(f, DECODE_WINDOWS).length, 0);
       expect(windowCount).toBe(expectedWindows);
       expectPiperSamples(
         concatSamples(sentences, (n) => new Int16Array(n)),

@@ -100,7 +100,7 @@ describe("windowed decoding", () => {
       const windowed = await decode(sentence.ids, windows);
       expect(whole.windows).toBe(1);
       const frames = sentence.num_samples / 256;
-      expect(windowed.windows).toBe(1 + Math.max(0, Math.ceil((frames - windows.first) / windows.later)));
+      expect(windowed.windows).toBe(frameWindows(frames, windows).length);
       expect(windowed.pcm.length).toBe(sentence.num_samples);
       expect(largestDifference(windowed.pcm, whole.pcm)).toBeLessThanOrEqual(1);
 
@@ -154,6 +154,16 @@ describe("windowed decoding", () => {
       expect(largestDifference(floatToPcm16(samples), whole.pcm)).toBeLessThanOrEqual(1);
     });
   }
+
+  it("windows are `later` frames after the first, the last taking in a remainder under half a window", () => {
+    const sizes = (frames: number, windows: DecodeWindows) => frameWindows(frames, windows).map((w) => w.end - w.start);
+    expect(sizes(200, EARLY_DECODE_WINDOWS)).toEqual([16, 184]);
+    expect(sizes(215, EARLY_DECODE_WINDOWS)).toEqual([16, 128, 71]);
+    expect(sizes(1049, EARLY_DECODE_WINDOWS)).toEqual([16, 128, 128, 128, 128, 128, 128, 128, 137]);
+    expect(sizes(300, DECODE_WINDOWS)).toEqual([300]);
+    expect(sizes(400, DECODE_WINDOWS)).toEqual([256, 144]);
+    expect(sizes(12, EARLY_DECODE_WINDOWS)).toEqual([12]);
+  });
 
   it("a sentence too short to share stays in the shipped windows", () => {
     expect(frameWindows(100, DECODE_WINDOWS, 2)).toEqual(frameWindows(100, DECODE_WINDOWS, 1));
