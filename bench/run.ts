@@ -459,7 +459,7 @@ async function runAll(): Promise<Results> {
       const window = frameWindows(frames.frames, EARLY_DECODE_WINDOWS)[0]!;
       const inputs = flowInputs(frames, window);
       const started = performance.now();
-      const samples = await parts.decode(inputs, window, 0);
+      const samples = (await parts.decode(inputs, window, 0))!;
       return { ms: performance.now() - started, audioSeconds: samples.length / rate };
     };
   }

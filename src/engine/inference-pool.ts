@@ -158,6 +158,8 @@ export class InferencePool {
   private readonly waiting: Waiter[] = [];
   /** Keys of the loaded voices that run split: their encoder runs need an encoder worker. */
   private readonly split = new Set<string>();
+  /** Names the next decode task, for a stop. */
+  private nextTask = 0;
 
   constructor(private readonly options: InferencePoolOptions) {
     const url = new URL(`./inference-worker${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url);
@@ -219,21 +221,26 @@ export class InferencePool {
       : frameWindows(frames.frames, DECODE_WINDOWS, Math.max(1, idle));
     const ahead = early ? 1 : windows.length;
     const leases: Waiter[] = [];
-    const decoded: Promise<Float32Array>[] = [];
+    const decoded: Promise<Float32Array | undefined>[] = [];
+    /** The worker and task of each window being decoded, until it is. */
+    const underWay = new Map<number, { worker: PoolWorker; task: number }>();
     const begin = (index: number): void => {
       const window = windows[index]!;
       const lease = this.lease(false, early && index > 0);
       leases.push(lease);
       decoded.push(
         lease.granted.then(async (worker) => {
+          const task = this.nextTask++;
+          underWay.set(index, { worker, task });
           try {
             const inputs = flowInputs(frames, window);
-            const request: WorkerRequest = { op: "decode", voice: worker.ref(voice), inputs, window, speakerId };
+            const request: WorkerRequest = { op: "decode", task, voice: worker.ref(voice), inputs, window, speakerId };
             return (await worker.call(
               request,
               inputs.map((input) => input.data.buffer as ArrayBuffer),
-            )) as Float32Array;
+            )) as Float32Array | undefined;
           } finally {
+            underWay.delete(index);
             this.giveBack(worker);
           }
         }),
@@ -255,8 +262,10 @@ export class InferencePool {
       }
     } finally {
       if (onAbort) signal.removeEventListener("abort", onAbort);
-      // Windows not begun are dropped; those being decoded end first (their worker is busy until then).
+      // Windows not begun are dropped; those being decoded end first (their worker is busy
+      // until then), without their decoder run if their flow run is still going.
       const begun = decoded.filter((_, index) => !this.withdraw(leases[index]!));
+      for (const { worker, task } of underWay.values()) worker.call({ op: "stop", task }).catch(() => undefined);
       await Promise.allSettled(begun);
     }
   }

@@ -41,6 +41,9 @@ nice((workerData as { niceIncrement: number }).niceIncrement);
 
 const configs = new Map<string, PiperVoiceConfig>();
 const sessions = new Map<string, LoadedSession>();
+/** Decode tasks under way, and those of them the pool has since told to stop. */
+const decoding = new Set<number>();
+const stopping = new Set<number>();
 
 function configOf(voice: VoiceRef): PiperVoiceConfig {
   if (voice.configJson !== undefined) configs.set(voice.key, parseVoiceConfig(voice.configJson, voice.configFile));
@@ -69,8 +72,25 @@ async function handle(request: WorkerRequest): Promise<WorkerResult> {
       return planSpeech(request.text, configOf(request.voice));
     case "encode":
       return withSession(request.voice, (session) => session.encode(request.ids, request.scales, request.speakerId));
-    case "decode":
-      return withSession(request.voice, (session) => session.decode(request.inputs, request.window, request.speakerId));
+    case "decode": {
+      const { task } = request;
+      decoding.add(task);
+      try {
+        return await withSession(request.voice, (session) =>
+          session.decode(request.inputs, request.window, request.speakerId, async () => {
+            // A stop posted while the flow ran is delivered before this.
+            await new Promise(setImmediate);
+            return stopping.has(task);
+          }),
+        );
+      } finally {
+        decoding.delete(task);
+        stopping.delete(task);
+      }
+    }
+    case "stop":
+      if (decoding.has(request.task)) stopping.add(request.task);
+      return undefined;
     case "prepare":
       return prepareVoice(request.voice.modelFile, request.modelHash, configOf(request.voice), { intraOpThreads: request.intraOpThreads });
     case "load": {

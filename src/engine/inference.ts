@@ -350,9 +350,16 @@ export class VoiceSession {
 
   /**
    * One window of a sentence's frames (flowInputs' copies) through the flow and the decoder
-   * → the samples of its own frames.
+   * → the samples of its own frames. `stopped` is asked between the two runs: when it says
+   * so, the decoder does not run (a run cannot be interrupted, but the second need not
+   * begin) and there are no samples.
    */
-  async decode(inputs: readonly FrameTensor[], window: FrameWindow, speakerId: number): Promise<Float32Array> {
+  async decode(
+    inputs: readonly FrameTensor[],
+    window: FrameWindow,
+    speakerId: number,
+    stopped: () => Promise<boolean> = async () => false,
+  ): Promise<Float32Array | undefined> {
     if (!this.decoding) throw new Error("decode: this voice runs whole");
     const { flow, decoder } = this.decoding;
     const flowFrames = window.flowTo - window.flowFrom;
@@ -361,6 +368,7 @@ export class VoiceSession {
     // A multi-speaker flow and decoder are conditioned on the speaker's embedding.
     if (flow.inputNames.includes("sid")) flowFeeds.sid = speakerTensor(speakerId);
     const z = (await flow.run(flowFeeds))[LATENT]!;
+    if (await stopped()) return undefined;
     const channels = z.dims[1]!;
     const latent = channelFrames(z.data as Float32Array, channels, flowFrames, window.from - window.flowFrom, window.to - window.flowFrom);
     const feeds: Record<string, ort.Tensor> = { [LATENT]: new ort.Tensor("float32", latent, [1, channels, window.to - window.from]) };
@@ -380,7 +388,7 @@ export class VoiceSession {
     const { frames, idFrames } = encoded;
     const windows = frameWindows(frames.frames, this.windows);
     for (const [index, window] of windows.entries()) {
-      const samples = await this.decode(flowInputs(frames, window), window, speakerId);
+      const samples = (await this.decode(flowInputs(frames, window), window, speakerId))!;
       yield sentenceWindow(samples, window, index, windows.length, idFrames);
     }
   }

@@ -20,9 +20,14 @@ export type WorkerRequest =
   | { readonly op: "plan"; readonly voice: VoiceRef; readonly text: string }
   /** One sentence's ids through the voice's encoder (Encoded). The voice must be loaded in this worker. */
   | { readonly op: "encode"; readonly voice: VoiceRef; readonly ids: number[]; readonly scales: Scales; readonly speakerId: number }
-  /** One window of a sentence's frames (flowInputs' copies, transferred) through the flow and the decoder → its samples. */
+  /**
+   * One window of a sentence's frames (flowInputs' copies, transferred) through the flow and
+   * the decoder → its samples; undefined if told to stop before the decoder ran.
+   */
   | {
       readonly op: "decode";
+      /** Names this decode for a later stop. */
+      readonly task: number;
       readonly voice: VoiceRef;
       readonly inputs: FrameTensor[];
       readonly window: FrameWindow;
@@ -42,6 +47,8 @@ export type WorkerRequest =
       readonly intraOpThreads: number;
       readonly warmUp?: SentenceFrames;
     }
+  /** The decode `task` is no longer wanted: if its flow is still running, its decoder will not. */
+  | { readonly op: "stop"; readonly task: number }
   /** Releases the voice's sessions once no inference is using them, and forgets its config. */
   | { readonly op: "unload"; readonly key: string };
 

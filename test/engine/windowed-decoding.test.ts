@@ -146,7 +146,7 @@ describe("windowed decoding", () => {
       const parts = await Promise.all([...windows].reverse().map((w) => session.decode(flowInputs(frames, w), w, 0)));
       const samples = new Float32Array(whole.pcm.length);
       let offset = 0;
-      for (const part of parts.reverse()) {
+      for (const part of parts.reverse() as Float32Array[]) {
         samples.set(part, offset);
         offset += part.length;
       }
@@ -163,6 +163,19 @@ describe("windowed decoding", () => {
     expect(sizes(300, DECODE_WINDOWS)).toEqual([300]);
     expect(sizes(400, DECODE_WINDOWS)).toEqual([256, 144]);
     expect(sizes(12, EARLY_DECODE_WINDOWS)).toEqual([12]);
+  });
+
+  it("a window told to stop after its flow run gives no samples, and the session decodes on", async () => {
+    const session = await VoiceSession.load(graph, config, { intraOpThreads: 1 });
+    sessions.push(session);
+    const encoded = await session.encode(short.ids, { noiseScale: 0, lengthScale: config.lengthScale, noiseW: 0, durationScale: 1 }, 0);
+    if (encoded.kind !== "frames") throw new Error("the voice runs whole");
+    const [window] = frameWindows(encoded.frames.frames, DECODE_WINDOWS);
+    let asked = 0;
+    const stopped = await session.decode(flowInputs(encoded.frames, window!), window!, 0, async () => ++asked > 0);
+    expect([stopped, asked]).toEqual([undefined, 1]);
+    const samples = await session.decode(flowInputs(encoded.frames, window!), window!, 0);
+    expect(floatToPcm16(samples!)).toEqual((await decodeInOneRun(short.ids)).pcm);
   });
 
   it("a sentence too short to share stays in the shipped windows", () => {
