@@ -7,10 +7,10 @@
  *
  * A split voice's encoder is loaded in one worker in WORKERS_PER_ENCODER, and its flow and
  * decoder in every worker: the encoder holds 28 of the default voice's 63 MB of weights and
- * takes about an eighth of a sentence's inference, run on two intra-op threads (inference.ts), so the cores stay
- * busy while the other workers wait for its frames. An encoder worker takes the encoder runs
- * waiting before anything else, so a new sentence is not held behind windows others can
- * decode. Interleaved A/B on 2 cores against an encoder in every worker: RSS 420 → 312 MB
+ * takes about an eighth of a sentence's inference, run on two intra-op threads
+ * (inference.ts), so the cores stay busy while the other workers wait for its frames. An
+ * encoder worker takes the encoder runs waiting before anything else, so a new sentence is
+ * not held behind windows others can decode. Interleaved A/B on 2 cores against an encoder in every worker: RSS 420 → 312 MB
  * serving and 601 → 486 MB after load; one caller 0.98-1.03x the time; throughput at
  * concurrency 1, 2 and 8 0.99x, 0.99x and 0.97x (means of four runs). With one-thread
  * encoders the same split cost 8 % of the throughput: the decoder worker idled while both

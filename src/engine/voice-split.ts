@@ -190,10 +190,9 @@ export function splitVoice(modelBytes: Uint8Array): VoiceSplit {
       }),
     );
   };
-  const frameTensor = (name: string): ValueInfoProto => tensorInfo(name);
   return {
-    encoder: part(encoderNodes, [tensorInfo(DURATION_SCALE)], [...flowInputs.tensors.map(frameTensor), tensorInfo(DURATIONS)]),
-    flow: part(flowNodes, flowInputs.tensors.map(frameTensor), [latentInfo]),
+    encoder: part(encoderNodes, [tensorInfo(DURATION_SCALE)], [...flowInputs.tensors.map(tensorInfo), tensorInfo(DURATIONS)]),
+    flow: part(flowNodes, flowInputs.tensors.map(tensorInfo), [latentInfo]),
     decoder: part(decoderNodes, [latentInfo], graph.output),
   };
 }
@@ -227,12 +226,12 @@ function flowCut(
     if (!toLatent.has(index)) return;
     for (const input of node.input) if (fromText.has(input) && producer.has(input)) lastReader.set(input, index);
   });
-  let best: { at: number; tensors: string[] } | undefined;
+  let best: string[] | undefined;
   for (let at = afterDurations; at <= firstFlow; at++) {
     const tensors = [...lastReader].filter(([name, last]) => producer.get(name)! < at && last >= at).map(([name]) => name);
-    if (!best || tensors.length <= best.tensors.length) best = { at, tensors };
+    if (!best || tensors.length <= best.length) best = tensors;
   }
-  return { tensors: best!.tensors };
+  return { tensors: best! };
 }
 
 const SCALING_TENSORS = [
