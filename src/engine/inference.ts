@@ -81,9 +81,10 @@ export const DECODE_WINDOWS: DecodeWindows = { first: 256, later: 256, context: 
  * time): a first window of 16 frames (0.19 s of audio at 22050 Hz) runs the flow and the
  * decoder in about 15 ms on one thread, and the next ones ahead of playback. Later windows of
  * 128 frames (1.5 s of audio, about 65 ms) rather than 256: a cancelled stream holds its
- * worker until the window under way ends, 37-52 ms after the cancel in the live-cancel
- * bench against 57-71 ms with 256, for 7 % more flow and decoder work per sentence
- * (context decoded twice as often; 96 frames: 13 %).
+ * worker until the window under way ends (its flow run, if its decoder run has not begun),
+ * and before that skip the live-cancel bench gave 37-52 ms medians with 128 frames against
+ * 57-71 ms with 256, for 7 % more flow and decoder work per sentence (context decoded twice
+ * as often; 96 frames: 13 %).
  */
 export const EARLY_DECODE_WINDOWS: DecodeWindows = { ...DECODE_WINDOWS, first: 16, later: 128 };
 
