@@ -27,11 +27,14 @@ export class InvalidArgumentError extends ServiceError {
   }
 }
 
-/** The text has nothing a voice can say (no phonemes after phonemization). */
+/** The text (or SSML document) has nothing a voice can say (no phonemes after phonemization). */
 export class NothingToSpeakError extends InvalidArgumentError {
-  constructor(readonly text: string) {
+  constructor(
+    readonly text: string,
+    field = "text",
+  ) {
     const shown = text.length > 40 ? `${text.slice(0, 40)}…` : text;
-    super("text", `nothing speakable in ${JSON.stringify(shown)} (it produced no phonemes)`);
+    super(field, `nothing speakable in ${JSON.stringify(shown)} (it produced no phonemes)`);
   }
 }
 

@@ -351,10 +351,10 @@ export class Synthesizer {
   private async script(request: SpeechRequest, pronunciations: Pronunciations, silent = false): Promise<Script> {
     const segments = request.ssml ? parseSsml(request.ssml).segments : textSegments(request.text);
     const items = scriptItems(segments, pronunciations);
-    if (!silent && !items.some((item) => item.kind !== "mark")) throw new NothingToSpeakError(request.ssml || request.text);
+    if (!silent && !items.some((item) => item.kind !== "mark")) throw nothingToSpeak(request);
     // The request's own voice sets the output rate and the name in the stream's start.
     const speech = await this.resolve({ ...request, text: "" });
-    return { items, encodeRate: speech.encodeRate, voice: speech.model.id, modelUsed: speech.modelUsed };
+    return { items, encodeRate: speech.encodeRate, voice: speech.model.id, modelUsed: speech.modelUsed, silent };
   }
 
   private async *streamScript(request: SpeechRequest, script: Script, signal: AbortSignal, client: string): AsyncGenerator<StreamEvent> {
@@ -413,6 +413,8 @@ export class Synthesizer {
     let samples = 0;
     let sentences = 0;
     let afterRun = false;
+    /** A run gave audio or a break its silence. */
+    let spoke = false;
     let marks: string[] = [];
     for (const item of script.items) {
       if (item.kind === "mark") {
@@ -427,6 +429,7 @@ export class Synthesizer {
         yield { pcm, words: [], timepoints, firstSentence: sentences, sentenceCount: 0, cached: true };
         samples += pcm.length;
         afterRun = false;
+        spoke = true;
         continue;
       }
       const run = this.runRequest(request, item, encodeRate);
@@ -479,6 +482,7 @@ export class Synthesizer {
               // Whether the run came from the cache is known at its end (below).
               yield { pcm, words, timepoints, firstSentence: sentences + event.sentenceIndex, sentenceCount: 1, cached: true };
               samples += pcm.length;
+              spoke = true;
               words = [];
               timepoints = [];
             } else {
@@ -510,6 +514,7 @@ export class Synthesizer {
         samples += pcm.length;
         sentences += sentenceCount;
         afterRun = true;
+        spoke = true;
       } catch (error) {
         if (error instanceof NothingToSpeakError) continue;
         if (error instanceof NotFoundError && item.voice !== undefined)
@@ -517,6 +522,8 @@ export class Synthesizer {
         throw error;
       }
     }
+    // Runs of only punctuation or symbols give no phonemes: such a document says nothing, as such a text does.
+    if (!spoke && !script.silent) throw nothingToSpeak(request);
     if (marks.length > 0) {
       const seconds = samples / encodeRate;
       yield {
@@ -997,4 +1004,11 @@ interface Script {
   encodeRate: number;
   voice: string;
   modelUsed: string;
+  /** A live utterance's document, which may say nothing (its marks still count). */
+  silent: boolean;
+}
+
+/** The request has nothing a voice can say, named by the field it came in. */
+function nothingToSpeak(request: SpeechRequest): NothingToSpeakError {
+  return request.ssml ? new NothingToSpeakError(request.ssml, "ssml") : new NothingToSpeakError(request.text);
 }

@@ -73,6 +73,26 @@ describe("SSML tags, measured in the audio", () => {
     expect(error.code).toBe(Code.InvalidArgument);
   });
 
+  it("a document whose words are only punctuation has nothing to speak, as such a text has, unary and streamed", async () => {
+    const ssml = "<speak>... <s>— —</s></speak>";
+    for (const call of [
+      ttsClient(running).synthesize({ ssml, config: PCM }),
+      collectStream(ttsClient(running).synthesizeStream({ ssml, config: PCM })),
+    ]) {
+      const error = await callError(call);
+      expect(error.code).toBe(Code.InvalidArgument);
+      expect(error.rawMessage).toBe(`ssml: nothing speakable in ${JSON.stringify(ssml)} (it produced no phonemes)`);
+    }
+    // Pronunciations send a text down the same path.
+    const withAlias = await callError(
+      ttsClient(running).synthesize({
+        text: "...",
+        config: { ...PCM, customPronunciations: [{ phrase: "TTS", pronunciation: { case: "alias", value: "text to speech" } }] },
+      }),
+    );
+    expect(withAlias.rawMessage).toBe('text: nothing speakable in "..." (it produced no phonemes)');
+  });
+
   // The model's durations stretched by the asked ratio (not through length_scale, which
   // moved 80% only 1.11x), exactly as config.speed stretches them.
   it("<prosody rate> changes the speech's duration by the asked ratio, as config.speed does", async () => {
