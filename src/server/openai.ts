@@ -124,6 +124,7 @@ const OPENAI_VOICES = new Set([
 // The fields the RPCs' messages name, as this API calls them.
 const FIELD_NAMES: Readonly<Record<string, string>> = {
   text: "input",
+  ssml: "input",
   "config.voice": "voice",
   "config.speed": "speed",
   "config.encoding": "response_format",

@@ -361,13 +361,18 @@ export class Synthesizer {
     const started = performance.now();
     const encoder = await createEncoder(request.encoding, script.encodeRate, { streaming: true });
     const chunker = new Chunker(this.chunkCutter(request, script.encodeRate));
-    yield { type: "start", encoding: request.encoding, sampleRate: script.encodeRate, voice: script.voice, modelUsed: script.modelUsed };
+    const pieces = this.renderScript(request, script, signal, client, true);
     let samples = 0;
     let sentences = 0;
     let cached = true;
     let ended = false;
     try {
-      for await (const piece of this.renderScript(request, script, signal, client, true)) {
+      // The first piece before the start message: a document that says nothing is refused
+      // before it, as a text is (an OpenAI reply's status is still to be sent then).
+      let next = await pieces.next();
+      yield { type: "start", encoding: request.encoding, sampleRate: script.encodeRate, voice: script.voice, modelUsed: script.modelUsed };
+      for (; !next.done; next = await pieces.next()) {
+        const piece = next.value;
         const sentenceIndex = piece.firstSentence;
         for (let i = 0; i < Math.max(1, piece.sentenceCount); i++) {
           const words = piece.words.filter((word) => word.sentenceIndex === sentenceIndex + i);
@@ -389,7 +394,10 @@ export class Synthesizer {
         durationSeconds: samples / script.encodeRate,
       });
     } finally {
-      if (!ended) encoder.end();
+      if (!ended) {
+        encoder.end();
+        await pieces.return(undefined);
+      }
     }
     yield chunker.summary(samples / script.encodeRate, performance.now() - started, cached, sentences);
   }

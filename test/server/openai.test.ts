@@ -176,9 +176,19 @@ describe("OpenAI-compatible endpoint", () => {
     // Noise makes two syntheses differ; the break alone is 1.5 s of the audio.
     expect(http.audio.length / 2 / 24000).toBeGreaterThan(1.5 + 0.3);
     expect(Math.abs(http.audio.length - rpc.audio.length) / rpc.audio.length).toBeLessThan(0.2);
+    // Errors name the field as this API's caller sent it.
     const bad = await apiError(speak(client, { input: "<speak>Wait" }));
-    expect(bad.status).toBe(400);
-    expect(bad.message).toMatch(/ssml: line 1/);
+    expectOpenAiError(bad, 400, {
+      message: "input: line 1, column 11: <speak> is not closed; expected </speak> before the end",
+      param: "input",
+      code: "invalid_argument",
+    });
+    // A document that says nothing gets its 400 before any audio, as such a text does.
+    expectOpenAiError(await apiError(speak(client, { input: "<speak>... — —</speak>" })), 400, {
+      message: 'input: nothing speakable in "<speak>... — —</speak>" (it produced no phonemes)',
+      param: "input",
+      code: "invalid_argument",
+    });
   });
 
   it("speaks faster at a higher speed and slower at a lower one", async () => {

@@ -75,14 +75,17 @@ describe("SSML tags, measured in the audio", () => {
 
   it("a document whose words are only punctuation has nothing to speak, as such a text has, unary and streamed", async () => {
     const ssml = "<speak>... <s>— —</s></speak>";
-    for (const call of [
-      ttsClient(running).synthesize({ ssml, config: PCM }),
-      collectStream(ttsClient(running).synthesizeStream({ ssml, config: PCM })),
-    ]) {
+    const received: string[] = [];
+    const streamed = async () => {
+      for await (const message of ttsClient(running).synthesizeStream({ ssml, config: PCM })) received.push(message.event.case ?? "");
+    };
+    for (const call of [ttsClient(running).synthesize({ ssml, config: PCM }), streamed()]) {
       const error = await callError(call);
       expect(error.code).toBe(Code.InvalidArgument);
       expect(error.rawMessage).toBe(`ssml: nothing speakable in ${JSON.stringify(ssml)} (it produced no phonemes)`);
     }
+    // Refused before the stream's start message, as a text is.
+    expect(received).toEqual([]);
     // Pronunciations send a text down the same path.
     const withAlias = await callError(
       ttsClient(running).synthesize({
