@@ -171,6 +171,20 @@ describe.each(TRANSPORTS)("the live session, $name", ({ open }) => {
     expectSameSpeech(audioOf(events, "second"), whole.audio);
   });
 
+  it("cancel after close() stops the utterance still being spoken (the model is done, the listener interrupts)", async () => {
+    const session = open();
+    const { events, done } = reader(session);
+    session.send(LONG_REPLY);
+    session.close();
+    await waitUntil(() => events.some((e) => e.type === "audio"), "the reply is heard");
+    session.cancel();
+    await done;
+    expect(events.filter((e) => e.type === "utteranceEnd")).toEqual([expect.objectContaining({ contextId: "", cancelled: true })]);
+    expect((endOf(events) as { sentenceCount: number }).sentenceCount).toBeLessThan(4);
+    // Once every utterance has ended there is nothing left to stop.
+    expect(() => session.cancel()).not.toThrow();
+  });
+
   it("a refusal of the config fails the iteration with INVALID_ARGUMENT naming the field", async () => {
     const session = open({ speed: 9 });
     session.send("Hello.");

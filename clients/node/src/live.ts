@@ -127,7 +127,11 @@ export interface LiveSession extends AsyncIterable<LiveEvent> {
   flush(contextId?: string): void;
   /** No more text for the utterance: the rest is spoken, then its `utteranceEnd` comes. */
   end(contextId?: string): void;
-  /** Stops the utterance now (a user's interruption): its buffered text is dropped and its audio stops after an `utteranceEnd` with `cancelled`. */
+  /**
+   * Stops the utterance now (a user's interruption): its buffered text is dropped and its audio
+   * stops after an `utteranceEnd` with `cancelled`. Also after `close()`, while the last
+   * utterances are still spoken.
+   */
   cancel(contextId?: string): void;
   /** No more text at all: every open utterance is ended and spoken; the iteration ends after the last `utteranceEnd`. */
   close(): void;
@@ -191,7 +195,9 @@ export function liveSessionOver(options: LiveSessionOptions, open: (config: Stre
     flush: (contextId = currentContext) => input(contextId, { flush: true }),
     end: (contextId = currentContext) => input(contextId, { endUtterance: true }),
     cancel(contextId = currentContext) {
-      request({ request: { case: "cancel", value: { contextId } } });
+      // Also after close(), while the last utterances are spoken (a barge-in); once all have ended there is nothing to stop.
+      if (finished) return;
+      channel.send(create(StreamingSynthesizeRequestSchema, { request: { case: "cancel", value: { contextId } } }));
       openContexts.delete(contextId);
     },
     close() {
@@ -208,6 +214,8 @@ export function liveSessionOver(options: LiveSessionOptions, open: (config: Stre
         if (event === undefined) continue;
         yield event;
         if (event.type === "utteranceEnd") {
+          // An utterance the server ended (an error) is not open: close() has no end to send for it.
+          if (event.error) openContexts.delete(event.contextId);
           const left = (endsToCome.get(event.contextId) ?? 1) - 1;
           if (left > 0) endsToCome.set(event.contextId, left);
           else endsToCome.delete(event.contextId);
