@@ -3,7 +3,9 @@
 // from sync and asyncio code (grpcio): unary to a file and to bytes, the stream, health
 // (TtsService's and the standard grpc.health.v1), an INVALID_ARGUMENT naming its field, a
 // deadline, the API key; with the server's one slot taken, each call is refused twice
-// (one retry after the server's retry-after-ms) and then raises RESOURCE_EXHAUSTED.
+// (one retry after the server's retry-after-ms) and then raises RESOURCE_EXHAUSTED. Live
+// sessions (StreamingSynthesize), sync and asyncio: tokens in as a model writes them, words
+// and audio out, a barge-in, an utterance's error and a session refused whole.
 
 import { execFile } from "node:child_process";
 import { copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
@@ -39,6 +41,18 @@ afterAll(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
+interface LiveEvent {
+  type: "start" | "audio" | "words" | "end";
+  context?: string;
+  sampleRate?: number;
+  bytes?: number;
+  words?: string[];
+  cancelled?: boolean;
+  seconds?: number;
+  error?: string | null;
+  message?: string | null;
+}
+
 interface Failure {
   code: string;
   field: string | null;
@@ -46,9 +60,9 @@ interface Failure {
   message: string;
 }
 
-async function consumer(mode: "calls" | "refused"): Promise<Record<string, Record<string, unknown>>> {
+async function consumer(mode: "calls" | "refused" | "live", server = running): Promise<Record<string, Record<string, unknown>>> {
   // Asynchronously: the server runs in this process.
-  const { stdout } = await run(python, ["consumer.py", mode, running.baseUrl, API_KEY], { cwd: scratch, timeout: 300_000 });
+  const { stdout } = await run(python, ["consumer.py", mode, server.baseUrl, API_KEY], { cwd: scratch, timeout: 300_000 });
   return JSON.parse(stdout);
 }
 
@@ -87,6 +101,42 @@ describe("aetheros-tts-client (Python) from a fresh venv", () => {
     expect(asyncio!.chunks).toBeGreaterThan(0);
     expect(await expectWav("async-stream.wav")).toBeGreaterThan(1.5);
     expect(asyncio!.invalid).toMatchObject({ code: "INVALID_ARGUMENT", field: "text" });
+  });
+
+  it("speaks a live session's tokens with their words, and cancels one utterance of several, sync and asyncio", async () => {
+    // The shipped queue: a session's next sentence waits for the slot its last one holds.
+    const live = await startServer({ API_KEYS: API_KEY });
+    const { sync, async: asyncio } = (await consumer("live", live).finally(() => live.app.close())) as unknown as {
+      sync: LiveEvent[];
+      async: { events: LiveEvent[]; refused: Failure };
+    };
+
+    // Sync: "Hel" "lo" " there" "." ... sent from another thread, one utterance of two sentences.
+    expect(sync[0]).toEqual({ type: "start", sampleRate: VOICE_RATE });
+    expect(sync.filter((e) => e.type === "words").map((e) => e.words)).toEqual([
+      ["Hello", "there"],
+      ["How", "are", "you"],
+    ]);
+    expect(sync.findIndex((e) => e.type === "words")).toBeLessThan(sync.findIndex((e) => e.type === "audio"));
+    const audio = sync.filter((e) => e.type === "audio");
+    const end = sync.at(-1)!;
+    expect(end).toMatchObject({ type: "end", context: "", cancelled: false, error: null });
+    expect(audio.reduce((n, e) => n + e.bytes!, 0)).toBe(end.bytes);
+    expect(end.seconds).toBeCloseTo(end.bytes! / 2 / VOICE_RATE, 6);
+    expect(end.seconds).toBeGreaterThan(1);
+
+    // Asyncio: "a" cancelled at its second piece (after close()), "b" spoken whole, "c" refused as SSML.
+    const events = asyncio!.events;
+    const ends = events.filter((e) => e.type === "end");
+    const endOf = (context: string) => ends.find((e) => e.context === context)!;
+    expect(endOf("a")).toMatchObject({ cancelled: true, error: null });
+    expect(events.slice(events.indexOf(endOf("a"))).some((e) => e.type === "audio" && e.context === "a")).toBe(false);
+    expect(endOf("b")).toMatchObject({ cancelled: false, error: null });
+    expect(endOf("b").bytes).toBe(events.filter((e) => e.type === "audio" && e.context === "b").reduce((n, e) => n + e.bytes!, 0));
+    expect(endOf("b").bytes).toBeGreaterThan(VOICE_RATE);
+    expect(endOf("c")).toMatchObject({ cancelled: false, error: "INVALID_ARGUMENT", bytes: 0 });
+    expect(endOf("c").message).toMatch(/^input\.ssml: line 1, column \d+: <speak> is not closed/);
+    expect(asyncio!.refused).toMatchObject({ code: "INVALID_ARGUMENT", field: "config.speed" });
   });
 
   it("retries RESOURCE_EXHAUSTED once after the server's retry-after-ms, then raises it with the hint", async () => {

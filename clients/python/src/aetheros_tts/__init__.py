@@ -20,13 +20,33 @@ from aetheros.tts.v1.tts_pb2 import (
 
 from ._aio import AsyncTtsClient
 from ._common import RETRY_AFTER_METADATA, Retry, Tls, TtsError
+from ._live import (
+    AsyncLiveSession,
+    LiveAudio,
+    LiveEvent,
+    LiveSession,
+    LiveStart,
+    LiveTimepoint,
+    LiveUtteranceEnd,
+    LiveWord,
+    LiveWords,
+)
 from ._sync import TtsClient
 
 __all__ = [
     "RETRY_AFTER_METADATA",
+    "AsyncLiveSession",
     "AsyncTtsClient",
     "AudioEncoding",
     "HealthStatus",
+    "LiveAudio",
+    "LiveEvent",
+    "LiveSession",
+    "LiveStart",
+    "LiveTimepoint",
+    "LiveUtteranceEnd",
+    "LiveWord",
+    "LiveWords",
     "Retry",
     "SynthesisConfig",
     "SynthesizeRequest",

@@ -13,6 +13,7 @@ from grpc_health.v1 import health_pb2_grpc
 from aetheros.tts.v1 import tts_pb2, tts_pb2_grpc
 
 from ._common import Retry, Tls, TtsError, call_metadata, channel_settings, deadline, remaining, stream_request, synthesize_request
+from ._live import LiveSession, live_config_request
 
 _Response = TypeVar("_Response")
 
@@ -123,6 +124,21 @@ class TtsClient:
                 elif message.WhichOneof("event") == "summary":
                     summary = message.summary
         return summary
+
+    def live_session(
+        self,
+        config: tts_pb2.SynthesisConfig | None = None,
+        *,
+        max_buffer_delay_ms: int | None = None,
+        max_buffered_characters: int | None = None,
+    ) -> LiveSession:
+        """StreamingSynthesize: text in as it is written, audio, words and utterance ends out (see LiveSession).
+
+        `config` is Synthesize's settings for every utterance; `max_buffer_delay_ms` (20 to 10000)
+        and `max_buffered_characters` bound how long text without a sentence end waits (the
+        server's defaults when None). Neither the client's timeout nor its retries apply.
+        """
+        return LiveSession(self.stub, live_config_request(config, max_buffer_delay_ms, max_buffered_characters), self._metadata)
 
     def list_voices(self, language: str = "", *, timeout: float | None = None) -> tts_pb2.ListVoicesResponse:
         return self._unary(self.stub.ListVoices, tts_pb2.ListVoicesRequest(language=language), timeout)
