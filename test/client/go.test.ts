@@ -5,7 +5,9 @@
 // (TtsService's and the standard grpc.health.v1), an INVALID_ARGUMENT naming its field, a
 // deadline, the API key, and the connect-go code over the Connect protocol; with the
 // server's one slot taken, each call is refused twice (one retry after the server's
-// retry-after-ms) and then fails with RESOURCE_EXHAUSTED and the hint.
+// retry-after-ms) and then fails with RESOURCE_EXHAUSTED and the hint. A LiveSession
+// (StreamingSynthesize): tokens in from a goroutine, words and audio out, a barge-in, an
+// utterance's error and a session refused whole.
 
 import { execFile } from "node:child_process";
 import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -49,6 +51,17 @@ afterAll(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
+interface LiveEvent {
+  type: "start" | "audio" | "words" | "end";
+  context: string;
+  bytes?: number;
+  words?: string[];
+  cancelled?: boolean;
+  seconds?: number;
+  error?: string;
+  message?: string;
+}
+
 interface Failure {
   code: string;
   field: string;
@@ -56,9 +69,9 @@ interface Failure {
   message: string;
 }
 
-async function consumer(mode: "calls" | "refused"): Promise<Record<string, unknown>> {
+async function consumer(mode: "calls" | "refused" | "live", server = running): Promise<Record<string, unknown>> {
   // Asynchronously: the server runs in this process.
-  const { stdout } = await run(join(scratch, "consumer"), [mode, running.baseUrl, API_KEY], { cwd: scratch, timeout: 300_000 });
+  const { stdout } = await run(join(scratch, "consumer"), [mode, server.baseUrl, API_KEY], { cwd: scratch, timeout: 300_000 });
   return JSON.parse(stdout);
 }
 
@@ -89,6 +102,39 @@ describe("github.com/aetheros/tts/clients/go from a fresh module", () => {
     expect(result.deadline).toMatchObject({ code: "DeadlineExceeded" });
     expect(result.keyless).toMatchObject({ code: "Unauthenticated" });
     expect(result.connectKeyless).toBe("unauthenticated");
+  });
+
+  it("speaks a LiveSession's tokens with their words and cancels one utterance of several, past the client's Timeout", async () => {
+    // The shipped queue: a session's next sentence waits for the slot its last one holds.
+    const live = await startServer({ API_KEYS: API_KEY });
+    const result = (await consumer("live", live).finally(() => live.app.close())) as {
+      tokens: LiveEvent[];
+      bargeIn: LiveEvent[];
+      refused: Failure;
+    };
+
+    const { tokens, bargeIn } = result;
+    expect(tokens[0]).toMatchObject({ type: "start" });
+    expect(tokens.filter((e) => e.type === "words").map((e) => e.words)).toEqual([
+      ["Hello", "there"],
+      ["How", "are", "you"],
+    ]);
+    expect(tokens.findIndex((e) => e.type === "words")).toBeLessThan(tokens.findIndex((e) => e.type === "audio"));
+    const end = tokens.at(-1)!;
+    expect(end).toMatchObject({ type: "end", context: "" });
+    expect(end.cancelled ?? false).toBe(false);
+    expect(tokens.filter((e) => e.type === "audio").reduce((n, e) => n + e.bytes!, 0)).toBe(end.bytes);
+    expect(end.seconds).toBeCloseTo(end.bytes! / 2 / VOICE_RATE, 6);
+
+    const endOf = (context: string) => bargeIn.find((e) => e.type === "end" && e.context === context)!;
+    expect(endOf("a")).toMatchObject({ cancelled: true });
+    expect(bargeIn.slice(bargeIn.indexOf(endOf("a"))).some((e) => e.type === "audio" && e.context === "a")).toBe(false);
+    expect(endOf("b").cancelled ?? false).toBe(false);
+    expect(endOf("b").bytes).toBe(bargeIn.filter((e) => e.type === "audio" && e.context === "b").reduce((n, e) => n + e.bytes!, 0));
+    expect(endOf("b").bytes).toBeGreaterThan(VOICE_RATE);
+    expect(endOf("c")).toMatchObject({ error: "INVALID_ARGUMENT" });
+    expect(endOf("c").message).toMatch(/^input\.ssml: line 1, column \d+: <speak> is not closed/);
+    expect(result.refused).toMatchObject({ code: "InvalidArgument", field: "config.speed" });
   });
 
   it("retries RESOURCE_EXHAUSTED once after the server's retry-after-ms, then raises it with the hint", async () => {

@@ -127,18 +127,19 @@ type interceptor struct {
 	retry   Retry
 }
 
-func (i *interceptor) prepare(ctx context.Context) (context.Context, context.CancelFunc) {
+// prepare adds the key, and the default deadline when `bounded` and ctx has none.
+func (i *interceptor) prepare(ctx context.Context, bounded bool) (context.Context, context.CancelFunc) {
 	if i.apiKey != "" {
 		ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+i.apiKey)
 	}
-	if _, ok := ctx.Deadline(); !ok && i.timeout > 0 {
+	if _, ok := ctx.Deadline(); !ok && bounded && i.timeout > 0 {
 		return context.WithTimeout(ctx, i.timeout)
 	}
 	return context.WithCancel(ctx)
 }
 
 func (i *interceptor) unary(ctx context.Context, method string, request, reply any, conn *grpc.ClientConn, invoke grpc.UnaryInvoker, options ...grpc.CallOption) error {
-	ctx, cancel := i.prepare(ctx)
+	ctx, cancel := i.prepare(ctx, true)
 	defer cancel()
 	for attempt := 1; ; attempt++ {
 		var trailer metadata.MD
@@ -154,7 +155,8 @@ func (i *interceptor) unary(ctx context.Context, method string, request, reply a
 }
 
 func (i *interceptor) stream(ctx context.Context, desc *grpc.StreamDesc, conn *grpc.ClientConn, method string, open grpc.Streamer, options ...grpc.CallOption) (grpc.ClientStream, error) {
-	ctx, cancel := i.prepare(ctx)
+	// A live session (StreamingSynthesize) lasts as long as its talk: no default deadline.
+	ctx, cancel := i.prepare(ctx, !desc.ClientStreams)
 	stream, err := open(ctx, desc, conn, method, options...)
 	if err != nil {
 		cancel()

@@ -35,6 +35,7 @@ type Options struct {
 	// client certificate); a target starting with "https://" turns it on with the system's CAs.
 	TLS *tls.Config
 	// Timeout is the deadline of calls whose context has none (retries included); 0 means none.
+	// It does not apply to StreamingSynthesize (LiveSession), which lasts as long as its talk.
 	Timeout time.Duration
 	// Retry bounds the retries of RESOURCE_EXHAUSTED and UNAVAILABLE.
 	Retry Retry
