@@ -407,7 +407,7 @@ export class Synthesizer {
    * own cache entry), with breaks as silence and the request's sentence silence between
    * runs; words and marks placed in the whole audio and mapped back to the client's text.
    * `early` (a stream): a run is spoken window by window as SynthesizeStream speaks a text,
-   * unless a mark inside it needs the words after it; otherwise each run comes whole.
+   * each mark inside it with the sentence of the word after it; otherwise each run comes whole.
    */
   private async *renderScript(
     request: SpeechRequest,
@@ -475,13 +475,21 @@ export class Synthesizer {
       const leading = (first: WordTimestamp | undefined) =>
         marks.map((markName) => ({ markName, seconds: first ? offset + first.startSeconds : offset }));
       try {
-        if (early && item.marks.length === 0) {
+        if (early) {
           let words: WordTimestamp[] = [];
           let timepoints: Timepoint[] | undefined;
           let before = silence;
+          /** Marks inside the run not yet placed: each goes with the sentence of the next word after it. */
+          const inner = [...item.marks];
           for await (const event of pcmEvents(this.streamText(run, signal, client))) {
             if (event.type === "words") {
               timepoints ??= leading(event.words[0]);
+              const last = event.words.at(-1);
+              while (last && inner.length > 0 && inner[0]!.offset <= last.textStart) {
+                const { name, offset: at } = inner.shift()!;
+                const next = event.words.find((word) => word.textStart >= at)!;
+                timepoints.push({ markName: name, seconds: offset + next.startSeconds });
+              }
               words.push(...placed(event.words));
             } else if (event.type === "audio") {
               const pcm = before ? concatSamples(before, event.pcm) : event.pcm;
@@ -498,6 +506,19 @@ export class Synthesizer {
               if (!event.cached)
                 yield { pcm: new Int16Array(0), words: [], timepoints: [], firstSentence: sentences, sentenceCount: 0, cached: false };
             }
+          }
+          // Marks after the run's last word are at the end of its audio.
+          if (inner.length > 0) {
+            const seconds = samples / encodeRate;
+            const timepoints = inner.map(({ name }) => ({ markName: name, seconds }));
+            yield {
+              pcm: new Int16Array(0),
+              words: [],
+              timepoints,
+              firstSentence: Math.max(0, sentences - 1),
+              sentenceCount: 0,
+              cached: true,
+            };
           }
           marks = [];
           afterRun = true;

@@ -173,6 +173,30 @@ describe("marks and word timestamps index the document", () => {
     const marks = messages.flatMap((m) => (m.event.case === "timestamps" ? m.event.value.timepoints.map((t) => t.markName) : []));
     expect(marks).toEqual(["left", "end"]);
   });
+
+  it("a stream speaks a run with marks inside it window by window, each mark with the sentence of the word after it", async () => {
+    const inner =
+      '<speak>First we walk north along the river for a while. Then <mark name="turn"/>turn left at the old mill, and stop<mark name="stop"/>.</speak>';
+    const unary = await speak({ ssml: inner });
+    const messages = [];
+    for await (const message of ttsClient(running).synthesizeStream({ ssml: inner, config: PCM })) messages.push(message);
+    const chunks = messages.flatMap((m) => (m.event.case === "chunk" ? [m.event.value.audio] : []));
+    expectSameSpeech(Buffer.concat(chunks), unary.samples);
+    // The first window (16 frames: 4096 samples) is sent on its own, not the run once it is all decoded.
+    expect(chunks[0]!.length).toBe(16 * 256 * 2);
+    const timepoints = messages.flatMap((m) =>
+      m.event.case === "timestamps" ? m.event.value.timepoints.map((t) => ({ ...t, sentenceIndex: m.event.value.sentenceIndex })) : [],
+    );
+    expect(timepoints.map((t) => [t.markName, t.sentenceIndex])).toEqual([
+      ["turn", 1],
+      ["stop", 1],
+    ]);
+    // The times are the unary call's: "turn" at the word after it, "stop" at the end of the run's audio.
+    expect(unary.response.timepoints.map((t) => t.markName)).toEqual(["turn", "stop"]);
+    for (const [index, timepoint] of timepoints.entries())
+      expect(timepoint.seconds).toBeCloseTo(unary.response.timepoints[index]!.seconds, 6);
+    expect(timepoints[1]!.seconds).toBeCloseTo(unary.response.durationSeconds, 6);
+  });
 });
 
 describe("pronunciation lexicons", () => {
