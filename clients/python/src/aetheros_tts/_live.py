@@ -195,6 +195,7 @@ class _LiveControls:
         self._utterances = _Utterances()
         self._lock = threading.Lock()
         self._finished = False
+        self._read = False
 
     def _put(self, request: tts_pb2.StreamingSynthesizeRequest | None) -> None:
         raise NotImplementedError
@@ -245,6 +246,11 @@ class _LiveControls:
             self._utterances.closing = True
             self._finish_when_over()
 
+    def _start_reading(self) -> None:
+        if self._read:
+            raise RuntimeError("a live session's events can be read once")
+        self._read = True
+
     def _seen(self, event: LiveEvent) -> None:
         if isinstance(event, LiveUtteranceEnd):
             with self._lock:
@@ -271,7 +277,6 @@ class LiveSession(_LiveControls):
         self._requests: queue.SimpleQueue[tts_pb2.StreamingSynthesizeRequest | None] = queue.SimpleQueue()
         self._requests.put(config)
         self._call = stub.StreamingSynthesize(self._outgoing(), metadata=metadata)  # type: ignore[attr-defined]
-        self._iterated = False
 
     def _put(self, request: tts_pb2.StreamingSynthesizeRequest | None) -> None:
         self._requests.put(request)
@@ -281,9 +286,7 @@ class LiveSession(_LiveControls):
             yield request
 
     def __iter__(self) -> Iterator[LiveEvent]:
-        if self._iterated:
-            raise RuntimeError("a live session's events can be read once")
-        self._iterated = True
+        self._start_reading()
         try:
             for response in self._call:
                 event = _event_of(response)
@@ -315,7 +318,6 @@ class AsyncLiveSession(_LiveControls):
         self._requests: asyncio.Queue[tts_pb2.StreamingSynthesizeRequest | None] = asyncio.Queue()
         self._requests.put_nowait(config)
         self._call = stub.StreamingSynthesize(self._outgoing(), metadata=metadata)  # type: ignore[attr-defined]
-        self._iterated = False
 
     def _put(self, request: tts_pb2.StreamingSynthesizeRequest | None) -> None:
         # From the loop's thread or any other.
@@ -333,9 +335,7 @@ class AsyncLiveSession(_LiveControls):
             yield request
 
     async def __aiter__(self) -> AsyncIterator[LiveEvent]:
-        if self._iterated:
-            raise RuntimeError("a live session's events can be read once")
-        self._iterated = True
+        self._start_reading()
         try:
             async for response in self._call:
                 event = _event_of(response)
