@@ -7,8 +7,11 @@
  * Session options, chosen on purpose:
  * - intraOpNumThreads: ONNX_INTRA_OP_THREADS (default 1). On a 2-core replica, one thread
  *   per inference and MAX_CONCURRENT_REQUESTS=2 inferences side by side gives more
- *   throughput than two threads fighting over each inference; raise it for single-caller
- *   latency on bigger machines. A split voice's encoder gets at least ENCODER_MIN_THREADS.
+ *   throughput than two threads fighting over each inference (interleaved A/B of two servers
+ *   on 2 cores, intra 2: throughput 0.89x at 8 callers and 0.94x at 2; one worker at intra 2
+ *   took 1.21x the time of two workers sharing a 50-character sentence); raise it for
+ *   single-caller latency on bigger machines. A split voice's encoder gets at least
+ *   ENCODER_MIN_THREADS.
  * - interOpNumThreads 1 and sequential execution: VITS graphs are a chain, parallel
  *   branches buy nothing.
  * - A session with more than one intra-op thread does not spin-wait: each
@@ -84,7 +87,10 @@ export const DECODE_WINDOWS: DecodeWindows = { first: 256, later: 256, context: 
  * worker until the window under way ends (its flow run, if its decoder run has not begun),
  * and before that skip the live-cancel bench gave 37-52 ms medians with 128 frames against
  * 57-71 ms with 256, for 7 % more flow and decoder work per sentence (context decoded twice
- * as often; 96 frames: 13 %).
+ * as often; 96 frames: 13 %). A first window of 8 frames brought the first audio 2.5 ms
+ * earlier (interleaved A/B of two servers, 0.92-0.93x), but its 93 ms of audio left the
+ * 128-frame window little time: with 2 and 4 streams at once, 1 stream in 16 and 1 in 32
+ * stopped for 5.5-5.8 ms after it, where 16 frames never did.
  */
 export const EARLY_DECODE_WINDOWS: DecodeWindows = { ...DECODE_WINDOWS, first: 16, later: 128 };
 
