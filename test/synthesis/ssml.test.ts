@@ -184,9 +184,11 @@ describe("marks and word timestamps index the document", () => {
     expectSameSpeech(Buffer.concat(chunks), unary.samples);
     // The first window (16 frames: 4096 samples) is sent on its own, not the run once it is all decoded.
     expect(chunks[0]!.length).toBe(16 * 256 * 2);
-    const timepoints = messages.flatMap((m) =>
-      m.event.case === "timestamps" ? m.event.value.timepoints.map((t) => ({ ...t, sentenceIndex: m.event.value.sentenceIndex })) : [],
-    );
+    const timepoints = messages.flatMap(({ event }) => {
+      if (event.case !== "timestamps") return [];
+      const { sentenceIndex } = event.value;
+      return event.value.timepoints.map(({ markName, seconds }) => ({ markName, seconds, sentenceIndex }));
+    });
     expect(timepoints.map((t) => [t.markName, t.sentenceIndex])).toEqual([
       ["turn", 1],
       ["stop", 1],
