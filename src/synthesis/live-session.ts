@@ -355,7 +355,8 @@ export async function* liveSession(
 
     /** A text segment's audio as it is synthesized, each sentence's words placed in the utterance before it. */
     const speakText = async (segment: Extract<LiveSegment, { kind: "text" }>) => {
-      const spoken: Spoken = segment.spoken ?? synthesizer.speakSegment(request, voice, segment.text, utterance.abort.signal, client);
+      const synthesis = () => synthesizer.speakSegment(request, voice, segment.text, utterance.abort.signal, client);
+      let spoken: Spoken = segment.spoken ?? synthesis();
       const firstSentence = sentenceIndex;
       const silence = silenceBefore();
       /** Where the segment's audio starts in the utterance, once its silence is sent. */
@@ -369,25 +370,40 @@ export async function* liveSession(
         offsetSeconds = samples / voice.encodeRate;
         return offsetSeconds;
       };
+      const speak = (event: SegmentEvent): void => {
+        if (event.type === "words") {
+          events.push({
+            type: "timestamps",
+            contextId: utterance.contextId,
+            sentenceIndex: firstSentence + event.sentenceIndex,
+            words: place(event.words, segment.start, begin(), firstSentence),
+            timepoints: [],
+          });
+        } else if (event.type === "audio") {
+          begin();
+          sentenceIndex = firstSentence + event.sentenceIndex;
+          send(encoder.write(event.pcm), samples, event.pcm.length);
+          samples += event.pcm.length;
+        } else {
+          utterance.summary.cached &&= event.cached;
+          sentenceIndex = firstSentence + Math.max(1, event.sentenceCount);
+        }
+      };
+      let heard = false;
       try {
-        for await (const event of spoken) {
-          if (utterance.cancelled) return;
-          if (event.type === "words") {
-            events.push({
-              type: "timestamps",
-              contextId: utterance.contextId,
-              sentenceIndex: firstSentence + event.sentenceIndex,
-              words: place(event.words, segment.start, begin(), firstSentence),
-              timepoints: [],
-            });
-          } else if (event.type === "audio") {
-            begin();
-            sentenceIndex = firstSentence + event.sentenceIndex;
-            send(encoder.write(event.pcm), samples, event.pcm.length);
-            samples += event.pcm.length;
-          } else {
-            utterance.summary.cached &&= event.cached;
-            sentenceIndex = firstSentence + Math.max(1, event.sentenceCount);
+        for (;;) {
+          try {
+            for await (const event of spoken) {
+              heard = true;
+              if (utterance.cancelled) return;
+              speak(event);
+            }
+            return;
+          } catch (error) {
+            // A synthesis begun ahead, while the sentence before held the last slot, was refused
+            // room then; now that the sentence's turn has come it asks again.
+            if (!(error instanceof OverloadedError) || heard || spoken !== segment.spoken) throw error;
+            spoken = synthesis();
           }
         }
       } finally {

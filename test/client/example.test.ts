@@ -203,7 +203,7 @@ describe("examples/live-reply.ts", () => {
       run.stdout,
     ).toBe(true);
     // Up to the last word's end: the "?" after it belongs to no word.
-    expect(run.lines.at(-2)).toBe(`heard: ${REPLY_TEXT.slice(0, -1)}`);
+    expect(run.lines.at(-2), run.stdout).toBe(`heard: ${REPLY_TEXT.slice(0, -1)}`);
     const seconds = Number(/^wrote reply\.wav \(([\d.]+) s\)$/.exec(run.lines.at(-1)!)![1]);
     expect(seconds).toBeGreaterThan(6);
     const audio = await readFile(join(run.cwd, "reply.wav"));

@@ -348,6 +348,30 @@ describe("StreamingSynthesize on a full server", () => {
     expect(second.error).toBeUndefined();
     expect(session.audio("second").length).toBeGreaterThan(0);
   }, 180_000);
+
+  it("a sentence synthesized ahead while the one before held the only slot is synthesized again in its turn, and spoken", async () => {
+    const client = ttsClient(busy, "gRPC");
+    const { admission } = busy.app;
+    await untilIdle(busy);
+    const rejectedBefore = admission.stats().rejected;
+    const first = "The first sentence keeps the only slot for a while, with a clause, another clause, and a few more words.";
+    const session = new Session((requests) => client.streamingSynthesize(requests));
+    // A probable end waits 1 s here: each sentence is taken when the next text comes.
+    session.send(configMessage(CONFIG, { maxBufferDelayMs: 10_000 }));
+    session.send(input(first));
+    await waitUntil(() => admission.stats().running === 1, "the first sentence is synthesized ahead");
+    // Its end is now certain; the second sentence is synthesized ahead while the first holds the slot: refused.
+    session.send(input(" Then the second."));
+    await waitUntil(() => admission.stats().rejected > rejectedBefore, "the second sentence's synthesis ahead is refused");
+    session.send(input("", { end: true }));
+    session.end();
+    expect(await session.done).toBeUndefined();
+    const end = session.events().find((e) => e.case === "utteranceEnd")!.value;
+    expect(end.error).toBeUndefined();
+    expect(end.summary?.sentenceCount).toBe(2);
+    const whole = await client.synthesize({ text: `${first} Then the second.`, config: CONFIG });
+    expectSameSpeech(session.audio(), whole.audio);
+  }, 180_000);
 });
 
 describe("StreamingSynthesize with SSML documents", () => {
